@@ -1,0 +1,34 @@
+"""The ASGI app factory. Settings are passed in; nothing is built at import time."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from opsloop import __version__
+from opsloop.api.errors import install_error_handlers
+from opsloop.api.routers import assets, jobs, models, uploads, workspaces
+from opsloop.services.context import Platform
+
+
+def create_app(platform: Platform | None = None, *, launch_jobs: bool = True) -> FastAPI:
+    """Build the API. ``launch_jobs`` starts a runner process for each submitted job."""
+    app = FastAPI(
+        title="opsloop",
+        version=__version__,
+        description="Self-hosted MLOps platform: workspaces, data, components, jobs, models.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+    )
+    app.state.platform = platform or Platform()
+    app.state.launch_jobs = launch_jobs
+    install_error_handlers(app)
+    api = APIRouter(prefix="/api/v1")
+
+    @api.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    for module in (workspaces, assets, jobs, models, uploads):
+        api.include_router(module.router)
+    app.include_router(api)
+    return app

@@ -1,0 +1,60 @@
+"""Jobs: submit, read, list, cancel, follow logs."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request
+
+from opsloop.api.deps import ActorDep, PlatformDep
+from opsloop.errors import ValidationError
+from opsloop.execution.launcher import launch_runner
+from opsloop.schemas.entities import Job, LogChunk
+from opsloop.services import job_logs, jobs
+from opsloop.specs.job import JobSpec
+
+router = APIRouter(prefix="/workspaces/{workspace}/jobs", tags=["jobs"])
+
+
+@router.post("", status_code=201)
+def create_job(
+    workspace: str, spec: Annotated[JobSpec, Body()], request: Request, platform: PlatformDep, actor: ActorDep
+) -> Job:
+    with platform.context(actor) as ctx:
+        job = jobs.create_job(ctx, workspace, spec)
+    # Start only after the commit, so the runner always finds the job it is given.
+    if request.app.state.launch_jobs:
+        launch_runner(platform.settings, workspace, job.name)
+    return job
+
+
+@router.get("")
+def list_jobs(workspace: str, platform: PlatformDep, actor: ActorDep, limit: int = 100) -> list[Job]:
+    with platform.context(actor) as ctx:
+        return jobs.list_jobs(ctx, workspace, limit)
+
+
+@router.get("/{name}")
+def get_job(workspace: str, name: str, platform: PlatformDep, actor: ActorDep) -> Job:
+    with platform.context(actor) as ctx:
+        job = jobs.get_job(ctx, workspace, name)
+    return job
+
+
+@router.post("/{name}/cancel")
+def cancel_job(workspace: str, name: str, platform: PlatformDep, actor: ActorDep) -> Job:
+    with platform.context(actor) as ctx:
+        return jobs.cancel_job(ctx, workspace, name)
+
+
+@router.get("/{name}/logs")
+def get_job_logs(
+    workspace: str, name: str, platform: PlatformDep, actor: ActorDep, offsets: str = "{}"
+) -> LogChunk:
+    try:
+        parsed = {str(k): int(v) for k, v in json.loads(offsets).items()}
+    except (ValueError, AttributeError, TypeError):
+        raise ValidationError("must be a JSON object of step -> byte offset", field="offsets") from None
+    with platform.context(actor) as ctx:
+        return job_logs.read_job_logs(ctx, workspace, name, parsed)

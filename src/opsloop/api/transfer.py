@@ -1,0 +1,70 @@
+"""Moving files over HTTP: content-addressed uploads and tar.gz downloads."""
+
+from __future__ import annotations
+
+import tarfile
+import tempfile
+from pathlib import Path
+
+from fastapi import Request
+
+from opsloop.errors import ValidationError
+from opsloop.schemas.entities import Upload
+from opsloop.store.artifacts import ArtifactStore, hash_path, materialize
+
+MAX_UPLOAD_BYTES = 2 * 1024**3
+
+
+async def receive_upload(request: Request, artifacts: ArtifactStore, *, name: str, is_folder: bool) -> Upload:
+    with tempfile.TemporaryDirectory(prefix="opsloop-upload-") as scratch:
+        raw = Path(scratch) / "body"
+        size = 0
+        with raw.open("wb") as handle:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_UPLOAD_BYTES:
+                    raise ValidationError("upload is larger than 2 GiB", field="body")
+                handle.write(chunk)
+        content = Path(scratch) / name
+        if is_folder:
+            try:
+                with tarfile.open(raw, "r:gz") as archive:
+                    archive.extractall(content, filter="data")
+            except (tarfile.TarError, OSError) as exc:
+                raise ValidationError(f"not a valid gzipped tar archive: {exc}", field="body") from None
+        else:
+            raw.rename(content)
+        digest = hash_path(content)
+        key = f"uploads/{digest}/{name}"
+        url = artifacts.url_for(key)
+        if not artifacts.exists(url):
+            artifacts.put(content, key)
+        return Upload(url=url, content_hash=digest)
+
+
+def pack_folder(folder: Path, archive: Path) -> Path:
+    with tarfile.open(archive, "w:gz") as tar:
+        for item in sorted(folder.iterdir()):
+            tar.add(item, arcname=item.name)
+    return archive
+
+
+def pack_url(url: str) -> Path:
+    """A temporary tar.gz of what ``url`` holds (the caller deletes it)."""
+    handle = tempfile.NamedTemporaryFile(prefix="opsloop-", suffix=".tar.gz", delete=False)
+    handle.close()
+    archive = Path(handle.name)
+    with tempfile.TemporaryDirectory(prefix="opsloop-pack-") as scratch:
+        local = materialize(url, Path(scratch))
+        if local.is_dir():
+            pack_folder(local, archive)
+        else:
+            with tarfile.open(archive, "w:gz") as tar:
+                tar.add(local, arcname=local.name)
+    return archive
+
+
+def unpack(archive: Path, destination: Path) -> None:
+    destination.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive, "r:gz") as tar:
+        tar.extractall(destination, filter="data")

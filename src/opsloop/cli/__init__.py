@@ -1,0 +1,1 @@
+"""The ``opsloop`` command line: ``opsloop <noun> <verb>`` in the style of ``az ml``."""

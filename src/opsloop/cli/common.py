@@ -1,0 +1,84 @@
+"""Options and helpers shared by every noun; commands stay thin over ``opsloop.Client``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+from opsloop.client import Client
+
+console = Console()
+err_console = Console(stderr=True)
+
+Workspace = Annotated[
+    str | None,
+    typer.Option("--workspace", "-w", envvar="OPSLOOP_WORKSPACE", help="Workspace name."),
+]
+Output = Annotated[str, typer.Option("--output", "-o", help="Output format: table or json.")]
+File = Annotated[
+    Path | None, typer.Option("--file", "-f", help="YAML spec file.", exists=False, dir_okay=False)
+]
+Set = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a spec value: key.path=value (repeatable)."),
+]
+Name = Annotated[str | None, typer.Option("--name", "-n", help="Name.")]
+Version = Annotated[str | None, typer.Option("--version", "-v", help="Version (default: next).")]
+Description = Annotated[str | None, typer.Option("--description", "-d", help="Description.")]
+Tags = Annotated[list[str] | None, typer.Option("--tag", help="Tag key=value (repeatable).")]
+
+
+def make_client(workspace: str | None = None) -> Client:
+    return Client(workspace=workspace)
+
+
+def parse_tags(tags: list[str] | None) -> dict[str, str] | None:
+    if not tags:
+        return None
+    parsed: dict[str, str] = {}
+    for tag in tags:
+        key, sep, value = tag.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"expected key=value, got {tag!r}", param_hint="--tag")
+        parsed[key] = value
+    return parsed
+
+
+def check_output(output: str) -> str:
+    if output not in ("table", "json"):
+        raise typer.BadParameter("must be table or json", param_hint="--output")
+    return output
+
+
+def emit(value: BaseModel | list[Any], output: str, columns: list[str]) -> None:
+    """Print an entity or a list of them as a table or as stable JSON."""
+    check_output(output)
+    if output == "json":
+        if isinstance(value, list):
+            data: Any = [v.model_dump(mode="json") for v in value]
+        else:
+            data = value.model_dump(mode="json")
+        typer.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    rows = value if isinstance(value, list) else [value]
+    table = Table(*columns, show_lines=False)
+    for row in rows:
+        dumped = row.model_dump(mode="json")
+        table.add_row(*[_cell(dumped.get(c)) for c in columns])
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,127 @@
+"""``opsloop job``: submit, follow, inspect and cancel jobs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from opsloop.cli.common import File, Output, Set, Workspace, check_output, console, make_client
+from opsloop.schemas.entities import Job
+
+job_app = typer.Typer(help="Jobs: command and pipeline jobs run on the local executor.", no_args_is_help=True)
+JobName = Annotated[str, typer.Option("--name", "-n", help="Job name.")]
+Stream = Annotated[bool, typer.Option("--stream", "-s", help="Follow the logs until the job ends.")]
+
+
+@job_app.command("create")
+def create(file: File = None, workspace: Workspace = None, set_: Set = None, stream: Stream = False,
+           name: Annotated[str | None, typer.Option("--name", "-n", help="Job name (default: generated).")] = None,
+           output: Output = "table") -> None:
+    """Submit a command or pipeline job from YAML.
+
+    Example: opsloop job create -w dev -f pipeline.yml --set settings.force_rerun=true --stream
+    """
+    client = make_client(workspace)
+    job = client.jobs.create(file=file, overrides=set_, name=name)
+    if not stream:
+        _show(job, output)
+        return
+    typer.echo(f"Job {job.name} submitted; following its logs (Ctrl-C stops following, not the job).")
+    _follow(client, job.name, output)
+
+
+@job_app.command("stream")
+def stream_(name: JobName, workspace: Workspace = None, output: Output = "table") -> None:
+    """Follow a job's logs until it ends.  Example: opsloop job stream -w dev -n frank_key_1a2b3c4d"""
+    _follow(make_client(workspace), name, output)
+
+
+def _follow(client: object, name: str, output: str) -> None:
+    from opsloop.client import Client
+
+    assert isinstance(client, Client)
+    try:
+        job = client.jobs.stream(name, out=sys.stderr if output == "json" else sys.stdout)
+    except KeyboardInterrupt:
+        typer.echo(f"\nStopped following. The job goes on: `opsloop job stream -n {name}` follows it again,"
+                   f" `opsloop job cancel -n {name}` stops it.", err=True)
+        raise typer.Exit(130) from None
+    _show(job, output)
+    if job.status != "Completed":
+        raise typer.Exit(1)
+
+
+@job_app.command("show")
+def show(name: JobName, workspace: Workspace = None, output: Output = "table") -> None:
+    """Show a job: status, steps (with reuse), metrics and params.  Example: opsloop job show -w dev -n NAME -o json"""
+    _show(make_client(workspace).jobs.get(name), output)
+
+
+@job_app.command("list")
+def list_(workspace: Workspace = None, output: Output = "table",
+          limit: Annotated[int, typer.Option(help="At most this many jobs, newest first.")] = 50) -> None:
+    """List jobs, newest first.  Example: opsloop job list -w dev"""
+    jobs = make_client(workspace).jobs.list(limit=limit)
+    if check_output(output) == "json":
+        typer.echo(json.dumps([j.model_dump(mode="json") for j in jobs], indent=2, sort_keys=True))
+        return
+    table = Table("name", "type", "status", "experiment", "created_at", "duration")
+    for job in jobs:
+        table.add_row(job.name, job.type, job.status, job.experiment_name, str(job.created_at)[:19],
+                      _duration(job))
+    console.print(table)
+
+
+@job_app.command("logs")
+def logs(name: JobName, workspace: Workspace = None) -> None:
+    """Print a job's logs so far.  Example: opsloop job logs -w dev -n NAME"""
+    client = make_client(workspace)
+    offsets: dict[str, int] = {}
+    while True:
+        chunk = client.jobs.logs(name, offsets=offsets)
+        sys.stdout.write(chunk.text)
+        if not chunk.text or chunk.offsets == offsets:
+            break
+        offsets = chunk.offsets
+
+
+@job_app.command("cancel")
+def cancel(name: JobName, workspace: Workspace = None, output: Output = "table") -> None:
+    """Cancel a queued or running job.  Example: opsloop job cancel -w dev -n NAME"""
+    _show(make_client(workspace).jobs.cancel(name), output)
+
+
+def _duration(job: Job) -> str:
+    seconds = job.duration_seconds
+    return f"{seconds:.1f}s" if seconds is not None else ""
+
+
+def _show(job: Job, output: str) -> None:
+    if check_output(output) == "json":
+        typer.echo(json.dumps(job.model_dump(mode="json"), indent=2, sort_keys=True))
+        return
+    console.print(f"[bold]{job.name}[/bold]  {job.type}  [bold]{job.status}[/bold]  "
+                  f"experiment={job.experiment_name}  {_duration(job)}")
+    if job.error:
+        console.print(f"[red]error:[/red] {job.error}", markup=True, highlight=False)
+    if job.steps:
+        table = Table("step", "status", "reused from", "duration", "exit", "metrics")
+        for step in job.steps:
+            table.add_row(step.step_name or step.name, step.status, step.reused_from or "", _duration(step),
+                          "" if step.exit_code is None else str(step.exit_code), _metrics(step))
+        console.print(table)
+    else:
+        if job.params:
+            console.print("params:  " + ", ".join(f"{k}={v}" for k, v in sorted(job.params.items())))
+        if job.metrics:
+            console.print("metrics: " + _metrics(job))
+    for name, output_value in job.outputs.items():
+        console.print(f"output {name}: {output_value.get('url')}")
+
+
+def _metrics(job: Job) -> str:
+    return ", ".join(f"{k}={v:.4g}" for k, v in sorted(job.metrics.items()))

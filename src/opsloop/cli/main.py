@@ -1,0 +1,52 @@
+"""The ``opsloop`` command: one sub-command per noun."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from opsloop import __version__
+from opsloop.cli.assets import component_app, data_app, datastore_app, environment_app
+from opsloop.cli.job import job_app
+from opsloop.cli.model import model_app
+from opsloop.cli.quickstart import quickstart
+from opsloop.cli.server import server
+from opsloop.cli.workspace import registry_app, workspace_app
+from opsloop.errors import OpsloopError
+
+app = typer.Typer(
+    help="opsloop: a self-hosted MLOps platform. Embedded by default (./.opsloop); "
+    "set OPSLOOP_URI=http://host:port to use a server.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(registry_app, name="registry")
+app.add_typer(datastore_app, name="datastore")
+app.add_typer(data_app, name="data")
+app.add_typer(environment_app, name="environment")
+app.add_typer(component_app, name="component")
+app.add_typer(job_app, name="job")
+app.add_typer(model_app, name="model")
+app.command("server")(server)
+app.command("quickstart")(quickstart)
+
+
+@app.command("version")
+def version() -> None:
+    """Print the opsloop version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except OpsloopError as exc:
+        typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2 if exc.status_code in (400, 422) else 1)
+
+
+if __name__ == "__main__":
+    main()

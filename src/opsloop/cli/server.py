@@ -1,0 +1,35 @@
+"""``opsloop server``: serve the REST API (and run submitted jobs) for a team."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def server(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the REST API under /api/v1 (OpenAPI at /api/v1/openapi.json).
+
+    Metadata goes to OPSLOOP_DATABASE_URL (PostgreSQL for a team), artifacts to
+    OPSLOOP_ARTIFACT_URI. Example: OPSLOOP_DATABASE_URL=postgresql://127.0.0.1/test opsloop server --port 8080
+    """
+    import uvicorn
+
+    from opsloop.config import Settings
+    from opsloop.services.context import Platform
+
+    settings = Settings()
+    Platform(settings)  # migrate once before workers start
+    typer.echo(f"opsloop server on http://{host}:{port}  (metadata: {_redacted(settings.resolved_database_url())})")
+    uvicorn.run("opsloop.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info")
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,100 @@
+"""``opsloop.Client``: the same methods embedded and remote."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from opsloop.client._resolve import Resolver
+from opsloop.client._resources import (
+    ComponentOperations,
+    DataOperations,
+    DatastoreOperations,
+    EnvironmentOperations,
+    JobOperations,
+    ModelOperations,
+    RegistryOperations,
+    WorkspaceOperations,
+)
+from opsloop.client._transport import Transport
+from opsloop.config import Settings
+
+
+class Client:
+    """Entry point of the SDK.
+
+    Embedded when no server URI is given (home ``./.opsloop`` or ``OPSLOOP_HOME``), remote
+    when ``uri`` or ``OPSLOOP_URI`` is ``http(s)://...``::
+
+        client = Client()                                  # embedded
+        client = Client("http://127.0.0.1:8080", workspace="dev")  # remote
+        job = client.jobs.create(file="pipeline.yml", workspace="dev")
+        client.jobs.wait(job.name)
+    """
+
+    def __init__(
+        self,
+        uri: str | None = None,
+        *,
+        workspace: str | None = None,
+        home: str | Path | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        settings = settings or Settings()
+        if uri is not None:
+            settings = settings.model_copy(update={"uri": uri})
+        if home is not None:
+            settings = settings.model_copy(update={"home": Path(home)})
+        self.settings = settings
+        self.default_workspace = workspace or os.environ.get("OPSLOOP_WORKSPACE")
+        self._transport = Transport(settings)
+        self._resolver = Resolver(self._upload)
+        self.workspaces = WorkspaceOperations(self)
+        self.registries = RegistryOperations(self)
+        self.datastores = DatastoreOperations(self)
+        self.data = DataOperations(self)
+        self.environments = EnvironmentOperations(self)
+        self.components = ComponentOperations(self)
+        self.jobs = JobOperations(self)
+        self.models = ModelOperations(self)
+
+    @property
+    def is_remote(self) -> bool:
+        return self._transport.remote
+
+    @property
+    def location(self) -> str:
+        """The server URL (remote) or the home folder (embedded)."""
+        return self._transport.location
+
+    def workspace_name(self, workspace: str | None) -> str:
+        name = workspace or self.default_workspace
+        if not name:
+            from opsloop.errors import ValidationError
+
+            raise ValidationError(
+                "no workspace given: pass -w/--workspace (workspace=) or set OPSLOOP_WORKSPACE",
+                field="workspace",
+            )
+        return name
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._transport.request(method, path, **kwargs)
+
+    def _upload(self, content: bytes, name: str, kind: str) -> str:
+        workspace = self.workspace_name(self._upload_workspace)
+        answer = self.request("POST", f"/workspaces/{workspace}/uploads",
+                              params={"name": name, "kind": kind}, content=content)
+        return str(answer["url"])
+
+    _upload_workspace: str | None = None
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -1,0 +1,166 @@
+"""Client-side resolution of local things in specs: code folders, data and model paths,
+conda files and ``file:`` components are read or uploaded before a spec is submitted
+(as the ``az ml`` CLI does), and their problems are reported with file and line."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from opsloop.errors import ValidationError
+from opsloop.specs.base import ASSET_TYPES
+from opsloop.specs.loader import LineMap, line_for, read_yaml, validate_spec
+from opsloop.specs.references import is_asset_reference
+
+Uploader = Callable[[bytes, str, str], str]  # (content, name, kind) -> URL
+
+
+@dataclass
+class Origin:
+    """Where a spec came from, to name file and line in errors."""
+
+    base_dir: Path
+    file: str | None = None
+    lines: LineMap = field(default_factory=dict)
+    prefix: tuple[str, ...] = ()
+
+    def error(self, message: str, *path: str) -> ValidationError:
+        location = (*self.prefix, *path)
+        return ValidationError(
+            message,
+            field=".".join(location) or None,
+            file=self.file,
+            line=line_for(self.lines, location) if self.file else None,
+        )
+
+    def nested(self, *path: str) -> Origin:
+        return Origin(self.base_dir, self.file, self.lines, (*self.prefix, *path))
+
+
+def is_local_path(value: str) -> bool:
+    return "://" not in value and not is_asset_reference(value) and not value.startswith("azureml:")
+
+
+class Resolver:
+    def __init__(self, upload: Uploader) -> None:
+        self._upload = upload
+        self._uploaded: dict[Path, str] = {}
+
+    def upload_path(self, value: str, origin: Origin, *path: str) -> str:
+        local = (origin.base_dir / value).resolve()
+        if not local.exists():
+            raise origin.error(f"local path {str(local)!r} does not exist", *path)
+        if local not in self._uploaded:
+            if local.is_dir():
+                self._uploaded[local] = self._upload(_tar_gz(local), local.name, "folder")
+            else:
+                self._uploaded[local] = self._upload(local.read_bytes(), local.name, "file")
+        return self._uploaded[local]
+
+    # ---- per spec kind ------------------------------------------------------------
+    def data(self, data: dict[str, Any], origin: Origin) -> dict[str, Any]:
+        if isinstance(data.get("path"), str) and is_local_path(data["path"]):
+            data["path"] = self.upload_path(data["path"], origin, "path")
+        return data
+
+    def model(self, data: dict[str, Any], origin: Origin) -> dict[str, Any]:
+        path = data.get("path")
+        if isinstance(path, str) and is_local_path(path):
+            data["path"] = step_output_reference(origin.base_dir / path) or self.upload_path(path, origin, "path")
+        return data
+
+    def environment(self, data: dict[str, Any], origin: Origin) -> dict[str, Any]:
+        conda = data.get("conda_file")
+        if isinstance(conda, str):
+            conda_path = (origin.base_dir / conda).resolve()
+            try:
+                data["conda_file"] = yaml.safe_load(conda_path.read_text())
+            except OSError:
+                raise origin.error(f"conda file {str(conda_path)!r} cannot be read", "conda_file") from None
+            except yaml.YAMLError as exc:
+                raise origin.error(f"conda file {str(conda_path)!r} is not valid YAML: {exc}", "conda_file") from None
+        requirements = data.get("requirements")
+        if isinstance(requirements, str) and "\n" not in requirements:
+            req_path = (origin.base_dir / requirements).resolve()
+            if not req_path.is_file():
+                raise origin.error(f"requirements file {str(req_path)!r} does not exist", "requirements")
+            data["requirements"] = [
+                line.strip() for line in req_path.read_text().splitlines()
+                if line.strip() and not line.strip().startswith("#")
+            ]
+        return data
+
+    def component(self, data: dict[str, Any], origin: Origin) -> dict[str, Any]:
+        code = data.get("code")
+        if isinstance(code, str) and is_local_path(code):
+            data["code"] = self.upload_path(code, origin, "code")
+        environment = data.get("environment")
+        if isinstance(environment, dict):
+            data["environment"] = self.environment(environment, origin.nested("environment"))
+        return data
+
+    def job(self, data: dict[str, Any], origin: Origin) -> dict[str, Any]:
+        self.component(data, origin)
+        self._inputs(data.get("inputs"), origin.nested("inputs"))
+        component = data.get("component")
+        if isinstance(component, str) and component.startswith("file:"):
+            data["component"] = self._component_file(component[len("file:"):], origin.nested("component"))
+        elif isinstance(component, dict):
+            data["component"] = self.component(component, origin.nested("component"))
+        for step_name, step in (data.get("jobs") or {}).items():
+            if isinstance(step, dict):
+                self.job(step, origin.nested("jobs", step_name))
+        return data
+
+    def _inputs(self, inputs: Any, origin: Origin) -> None:
+        if not isinstance(inputs, dict):
+            return
+        for name, value in inputs.items():
+            if isinstance(value, dict) and isinstance(value.get("path"), str):
+                if value.get("type") in ASSET_TYPES or value.get("type") is None:
+                    if is_local_path(value["path"]):
+                        value["path"] = self.upload_path(value["path"], origin, name, "path")
+
+    def _component_file(self, relative: str, origin: Origin) -> dict[str, Any]:
+        from opsloop.specs.component import ComponentSpec
+
+        path = (origin.base_dir / relative.strip()).resolve()
+        if not path.is_file():
+            raise origin.error(f"component file {str(path)!r} does not exist")
+        data, lines = read_yaml(path)
+        validate_spec(ComponentSpec, data, file=str(path), lines=lines)
+        return self.component(data, Origin(path.parent, str(path), lines))
+
+
+def _tar_gz(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for item in sorted(folder.rglob("*")):
+            relative = item.relative_to(folder)
+            if any(part in {"__pycache__", ".git"} for part in relative.parts) or item.suffix == ".pyc":
+                continue
+            archive.add(item, arcname=relative.as_posix(), recursive=False)
+    return buffer.getvalue()
+
+
+def step_output_reference(path: Path) -> str | None:
+    """Inside a running step, a path that is an upstream step's output becomes a reference
+    to that output, so the registry records which job and step produced it (lineage)."""
+    context_file = os.environ.get("OPSLOOP_STEP_CONTEXT")
+    if not context_file or not Path(context_file).is_file():
+        return None
+    context = json.loads(Path(context_file).read_text())
+    target = path.resolve()
+    for item in context.get("inputs", {}).values():
+        source = item.get("source") or {}
+        if item.get("path") and Path(item["path"]).resolve() == target and source.get("step"):
+            return f"azureml://jobs/{source['job']}.{source['step']}/outputs/{source['output']}"
+    return None

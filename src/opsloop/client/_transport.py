@@ -1,0 +1,87 @@
+"""How the SDK reaches the service layer: always through the REST API.
+
+Remote: HTTP to ``opsloop server``. Embedded: the same ASGI app, in-process, so behaviour
+exists once and embedded and remote answer alike (the Prefect approach).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+
+from opsloop.config import Settings
+from opsloop.errors import ERRORS_BY_NAME, OpsloopError, RemoteError, ValidationError
+from opsloop.security.actor import os_user_actor
+
+API = "/api/v1"
+
+
+class Transport:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        headers = {"x-opsloop-actor": os.environ.get("OPSLOOP_ACTOR") or os_user_actor().name}
+        self.remote = settings.is_remote()
+        self._http: httpx.Client
+        if self.remote:
+            self._http = httpx.Client(base_url=str(settings.uri).rstrip("/"), headers=headers, timeout=300)
+        else:
+            from fastapi.testclient import TestClient
+
+            from opsloop.api.app import create_app
+            from opsloop.services.context import Platform
+
+            app = create_app(Platform(settings))
+            self._http = TestClient(app, headers=headers, raise_server_exceptions=True)
+        self.location = str(settings.uri) if self.remote else str(settings.resolved_home())
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        content: bytes | None = None,
+    ) -> Any:
+        try:
+            response = self._http.request(method, f"{API}{path}", json=json, params=params, content=content)
+        except httpx.TransportError as exc:
+            raise OpsloopError(f"cannot reach the opsloop server at {self.location}: {exc}") from None
+        if response.status_code >= 400:
+            raise _error_from(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def download(self, path: str, destination: Any) -> None:
+        with self._http.stream("GET", f"{API}{path}") as response:
+            if response.status_code >= 400:
+                response.read()
+                raise _error_from(response)
+            for chunk in response.iter_bytes():
+                destination.write(chunk)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _error_from(response: httpx.Response) -> OpsloopError:
+    try:
+        problem = response.json()
+    except ValueError:
+        return RemoteError(response.text[:500] or response.reason_phrase, response.status_code)
+    detail = problem.get("detail") if isinstance(problem, dict) else None
+    if not isinstance(detail, str):
+        return RemoteError(str(problem)[:500], response.status_code)
+    kind = ERRORS_BY_NAME.get(problem.get("type", ""))
+    if kind is ValidationError:
+        error = ValidationError(problem.get("detail", ""))
+        error.message = detail
+        error.args = (detail,)
+        error.field, error.file, error.line = problem.get("field"), problem.get("file"), problem.get("line")
+        return error
+    if kind is not None:
+        return kind(detail)
+    return RemoteError(detail, response.status_code)

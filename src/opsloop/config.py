@@ -1,0 +1,63 @@
+"""Typed settings: where opsloop keeps its metadata, artifacts and MLflow tracking data.
+
+Embedded (the default) keeps everything under one home folder (``./.opsloop`` or
+``OPSLOOP_HOME``): a SQLite metadata database, an artifact folder and MLflow's own SQLite
+database. A team points ``OPSLOOP_DATABASE_URL`` at PostgreSQL; MLflow then gets its own
+schema in the same database unless ``OPSLOOP_MLFLOW_TRACKING_URI`` says otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings read from ``OPSLOOP_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="OPSLOOP_", extra="ignore")
+
+    home: Path = Field(default=Path(".opsloop"), description="Embedded home folder.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL of the metadata store.")
+    artifact_uri: str | None = Field(default=None, description="fsspec URL of the artifact store.")
+    mlflow_tracking_uri: str | None = Field(default=None, description="MLflow tracking URI.")
+    uri: str | None = Field(default=None, description="URL of a remote opsloop server.")
+    max_parallel_steps: int = Field(default=4, ge=1, description="Steps a job runs at once.")
+    step_log_tail_lines: int = Field(default=20, ge=1)
+
+    def resolved_home(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return _normalise_postgres_driver(self.database_url)
+        return f"sqlite:///{self.resolved_home() / 'opsloop.db'}"
+
+    def resolved_artifact_uri(self) -> str:
+        if self.artifact_uri:
+            return self.artifact_uri.rstrip("/")
+        return (self.resolved_home() / "artifacts").as_uri()
+
+    def resolved_mlflow_tracking_uri(self) -> str:
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        url = self.resolved_database_url()
+        if url.startswith("postgresql"):
+            # MLflow owns its tables; keep them in their own schema of the same database.
+            separator = "&" if "?" in url else "?"
+            return f"{url}{separator}options=-csearch_path%3Dmlflow"
+        return f"sqlite:///{self.resolved_home() / 'mlflow.db'}"
+
+    def is_remote(self) -> bool:
+        return bool(self.uri) and str(self.uri).startswith(("http://", "https://"))
+
+
+def _normalise_postgres_driver(url: str) -> str:
+    # Users write postgresql://...; we ship psycopg 3, not psycopg2.
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url[len("postgres://") :]
+    return url

@@ -1,0 +1,1 @@
+"""Expression engine, DAG planner, job states, step reuse and the local executor."""

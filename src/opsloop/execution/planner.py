@@ -1,0 +1,59 @@
+"""Pipeline DAG: step dependencies from ``${{parent.jobs.<step>.outputs.<o>}}`` bindings.
+
+Pure logic: it sees resolved step bindings and component declarations, nothing else, and
+rejects unknown steps, unknown outputs and cycles before anything runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from graphlib import CycleError, TopologicalSorter
+from typing import Any
+
+from opsloop.errors import ValidationError
+
+
+def step_dependencies(steps: Mapping[str, Mapping[str, Any]]) -> dict[str, set[str]]:
+    """Map each step to the steps whose outputs it reads; checks every reference."""
+    dependencies: dict[str, set[str]] = {}
+    for step_name, step in steps.items():
+        needs: set[str] = set()
+        for input_name, binding in step["inputs"].items():
+            if binding["kind"] != "step_output":
+                continue
+            field = f"jobs.{step_name}.inputs.{input_name}"
+            source = binding["step"]
+            if source not in steps:
+                raise ValidationError(f"refers to an unknown step {source!r}", field=field)
+            if source == step_name:
+                raise ValidationError("a step cannot read its own output", field=field)
+            declared = steps[source]["component"]["outputs"]
+            if binding["output"] not in declared:
+                raise ValidationError(
+                    f"step {source!r} has no output {binding['output']!r} "
+                    f"(it has: {', '.join(sorted(declared)) or 'none'})",
+                    field=field,
+                )
+            binding["type"] = declared[binding["output"]].get("type", "uri_folder")
+            needs.add(source)
+        dependencies[step_name] = needs
+    return dependencies
+
+
+def execution_order(dependencies: Mapping[str, set[str]]) -> list[str]:
+    """A topological order of the steps; a cycle is named in the error."""
+    try:
+        return list(TopologicalSorter(dependencies).static_order())
+    except CycleError as exc:
+        cycle = " -> ".join(str(step) for step in exc.args[1])
+        raise ValidationError(f"the pipeline has a cycle: {cycle}", field="jobs") from None
+
+
+def downstream_of(step: str, dependencies: Mapping[str, set[str]]) -> set[str]:
+    """Every step that needs ``step``, directly or not."""
+    found: set[str] = set()
+    frontier = {step}
+    while frontier:
+        frontier = {s for s, needs in dependencies.items() if needs & frontier} - found
+        found |= frontier
+    return found

@@ -1,0 +1,1 @@
+"""Data monitoring: statistical profiles that serve as drift baselines."""

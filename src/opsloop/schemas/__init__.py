@@ -1,0 +1,1 @@
+"""API and SDK schemas grouped by purpose: entities (responses) and requests (bodies)."""

@@ -1,0 +1,162 @@
+"""What services return and the API answers: plain pydantic entities, never ORM rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Entity(BaseModel):
+    model_config = ConfigDict(frozen=False)
+
+
+class Workspace(Entity):
+    name: str
+    kind: str
+    display_name: str | None = None
+    description: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    created_at: datetime
+    created_by: str
+
+
+class Registry(Entity):
+    name: str
+    description: str | None = None
+    location: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    created_at: datetime
+    created_by: str
+
+
+class Datastore(Entity):
+    workspace: str
+    name: str
+    url: str
+    description: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    is_default: bool = False
+    created_at: datetime
+    created_by: str
+
+
+class AssetVersion(Entity):
+    """Fields every versioned asset has."""
+
+    workspace: str
+    name: str
+    version: str
+    description: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    content_hash: str | None = None
+    created_at: datetime
+    created_by: str
+
+    @property
+    def reference(self) -> str:
+        return f"{self.name}:{self.version}"
+
+
+class DataAsset(AssetVersion):
+    type: str
+    path: str
+    profile: dict[str, Any] | None = None
+
+
+class Environment(AssetVersion):
+    image: str | None = None
+    conda_file: dict[str, Any] | None = None
+    requirements: list[str] | None = None
+
+
+class Component(AssetVersion):
+    display_name: str | None = None
+    type: str = "command"
+    spec: dict[str, Any]
+
+
+class ModelLineage(Entity):
+    job: str | None = None
+    step: str | None = None
+    output: str | None = None
+    data: list[str] = Field(default_factory=list)
+    environment: str | None = None
+    code_hash: str | None = None
+
+
+class Model(AssetVersion):
+    type: str
+    path: str
+    lineage: ModelLineage = Field(default_factory=ModelLineage)
+    flavors: list[str] = Field(default_factory=list)
+
+
+class Job(Entity):
+    workspace: str
+    name: str
+    type: str
+    status: str
+    display_name: str | None = None
+    experiment_name: str
+    parent_job: str | None = None
+    step_name: str | None = None
+    created_at: datetime
+    created_by: str
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    exit_code: int | None = None
+    error: str | None = None
+    reused_from: str | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    mlflow_run_id: str | None = None
+    metrics: dict[str, float] = Field(default_factory=dict)
+    params: dict[str, str] = Field(default_factory=dict)
+    steps: list[Job] = Field(default_factory=list)
+    spec: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.ended_at:
+            return (self.ended_at - self.started_at).total_seconds()
+        return None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in {"Completed", "Failed", "Canceled"}
+
+
+class LogChunk(Entity):
+    """A piece of a job's logs, for following them live."""
+
+    job: str
+    status: str
+    text: str
+    offsets: dict[str, int]
+    complete: bool
+
+
+class Upload(Entity):
+    url: str
+    content_hash: str
+
+
+class AuditEntry(Entity):
+    at: datetime
+    actor: str
+    action: str
+    workspace: str | None = None
+    target: str | None = None
+    outcome: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Event(Entity):
+    id: int
+    at: datetime
+    type: str
+    workspace: str | None = None
+    subject: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)

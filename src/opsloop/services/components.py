@@ -1,0 +1,105 @@
+"""Command components: typed inputs/outputs, code, environment and command, versioned."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from opsloop.errors import ValidationError
+from opsloop.execution.expressions import check_command
+from opsloop.schemas.entities import Component
+from opsloop.services import assets
+from opsloop.services.context import ServiceContext
+from opsloop.services.environments import content_hash, environment_content
+from opsloop.services.workspaces import require_workspace_row
+from opsloop.specs.component import ComponentSpec
+from opsloop.specs.environment import EnvironmentSpec
+from opsloop.store.tables import AssetVersionRow, WorkspaceRow
+
+
+def create_component(ctx: ServiceContext, workspace: str, spec: ComponentSpec) -> Component:
+    ctx.begin_mutation("component.create", workspace, f"component:{spec.name}")
+    ws = require_workspace_row(ctx, workspace)
+    resolved = resolve_component(ctx, ws, spec, field="")
+    row = assets.add_version(
+        ctx,
+        ws,
+        "component",
+        spec.name,
+        spec.version,
+        type="command",
+        description=spec.description,
+        tags=spec.tags,
+        content_hash=resolved["hash"],
+        spec=resolved,
+    )
+    ctx.record(
+        "component.create",
+        workspace=workspace,
+        target=f"component:{row.name}:{row.version}",
+        event_type="component.registered",
+    )
+    return to_entity(row, workspace)
+
+
+def resolve_component(
+    ctx: ServiceContext, ws: WorkspaceRow, spec: ComponentSpec, *, field: str
+) -> dict[str, Any]:
+    """Validate a component and pin its environment; returns its stored (resolved) form."""
+    prefix = f"{field}." if field else ""
+    optional = {name for name, decl in spec.inputs.items() if decl.optional}
+    check_command(spec.command, spec.inputs, spec.outputs, optional, field=f"{prefix}command")
+    if spec.code is not None and "://" not in spec.code:
+        raise ValidationError(
+            "code must be uploaded first (the CLI and SDK do this for local folders)",
+            field=f"{prefix}code",
+        )
+    resolved: dict[str, Any] = {
+        "name": spec.name,
+        "display_name": spec.display_name,
+        "command": spec.command,
+        "code": spec.code,
+        "inputs": {k: v.model_dump(exclude_none=True) for k, v in spec.inputs.items()},
+        "outputs": {k: v.model_dump(exclude_none=True) for k, v in spec.outputs.items()},
+        "environment": resolve_environment(ctx, ws, spec.environment, field=f"{prefix}environment"),
+        "environment_variables": spec.environment_variables,
+        "is_deterministic": spec.is_deterministic,
+    }
+    resolved["hash"] = hashlib.sha256(
+        json.dumps({k: v for k, v in resolved.items() if k != "name"}, sort_keys=True, default=str).encode()
+    ).hexdigest()
+    return resolved
+
+
+def resolve_environment(
+    ctx: ServiceContext, ws: WorkspaceRow, environment: str | EnvironmentSpec | None, *, field: str
+) -> dict[str, Any] | None:
+    """Pin an environment reference to a version (or hash an inline one)."""
+    if environment is None:
+        return None
+    if isinstance(environment, EnvironmentSpec):
+        content = environment_content(environment)
+        return {"reference": None, "content": content, "hash": content_hash(content)}
+    row = assets.resolve(ctx, ws, "environment", environment, field=field)
+    return {"reference": f"{row.name}:{row.version}", "content": row.spec, "hash": row.content_hash}
+
+
+def get_component(ctx: ServiceContext, workspace: str, reference: str) -> Component:
+    ctx.authorize("component.read", workspace)
+    ws = require_workspace_row(ctx, workspace)
+    return to_entity(assets.resolve(ctx, ws, "component", reference), workspace)
+
+
+def list_components(ctx: ServiceContext, workspace: str, name: str | None = None) -> list[Component]:
+    ctx.authorize("component.read", workspace)
+    ws = require_workspace_row(ctx, workspace)
+    return [to_entity(r, workspace) for r in assets.list_versions(ctx, ws, "component", name)]
+
+
+def to_entity(row: AssetVersionRow, workspace: str) -> Component:
+    return Component(
+        **assets.common_fields(row, workspace),
+        display_name=row.spec.get("display_name"),
+        spec=row.spec,
+    )

@@ -1,0 +1,129 @@
+"""The service-side runtime (Platform) and the per-call ServiceContext."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from opsloop.config import Settings
+from opsloop.security.actor import Actor
+from opsloop.security.authorization import AllowAll, Authorizer
+from opsloop.services.tracking import Tracking
+from opsloop.store.artifacts import ArtifactStore
+from opsloop.store.database import Database
+from opsloop.store.tables import AuditRow, OutboxEventRow
+
+log = logging.getLogger(__name__)
+
+
+class Platform:
+    """Everything the services need that outlives one call: settings, stores, hooks."""
+
+    def __init__(self, settings: Settings | None = None, authorizer: Authorizer | None = None):
+        self.settings = settings or Settings()
+        if not self.settings.database_url:
+            self.settings.resolved_home().mkdir(parents=True, exist_ok=True)
+        self.database = Database(self.settings.resolved_database_url())
+        self.database.migrate()
+        self.artifacts = ArtifactStore(self.settings.resolved_artifact_uri())
+        self.authorizer = authorizer or AllowAll()
+        self._tracking: Tracking | None = None
+
+    @property
+    def tracking(self) -> Tracking:
+        if self._tracking is None:
+            self._tracking = Tracking(self.settings, self.artifacts.root_url)
+        return self._tracking
+
+    @contextmanager
+    def context(self, actor: Actor) -> Iterator[ServiceContext]:
+        """One transaction. On failure, the attempted actions are audited as failed."""
+        ctx: ServiceContext | None = None
+        try:
+            with self.database.transaction() as session:
+                ctx = ServiceContext(session=session, actor=actor, platform=self)
+                yield ctx
+        except Exception as exc:
+            if ctx is not None and ctx.attempted:
+                self._audit_failure(ctx, exc)
+            raise
+
+    def _audit_failure(self, ctx: ServiceContext, exc: Exception) -> None:
+        try:
+            with self.database.transaction() as session:
+                for action, workspace, target in ctx.attempted:
+                    session.add(
+                        AuditRow(
+                            actor=str(ctx.actor),
+                            action=action,
+                            workspace=workspace,
+                            target=target,
+                            outcome="failed",
+                            detail={"error": str(exc)[:2000], "error_type": type(exc).__name__},
+                        )
+                    )
+        except Exception:  # the original error matters more than a failed audit write
+            log.exception("could not audit a failed call")
+
+
+@dataclass
+class ServiceContext:
+    session: Session
+    actor: Actor
+    platform: Platform
+    attempted: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        return self.platform.settings
+
+    @property
+    def artifacts(self) -> ArtifactStore:
+        return self.platform.artifacts
+
+    def authorize(self, action: str, workspace: str | None = None) -> None:
+        """Read access check; call at the top of every read entry point."""
+        self.platform.authorizer.authorize(self.actor, action, workspace)
+
+    def begin_mutation(self, action: str, workspace: str | None, target: str | None) -> None:
+        """Authorise a mutating call and remember it, so a failure is audited too."""
+        self.attempted.append((action, workspace, target))
+        self.platform.authorizer.authorize(self.actor, action, workspace)
+
+    def record(
+        self,
+        action: str,
+        *,
+        workspace: str | None,
+        target: str | None,
+        event_type: str,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """Write the event (outbox) and the audit entry in the caller's transaction."""
+        now = datetime.now(UTC)
+        self.session.add(
+            OutboxEventRow(
+                at=now,
+                type=event_type,
+                workspace=workspace,
+                subject=target,
+                payload={"actor": str(self.actor), **(payload or {})},
+            )
+        )
+        self.session.add(
+            AuditRow(
+                at=now,
+                actor=str(self.actor),
+                action=action,
+                workspace=workspace,
+                target=target,
+                outcome="succeeded",
+                detail=payload or {},
+            )
+        )

@@ -1,0 +1,97 @@
+"""Data assets: versioned uri_file / uri_folder / mltable with content hash and profile.
+
+The profile computed here (row count, types, missing rates, quantiles, histograms, top
+categories) is the baseline later drift monitors compare against.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from opsloop.errors import ValidationError
+from opsloop.monitoring.profile import profile_table
+from opsloop.schemas.entities import DataAsset
+from opsloop.services import assets
+from opsloop.services.context import ServiceContext
+from opsloop.services.datastores import resolve_datastore_url
+from opsloop.services.workspaces import require_workspace_row
+from opsloop.specs.data import DataSpec
+from opsloop.store.artifacts import hash_path, materialize
+from opsloop.store.tables import AssetVersionRow
+from opsloop.tabular.reader import TableReadError, is_tabular, read_table
+
+
+def create_data_asset(ctx: ServiceContext, workspace: str, spec: DataSpec) -> DataAsset:
+    ctx.begin_mutation("data.create", workspace, f"data:{spec.name}")
+    ws = require_workspace_row(ctx, workspace)
+    url = resolve_datastore_url(ctx, ws, spec.path, "path")
+    with tempfile.TemporaryDirectory(prefix="opsloop-data-") as scratch:
+        try:
+            local = materialize(url, Path(scratch))
+        except FileNotFoundError:
+            raise ValidationError(f"{spec.path!r} does not exist", field="path") from None
+        _check_shape(local, spec.type)
+        content_hash = hash_path(local)
+        profile = _profile(local, spec.type)
+    row = assets.add_version(
+        ctx,
+        ws,
+        "data",
+        spec.name,
+        spec.version,
+        type=spec.type,
+        path=url,
+        description=spec.description,
+        tags=spec.tags,
+        content_hash=content_hash,
+        details={"profile": profile} if profile else {},
+    )
+    ctx.record(
+        "data.create",
+        workspace=workspace,
+        target=f"data:{row.name}:{row.version}",
+        event_type="data.registered",
+        payload={"path": url, "content_hash": content_hash},
+    )
+    return to_entity(row, workspace)
+
+
+def get_data_asset(ctx: ServiceContext, workspace: str, reference: str) -> DataAsset:
+    ctx.authorize("data.read", workspace)
+    ws = require_workspace_row(ctx, workspace)
+    return to_entity(assets.resolve(ctx, ws, "data", reference), workspace)
+
+
+def list_data_assets(ctx: ServiceContext, workspace: str, name: str | None = None) -> list[DataAsset]:
+    ctx.authorize("data.read", workspace)
+    ws = require_workspace_row(ctx, workspace)
+    return [to_entity(r, workspace) for r in assets.list_versions(ctx, ws, "data", name)]
+
+
+def _check_shape(local: Path, asset_type: str) -> None:
+    if asset_type == "uri_file" and not local.is_file():
+        raise ValidationError("a uri_file asset must point at a file, not a folder", field="path")
+    if asset_type in ("uri_folder", "mltable") and not local.is_dir():
+        raise ValidationError(f"a {asset_type} asset must point at a folder", field="path")
+    if asset_type == "mltable" and not (local / "MLTable").is_file():
+        raise ValidationError("an mltable folder must hold an MLTable file", field="path")
+
+
+def _profile(local: Path, asset_type: str) -> dict[str, object] | None:
+    if not is_tabular(local, asset_type):
+        return None
+    try:
+        frame = read_table(local, asset_type)
+    except TableReadError as exc:
+        raise ValidationError(str(exc), field="path") from None
+    return profile_table(frame).model_dump(mode="json")
+
+
+def to_entity(row: AssetVersionRow, workspace: str) -> DataAsset:
+    return DataAsset(
+        **assets.common_fields(row, workspace),
+        type=row.type or "uri_folder",
+        path=row.path or "",
+        profile=row.details.get("profile"),
+    )

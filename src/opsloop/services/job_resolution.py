@@ -1,0 +1,273 @@
+"""Turn a submitted job spec into resolved steps: components pinned, references found,
+bindings checked. Everything that can be wrong with a job is found here, before it runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opsloop.errors import ValidationError
+from opsloop.execution.expressions import as_single_binding
+from opsloop.execution.planner import execution_order, step_dependencies
+from opsloop.execution.values import coerce_literal
+from opsloop.services import assets
+from opsloop.services.components import resolve_component
+from opsloop.services.context import ServiceContext
+from opsloop.services.datastores import resolve_datastore_url
+from opsloop.specs.base import ASSET_TYPES, LITERAL_TYPES
+from opsloop.specs.component import ComponentInput, ComponentOutput, ComponentSpec
+from opsloop.specs.job import CommandJobSpec, JobInput, JobOutput, PipelineJobSpec
+from opsloop.specs.references import is_asset_reference, strip_alias
+from opsloop.store.tables import WorkspaceRow
+
+Binding = dict[str, Any]
+MODEL_TYPES = {"mlflow_model", "custom_model"}
+
+
+def resolve_command_job(ctx: ServiceContext, ws: WorkspaceRow, spec: CommandJobSpec) -> dict[str, Any]:
+    """A command job is one step: its component plus bindings of literal values and assets."""
+    step = _resolve_step(ctx, ws, spec, field="", parent_inputs=None)
+    step["depends_on"] = []
+    return step
+
+
+def resolve_pipeline_job(ctx: ServiceContext, ws: WorkspaceRow, spec: PipelineJobSpec) -> dict[str, Any]:
+    parent_inputs = {
+        name: _resolve_pipeline_input(ctx, ws, value, field=f"inputs.{name}")
+        for name, value in spec.inputs.items()
+    }
+    steps = {
+        name: _resolve_step(ctx, ws, step, field=f"jobs.{name}", parent_inputs=parent_inputs,
+                            parent_outputs=spec.outputs, default_compute=spec.settings.default_compute)
+        for name, step in spec.jobs.items()
+    }
+    dependencies = step_dependencies(steps)
+    order = execution_order(dependencies)
+    for name, needs in dependencies.items():
+        steps[name]["depends_on"] = sorted(needs)
+    outputs: dict[str, Any] = {}
+    for step_name, step in steps.items():
+        for output_name, output in step["outputs"].items():
+            if output.get("parent_output"):
+                outputs[output["parent_output"]] = {"step": step_name, "output": output_name}
+    for name in spec.outputs:
+        if name not in outputs:
+            raise ValidationError("pipeline output is not bound by any step", field=f"outputs.{name}")
+    return {
+        "inputs": parent_inputs,
+        "outputs": outputs,
+        "steps": steps,
+        "order": order,
+        "settings": spec.settings.model_dump(),
+    }
+
+
+def _resolve_step(
+    ctx: ServiceContext,
+    ws: WorkspaceRow,
+    spec: CommandJobSpec,
+    *,
+    field: str,
+    parent_inputs: dict[str, Binding] | None,
+    parent_outputs: dict[str, Any] | None = None,
+    default_compute: str | None = None,
+) -> dict[str, Any]:
+    prefix = f"{field}." if field else ""
+    component = _component_of(ctx, ws, spec, prefix=prefix)
+    resolved = resolve_component(ctx, ws, component, field=f"{prefix}component" if spec.component else field)
+    declared_inputs = {k: ComponentInput.model_validate(v) for k, v in resolved["inputs"].items()}
+    inputs: dict[str, Binding] = {}
+    for name, value in spec.inputs.items():
+        if name not in declared_inputs:
+            raise ValidationError(
+                f"the component has no input {name!r} (it has: {', '.join(sorted(declared_inputs)) or 'none'})",
+                field=f"{prefix}inputs.{name}",
+            )
+        inputs[name] = _bind_input(ctx, ws, value, declared_inputs[name], field=f"{prefix}inputs.{name}",
+                                   parent_inputs=parent_inputs)
+    for name, decl in declared_inputs.items():
+        if name in inputs and inputs[name]["kind"] != "unbound":
+            continue
+        if decl.default is not None:
+            inputs[name] = {"kind": "literal", "value": coerce_literal(decl, decl.default)}
+        elif decl.optional:
+            inputs[name] = {"kind": "unbound"}
+        else:
+            raise ValidationError("required input is not bound", field=f"{prefix}inputs.{name}")
+    outputs = {
+        name: _bind_output(ctx, ws, spec.outputs.get(name), decl, field=f"{prefix}outputs.{name}",
+                           parent_outputs=parent_outputs)
+        for name, decl in resolved["outputs"].items()
+    }
+    for name in spec.outputs:
+        if name not in resolved["outputs"]:
+            raise ValidationError("the component has no such output", field=f"{prefix}outputs.{name}")
+    compute = spec.compute or default_compute or "local"
+    if strip_alias(compute) != "local":
+        raise ValidationError(
+            f"compute {compute!r} is not available; this version runs on 'local'",
+            field=f"{prefix}compute",
+        )
+    return {
+        "component": resolved,
+        "inputs": inputs,
+        "outputs": outputs,
+        "environment_variables": {**resolved["environment_variables"], **spec.environment_variables},
+        "timeout": spec.limits.timeout if spec.limits else None,
+    }
+
+
+def _component_of(ctx: ServiceContext, ws: WorkspaceRow, spec: CommandJobSpec, *, prefix: str) -> ComponentSpec:
+    if isinstance(spec.component, ComponentSpec):
+        return spec.component
+    if isinstance(spec.component, str):
+        if spec.component.startswith("file:"):
+            raise ValidationError(
+                "file: components must be loaded by the client before submission",
+                field=f"{prefix}component",
+            )
+        row = assets.resolve(ctx, ws, "component", spec.component, field=f"{prefix}component")
+        stored = row.spec
+        return ComponentSpec.model_validate(
+            {
+                "name": row.name,
+                "version": row.version,
+                "command": stored["command"],
+                "code": stored["code"],
+                "inputs": stored["inputs"],
+                "outputs": stored["outputs"],
+                "environment": stored["environment"]["reference"] if stored.get("environment") else None,
+                "environment_variables": stored["environment_variables"],
+                "is_deterministic": stored["is_deterministic"],
+            }
+        )
+    if not spec.command:
+        raise ValidationError("a command job needs command or component", field=f"{prefix}command")
+    return ComponentSpec(
+        name="inline",
+        command=spec.command,
+        code=spec.code,
+        environment=spec.environment,
+        inputs=spec.input_types or _infer_input_types(spec.inputs),
+        outputs=spec.output_types or _infer_output_types(spec.outputs),
+    )
+
+
+def _infer_input_types(values: dict[str, Any]) -> dict[str, ComponentInput]:
+    """An inline command declares its inputs by the values it binds (as Azure ML does)."""
+    declared: dict[str, ComponentInput] = {}
+    for name, value in values.items():
+        if isinstance(value, JobInput):
+            kind = value.type or ("uri_folder" if value.path else "string")
+            declared[name] = ComponentInput(type=kind, optional=value.optional)  # type: ignore[arg-type]
+        elif isinstance(value, bool):
+            declared[name] = ComponentInput(type="boolean")
+        elif isinstance(value, int):
+            declared[name] = ComponentInput(type="integer")
+        elif isinstance(value, float):
+            declared[name] = ComponentInput(type="number")
+        else:
+            declared[name] = ComponentInput(type="string")
+    return declared
+
+
+def _infer_output_types(values: dict[str, Any]) -> dict[str, ComponentOutput]:
+    return {
+        name: ComponentOutput(type=value.type if isinstance(value, JobOutput) else "uri_folder")
+        for name, value in values.items()
+    }
+
+
+def _resolve_pipeline_input(ctx: ServiceContext, ws: WorkspaceRow, value: Any, *, field: str) -> Binding:
+    if isinstance(value, JobInput):
+        if value.type in ASSET_TYPES or value.path is not None:
+            return _asset_binding(ctx, ws, value.path or "", value.type or "uri_folder", field=field)
+        literal = value.value if value.value is not None else value.default
+        if value.type in LITERAL_TYPES and literal is not None:
+            return {"kind": "literal", "value": coerce_literal(value, literal, field=field)}  # type: ignore[arg-type]
+        return {"kind": "unbound"}
+    if value is None:
+        return {"kind": "unbound"}
+    return {"kind": "literal", "value": value}
+
+
+def _bind_input(
+    ctx: ServiceContext,
+    ws: WorkspaceRow,
+    value: Any,
+    decl: ComponentInput,
+    *,
+    field: str,
+    parent_inputs: dict[str, Binding] | None,
+) -> Binding:
+    binding = as_single_binding(value, field=field)
+    if binding is not None:
+        if parent_inputs is None:
+            raise ValidationError(f"{binding} can only be used inside a pipeline", field=field)
+        if binding.scope == "parent.jobs":
+            return {"kind": "step_output", "step": binding.step, "output": binding.name}
+        if binding.scope != "parent.inputs":
+            raise ValidationError(f"{binding} cannot bind an input", field=field)
+        if binding.name not in parent_inputs:
+            raise ValidationError(f"{binding} is not bound: the pipeline has no input {binding.name!r}", field=field)
+        parent = parent_inputs[binding.name]
+        if parent["kind"] == "literal" and decl.type in ASSET_TYPES:
+            return _asset_binding(ctx, ws, str(parent["value"]), decl.type, field=field)
+        if parent["kind"] == "literal":
+            return {"kind": "literal", "value": coerce_literal(decl, parent["value"], field=field)}
+        return dict(parent)
+    if isinstance(value, str) and "${{" in value:
+        raise ValidationError(f"{value!r} must be exactly one ${{{{...}}}} expression", field=field)
+    if decl.type in ASSET_TYPES:
+        if isinstance(value, JobInput):
+            return _asset_binding(ctx, ws, value.path or "", value.type or decl.type, field=field)
+        return _asset_binding(ctx, ws, str(value), decl.type, field=field)
+    if isinstance(value, JobInput):
+        value = value.value if value.value is not None else value.default
+        if value is None:
+            return {"kind": "unbound"}
+    return {"kind": "literal", "value": coerce_literal(decl, value, field=field)}
+
+
+def _asset_binding(ctx: ServiceContext, ws: WorkspaceRow, path: str, kind: str, *, field: str) -> Binding:
+    if not path:
+        raise ValidationError("an asset input needs a path", field=field)
+    if is_asset_reference(path):
+        asset_kind = "model" if kind in MODEL_TYPES else "data"
+        row = assets.resolve(ctx, ws, asset_kind, path, field=field)
+        return {
+            "kind": "asset",
+            "type": kind,
+            "url": row.path,
+            "hash": row.content_hash,
+            "asset": f"{asset_kind}:{row.name}:{row.version}",
+        }
+    if "://" not in path:
+        raise ValidationError(
+            f"{path!r} is neither a reference (name:version, name@latest) nor a URL; "
+            "local paths are uploaded by the CLI and SDK",
+            field=field,
+        )
+    url = resolve_datastore_url(ctx, ws, path, field)
+    return {"kind": "asset", "type": kind, "url": url, "hash": None, "asset": None}
+
+
+def _bind_output(
+    ctx: ServiceContext,
+    ws: WorkspaceRow,
+    value: Any,
+    decl: dict[str, Any],
+    *,
+    field: str,
+    parent_outputs: dict[str, Any] | None,
+) -> dict[str, Any]:
+    kind = decl.get("type", "uri_folder")
+    binding = as_single_binding(value, field=field)
+    if binding is not None:
+        if binding.scope != "parent.outputs" or parent_outputs is None:
+            raise ValidationError(f"{binding} cannot bind an output", field=field)
+        if binding.name not in parent_outputs:
+            raise ValidationError(f"{binding} is not bound: the pipeline declares no output {binding.name!r}", field=field)
+        return {"type": kind, "path": None, "parent_output": binding.name}
+    if isinstance(value, JobOutput) and value.path:
+        return {"type": value.type, "path": resolve_datastore_url(ctx, ws, value.path, field)}
+    return {"type": kind, "path": None}

@@ -1,0 +1,138 @@
+"""Models: versioned MLflow models or custom folders, with lineage to what produced them."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+
+from opsloop.errors import ValidationError
+from opsloop.schemas.entities import Model, ModelLineage
+from opsloop.services import assets
+from opsloop.services.context import ServiceContext
+from opsloop.services.datastores import resolve_datastore_url
+from opsloop.services.jobs import require_job_row
+from opsloop.services.workspaces import require_workspace_row
+from opsloop.specs.model import ModelSpec
+from opsloop.store.artifacts import hash_path, materialize
+from opsloop.store.tables import AssetVersionRow, JobRow, WorkspaceRow
+
+_JOB_OUTPUT = re.compile(r"^azureml://jobs/(?P<job>[^/]+)/outputs/(?P<output>[^/]+)/?$")
+
+
+def create_model(ctx: ServiceContext, workspace: str, spec: ModelSpec) -> Model:
+    ctx.begin_mutation("model.create", workspace, f"model:{spec.name}")
+    ws = require_workspace_row(ctx, workspace)
+    url, lineage = _resolve_source(ctx, ws, spec.path)
+    with tempfile.TemporaryDirectory(prefix="opsloop-model-") as scratch:
+        try:
+            local = materialize(url, Path(scratch))
+        except FileNotFoundError:
+            raise ValidationError(f"{spec.path!r} does not exist", field="path") from None
+        flavors = _flavors(local) if spec.type == "mlflow_model" else []
+        content_hash = hash_path(local)
+    row = assets.add_version(
+        ctx, ws, "model", spec.name, spec.version,
+        type=spec.type, path=url, description=spec.description, tags=spec.tags,
+        content_hash=content_hash,
+        details={"lineage": lineage.model_dump(), "flavors": flavors},
+    )
+    ctx.record(
+        "model.create", workspace=workspace, target=f"model:{row.name}:{row.version}",
+        event_type="model.registered",
+        payload={"path": url, "job": lineage.job, "step": lineage.step},
+    )
+    return to_entity(row, workspace)
+
+
+def get_model(ctx: ServiceContext, workspace: str, reference: str) -> Model:
+    ctx.authorize("model.read", workspace)
+    ws = require_workspace_row(ctx, workspace)
+    return to_entity(assets.resolve(ctx, ws, "model", reference), workspace)
+
+
+def list_models(ctx: ServiceContext, workspace: str, name: str | None = None) -> list[Model]:
+    ctx.authorize("model.read", workspace)
+    ws = require_workspace_row(ctx, workspace)
+    return [to_entity(r, workspace) for r in assets.list_versions(ctx, ws, "model", name)]
+
+
+def _resolve_source(ctx: ServiceContext, ws: WorkspaceRow, path: str) -> tuple[str, ModelLineage]:
+    match = _JOB_OUTPUT.match(path)
+    if match is None:
+        if "://" not in path:
+            raise ValidationError("local paths are uploaded by the CLI and SDK first", field="path")
+        return resolve_datastore_url(ctx, ws, path, "path"), ModelLineage()
+    job = require_job_row(ctx, ws, match["job"])
+    output = match["output"]
+    producer = job
+    if job.type == "pipeline":
+        source = job.spec.get("outputs", {}).get(output)
+        if source is None:
+            raise ValidationError(f"job {job.name!r} has no output {output!r}", field="path")
+        producer = _step(ctx, job, source["step"])
+        output = source["output"]
+    stored = producer.outputs.get(output)
+    if stored is None:
+        raise ValidationError(
+            f"job {producer.name!r} has no saved output {output!r} (status {producer.status})", field="path"
+        )
+    return stored["url"], lineage_of(ctx, producer, output)
+
+
+def lineage_of(ctx: ServiceContext, producer: JobRow, output: str) -> ModelLineage:
+    """The job and step that produced an output, the data it read, its environment and code."""
+    top = ctx.session.get(JobRow, producer.parent_id) if producer.parent_id else producer
+    assert top is not None
+    environment = (producer.spec.get("component") or {}).get("environment") or {}
+    return ModelLineage(
+        job=top.name,
+        step=producer.step_name,
+        output=output,
+        data=sorted(_data_assets_read(ctx, top)),
+        environment=environment.get("reference") or (f"inline:{environment['hash'][:12]}" if environment else None),
+        code_hash=producer.spec.get("code_hash"),
+    )
+
+
+def _data_assets_read(ctx: ServiceContext, top: JobRow) -> set[str]:
+    rows = [top, *ctx.session.scalars(select(JobRow).where(JobRow.parent_id == top.id))]
+    found: set[str] = set()
+    for row in rows:
+        for binding in row.inputs.values():
+            asset = binding.get("asset") if isinstance(binding, dict) else None
+            if asset and asset.startswith("data:"):
+                found.add(asset.removeprefix("data:"))
+    return found
+
+
+def _step(ctx: ServiceContext, job: JobRow, step_name: str) -> JobRow:
+    row = ctx.session.scalar(select(JobRow).where(JobRow.parent_id == job.id, JobRow.step_name == step_name))
+    if row is None:
+        raise ValidationError(f"job {job.name!r} has no step {step_name!r}", field="path")
+    return row
+
+
+def _flavors(local: Path) -> list[str]:
+    mlmodel = local / "MLmodel" if local.is_dir() else None
+    if mlmodel is None or not mlmodel.is_file():
+        raise ValidationError(
+            "an mlflow_model must be a folder holding an MLmodel file; use type custom_model otherwise",
+            field="path",
+        )
+    content: dict[str, Any] = yaml.safe_load(mlmodel.read_text()) or {}
+    return sorted((content.get("flavors") or {}).keys())
+
+
+def to_entity(row: AssetVersionRow, workspace: str) -> Model:
+    return Model(
+        **assets.common_fields(row, workspace),
+        type=row.type or "mlflow_model",
+        path=row.path or "",
+        lineage=ModelLineage(**row.details.get("lineage", {})),
+        flavors=row.details.get("flavors", []),
+    )

@@ -1,0 +1,102 @@
+"""MLflow tracking, reached only through MLflow's client API (never its tables).
+
+Each job and step is an MLflow run in experiment ``<workspace>/<experiment_name>``; step
+processes get ``MLFLOW_TRACKING_URI`` and ``MLFLOW_RUN_ID`` so plain MLflow code works.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from typing import Any
+
+from opsloop.config import Settings
+
+log = logging.getLogger(__name__)
+_lock = threading.RLock()
+
+
+class Tracking:
+    def __init__(self, settings: Settings, artifact_root: str) -> None:
+        self.uri = settings.resolved_mlflow_tracking_uri()
+        self.artifact_root = artifact_root
+
+    @functools.cached_property
+    def client(self) -> Any:
+        from mlflow.tracking import MlflowClient
+
+        with _lock:
+            _ensure_schema(self.uri)
+            return MlflowClient(tracking_uri=self.uri)
+
+    def experiment_id(self, workspace: str, experiment_name: str) -> str:
+        name = f"{workspace}/{experiment_name}"
+        with _lock:
+            found = self.client.get_experiment_by_name(name)
+            if found is not None:
+                return str(found.experiment_id)
+            try:
+                return str(
+                    self.client.create_experiment(
+                        name, artifact_location=f"{self.artifact_root}/mlflow/{workspace}"
+                    )
+                )
+            except Exception:  # created by a concurrent runner in the meantime
+                found = self.client.get_experiment_by_name(name)
+                if found is None:
+                    raise
+                return str(found.experiment_id)
+
+    def start_run(
+        self, experiment_id: str, run_name: str, tags: dict[str, str], parent_run_id: str | None = None
+    ) -> str:
+        if parent_run_id:
+            tags = {**tags, "mlflow.parentRunId": parent_run_id}
+        run = self.client.create_run(experiment_id, run_name=run_name, tags=tags)
+        return str(run.info.run_id)
+
+    def end_run(self, run_id: str, status: str) -> None:
+        """Close a run unless the user's code already did."""
+        mlflow_status = {"Completed": "FINISHED", "Failed": "FAILED", "Canceled": "KILLED"}[status]
+        try:
+            current = self.client.get_run(run_id).info.status
+            if current == "RUNNING" or mlflow_status != "FINISHED":
+                self.client.set_terminated(run_id, status=mlflow_status)
+        except Exception:
+            log.exception("could not close MLflow run %s", run_id)
+
+    def log_params(self, run_id: str, params: dict[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        if params:
+            batch = [Param(k, str(v)[:6000]) for k, v in params.items()]
+            self.client.log_batch(run_id, params=batch)
+
+    def metrics_and_params(self, run_id: str | None) -> tuple[dict[str, float], dict[str, str]]:
+        if not run_id:
+            return {}, {}
+        try:
+            data = self.client.get_run(run_id).data
+        except Exception:
+            log.warning("MLflow run %s could not be read", run_id)
+            return {}, {}
+        return dict(data.metrics), dict(data.params)
+
+
+def _ensure_schema(uri: str) -> None:
+    """For PostgreSQL, MLflow's tables live in their own schema, which must exist."""
+    if not uri.startswith("postgresql") or "search_path" not in uri:
+        return
+    import re
+
+    from sqlalchemy import create_engine, text
+
+    match = re.search(r"search_path%3D(\w+)", uri)
+    if not match:
+        return
+    base = re.sub(r"[?&]options=[^&]*", "", uri)
+    engine = create_engine(base)
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{match[1]}"'))
+    engine.dispose()

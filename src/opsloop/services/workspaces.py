@@ -1,0 +1,97 @@
+"""Workspaces: isolated environments, each preproduction or production."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from opsloop.errors import ConflictError, NotFoundError
+from opsloop.schemas.entities import Workspace
+from opsloop.services.context import ServiceContext
+from opsloop.specs.workspace import WorkspaceSpec
+from opsloop.store.tables import DatastoreRow, WorkspaceRow
+
+DEFAULT_DATASTORE = "workspaceblobstore"
+
+
+def create_workspace(ctx: ServiceContext, spec: WorkspaceSpec) -> Workspace:
+    ctx.begin_mutation("workspace.create", spec.name, f"workspace:{spec.name}")
+    if _find(ctx, spec.name) is not None:
+        raise ConflictError(f"workspace {spec.name!r} already exists")
+    row = WorkspaceRow(
+        name=spec.name,
+        kind=spec.kind,
+        display_name=spec.display_name,
+        description=spec.description,
+        tags=spec.tags,
+        created_by=str(ctx.actor),
+    )
+    ctx.session.add(row)
+    try:
+        ctx.session.flush()
+    except IntegrityError:
+        raise ConflictError(f"workspace {spec.name!r} already exists") from None
+    # Every workspace gets a default datastore inside the artifact store, as Azure ML does.
+    ctx.session.add(
+        DatastoreRow(
+            workspace_id=row.id,
+            name=DEFAULT_DATASTORE,
+            url=ctx.artifacts.url_for(f"workspaces/{spec.name}"),
+            description="Default datastore of the workspace",
+            is_default=True,
+            created_by=str(ctx.actor),
+        )
+    )
+    ctx.record(
+        "workspace.create",
+        workspace=spec.name,
+        target=f"workspace:{spec.name}",
+        event_type="workspace.created",
+        payload={"kind": spec.kind},
+    )
+    return to_entity(row)
+
+
+def get_workspace(ctx: ServiceContext, name: str) -> Workspace:
+    ctx.authorize("workspace.read", name)
+    return to_entity(require_workspace_row(ctx, name))
+
+
+def list_workspaces(ctx: ServiceContext) -> list[Workspace]:
+    ctx.authorize("workspace.read", None)
+    rows = ctx.session.scalars(select(WorkspaceRow).order_by(WorkspaceRow.name))
+    return [to_entity(row) for row in rows]
+
+
+def delete_workspace(ctx: ServiceContext, name: str) -> None:
+    ctx.begin_mutation("workspace.delete", name, f"workspace:{name}")
+    row = require_workspace_row(ctx, name)
+    ctx.session.delete(row)
+    ctx.record(
+        "workspace.delete", workspace=name, target=f"workspace:{name}", event_type="workspace.deleted"
+    )
+
+
+def require_workspace_row(ctx: ServiceContext, name: str) -> WorkspaceRow:
+    row = _find(ctx, name)
+    if row is None:
+        raise NotFoundError(
+            f"workspace {name!r} not found; create it with `opsloop workspace create --name {name}`"
+        )
+    return row
+
+
+def _find(ctx: ServiceContext, name: str) -> WorkspaceRow | None:
+    return ctx.session.scalar(select(WorkspaceRow).where(WorkspaceRow.name == name))
+
+
+def to_entity(row: WorkspaceRow) -> Workspace:
+    return Workspace(
+        name=row.name,
+        kind=row.kind,
+        display_name=row.display_name,
+        description=row.description,
+        tags=row.tags,
+        created_at=row.created_at,
+        created_by=row.created_by,
+    )

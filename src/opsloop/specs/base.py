@@ -1,0 +1,44 @@
+"""Shared pieces of spec models: strict base class, names, tags, asset types."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
+
+DataType = Literal["uri_file", "uri_folder", "mltable"]
+ModelType = Literal["mlflow_model", "custom_model"]
+AssetType = Literal["uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model"]
+LiteralType = Literal["string", "integer", "number", "boolean"]
+ASSET_TYPES: frozenset[str] = frozenset(
+    ("uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model")
+)
+LITERAL_TYPES: frozenset[str] = frozenset(("string", "integer", "number", "boolean"))
+
+
+def _check_name(value: str) -> str:
+    if not NAME_PATTERN.match(value):
+        raise ValueError(
+            "must start with a letter or digit and hold only letters, digits, '_', '-' or '.'"
+        )
+    return value
+
+
+AssetName = Annotated[str, AfterValidator(_check_name)]
+
+
+class SpecModel(BaseModel):
+    """Base of YAML specs: unknown keys are errors; ``$schema`` is accepted and ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    schema_url: str | None = Field(default=None, alias="$schema", exclude=True)
+
+
+class NamedSpec(SpecModel):
+    name: AssetName
+    description: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)

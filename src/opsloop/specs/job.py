@@ -1,0 +1,108 @@
+"""Command and pipeline job specs in the Azure ML CLI v2 shape."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, Tag, field_validator
+
+from opsloop.specs.base import AssetType, SpecModel
+from opsloop.specs.component import ComponentInput, ComponentOutput, ComponentSpec
+from opsloop.specs.environment import EnvironmentSpec
+
+
+class JobInput(SpecModel):
+    """The long form of a job input: an asset (``type`` + ``path``) or a typed literal."""
+
+    type: str | None = None
+    path: str | None = None
+    mode: str | None = None
+    default: Any = None
+    value: Any = None
+    optional: bool = False
+    description: str | None = None
+
+
+class JobOutput(SpecModel):
+    type: AssetType = "uri_folder"
+    path: str | None = None
+    mode: str | None = None
+    description: str | None = None
+
+
+InputValue = str | bool | int | float | JobInput | None
+OutputValue = str | JobOutput | None
+
+
+class Limits(SpecModel):
+    timeout: int | None = Field(default=None, gt=0, description="Seconds before the job is killed.")
+
+
+class PipelineSettings(SpecModel):
+    default_compute: str | None = None
+    default_datastore: str | None = None
+    continue_on_step_failure: bool = False
+    force_rerun: bool = False
+
+
+class _JobCommon(SpecModel):
+    name: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    experiment_name: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    inputs: dict[str, InputValue] = Field(default_factory=dict)
+    outputs: dict[str, OutputValue] = Field(default_factory=dict)
+    compute: str | None = None
+    environment_variables: dict[str, str] = Field(default_factory=dict)
+    limits: Limits | None = None
+
+    @field_validator("environment_variables", mode="before")
+    @classmethod
+    def _stringify_env(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): str(v) for k, v in value.items()}
+        return value
+
+
+class CommandJobSpec(_JobCommon):
+    """A single command; inline (``command`` + ``code``) or through a ``component``."""
+
+    type: Literal["command"] = "command"
+    command: str | None = None
+    code: str | None = None
+    environment: str | EnvironmentSpec | None = None
+    component: str | ComponentSpec | None = None
+    resources: dict[str, Any] | None = None
+    distribution: dict[str, Any] | None = None
+    # Declared inputs/outputs of an inline command (the component the job implies).
+    input_types: dict[str, ComponentInput] | None = Field(default=None, exclude=True)
+    output_types: dict[str, ComponentOutput] | None = Field(default=None, exclude=True)
+
+
+StepSpec = CommandJobSpec
+
+
+class PipelineJobSpec(_JobCommon):
+    type: Literal["pipeline"]
+    settings: PipelineSettings = Field(default_factory=PipelineSettings)
+    jobs: dict[str, StepSpec]
+
+    @field_validator("jobs")
+    @classmethod
+    def _has_steps(cls, value: dict[str, StepSpec]) -> dict[str, StepSpec]:
+        if not value:
+            raise ValueError("a pipeline needs at least one step under jobs")
+        return value
+
+
+def _job_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "pipeline" if value.get("type") == "pipeline" else "command"
+    return "pipeline" if getattr(value, "type", None) == "pipeline" else "command"
+
+
+JobSpec = Annotated[
+    Annotated[CommandJobSpec, Tag("command")] | Annotated[PipelineJobSpec, Tag("pipeline")],
+    Discriminator(_job_kind),
+]

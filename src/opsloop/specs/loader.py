@@ -1,0 +1,173 @@
+"""Load YAML specs into pydantic models; every error names the file, line and field.
+
+PyYAML's composed node tree keeps a mark for every key and value, so we keep a map from
+each value's path (``("jobs", "train", "inputs")``) to its line, and translate pydantic's
+error locations through it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pydantic
+import yaml
+
+from opsloop.errors import ValidationError
+
+SpecT = TypeVar("SpecT")
+LineMap = dict[tuple[str, ...], int]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe loader that refuses duplicate keys instead of silently keeping the last."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def _collect_lines(node: yaml.Node, path: tuple[str, ...], lines: LineMap) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = (*path, str(key_node.value))
+            _collect_lines(value_node, child, lines)
+            # The key's own line is more useful than the value's for block values.
+            lines[child] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _collect_lines(item, (*path, str(index)), lines)
+
+
+def read_yaml(path: Path) -> tuple[dict[str, Any], LineMap]:
+    """Parse a YAML file into a mapping and a map of value paths to line numbers."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValidationError("file not found", file=str(path)) from None
+    except OSError as exc:
+        raise ValidationError(f"cannot read file: {exc.strerror}", file=str(path)) from None
+    try:
+        root = yaml.compose(text, Loader=_StrictLoader)
+        data = yaml.load(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ValidationError(
+            f"invalid YAML: {exc.problem or exc.context}", file=str(path), line=line
+        ) from None
+    if not isinstance(data, dict):
+        raise ValidationError("a spec file must hold a mapping of keys", file=str(path), line=1)
+    lines: LineMap = {}
+    if root is not None:
+        _collect_lines(root, (), lines)
+    return data, lines
+
+
+def line_for(lines: LineMap, location: tuple[str | int, ...]) -> int | None:
+    """The line of the deepest known prefix of an error location."""
+    path = tuple(str(part) for part in location)
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return lines.get(())
+
+
+def _readable_location(location: tuple[str | int, ...]) -> str:
+    # pydantic adds union/tag names ("str", "JobInput", "command") into locations.
+    noise = {"str", "int", "float", "bool", "JobInput", "JobOutput", "command", "pipeline",
+             "EnvironmentSpec", "ComponentSpec", "function-after[_check_name(), str]"}
+    parts = [str(p) for p in location if str(p) not in noise]
+    return ".".join(parts)
+
+
+def validate_spec(
+    model: Any,
+    data: dict[str, Any],
+    *,
+    file: str | None = None,
+    lines: LineMap | None = None,
+) -> Any:
+    """Validate ``data`` against a pydantic model (or type adapter target).
+
+    Raises one :class:`ValidationError` naming the first field at fault, its file and line.
+    """
+    adapter = pydantic.TypeAdapter(model)
+    try:
+        return adapter.validate_python(data)
+    except pydantic.ValidationError as exc:
+        first = _most_specific_error(exc.errors())
+        location = tuple(first["loc"])
+        field = _readable_location(location) or None
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif first["type"] == "missing":
+            message = "required key is missing"
+        raise ValidationError(
+            message,
+            field=field,
+            file=file,
+            line=line_for(lines or {}, _strip_noise(location)) if lines else None,
+        ) from None
+
+
+def _strip_noise(location: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    readable = _readable_location(location)
+    return tuple(readable.split(".")) if readable else ()
+
+
+def _most_specific_error(errors: list[Any]) -> Any:
+    # A union reports one error per member; the deepest location explains the most.
+    return max(errors, key=lambda error: len(_strip_noise(tuple(error["loc"]))))
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``--set key.path=value`` overrides; values are parsed as YAML scalars."""
+    for override in overrides:
+        key, sep, raw = override.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(
+                f"expected key=value, got {override!r}", field="--set"
+            )
+        value = yaml.safe_load(raw) if raw else ""
+        target = data
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            child = target.get(part)
+            if child is None:
+                child = {}
+                target[part] = child
+            if not isinstance(child, dict):
+                raise ValidationError(f"{part!r} is not a mapping", field=f"--set {key}")
+            target = child
+        target[parts[-1]] = value
+    return data
+
+
+def load_spec_file(
+    path: str | Path, model: Any, overrides: list[str] | None = None
+) -> tuple[Any, dict[str, Any], LineMap]:
+    """Read and validate a spec file. Returns the model, the raw mapping and its line map."""
+    file_path = Path(path)
+    data, lines = read_yaml(file_path)
+    if overrides:
+        data = apply_overrides(data, overrides)
+    spec = validate_spec(model, data, file=str(file_path), lines=lines)
+    return spec, data, lines

@@ -1,0 +1,11 @@
+"""Model specs: an MLflow model or a custom model folder."""
+
+from __future__ import annotations
+
+from opsloop.specs.base import ModelType, NamedSpec
+
+
+class ModelSpec(NamedSpec):
+    version: str | None = None
+    type: ModelType = "mlflow_model"
+    path: str

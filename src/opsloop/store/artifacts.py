@@ -1,0 +1,105 @@
+"""The artifact store: any fsspec URL (``file://`` by default, ``s3://``, ``abfs://``, ...)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import fsspec
+
+
+def local_path_of(url: str) -> Path | None:
+    """The local path behind a ``file://`` URL, or None for remote stores."""
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    if parsed.scheme == "" and url.startswith("/"):
+        return Path(url)
+    return None
+
+
+def hash_path(path: Path) -> str:
+    """SHA-256 over a file, or over a folder's relative paths and file contents."""
+    digest = hashlib.sha256()
+    if path.is_file():
+        _hash_file(path, digest)
+        return digest.hexdigest()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        relative = file.relative_to(path).as_posix()
+        if _is_ignored(relative):
+            continue
+        digest.update(relative.encode() + b"\0")
+        _hash_file(file, digest)
+    return digest.hexdigest()
+
+
+def _is_ignored(relative: str) -> bool:
+    parts = relative.split("/")
+    return any(p in {"__pycache__", ".git", ".ipynb_checkpoints"} for p in parts) or relative.endswith(
+        ".pyc"
+    )
+
+
+def _hash_file(path: Path, digest: hashlib._Hash) -> None:
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+
+
+class ArtifactStore:
+    """Stores files and folders under one root URL, by key."""
+
+    def __init__(self, root_url: str) -> None:
+        self.root_url = root_url.rstrip("/")
+        self.fs, self._root_path = fsspec.core.url_to_fs(self.root_url)
+
+    def url_for(self, key: str) -> str:
+        return f"{self.root_url}/{key.strip('/')}"
+
+    def local_root(self) -> Path | None:
+        return local_path_of(self.root_url)
+
+    def put(self, source: Path, key: str) -> str:
+        """Copy a local file or folder under ``key``; returns its URL."""
+        url = self.url_for(key)
+        copy_to_url(source, url)
+        return url
+
+    def exists(self, url: str) -> bool:
+        fs, path = fsspec.core.url_to_fs(url)
+        return bool(fs.exists(path))
+
+
+def copy_to_url(source: Path, url: str) -> None:
+    local = local_path_of(url)
+    if local is not None:
+        local.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, local, dirs_exist_ok=True, ignore=_ignore_caches)
+        else:
+            shutil.copy2(source, local)
+        return
+    fs, path = fsspec.core.url_to_fs(url)
+    fs.put(str(source), path, recursive=source.is_dir())
+
+
+def _ignore_caches(_dir: str, names: list[str]) -> list[str]:
+    return [n for n in names if n in {"__pycache__", ".git"} or n.endswith(".pyc")]
+
+
+def materialize(url: str, destination: Path) -> Path:
+    """A local path holding ``url``: the file itself for ``file://``, else a download."""
+    local = local_path_of(url)
+    if local is not None:
+        if not local.exists():
+            raise FileNotFoundError(url)
+        return local
+    fs, path = fsspec.core.url_to_fs(url)
+    if not fs.exists(path):
+        raise FileNotFoundError(url)
+    destination.mkdir(parents=True, exist_ok=True)
+    target = destination / Path(path.rstrip("/")).name
+    fs.get(path, str(target), recursive=fs.isdir(path))
+    return target

@@ -1,0 +1,1 @@
+"""Reading data assets (uri_file, uri_folder, mltable) as pandas DataFrames."""
