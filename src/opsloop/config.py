@@ -8,6 +8,7 @@ schema in the same database unless ``OPSLOOP_MLFLOW_TRACKING_URI`` says otherwis
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import Field
@@ -45,9 +46,13 @@ class Settings(BaseSettings):
             return self.mlflow_tracking_uri
         url = self.resolved_database_url()
         if url.startswith("postgresql"):
-            # MLflow owns its tables; keep them in their own schema of the same database.
-            separator = "&" if "?" in url else "?"
-            return f"{url}{separator}options=-csearch_path%3Dmlflow"
+            # MLflow owns its tables; keep them in their own schema of the same database
+            # (beside ours: "<schema>_mlflow" when ours is not the default one).
+            match = re.search(r"search_path(?:%3D|=)(\w+)", url)
+            schema = f"{match[1]}_mlflow" if match else "mlflow"
+            base = re.sub(r"[?&]options=[^&]*", "", url)
+            separator = "&" if "?" in base else "?"
+            return f"{base}{separator}options=-csearch_path%3D{schema}"
         return f"sqlite:///{self.resolved_home() / 'mlflow.db'}"
 
     def is_remote(self) -> bool:

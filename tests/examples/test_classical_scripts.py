@@ -281,6 +281,7 @@ def test_evaluate_main_logs_to_the_active_run(
     # The platform hands every step its run this way.
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_RUN_ID", run_id)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", "0")
     _fake_opsloop(monkeypatch, versions=[1], champion=_Constant(14.0))
     out = pipeline_run["tmp"] / "eval-main"
     evaluate.main(

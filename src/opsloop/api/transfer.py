@@ -27,6 +27,7 @@ async def receive_upload(request: Request, artifacts: ArtifactStore, *, name: st
                 handle.write(chunk)
         content = Path(scratch) / name
         if is_folder:
+            content.mkdir()  # an empty folder is still a folder
             try:
                 with tarfile.open(raw, "r:gz") as archive:
                     archive.extractall(content, filter="data")

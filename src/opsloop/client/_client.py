@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from opsloop.client._resolve import Resolver
 from opsloop.client._resources import (
     ComponentOperations,
     DataOperations,
@@ -49,7 +48,6 @@ class Client:
         self.settings = settings
         self.default_workspace = workspace or os.environ.get("OPSLOOP_WORKSPACE")
         self._transport = Transport(settings)
-        self._resolver = Resolver(self._upload)
         self.workspaces = WorkspaceOperations(self)
         self.registries = RegistryOperations(self)
         self.datastores = DatastoreOperations(self)

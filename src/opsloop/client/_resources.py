@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from opsloop.client._resolve import Origin
+from opsloop.client._resolve import Origin, Resolver
 from opsloop.errors import OpsloopError
 from opsloop.schemas.entities import (
     Component,
@@ -90,7 +90,9 @@ class _Operations:
         ws = self._ws(workspace)
         data, origin = build_spec(model, spec, file=file, overrides=overrides, fields=fields)
         self._client._upload_workspace = ws
-        resolver = self._client._resolver
+        # One resolver per submission: a folder shared by steps uploads once, and a file
+        # changed between two submissions is uploaded again.
+        resolver = Resolver(self._client._upload)
         data = getattr(resolver, kind)(data, origin)
         validate_spec(model, data, file=origin.file, lines=origin.lines)
         return self._post(entity, f"/workspaces/{ws}/{_ROUTES[kind]}", data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 
@@ -28,6 +28,14 @@ def _check_name(value: str) -> str:
 
 
 AssetName = Annotated[str, AfterValidator(_check_name)]
+
+
+def _version_text(value: object) -> object:
+    # YAML reads `version: 1` as an integer; versions are strings.
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+AssetVersion = Annotated[str | None, BeforeValidator(_version_text)]
 
 
 class SpecModel(BaseModel):

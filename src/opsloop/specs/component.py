@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from opsloop.specs.base import AssetType, NamedSpec, SpecModel
+from opsloop.specs.base import AssetVersion, AssetType, NamedSpec, SpecModel
 from opsloop.specs.environment import EnvironmentSpec
 
 InputType = Literal[
@@ -49,7 +49,7 @@ class ComponentOutput(SpecModel):
 
 
 class ComponentSpec(NamedSpec):
-    version: str | None = None
+    version: AssetVersion = None
     display_name: str | None = None
     type: Literal["command"] = "command"
     inputs: dict[str, ComponentInput] = Field(default_factory=dict)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import field_validator
 
-from opsloop.specs.base import DataType, NamedSpec
+from opsloop.specs.base import AssetVersion, DataType, NamedSpec
 
 
 class DatastoreSpec(NamedSpec):
@@ -24,6 +24,6 @@ class DatastoreSpec(NamedSpec):
 class DataSpec(NamedSpec):
     """A versioned ``uri_file``, ``uri_folder`` or ``mltable`` data asset."""
 
-    version: str | None = None
+    version: AssetVersion = None
     type: DataType = "uri_folder"
     path: str

@@ -6,13 +6,13 @@ from typing import Any
 
 from pydantic import model_validator
 
-from opsloop.specs.base import NamedSpec
+from opsloop.specs.base import AssetVersion, NamedSpec
 
 
 class EnvironmentSpec(NamedSpec):
     """``conda_file`` (a path, or its parsed content once loaded) or ``requirements``."""
 
-    version: str | None = None
+    version: AssetVersion = None
     image: str | None = None
     conda_file: str | dict[str, Any] | None = None
     requirements: str | list[str] | None = None

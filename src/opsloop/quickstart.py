@@ -1,0 +1,113 @@
+"""The quickstart: the inner loop of the MLOps v2 lifecycle on an embedded home, offline.
+
+Workspaces dev / staging / prod and a registry; taxi data registered with a profile; the
+classical pipeline prep -> train -> evaluate -> register; the model and its lineage.
+Everything goes through ``opsloop.Client``, as a user's own script would.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from opsloop.client import Client
+from opsloop.errors import ConflictError, OpsloopError
+from opsloop.schemas.entities import Job, Model
+
+Say = Callable[[str], None]
+
+
+def classical_example_dir() -> Path:
+    """The classical example, bundled in the wheel or beside the source checkout."""
+    bundled = Path(__file__).parent / "_examples" / "classical"
+    if bundled.is_dir():
+        return bundled
+    checkout = Path(__file__).resolve().parents[2] / "examples" / "classical"
+    if checkout.is_dir():
+        return checkout
+    raise OpsloopError("the classical example is missing from this installation")
+
+
+@dataclass
+class QuickstartResult:
+    home: Path
+    job: Job
+    model: Model | None
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def run_quickstart(home: Path, say: Say, *, rows: int = 5000, n_estimators: int = 50) -> QuickstartResult:
+    started = time.monotonic()
+    timings: dict[str, float] = {}
+    example = classical_example_dir()
+    train = example / "mlops" / "azureml" / "train"
+    client = Client(home=home, workspace="dev")
+
+    say(f"1/5 Workspaces and registry in {home}")
+    for name, kind in (("dev", "preproduction"), ("staging", "preproduction"), ("prod", "production")):
+        _create_once(lambda n=name, k=kind: client.workspaces.create(name=n, kind=k))
+    _create_once(lambda: client.registries.create(name="shared", description="Models promoted across workspaces"))
+
+    say("2/5 Taxi trip data generated offline and registered (content hash + profile)")
+    data_file = _generate_data(example, home / "data" / "taxi-data.csv", rows)
+    data = client.data.create(file=train / "data.yml", overrides=[f"path={data_file}"])
+    say(f"    data {data.name}:{data.version}  rows={(data.profile or {}).get('row_count')}")
+    env = client.environments.create(file=train / "train-env.yml")
+    say(f"    environment {env.name}:{env.version}")
+    timings["setup"] = time.monotonic() - started
+
+    say("3/5 Training pipeline prep -> train -> evaluate -> register")
+    job = client.jobs.create(file=train / "pipeline.yml", overrides=[f"inputs.n_estimators={n_estimators}"])
+    job = _follow_steps(client, job.name, say)
+    timings["pipeline"] = time.monotonic() - started - timings["setup"]
+    if job.status != "Completed":
+        say(f"Pipeline {job.name} ended {job.status}: {job.error}")
+        return QuickstartResult(home, job, None, time.monotonic() - started, timings)
+
+    say("4/5 Model registry")
+    models = client.models.list("taxi-fare-model")
+    model = models[0] if models else None
+    if model is not None:
+        lineage = model.lineage
+        say(f"    model {model.name}:{model.version}  flavors={','.join(model.flavors)}")
+        say(f"    lineage: job={lineage.job} step={lineage.step} data={', '.join(lineage.data)} "
+            f"environment={lineage.environment}")
+    return QuickstartResult(home, job, model, time.monotonic() - started, timings)
+
+
+def _create_once(create: Callable[[], object]) -> None:
+    try:
+        create()
+    except ConflictError:
+        pass  # a second quickstart in the same home keeps what the first made
+
+
+def _generate_data(example: Path, target: Path, rows: int) -> Path:
+    spec = importlib.util.spec_from_file_location("opsloop_example_generate", example / "data" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    module.write_taxi_data(target, rows=rows, seed=0)
+    return target
+
+
+def _follow_steps(client: Client, name: str, say: Say, timeout: float = 1800) -> Job:
+    seen: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.jobs.get(name)
+        for step in job.steps:
+            label = step.step_name or step.name
+            if seen.get(label) != step.status:
+                seen[label] = step.status
+                extra = f" (reused from {step.reused_from})" if step.reused_from else ""
+                duration = f" {step.duration_seconds:.1f}s" if step.duration_seconds and step.is_terminal else ""
+                say(f"    {label:<16} {step.status}{duration}{extra}")
+        if job.is_terminal or time.monotonic() > deadline:
+            return job
+        time.sleep(0.3)
