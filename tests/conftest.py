@@ -12,7 +12,6 @@ import pytest
 from opsloop import Client
 
 POSTGRES_URL = os.environ.get("OPSLOOP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "classical"
 
 
 @pytest.fixture(autouse=True)

@@ -9,3 +9,6 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "classical"

@@ -43,10 +43,10 @@ evaluate = _load(SRC / "evaluate.py")
 register = _load(SRC / "register.py")
 
 
-def _run(script: Path, *args: Any, env: dict[str, str]) -> None:
+def _run(script: Path, *args: Any, env: dict[str, str], cwd: Path) -> None:
     proc = subprocess.run(
         [sys.executable, str(script), *map(str, args)],
-        cwd=script.parent,
+        cwd=cwd,  # keeps anything MLflow writes relative to the cwd out of the repo
         env=env,
         capture_output=True,
         text=True,
@@ -174,6 +174,7 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "--val_data", paths["val"],
         "--test_data", paths["test"],
         env=env,
+        cwd=tmp,
     )  # fmt: skip
     paths["model"].mkdir()  # the platform pre-creates output folders
     _run(
@@ -183,6 +184,7 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "--n_estimators", 10,
         "--max_depth", 12,
         env=env,
+        cwd=tmp,
     )  # fmt: skip
     return {**paths, "tmp": tmp, "db": tmp / "mlflow.db"}
 
@@ -372,6 +374,8 @@ def test_component_matches_its_script(component: str) -> None:
     for name, port in spec["inputs"].items():
         optional = port.get("optional", False)
         assert optional == (f"$[[--{name} " in command), f"{name}: optional needs $[[...]]"
+    # evaluate reads the registry and register writes it: step reuse would skip real work.
+    assert spec.get("is_deterministic", True) is (component in {"prep", "train"})
 
 
 def _component(job: dict[str, Any]) -> dict[str, Any]:
