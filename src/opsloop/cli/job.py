@@ -30,7 +30,8 @@ def create(file: File = None, workspace: Workspace = None, set_: Set = None, str
     if not stream:
         _show(job, output)
         return
-    typer.echo(f"Job {job.name} submitted; following its logs (Ctrl-C stops following, not the job).")
+    typer.echo(f"Job {job.name} submitted; following its logs (Ctrl-C stops following, not the job).",
+               err=output == "json")
     _follow(client, job.name, output)
 
 
