@@ -11,7 +11,9 @@ import pytest
 
 from opsloop import Client
 
-POSTGRES_URL = os.environ.get("OPSLOOP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "OPSLOOP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +42,9 @@ def postgres_url() -> Iterator[str]:
     """A fresh schema in the real PostgreSQL, dropped afterwards (with MLflow's schema)."""
     sqlalchemy = pytest.importorskip("sqlalchemy")
     schema = f"t_{uuid.uuid4().hex[:10]}"
-    engine = sqlalchemy.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
+    engine = sqlalchemy.create_engine(
+        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://")
+    )
     try:
         with engine.begin() as connection:
             connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from opsloop.client import Client  # noqa: E402
-from opsloop.errors import (  # noqa: E402
+from opsloop.client import Client
+from opsloop.errors import (
     ConflictError,
     NotFoundError,
     OpsloopError,
     PermissionDeniedError,
     ValidationError,
 )
-from opsloop.specs import (  # noqa: E402
+from opsloop.specs import (
     CommandJobSpec,
     ComponentSpec,
     DataSpec,

@@ -21,7 +21,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPSLOOP_", extra="ignore")
 
     home: Path = Field(default=Path(".opsloop"), description="Embedded home folder.")
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL of the metadata store.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the metadata store."
+    )
     artifact_uri: str | None = Field(default=None, description="fsspec URL of the artifact store.")
     mlflow_tracking_uri: str | None = Field(default=None, description="MLflow tracking URI.")
     uri: str | None = Field(default=None, description="URL of a remote opsloop server.")

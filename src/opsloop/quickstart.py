@@ -7,6 +7,7 @@ Everything goes through ``opsloop.Client``, as a user's own script would.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import time
 from collections.abc import Callable
@@ -40,7 +41,9 @@ class QuickstartResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def run_quickstart(home: Path, say: Say, *, rows: int = 5000, n_estimators: int = 50) -> QuickstartResult:
+def run_quickstart(
+    home: Path, say: Say, *, rows: int = 5000, n_estimators: int = 50
+) -> QuickstartResult:
     started = time.monotonic()
     timings: dict[str, float] = {}
     example = classical_example_dir()
@@ -48,9 +51,17 @@ def run_quickstart(home: Path, say: Say, *, rows: int = 5000, n_estimators: int 
     client = Client(home=home, workspace="dev")
 
     say(f"1/5 Workspaces and registry in {home}")
-    for name, kind in (("dev", "preproduction"), ("staging", "preproduction"), ("prod", "production")):
+    for name, kind in (
+        ("dev", "preproduction"),
+        ("staging", "preproduction"),
+        ("prod", "production"),
+    ):
         _create_once(lambda n=name, k=kind: client.workspaces.create(name=n, kind=k))
-    _create_once(lambda: client.registries.create(name="shared", description="Models promoted across workspaces"))
+    _create_once(
+        lambda: client.registries.create(
+            name="shared", description="Models promoted across workspaces"
+        )
+    )
 
     say("2/5 Taxi trip data generated offline and registered (content hash + profile)")
     data_file = _generate_data(example, home / "data" / "taxi-data.csv", rows)
@@ -61,7 +72,9 @@ def run_quickstart(home: Path, say: Say, *, rows: int = 5000, n_estimators: int 
     timings["setup"] = time.monotonic() - started
 
     say("3/5 Training pipeline prep -> train -> evaluate -> register")
-    job = client.jobs.create(file=train / "pipeline.yml", overrides=[f"inputs.n_estimators={n_estimators}"])
+    job = client.jobs.create(
+        file=train / "pipeline.yml", overrides=[f"inputs.n_estimators={n_estimators}"]
+    )
     job = _follow_steps(client, job.name, say)
     timings["pipeline"] = time.monotonic() - started - timings["setup"]
     if job.status != "Completed":
@@ -74,20 +87,23 @@ def run_quickstart(home: Path, say: Say, *, rows: int = 5000, n_estimators: int 
     if model is not None:
         lineage = model.lineage
         say(f"    model {model.name}:{model.version}  flavors={','.join(model.flavors)}")
-        say(f"    lineage: job={lineage.job} step={lineage.step} data={', '.join(lineage.data)} "
-            f"environment={lineage.environment}")
+        say(
+            f"    lineage: job={lineage.job} step={lineage.step} data={', '.join(lineage.data)} "
+            f"environment={lineage.environment}"
+        )
     return QuickstartResult(home, job, model, time.monotonic() - started, timings)
 
 
 def _create_once(create: Callable[[], object]) -> None:
-    try:
+    # A second quickstart in the same home keeps what the first made.
+    with contextlib.suppress(ConflictError):
         create()
-    except ConflictError:
-        pass  # a second quickstart in the same home keeps what the first made
 
 
 def _generate_data(example: Path, target: Path, rows: int) -> Path:
-    spec = importlib.util.spec_from_file_location("opsloop_example_generate", example / "data" / "generate.py")
+    spec = importlib.util.spec_from_file_location(
+        "opsloop_example_generate", example / "data" / "generate.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -106,7 +122,11 @@ def _follow_steps(client: Client, name: str, say: Say, timeout: float = 1800) ->
             if seen.get(label) != step.status:
                 seen[label] = step.status
                 extra = f" (reused from {step.reused_from})" if step.reused_from else ""
-                duration = f" {step.duration_seconds:.1f}s" if step.duration_seconds and step.is_terminal else ""
+                duration = (
+                    f" {step.duration_seconds:.1f}s"
+                    if step.duration_seconds and step.is_terminal
+                    else ""
+                )
                 say(f"    {label:<16} {step.status}{duration}{extra}")
         if job.is_terminal or time.monotonic() > deadline:
             return job

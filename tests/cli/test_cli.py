@@ -15,23 +15,42 @@ TRAIN = EXAMPLE / "mlops" / "azureml" / "train"
 
 def opsloop(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OPSLOOP_HOME": str(home), "OPSLOOP_WORKSPACE": "dev", "COLUMNS": "200"}
-    result = subprocess.run([sys.executable, "-m", "opsloop.cli.main", *args], env=env, text=True,
-                            capture_output=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "opsloop.cli.main", *args],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=600,
+    )
     if check and result.returncode != 0:
-        raise AssertionError(f"opsloop {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"opsloop {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
 def test_help_for_every_noun(tmp_path: Path) -> None:
-    for noun in ("workspace", "registry", "datastore", "data", "environment", "component", "job", "model"):
+    for noun in (
+        "workspace",
+        "registry",
+        "datastore",
+        "data",
+        "environment",
+        "component",
+        "job",
+        "model",
+    ):
         result = opsloop(noun, "--help", home=tmp_path)
-        assert "Usage" in result.stdout and "create" in result.stdout or noun == "job"
+        assert ("Usage" in result.stdout and "create" in result.stdout) or noun == "job"
 
 
 def test_bad_yaml_gets_one_clear_error(tmp_path: Path) -> None:
     home = tmp_path / "home"
     opsloop("workspace", "create", "--name", "dev", home=home)
-    spec = write(tmp_path / "job.yml", "type: command\ncommand: echo ${{inputs.n}}\ninputs:\n  n: 1\nlimits:\n  timeout: soon\n")
+    spec = write(
+        tmp_path / "job.yml",
+        "type: command\ncommand: echo ${{inputs.n}}\ninputs:\n  n: 1\nlimits:\n  timeout: soon\n",
+    )
     result = opsloop("job", "create", "-f", str(spec), home=home, check=False)
     assert result.returncode == 2
     assert f"{spec}:6: limits.timeout:" in result.stderr
@@ -40,13 +59,32 @@ def test_bad_yaml_gets_one_clear_error(tmp_path: Path) -> None:
 
 def test_autolog_command_job_metrics_in_job_show_json(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    data = subprocess.run([sys.executable, str(EXAMPLE / "data" / "generate.py"), "--rows", "800",
-                           "--out", str(tmp_path / "taxi.csv")], check=True)
+    data = subprocess.run(
+        [
+            sys.executable,
+            str(EXAMPLE / "data" / "generate.py"),
+            "--rows",
+            "800",
+            "--out",
+            str(tmp_path / "taxi.csv"),
+        ],
+        check=True,
+    )
     assert data.returncode == 0
     opsloop("workspace", "create", "--name", "dev", home=home)
     opsloop("environment", "create", "-f", str(TRAIN / "train-env.yml"), home=home)
-    opsloop("data", "create", "-f", str(TRAIN / "data.yml"), "--set", f"path={tmp_path / 'taxi.csv'}", home=home)
-    created = opsloop("job", "create", "-f", str(TRAIN / "autolog-job.yml"), "--stream", "-o", "json", home=home)
+    opsloop(
+        "data",
+        "create",
+        "-f",
+        str(TRAIN / "data.yml"),
+        "--set",
+        f"path={tmp_path / 'taxi.csv'}",
+        home=home,
+    )
+    created = opsloop(
+        "job", "create", "-f", str(TRAIN / "autolog-job.yml"), "--stream", "-o", "json", home=home
+    )
     job = json.loads(created.stdout)
     assert job["status"] == "Completed"
     shown = json.loads(opsloop("job", "show", "-n", job["name"], "-o", "json", home=home).stdout)
@@ -58,14 +96,21 @@ def test_quickstart_ends_with_a_model_whose_lineage_names_job_and_data(tmp_path:
     home = tmp_path / "qs"
     result = opsloop("quickstart", "--home", str(home), "--rows", "1500", home=home)
     assert "Completed" in result.stdout
-    model = json.loads(opsloop("model", "show", "-n", "taxi-fare-model@latest", "-o", "json", home=home).stdout)
+    model = json.loads(
+        opsloop("model", "show", "-n", "taxi-fare-model@latest", "-o", "json", home=home).stdout
+    )
     assert model["version"] == "1"
     assert model["lineage"]["data"] == ["taxi-data:1"]
     assert model["lineage"]["step"] == "train_model"
-    job = json.loads(opsloop("job", "show", "-n", model["lineage"]["job"], "-o", "json", home=home).stdout)
+    job = json.loads(
+        opsloop("job", "show", "-n", model["lineage"]["job"], "-o", "json", home=home).stdout
+    )
     assert job["status"] == "Completed" and job["type"] == "pipeline"
     # Re-running the pipeline unchanged reuses every step.
-    rerun = json.loads(opsloop("job", "create", "-f", str(TRAIN / "pipeline.yml"), "--stream", "-o", "json",
-                               home=home).stdout)
+    rerun = json.loads(
+        opsloop(
+            "job", "create", "-f", str(TRAIN / "pipeline.yml"), "--stream", "-o", "json", home=home
+        ).stdout
+    )
     assert rerun["status"] == "Completed"
     assert all(step["reused_from"] for step in rerun["steps"]), rerun["steps"]

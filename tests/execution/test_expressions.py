@@ -30,7 +30,11 @@ def test_check_command_rejects_undeclared_and_bare_optional_inputs() -> None:
 
 def test_single_binding_forms() -> None:
     step = as_single_binding("${{parent.jobs.prep.outputs.train}}", field="f")
-    assert step is not None and (step.scope, step.step, step.name) == ("parent.jobs", "prep", "train")
+    assert step is not None and (step.scope, step.step, step.name) == (
+        "parent.jobs",
+        "prep",
+        "train",
+    )
     assert as_single_binding("plain", field="f") is None
     with pytest.raises(ValidationError, match="unsupported expression"):
         as_single_binding("${{parent.something.x}}", field="f")

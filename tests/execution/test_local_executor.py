@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import write
 from sqlalchemy import select
 
+from helpers import write
 from opsloop import Client, ValidationError
 from opsloop.services.context import Platform
 from opsloop.store.artifacts import local_path_of
@@ -55,7 +55,10 @@ def test_pipeline_runs_then_reuses_then_force_reruns(client: Client, tmp_path: P
 
     second = client.jobs.wait(client.jobs.create(file=spec).name, timeout=120)
     assert second.status == "Completed"
-    assert [s.reused_from for s in second.steps] == [f"{first.name}.produce", f"{first.name}.consume"]
+    assert [s.reused_from for s in second.steps] == [
+        f"{first.name}.produce",
+        f"{first.name}.consume",
+    ]
 
     forced = client.jobs.create(file=spec, overrides=["settings.force_rerun=true"])
     forced = client.jobs.wait(forced.name, timeout=120)
@@ -68,8 +71,12 @@ def test_pipeline_runs_then_reuses_then_force_reruns(client: Client, tmp_path: P
     assert _output_text(client, changed.name, "consume", "result", "shout.txt") == "BYE"
 
 
-def test_failing_step_fails_the_job_with_exit_code_and_log_tail(client: Client, tmp_path: Path) -> None:
-    spec = write(tmp_path / "p.yml", """
+def test_failing_step_fails_the_job_with_exit_code_and_log_tail(
+    client: Client, tmp_path: Path
+) -> None:
+    spec = write(
+        tmp_path / "p.yml",
+        """
 type: pipeline
 jobs:
   broken:
@@ -80,7 +87,8 @@ jobs:
     command: python -c "print('never')" ${{inputs.x}}
     inputs:
       x: ${{parent.jobs.broken.outputs.out}}
-""")
+""",
+    )
     job = client.jobs.wait(client.jobs.create(file=spec).name, timeout=120)
     assert job.status == "Failed"
     broken, after = job.steps
@@ -91,7 +99,9 @@ jobs:
 
 
 def test_cancel_and_timeout(client: Client, tmp_path: Path) -> None:
-    slow = write(tmp_path / "slow.yml", "type: command\ncommand: python -c \"import time; time.sleep(120)\"\n")
+    slow = write(
+        tmp_path / "slow.yml", 'type: command\ncommand: python -c "import time; time.sleep(120)"\n'
+    )
     job = client.jobs.create(file=slow)
     deadline = time.monotonic() + 60
     while client.jobs.get(job.name).status != "Running" and time.monotonic() < deadline:
@@ -109,7 +119,9 @@ def test_cancel_and_timeout(client: Client, tmp_path: Path) -> None:
 
 
 def test_bad_pipelines_are_rejected_before_anything_runs(client: Client, tmp_path: Path) -> None:
-    cycle = write(tmp_path / "cycle.yml", """
+    cycle = write(
+        tmp_path / "cycle.yml",
+        """
 type: pipeline
 jobs:
   a:
@@ -120,21 +132,28 @@ jobs:
     command: echo ${{inputs.x}}
     inputs: {x: "${{parent.jobs.a.outputs.o}}"}
     outputs: {o: {type: uri_folder}}
-""")
+""",
+    )
     with pytest.raises(ValidationError, match="cycle"):
         client.jobs.create(file=cycle)
-    unbound = write(tmp_path / "unbound.yml", """
+    unbound = write(
+        tmp_path / "unbound.yml",
+        """
 type: pipeline
 jobs:
   a:
     command: echo ${{inputs.x}}
     inputs:
       x: ${{parent.inputs.missing}}
-""")
+""",
+    )
     with pytest.raises(ValidationError, match="the pipeline has no input 'missing'") as error:
         client.jobs.create(file=unbound)
     assert error.value.field == "jobs.a.inputs.x"
-    unknown = write(tmp_path / "unknown.yml", "type: command\ncommand: cat ${{inputs.d}}\ninputs:\n  d:\n    type: uri_file\n    path: azureml:foo@latest\n")
+    unknown = write(
+        tmp_path / "unknown.yml",
+        "type: command\ncommand: cat ${{inputs.d}}\ninputs:\n  d:\n    type: uri_file\n    path: azureml:foo@latest\n",
+    )
     with pytest.raises(ValidationError, match="data foo@latest not found"):
         client.jobs.create(file=unknown)
     with Platform(client.settings).database.transaction() as session:
@@ -143,7 +162,9 @@ jobs:
 
 def test_independent_steps_run_in_parallel(client: Client, tmp_path: Path) -> None:
     step = 'command: python -c "import time; time.sleep(2)"'
-    spec = write(tmp_path / "par.yml", f"type: pipeline\njobs:\n  a:\n    {step}\n  b:\n    {step}\n")
+    spec = write(
+        tmp_path / "par.yml", f"type: pipeline\njobs:\n  a:\n    {step}\n  b:\n    {step}\n"
+    )
     job = client.jobs.wait(client.jobs.create(file=spec).name, timeout=120)
     assert job.status == "Completed"
     a, b = job.steps

@@ -4,24 +4,28 @@ from typing import Any
 
 import pytest
 
-from opsloop.errors import ValidationError
+from opsloop.errors import ConflictError, ValidationError
 from opsloop.execution.planner import downstream_of, execution_order, step_dependencies
 from opsloop.execution.states import JobStatus, check_transition
 from opsloop.execution.values import coerce_literal
 from opsloop.specs.component import ComponentInput
-from opsloop.errors import ConflictError
 
 
 def _step(outputs: list[str], **reads: tuple[str, str]) -> dict[str, Any]:
     return {
         "component": {"outputs": {o: {"type": "uri_folder"} for o in outputs}},
-        "inputs": {k: {"kind": "step_output", "step": s, "output": o} for k, (s, o) in reads.items()},
+        "inputs": {
+            k: {"kind": "step_output", "step": s, "output": o} for k, (s, o) in reads.items()
+        },
     }
 
 
 def test_order_follows_dependencies() -> None:
-    steps = {"train": _step(["model"], data=("prep", "out")), "prep": _step(["out"]),
-             "eval": _step(["report"], model=("train", "model"), data=("prep", "out"))}
+    steps = {
+        "train": _step(["model"], data=("prep", "out")),
+        "prep": _step(["out"]),
+        "eval": _step(["report"], model=("train", "model"), data=("prep", "out")),
+    }
     deps = step_dependencies(steps)
     assert deps == {"train": {"prep"}, "prep": set(), "eval": {"train", "prep"}}
     assert execution_order(deps) == ["prep", "train", "eval"]
@@ -30,7 +34,7 @@ def test_order_follows_dependencies() -> None:
 
 def test_cycle_is_named() -> None:
     steps = {"a": _step(["o"], x=("b", "o")), "b": _step(["o"], x=("a", "o"))}
-    with pytest.raises(ValidationError, match="cycle: (a -> b -> a|b -> a -> b)"):
+    with pytest.raises(ValidationError, match=r"cycle: (a -> b -> a|b -> a -> b)"):
         execution_order(step_dependencies(steps))
 
 

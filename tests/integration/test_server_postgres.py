@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import EXAMPLE
 
+from helpers import EXAMPLE
 from opsloop import Client
 from opsloop.quickstart import _generate_data
 
@@ -31,10 +31,16 @@ def _free_port() -> int:
 @pytest.fixture
 def server(postgres_url: str, tmp_path: Path) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "OPSLOOP_DATABASE_URL": postgres_url, "OPSLOOP_HOME": str(tmp_path / "server-home")}
+    env = {
+        **os.environ,
+        "OPSLOOP_DATABASE_URL": postgres_url,
+        "OPSLOOP_HOME": str(tmp_path / "server-home"),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "opsloop.cli.main", "server", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -47,7 +53,9 @@ def server(postgres_url: str, tmp_path: Path) -> Iterator[str]:
                 time.sleep(0.3)
         else:
             process.kill()
-            raise AssertionError(process.stdout.read().decode() if process.stdout else "server did not start")
+            raise AssertionError(
+                process.stdout.read().decode() if process.stdout else "server did not start"
+            )
         yield url
     finally:
         process.terminate()
@@ -82,6 +90,12 @@ def test_same_pipeline_embedded_and_remote_on_postgres(server: str, tmp_path: Pa
         openapi = remote.request("GET", "/openapi.json")
         loaded = remote.models.load("taxi-fare-model@latest")
     assert served == local
-    assert local["model"] == ("taxi-fare-model", "1", "train_model", ["taxi-data:1"], ["python_function", "sklearn"])
+    assert local["model"] == (
+        "taxi-fare-model",
+        "1",
+        "train_model",
+        ["taxi-data:1"],
+        ["python_function", "sklearn"],
+    )
     assert "/api/v1/workspaces/{workspace}/jobs" in openapi["paths"]
     assert loaded.metadata.flavors.get("sklearn") is not None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import write
 from sqlalchemy import select
 
+from helpers import write
 from opsloop import Client, ConflictError, NotFoundError, ValidationError
 from opsloop.services.context import Platform
 from opsloop.store.tables import AssetVersionRow, AuditRow, OutboxEventRow
@@ -63,8 +63,12 @@ def test_explicit_version_conflicts(client: Client, tmp_path: Path) -> None:
 
 
 def test_environment_from_yaml_reads_the_conda_file(client: Client, tmp_path: Path) -> None:
-    write(tmp_path / "conda.yml", "name: x\ndependencies:\n  - python=3.11\n  - pip:\n    - mlflow\n")
-    spec = write(tmp_path / "env.yml", "name: train-env\nconda_file: conda.yml\nimage: python:3.11\n")
+    write(
+        tmp_path / "conda.yml", "name: x\ndependencies:\n  - python=3.11\n  - pip:\n    - mlflow\n"
+    )
+    spec = write(
+        tmp_path / "env.yml", "name: train-env\nconda_file: conda.yml\nimage: python:3.11\n"
+    )
     env = client.environments.create(file=spec)
     assert env.conda_file == {"name": "x", "dependencies": ["python=3.11", {"pip": ["mlflow"]}]}
     bad = write(tmp_path / "bad-env.yml", "name: e\nconda_file: missing.yml\n")
@@ -73,18 +77,29 @@ def test_environment_from_yaml_reads_the_conda_file(client: Client, tmp_path: Pa
     assert error.value.line == 2 and error.value.file == str(bad)
 
 
-def test_component_validation_happens_before_anything_is_stored(client: Client, tmp_path: Path, home: Path) -> None:
+def test_component_validation_happens_before_anything_is_stored(
+    client: Client, tmp_path: Path, home: Path
+) -> None:
     write(tmp_path / "src" / "run.py", "print('hi')\n")
-    spec = write(tmp_path / "c.yml", "name: c\ncode: src\ncommand: python run.py ${{inputs.nope}}\n")
+    spec = write(
+        tmp_path / "c.yml", "name: c\ncode: src\ncommand: python run.py ${{inputs.nope}}\n"
+    )
     with pytest.raises(ValidationError, match="undeclared input 'nope'"):
         client.components.create(file=spec)
     with pytest.raises(ValidationError, match="environment taxi@latest not found"):
         client.components.create(
-            file=write(tmp_path / "c2.yml", "name: c\ncommand: echo\nenvironment: azureml:taxi@latest\n")
+            file=write(
+                tmp_path / "c2.yml", "name: c\ncommand: echo\nenvironment: azureml:taxi@latest\n"
+            )
         )
     platform = Platform(client.settings)
     with platform.database.transaction() as session:
-        assert session.scalars(select(AssetVersionRow).where(AssetVersionRow.asset_kind == "component")).all() == []
+        assert (
+            session.scalars(
+                select(AssetVersionRow).where(AssetVersionRow.asset_kind == "component")
+            ).all()
+            == []
+        )
         failed = session.scalars(select(AuditRow).where(AuditRow.outcome == "failed")).all()
         assert {row.action for row in failed} == {"component.create"}
 

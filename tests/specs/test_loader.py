@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import write
 
+from helpers import write
 from opsloop.errors import ValidationError
 from opsloop.specs import ComponentSpec, DataSpec, JobSpec, apply_overrides, load_spec_file
 from opsloop.specs.references import is_asset_reference, parse_reference
@@ -70,7 +70,11 @@ def test_integer_version_and_schema_key_are_accepted(tmp_path: Path) -> None:
 def test_overrides_set_nested_values_as_yaml_scalars() -> None:
     data = {"settings": {"force_rerun": False}, "inputs": {}}
     apply_overrides(data, ["settings.force_rerun=true", "inputs.n=5", "display_name=run one"])
-    assert data == {"settings": {"force_rerun": True}, "inputs": {"n": 5}, "display_name": "run one"}
+    assert data == {
+        "settings": {"force_rerun": True},
+        "inputs": {"n": 5},
+        "display_name": "run one",
+    }
     with pytest.raises(ValidationError, match="expected key=value"):
         apply_overrides(data, ["novalue"])
 

@@ -12,8 +12,9 @@ from opsloop.errors import OpsloopError, ValidationError
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OpsloopError)
     async def _opsloop_error(_request: Request, exc: OpsloopError) -> JSONResponse:
-        return JSONResponse(exc.to_problem(), status_code=exc.status_code,
-                            media_type="application/problem+json")
+        return JSONResponse(
+            exc.to_problem(), status_code=exc.status_code, media_type="application/problem+json"
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -24,4 +25,6 @@ def install_error_handlers(app: FastAPI) -> None:
         if first.get("type") == "extra_forbidden":
             message = "unknown key"
         error = ValidationError(message, field=".".join(location) or None)
-        return JSONResponse(error.to_problem(), status_code=422, media_type="application/problem+json")
+        return JSONResponse(
+            error.to_problem(), status_code=422, media_type="application/problem+json"
+        )

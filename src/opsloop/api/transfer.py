@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tarfile
 import tempfile
 from pathlib import Path
@@ -15,7 +16,9 @@ from opsloop.store.artifacts import ArtifactStore, hash_path, materialize
 MAX_UPLOAD_BYTES = 2 * 1024**3
 
 
-async def receive_upload(request: Request, artifacts: ArtifactStore, *, name: str, is_folder: bool) -> Upload:
+async def receive_upload(
+    request: Request, artifacts: ArtifactStore, *, name: str, is_folder: bool
+) -> Upload:
     with tempfile.TemporaryDirectory(prefix="opsloop-upload-") as scratch:
         raw = Path(scratch) / "body"
         size = 0
@@ -32,7 +35,9 @@ async def receive_upload(request: Request, artifacts: ArtifactStore, *, name: st
                 with tarfile.open(raw, "r:gz") as archive:
                     archive.extractall(content, filter="data")
             except (tarfile.TarError, OSError) as exc:
-                raise ValidationError(f"not a valid gzipped tar archive: {exc}", field="body") from None
+                raise ValidationError(
+                    f"not a valid gzipped tar archive: {exc}", field="body"
+                ) from None
         else:
             raw.rename(content)
         digest = hash_path(content)
@@ -52,9 +57,9 @@ def pack_folder(folder: Path, archive: Path) -> Path:
 
 def pack_url(url: str) -> Path:
     """A temporary tar.gz of what ``url`` holds (the caller deletes it)."""
-    handle = tempfile.NamedTemporaryFile(prefix="opsloop-", suffix=".tar.gz", delete=False)
-    handle.close()
-    archive = Path(handle.name)
+    descriptor, name = tempfile.mkstemp(prefix="opsloop-", suffix=".tar.gz")
+    os.close(descriptor)
+    archive = Path(name)
     with tempfile.TemporaryDirectory(prefix="opsloop-pack-") as scratch:
         local = materialize(url, Path(scratch))
         if local.is_dir():

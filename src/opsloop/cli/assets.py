@@ -7,15 +7,31 @@ from typing import Annotated
 import typer
 
 from opsloop.cli.common import (
-    Description, File, Name, Output, Set, Tags, Version, Workspace, emit, make_client, parse_tags,
+    Description,
+    File,
+    Name,
+    Output,
+    Set,
+    Tags,
+    Version,
+    Workspace,
+    emit,
+    make_client,
+    parse_tags,
 )
 
-datastore_app = typer.Typer(help="Datastores: named fsspec URLs (file://, s3://, abfs://, gs://).",
-                            no_args_is_help=True)
-data_app = typer.Typer(help="Data assets: versioned uri_file, uri_folder and mltable.", no_args_is_help=True)
-environment_app = typer.Typer(help="Environments: Python dependencies plus an optional image.",
-                              no_args_is_help=True)
-component_app = typer.Typer(help="Components: commands with typed inputs and outputs.", no_args_is_help=True)
+datastore_app = typer.Typer(
+    help="Datastores: named fsspec URLs (file://, s3://, abfs://, gs://).", no_args_is_help=True
+)
+data_app = typer.Typer(
+    help="Data assets: versioned uri_file, uri_folder and mltable.", no_args_is_help=True
+)
+environment_app = typer.Typer(
+    help="Environments: Python dependencies plus an optional image.", no_args_is_help=True
+)
+component_app = typer.Typer(
+    help="Components: commands with typed inputs and outputs.", no_args_is_help=True
+)
 
 Reference = Annotated[str, typer.Option("--name", "-n", help="name, name:version or name@latest.")]
 FilterName = Annotated[str | None, typer.Option("--name", "-n", help="Only versions of this name.")]
@@ -28,88 +44,154 @@ def _reference(name: str, version: str | None) -> str:
 
 
 @datastore_app.command("create")
-def create_datastore(workspace: Workspace = None, name: Name = None,
-                     url: Annotated[str | None, typer.Option("--url", help="fsspec URL.")] = None,
-                     description: Description = None, file: File = None, set_: Set = None,
-                     output: Output = "table") -> None:
+def create_datastore(
+    workspace: Workspace = None,
+    name: Name = None,
+    url: Annotated[str | None, typer.Option("--url", help="fsspec URL.")] = None,
+    description: Description = None,
+    file: File = None,
+    set_: Set = None,
+    output: Output = "table",
+) -> None:
     """Register a datastore.  Example: opsloop datastore create -w dev -n lake --url file:///data/lake"""
     fields = {"name": name, "url": url, "description": description}
-    emit(make_client(workspace).datastores.create(file=file, overrides=set_, **fields), output,
-         ["name", "url", "is_default", "description"])
+    emit(
+        make_client(workspace).datastores.create(file=file, overrides=set_, **fields),
+        output,
+        ["name", "url", "is_default", "description"],
+    )
 
 
 @datastore_app.command("list")
 def list_datastores(workspace: Workspace = None, output: Output = "table") -> None:
     """List datastores.  Example: opsloop datastore list -w dev"""
-    emit(make_client(workspace).datastores.list(), output, ["name", "url", "is_default", "description"])
+    emit(
+        make_client(workspace).datastores.list(),
+        output,
+        ["name", "url", "is_default", "description"],
+    )
 
 
 @datastore_app.command("show")
-def show_datastore(name: Annotated[str, typer.Option("--name", "-n", help="Datastore name.")],
-                   workspace: Workspace = None, output: Output = "table") -> None:
+def show_datastore(
+    name: Annotated[str, typer.Option("--name", "-n", help="Datastore name.")],
+    workspace: Workspace = None,
+    output: Output = "table",
+) -> None:
     """Show a datastore.  Example: opsloop datastore show -w dev -n workspaceblobstore"""
-    emit(make_client(workspace).datastores.get(name), output, ["name", "url", "is_default", "description"])
+    emit(
+        make_client(workspace).datastores.get(name),
+        output,
+        ["name", "url", "is_default", "description"],
+    )
 
 
 DATA_COLUMNS = ["name", "version", "type", "path", "content_hash", "created_at"]
 
 
 @data_app.command("create")
-def create_data(workspace: Workspace = None, name: Name = None, version: Version = None,
-                type_: Annotated[str | None, typer.Option("--type", "-t", help="uri_file, uri_folder or mltable.")] = None,
-                path: Annotated[str | None, typer.Option("--path", "-p", help="Local path, fsspec URL or azureml://datastores/... path.")] = None,
-                description: Description = None, tag: Tags = None, file: File = None, set_: Set = None,
-                output: Output = "table") -> None:
+def create_data(
+    workspace: Workspace = None,
+    name: Name = None,
+    version: Version = None,
+    type_: Annotated[
+        str | None, typer.Option("--type", "-t", help="uri_file, uri_folder or mltable.")
+    ] = None,
+    path: Annotated[
+        str | None,
+        typer.Option(
+            "--path", "-p", help="Local path, fsspec URL or azureml://datastores/... path."
+        ),
+    ] = None,
+    description: Description = None,
+    tag: Tags = None,
+    file: File = None,
+    set_: Set = None,
+    output: Output = "table",
+) -> None:
     """Register a data asset version (local files are uploaded).
 
     Example: opsloop data create -w dev -n taxi-data --type uri_file --path ./data/taxi.csv
     """
-    fields = {"name": name, "version": version, "type": type_, "path": path, "description": description,
-              "tags": parse_tags(tag)}
-    emit(make_client(workspace).data.create(file=file, overrides=set_, **fields), output, DATA_COLUMNS)
+    fields = {
+        "name": name,
+        "version": version,
+        "type": type_,
+        "path": path,
+        "description": description,
+        "tags": parse_tags(tag),
+    }
+    emit(
+        make_client(workspace).data.create(file=file, overrides=set_, **fields),
+        output,
+        DATA_COLUMNS,
+    )
 
 
 @data_app.command("list")
-def list_data(workspace: Workspace = None, name: FilterName = None, output: Output = "table") -> None:
+def list_data(
+    workspace: Workspace = None, name: FilterName = None, output: Output = "table"
+) -> None:
     """List data assets (latest of each), or every version of one name.  Example: opsloop data list -w dev"""
     emit(make_client(workspace).data.list(name), output, DATA_COLUMNS)
 
 
 @data_app.command("show")
-def show_data(name: Reference, version: Version = None, workspace: Workspace = None,
-              output: Output = "table") -> None:
+def show_data(
+    name: Reference, version: Version = None, workspace: Workspace = None, output: Output = "table"
+) -> None:
     """Show a data asset with its profile (-o json).  Example: opsloop data show -w dev -n taxi-data -v 1"""
     asset = make_client(workspace).data.get(_reference(name, version))
     emit(asset, output, DATA_COLUMNS)
     if output == "table" and asset.profile:
-        typer.echo(f"rows: {asset.profile.get('row_count')}, columns: {asset.profile.get('column_count')}"
-                   " (full profile: -o json)")
+        typer.echo(
+            f"rows: {asset.profile.get('row_count')}, columns: {asset.profile.get('column_count')}"
+            " (full profile: -o json)"
+        )
 
 
 ENV_COLUMNS = ["name", "version", "image", "content_hash", "created_at"]
 
 
 @environment_app.command("create")
-def create_environment(workspace: Workspace = None, name: Name = None, version: Version = None,
-                       conda_file: Annotated[str | None, typer.Option("--conda-file", help="Conda YAML file.")] = None,
-                       image: Annotated[str | None, typer.Option("--image", help="Base image.")] = None,
-                       description: Description = None, file: File = None, set_: Set = None,
-                       output: Output = "table") -> None:
+def create_environment(
+    workspace: Workspace = None,
+    name: Name = None,
+    version: Version = None,
+    conda_file: Annotated[str | None, typer.Option("--conda-file", help="Conda YAML file.")] = None,
+    image: Annotated[str | None, typer.Option("--image", help="Base image.")] = None,
+    description: Description = None,
+    file: File = None,
+    set_: Set = None,
+    output: Output = "table",
+) -> None:
     """Register an environment version.  Example: opsloop environment create -w dev -f env.yml"""
-    fields = {"name": name, "version": version, "conda_file": conda_file, "image": image,
-              "description": description}
-    emit(make_client(workspace).environments.create(file=file, overrides=set_, **fields), output, ENV_COLUMNS)
+    fields = {
+        "name": name,
+        "version": version,
+        "conda_file": conda_file,
+        "image": image,
+        "description": description,
+    }
+    emit(
+        make_client(workspace).environments.create(file=file, overrides=set_, **fields),
+        output,
+        ENV_COLUMNS,
+    )
 
 
 @environment_app.command("list")
-def list_environments(workspace: Workspace = None, name: FilterName = None, output: Output = "table") -> None:
+def list_environments(
+    workspace: Workspace = None, name: FilterName = None, output: Output = "table"
+) -> None:
     """List environments.  Example: opsloop environment list -w dev"""
     emit(make_client(workspace).environments.list(name), output, ENV_COLUMNS)
 
 
 @environment_app.command("show")
-def show_environment(name: Reference, version: Version = None, workspace: Workspace = None,
-                     output: Output = "table") -> None:
+def show_environment(
+    name: Reference, version: Version = None, workspace: Workspace = None, output: Output = "table"
+) -> None:
     """Show an environment.  Example: opsloop environment show -w dev -n taxi-train-env@latest"""
     emit(make_client(workspace).environments.get(_reference(name, version)), output, ENV_COLUMNS)
 
@@ -118,24 +200,37 @@ COMPONENT_COLUMNS = ["name", "version", "display_name", "content_hash", "created
 
 
 @component_app.command("create")
-def create_component(workspace: Workspace = None, file: File = None, set_: Set = None,
-                     version: Version = None, output: Output = "table") -> None:
+def create_component(
+    workspace: Workspace = None,
+    file: File = None,
+    set_: Set = None,
+    version: Version = None,
+    output: Output = "table",
+) -> None:
     """Register a component from its YAML (its code folder is uploaded).
 
     Example: opsloop component create -w dev -f components/train.yml
     """
-    emit(make_client(workspace).components.create(file=file, overrides=set_, version=version), output,
-         COMPONENT_COLUMNS)
+    emit(
+        make_client(workspace).components.create(file=file, overrides=set_, version=version),
+        output,
+        COMPONENT_COLUMNS,
+    )
 
 
 @component_app.command("list")
-def list_components(workspace: Workspace = None, name: FilterName = None, output: Output = "table") -> None:
+def list_components(
+    workspace: Workspace = None, name: FilterName = None, output: Output = "table"
+) -> None:
     """List components.  Example: opsloop component list -w dev"""
     emit(make_client(workspace).components.list(name), output, COMPONENT_COLUMNS)
 
 
 @component_app.command("show")
-def show_component(name: Reference, version: Version = None, workspace: Workspace = None,
-                   output: Output = "table") -> None:
+def show_component(
+    name: Reference, version: Version = None, workspace: Workspace = None, output: Output = "table"
+) -> None:
     """Show a component.  Example: opsloop component show -w dev -n taxi_train:1"""
-    emit(make_client(workspace).components.get(_reference(name, version)), output, COMPONENT_COLUMNS)
+    emit(
+        make_client(workspace).components.get(_reference(name, version)), output, COMPONENT_COLUMNS
+    )

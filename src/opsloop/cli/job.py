@@ -12,15 +12,24 @@ from rich.table import Table
 from opsloop.cli.common import File, Output, Set, Workspace, check_output, console, make_client
 from opsloop.schemas.entities import Job
 
-job_app = typer.Typer(help="Jobs: command and pipeline jobs run on the local executor.", no_args_is_help=True)
+job_app = typer.Typer(
+    help="Jobs: command and pipeline jobs run on the local executor.", no_args_is_help=True
+)
 JobName = Annotated[str, typer.Option("--name", "-n", help="Job name.")]
 Stream = Annotated[bool, typer.Option("--stream", "-s", help="Follow the logs until the job ends.")]
 
 
 @job_app.command("create")
-def create(file: File = None, workspace: Workspace = None, set_: Set = None, stream: Stream = False,
-           name: Annotated[str | None, typer.Option("--name", "-n", help="Job name (default: generated).")] = None,
-           output: Output = "table") -> None:
+def create(
+    file: File = None,
+    workspace: Workspace = None,
+    set_: Set = None,
+    stream: Stream = False,
+    name: Annotated[
+        str | None, typer.Option("--name", "-n", help="Job name (default: generated).")
+    ] = None,
+    output: Output = "table",
+) -> None:
     """Submit a command or pipeline job from YAML.
 
     Example: opsloop job create -w dev -f pipeline.yml --set settings.force_rerun=true --stream
@@ -30,8 +39,10 @@ def create(file: File = None, workspace: Workspace = None, set_: Set = None, str
     if not stream:
         _show(job, output)
         return
-    typer.echo(f"Job {job.name} submitted; following its logs (Ctrl-C stops following, not the job).",
-               err=output == "json")
+    typer.echo(
+        f"Job {job.name} submitted; following its logs (Ctrl-C stops following, not the job).",
+        err=output == "json",
+    )
     _follow(client, job.name, output)
 
 
@@ -48,8 +59,11 @@ def _follow(client: object, name: str, output: str) -> None:
     try:
         job = client.jobs.stream(name, out=sys.stderr if output == "json" else sys.stdout)
     except KeyboardInterrupt:
-        typer.echo(f"\nStopped following. The job goes on: `opsloop job stream -n {name}` follows it again,"
-                   f" `opsloop job cancel -n {name}` stops it.", err=True)
+        typer.echo(
+            f"\nStopped following. The job goes on: `opsloop job stream -n {name}` follows it again,"
+            f" `opsloop job cancel -n {name}` stops it.",
+            err=True,
+        )
         raise typer.Exit(130) from None
     _show(job, output)
     if job.status != "Completed":
@@ -63,8 +77,11 @@ def show(name: JobName, workspace: Workspace = None, output: Output = "table") -
 
 
 @job_app.command("list")
-def list_(workspace: Workspace = None, output: Output = "table",
-          limit: Annotated[int, typer.Option(help="At most this many jobs, newest first.")] = 50) -> None:
+def list_(
+    workspace: Workspace = None,
+    output: Output = "table",
+    limit: Annotated[int, typer.Option(help="At most this many jobs, newest first.")] = 50,
+) -> None:
     """List jobs, newest first.  Example: opsloop job list -w dev"""
     jobs = make_client(workspace).jobs.list(limit=limit)
     if check_output(output) == "json":
@@ -72,8 +89,14 @@ def list_(workspace: Workspace = None, output: Output = "table",
         return
     table = Table("name", "type", "status", "experiment", "created_at", "duration")
     for job in jobs:
-        table.add_row(job.name, job.type, job.status, job.experiment_name, str(job.created_at)[:19],
-                      _duration(job))
+        table.add_row(
+            job.name,
+            job.type,
+            job.status,
+            job.experiment_name,
+            str(job.created_at)[:19],
+            _duration(job),
+        )
     console.print(table)
 
 
@@ -105,19 +128,29 @@ def _show(job: Job, output: str) -> None:
     if check_output(output) == "json":
         typer.echo(json.dumps(job.model_dump(mode="json"), indent=2, sort_keys=True))
         return
-    console.print(f"[bold]{job.name}[/bold]  {job.type}  [bold]{job.status}[/bold]  "
-                  f"experiment={job.experiment_name}  {_duration(job)}")
+    console.print(
+        f"[bold]{job.name}[/bold]  {job.type}  [bold]{job.status}[/bold]  "
+        f"experiment={job.experiment_name}  {_duration(job)}"
+    )
     if job.error:
         console.print(f"[red]error:[/red] {job.error}", markup=True, highlight=False)
     if job.steps:
         table = Table("step", "status", "reused from", "duration", "exit", "metrics")
         for step in job.steps:
-            table.add_row(step.step_name or step.name, step.status, step.reused_from or "", _duration(step),
-                          "" if step.exit_code is None else str(step.exit_code), _metrics(step))
+            table.add_row(
+                step.step_name or step.name,
+                step.status,
+                step.reused_from or "",
+                _duration(step),
+                "" if step.exit_code is None else str(step.exit_code),
+                _metrics(step),
+            )
         console.print(table)
     else:
         if job.params:
-            console.print("params:  " + ", ".join(f"{k}={v}" for k, v in sorted(job.params.items())))
+            console.print(
+                "params:  " + ", ".join(f"{k}={v}" for k, v in sorted(job.params.items()))
+            )
         if job.metrics:
             console.print("metrics: " + _metrics(job))
     for name, output_value in job.outputs.items():

@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from opsloop.cli.common import (
-    Description, File, Name, Output, Set, Tags, Version, Workspace, emit, make_client, parse_tags,
+    Description,
+    File,
+    Name,
+    Output,
+    Set,
+    Tags,
+    Version,
+    Workspace,
+    emit,
+    make_client,
+    parse_tags,
 )
 
 model_app = typer.Typer(help="Models: versioned MLflow models with lineage.", no_args_is_help=True)
@@ -23,38 +33,69 @@ def _reference(name: str, version: str | None) -> str:
 
 
 @model_app.command("create")
-def create(workspace: Workspace = None, name: Name = None, version: Version = None,
-           path: Annotated[str | None, typer.Option("--path", "-p", help="Local folder, URL, or azureml://jobs/<job>/outputs/<output>.")] = None,
-           type_: Annotated[str | None, typer.Option("--type", "-t", help="mlflow_model (default) or custom_model.")] = None,
-           description: Description = None, tag: Tags = None, file: File = None, set_: Set = None,
-           output: Output = "table") -> None:
+def create(
+    workspace: Workspace = None,
+    name: Name = None,
+    version: Version = None,
+    path: Annotated[
+        str | None,
+        typer.Option(
+            "--path", "-p", help="Local folder, URL, or azureml://jobs/<job>/outputs/<output>."
+        ),
+    ] = None,
+    type_: Annotated[
+        str | None, typer.Option("--type", "-t", help="mlflow_model (default) or custom_model.")
+    ] = None,
+    description: Description = None,
+    tag: Tags = None,
+    file: File = None,
+    set_: Set = None,
+    output: Output = "table",
+) -> None:
     """Register a model version from a job output or a local folder.
 
     Example: opsloop model create -w dev -n taxi-model --path azureml://jobs/JOB/outputs/trained_model
     """
-    fields = {"name": name, "version": version, "path": path, "type": type_, "description": description,
-              "tags": parse_tags(tag)}
+    fields = {
+        "name": name,
+        "version": version,
+        "path": path,
+        "type": type_,
+        "description": description,
+        "tags": parse_tags(tag),
+    }
     emit(make_client(workspace).models.create(file=file, overrides=set_, **fields), output, COLUMNS)
 
 
 @model_app.command("list")
-def list_(workspace: Workspace = None,
-          name: Annotated[str | None, typer.Option("--name", "-n", help="Only versions of this name.")] = None,
-          output: Output = "table") -> None:
+def list_(
+    workspace: Workspace = None,
+    name: Annotated[
+        str | None, typer.Option("--name", "-n", help="Only versions of this name.")
+    ] = None,
+    output: Output = "table",
+) -> None:
     """List models (latest of each) or every version of one.  Example: opsloop model list -w dev"""
     emit(make_client(workspace).models.list(name), output, COLUMNS)
 
 
 @model_app.command("show")
-def show(name: Reference, version: Version = None, workspace: Workspace = None, output: Output = "table") -> None:
+def show(
+    name: Reference, version: Version = None, workspace: Workspace = None, output: Output = "table"
+) -> None:
     """Show a model and its lineage.  Example: opsloop model show -w dev -n taxi-fare-model@latest"""
     emit(make_client(workspace).models.get(_reference(name, version)), output, COLUMNS)
 
 
 @model_app.command("download")
-def download(name: Reference, version: Version = None, workspace: Workspace = None,
-             download_path: Annotated[Path, typer.Option("--download-path", "-p", help="Folder to write to.")] = Path("."),
-             ) -> None:
+def download(
+    name: Reference,
+    version: Version = None,
+    workspace: Workspace = None,
+    download_path: Annotated[
+        Path, typer.Option("--download-path", "-p", help="Folder to write to.")
+    ] = Path("."),
+) -> None:
     """Download a model's files.  Example: opsloop model download -w dev -n taxi-fare-model:1 -p ./models"""
     target = make_client(workspace).models.download(_reference(name, version), download_path)
     typer.echo(f"Downloaded to {target}")

@@ -10,7 +10,9 @@ import typer
 
 
 def quickstart(
-    home: Annotated[Path, typer.Option(help="Home folder to create (embedded store).")] = Path("opsloop-quickstart"),
+    home: Annotated[Path, typer.Option(help="Home folder to create (embedded store).")] = Path(
+        "opsloop-quickstart"
+    ),
     reset: Annotated[bool, typer.Option(help="Delete the home folder first.")] = False,
     rows: Annotated[int, typer.Option(help="Rows of synthetic taxi data.")] = 5000,
 ) -> None:
@@ -27,15 +29,19 @@ def quickstart(
     result = run_quickstart(home, typer.echo, rows=rows)
     job = result.job
     typer.echo("5/5 Summary")
-    typer.echo(f"    pipeline {job.name}: {job.status} in {job.duration_seconds or 0:.1f}s; "
-               f"quickstart took {result.seconds:.1f}s")
+    typer.echo(
+        f"    pipeline {job.name}: {job.status} in {job.duration_seconds or 0:.1f}s; "
+        f"quickstart took {result.seconds:.1f}s"
+    )
     env = f"OPSLOOP_HOME={home}"
     typer.echo("\nLook further:")
     typer.echo(f"    {env} opsloop job show -w dev -n {job.name}")
     typer.echo(f"    {env} opsloop job logs -w dev -n {job.name}")
     typer.echo(f"    {env} opsloop model show -w dev -n taxi-fare-model@latest -o json")
     typer.echo(f"    {env} opsloop data show -w dev -n taxi-data@latest -o json")
-    typer.echo(f"    {env} opsloop job create -w dev -f {_pipeline_path()}   # rerun: every step is reused")
+    typer.echo(
+        f"    {env} opsloop job create -w dev -f {_pipeline_path()}   # rerun: every step is reused"
+    )
     if job.status != "Completed" or result.model is None:
         raise typer.Exit(1)
 

@@ -24,9 +24,17 @@ def server(
 
     settings = Settings()
     Platform(settings)  # migrate once before workers start
-    typer.echo(f"opsloop server on http://{host}:{port}  (metadata: {_redacted(settings.resolved_database_url())})")
-    uvicorn.run("opsloop.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+    typer.echo(
+        f"opsloop server on http://{host}:{port}  (metadata: {_redacted(settings.resolved_database_url())})"
+    )
+    uvicorn.run(
+        "opsloop.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 def _redacted(url: str) -> str:

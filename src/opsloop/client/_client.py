@@ -82,8 +82,12 @@ class Client:
 
     def _upload(self, content: bytes, name: str, kind: str) -> str:
         workspace = self.workspace_name(self._upload_workspace)
-        answer = self.request("POST", f"/workspaces/{workspace}/uploads",
-                              params={"name": name, "kind": kind}, content=content)
+        answer = self.request(
+            "POST",
+            f"/workspaces/{workspace}/uploads",
+            params={"name": name, "kind": kind},
+            content=content,
+        )
         return str(answer["url"])
 
     _upload_workspace: str | None = None

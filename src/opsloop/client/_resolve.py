@@ -74,7 +74,9 @@ class Resolver:
     def model(self, data: dict[str, Any], origin: Origin) -> dict[str, Any]:
         path = data.get("path")
         if isinstance(path, str) and is_local_path(path):
-            data["path"] = step_output_reference(origin.base_dir / path) or self.upload_path(path, origin, "path")
+            data["path"] = step_output_reference(origin.base_dir / path) or self.upload_path(
+                path, origin, "path"
+            )
         return data
 
     def environment(self, data: dict[str, Any], origin: Origin) -> dict[str, Any]:
@@ -84,16 +86,23 @@ class Resolver:
             try:
                 data["conda_file"] = yaml.safe_load(conda_path.read_text())
             except OSError:
-                raise origin.error(f"conda file {str(conda_path)!r} cannot be read", "conda_file") from None
+                raise origin.error(
+                    f"conda file {str(conda_path)!r} cannot be read", "conda_file"
+                ) from None
             except yaml.YAMLError as exc:
-                raise origin.error(f"conda file {str(conda_path)!r} is not valid YAML: {exc}", "conda_file") from None
+                raise origin.error(
+                    f"conda file {str(conda_path)!r} is not valid YAML: {exc}", "conda_file"
+                ) from None
         requirements = data.get("requirements")
         if isinstance(requirements, str) and "\n" not in requirements:
             req_path = (origin.base_dir / requirements).resolve()
             if not req_path.is_file():
-                raise origin.error(f"requirements file {str(req_path)!r} does not exist", "requirements")
+                raise origin.error(
+                    f"requirements file {str(req_path)!r} does not exist", "requirements"
+                )
             data["requirements"] = [
-                line.strip() for line in req_path.read_text().splitlines()
+                line.strip()
+                for line in req_path.read_text().splitlines()
                 if line.strip() and not line.strip().startswith("#")
             ]
         return data
@@ -112,7 +121,9 @@ class Resolver:
         self._inputs(data.get("inputs"), origin.nested("inputs"))
         component = data.get("component")
         if isinstance(component, str) and component.startswith("file:"):
-            data["component"] = self._component_file(component[len("file:"):], origin.nested("component"))
+            data["component"] = self._component_file(
+                component[len("file:") :], origin.nested("component")
+            )
         elif isinstance(component, dict):
             data["component"] = self.component(component, origin.nested("component"))
         for step_name, step in (data.get("jobs") or {}).items():
@@ -124,10 +135,9 @@ class Resolver:
         if not isinstance(inputs, dict):
             return
         for name, value in inputs.items():
-            if isinstance(value, dict) and isinstance(value.get("path"), str):
-                if value.get("type") in ASSET_TYPES or value.get("type") is None:
-                    if is_local_path(value["path"]):
-                        value["path"] = self.upload_path(value["path"], origin, name, "path")
+            is_asset = isinstance(value, dict) and value.get("type") in (*ASSET_TYPES, None)
+            if is_asset and isinstance(value.get("path"), str) and is_local_path(value["path"]):
+                value["path"] = self.upload_path(value["path"], origin, name, "path")
 
     def _component_file(self, relative: str, origin: Origin) -> dict[str, Any]:
         from opsloop.specs.component import ComponentSpec
@@ -145,7 +155,10 @@ def _tar_gz(folder: Path) -> bytes:
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         for item in sorted(folder.rglob("*")):
             relative = item.relative_to(folder)
-            if any(part in {"__pycache__", ".git"} for part in relative.parts) or item.suffix == ".pyc":
+            if (
+                any(part in {"__pycache__", ".git"} for part in relative.parts)
+                or item.suffix == ".pyc"
+            ):
                 continue
             archive.add(item, arcname=relative.as_posix(), recursive=False)
     return buffer.getvalue()

@@ -80,13 +80,25 @@ class _Operations:
 
     def _list(self, entity: type[EntityT], path: str, **params: Any) -> list[EntityT]:
         clean = {k: v for k, v in params.items() if v is not None}
-        return [entity.model_validate(x) for x in self._client.request("GET", path, params=clean or None)]
+        return [
+            entity.model_validate(x)
+            for x in self._client.request("GET", path, params=clean or None)
+        ]
 
     def _post(self, entity: type[EntityT], path: str, body: dict[str, Any]) -> EntityT:
         return entity.model_validate(self._client.request("POST", path, json=body))
 
-    def _submit(self, workspace: str | None, kind: str, model: Any, entity: type[EntityT],
-                spec: Any, file: Any, overrides: Any, fields: dict[str, Any]) -> EntityT:
+    def _submit(
+        self,
+        workspace: str | None,
+        kind: str,
+        model: Any,
+        entity: type[EntityT],
+        spec: Any,
+        file: Any,
+        overrides: Any,
+        fields: dict[str, Any],
+    ) -> EntityT:
         ws = self._ws(workspace)
         data, origin = build_spec(model, spec, file=file, overrides=overrides, fields=fields)
         self._client._upload_workspace = ws
@@ -98,13 +110,24 @@ class _Operations:
         return self._post(entity, f"/workspaces/{ws}/{_ROUTES[kind]}", data)
 
 
-_ROUTES = {"data": "data", "environment": "environments", "component": "components",
-           "job": "jobs", "model": "models"}
+_ROUTES = {
+    "data": "data",
+    "environment": "environments",
+    "component": "components",
+    "job": "jobs",
+    "model": "models",
+}
 
 
 class WorkspaceOperations(_Operations):
-    def create(self, spec: Any = None, *, file: str | Path | None = None,
-               overrides: list[str] | None = None, **fields: Any) -> Workspace:
+    def create(
+        self,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        overrides: list[str] | None = None,
+        **fields: Any,
+    ) -> Workspace:
         data, _ = build_spec(WorkspaceSpec, spec, file=file, overrides=overrides, fields=fields)
         return self._post(Workspace, "/workspaces", data)
 
@@ -119,8 +142,14 @@ class WorkspaceOperations(_Operations):
 
 
 class RegistryOperations(_Operations):
-    def create(self, spec: Any = None, *, file: str | Path | None = None,
-               overrides: list[str] | None = None, **fields: Any) -> Registry:
+    def create(
+        self,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        overrides: list[str] | None = None,
+        **fields: Any,
+    ) -> Registry:
         data, _ = build_spec(RegistrySpec, spec, file=file, overrides=overrides, fields=fields)
         return self._post(Registry, "/registries", data)
 
@@ -132,8 +161,15 @@ class RegistryOperations(_Operations):
 
 
 class DatastoreOperations(_Operations):
-    def create(self, spec: Any = None, *, file: str | Path | None = None, workspace: str | None = None,
-               overrides: list[str] | None = None, **fields: Any) -> Datastore:
+    def create(
+        self,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        workspace: str | None = None,
+        overrides: list[str] | None = None,
+        **fields: Any,
+    ) -> Datastore:
         data, _ = build_spec(DatastoreSpec, spec, file=file, overrides=overrides, fields=fields)
         return self._post(Datastore, f"/workspaces/{self._ws(workspace)}/datastores", data)
 
@@ -150,10 +186,19 @@ class _VersionedOperations(_Operations):
     spec_model: Any = None
     entity: Any = None
 
-    def create(self, spec: Any = None, *, file: str | Path | None = None, workspace: str | None = None,
-               overrides: list[str] | None = None, **fields: Any) -> Any:
+    def create(
+        self,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        workspace: str | None = None,
+        overrides: list[str] | None = None,
+        **fields: Any,
+    ) -> Any:
         """Register a new version from a YAML file, a spec, or keyword fields."""
-        return self._submit(workspace, self.kind, self.spec_model, self.entity, spec, file, overrides, fields)
+        return self._submit(
+            workspace, self.kind, self.spec_model, self.entity, spec, file, overrides, fields
+        )
 
     def get(self, reference: str, *, workspace: str | None = None) -> Any:
         """``name:version`` or ``name@latest`` (``azureml:`` prefix accepted)."""
@@ -179,7 +224,9 @@ class ComponentOperations(_VersionedOperations):
 class ModelOperations(_VersionedOperations):
     kind, route, spec_model, entity = "model", "models", ModelSpec, Model
 
-    def download(self, reference: str, destination: str | Path, *, workspace: str | None = None) -> Path:
+    def download(
+        self, reference: str, destination: str | Path, *, workspace: str | None = None
+    ) -> Path:
         """Copy the model's files into ``destination/<name>-<version>`` and return that path."""
         model: Model = self.get(reference, workspace=workspace)
         target = Path(destination) / f"{model.name}-{model.version}"
@@ -187,7 +234,8 @@ class ModelOperations(_VersionedOperations):
             archive = Path(scratch) / "model.tar.gz"
             with archive.open("wb") as handle:
                 self._client._transport.download(
-                    f"/workspaces/{self._ws(workspace)}/models/{model.name}:{model.version}/download", handle
+                    f"/workspaces/{self._ws(workspace)}/models/{model.name}:{model.version}/download",
+                    handle,
                 )
             target.mkdir(parents=True, exist_ok=True)
             with tarfile.open(archive, "r:gz") as tar:
@@ -200,7 +248,9 @@ class ModelOperations(_VersionedOperations):
 
         model: Model = self.get(reference, workspace=workspace)
         if model.type != "mlflow_model":
-            raise OpsloopError(f"model {model.reference} is a {model.type}; only mlflow_model loads as pyfunc")
+            raise OpsloopError(
+                f"model {model.reference} is a {model.type}; only mlflow_model loads as pyfunc"
+            )
         from opsloop.store.artifacts import local_path_of
 
         local = local_path_of(model.path)
@@ -211,8 +261,15 @@ class ModelOperations(_VersionedOperations):
 
 
 class JobOperations(_Operations):
-    def create(self, spec: Any = None, *, file: str | Path | None = None, workspace: str | None = None,
-               overrides: list[str] | None = None, **fields: Any) -> Job:
+    def create(
+        self,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        workspace: str | None = None,
+        overrides: list[str] | None = None,
+        **fields: Any,
+    ) -> Job:
         """Submit a command or pipeline job; it starts at once and runs in the background."""
         return self._submit(workspace, "job", JobSpec, Job, spec, file, overrides, fields)
 
@@ -225,14 +282,25 @@ class JobOperations(_Operations):
     def cancel(self, name: str, *, workspace: str | None = None) -> Job:
         return self._post(Job, f"/workspaces/{self._ws(workspace)}/jobs/{name}/cancel", {})
 
-    def logs(self, name: str, *, workspace: str | None = None, offsets: dict[str, int] | None = None) -> LogChunk:
+    def logs(
+        self, name: str, *, workspace: str | None = None, offsets: dict[str, int] | None = None
+    ) -> LogChunk:
         import json
 
-        return self._get(LogChunk, f"/workspaces/{self._ws(workspace)}/jobs/{name}/logs",
-                         offsets=json.dumps(offsets or {}))
+        return self._get(
+            LogChunk,
+            f"/workspaces/{self._ws(workspace)}/jobs/{name}/logs",
+            offsets=json.dumps(offsets or {}),
+        )
 
-    def stream(self, name: str, *, workspace: str | None = None, out: IO[str] | None = None,
-               poll_seconds: float = 0.5) -> Job:
+    def stream(
+        self,
+        name: str,
+        *,
+        workspace: str | None = None,
+        out: IO[str] | None = None,
+        poll_seconds: float = 0.5,
+    ) -> Job:
         """Print the job's logs as they are written until it ends; returns the final job."""
         out = out or sys.stdout
         offsets: dict[str, int] = {}
@@ -246,8 +314,14 @@ class JobOperations(_Operations):
                 return self.get(name, workspace=workspace)
             time.sleep(poll_seconds)
 
-    def wait(self, name: str, *, workspace: str | None = None, timeout: float = 3600,
-             poll_seconds: float = 0.3) -> Job:
+    def wait(
+        self,
+        name: str,
+        *,
+        workspace: str | None = None,
+        timeout: float = 3600,
+        poll_seconds: float = 0.3,
+    ) -> Job:
         """Block until the job reaches Completed, Failed or Canceled."""
         deadline = time.monotonic() + timeout
         while True:

@@ -25,7 +25,9 @@ class Transport:
         self.remote = settings.is_remote()
         self._http: httpx.Client
         if self.remote:
-            self._http = httpx.Client(base_url=str(settings.uri).rstrip("/"), headers=headers, timeout=300)
+            self._http = httpx.Client(
+                base_url=str(settings.uri).rstrip("/"), headers=headers, timeout=300
+            )
         else:
             from fastapi.testclient import TestClient
 
@@ -46,9 +48,13 @@ class Transport:
         content: bytes | None = None,
     ) -> Any:
         try:
-            response = self._http.request(method, f"{API}{path}", json=json, params=params, content=content)
+            response = self._http.request(
+                method, f"{API}{path}", json=json, params=params, content=content
+            )
         except httpx.TransportError as exc:
-            raise OpsloopError(f"cannot reach the opsloop server at {self.location}: {exc}") from None
+            raise OpsloopError(
+                f"cannot reach the opsloop server at {self.location}: {exc}"
+            ) from None
         if response.status_code >= 400:
             raise _error_from(response)
         if response.status_code == 204 or not response.content:
@@ -80,7 +86,11 @@ def _error_from(response: httpx.Response) -> OpsloopError:
         error = ValidationError(problem.get("detail", ""))
         error.message = detail
         error.args = (detail,)
-        error.field, error.file, error.line = problem.get("field"), problem.get("file"), problem.get("line")
+        error.field, error.file, error.line = (
+            problem.get("field"),
+            problem.get("file"),
+            problem.get("line"),
+        )
         return error
     if kind is not None:
         return kind(detail)

@@ -73,7 +73,8 @@ def check_command(
             raise ValidationError(f"{binding} is not allowed in a command", field=field)
         if binding.name not in declared:
             raise ValidationError(
-                f"{binding} refers to an undeclared {binding.scope[:-1]} {binding.name!r}", field=field
+                f"{binding} refers to an undeclared {binding.scope[:-1]} {binding.name!r}",
+                field=field,
             )
     for binding in bindings_in(outside, field=field):
         if binding.scope == "inputs" and binding.name in optional_inputs:

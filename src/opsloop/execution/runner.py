@@ -83,15 +83,26 @@ class JobRunner:
 
     # ---- command jobs ----------------------------------------------------------------
     def _run_command(self, job: JobRow, experiment_id: str) -> str:
-        step = StepRun(self.platform, self.workspace, self.job_name, job.id, self.job_name,
-                       force_rerun=True, cancel=self.cancel, parent_run_id=None, experiment_id=experiment_id)
+        step = StepRun(
+            self.platform,
+            self.workspace,
+            self.job_name,
+            job.id,
+            self.job_name,
+            force_rerun=True,
+            cancel=self.cancel,
+            parent_run_id=None,
+            experiment_id=experiment_id,
+        )
         return step.execute().status
 
     # ---- pipeline jobs ---------------------------------------------------------------
     def _run_pipeline(self, job: JobRow, experiment_id: str) -> str:
         settings = job.spec.get("settings", {})
         parent_run = self.platform.tracking.start_run(
-            experiment_id, self.job_name, {"opsloop.job": self.job_name, "opsloop.workspace": self.workspace}
+            experiment_id,
+            self.job_name,
+            {"opsloop.job": self.job_name, "opsloop.workspace": self.workspace},
         )
         self._update_job(mlflow_run_id=parent_run)
         steps = self._steps()
@@ -103,16 +114,24 @@ class JobRunner:
         deadline = time.monotonic() + job.spec["timeout"] if job.spec.get("timeout") else None
         with ThreadPoolExecutor(max_workers=self.platform.settings.max_parallel_steps) as pool:
             while True:
-                stop_all = self.cancel.is_set() or (failed and not settings.get("continue_on_step_failure"))
+                stop_all = self.cancel.is_set() or (
+                    failed and not settings.get("continue_on_step_failure")
+                )
                 timed_out = deadline is not None and time.monotonic() > deadline
                 if timed_out or (self.cancel.is_set() and not failed):
                     stop_all = True
                 if not stop_all:
                     for name in self._ready(status, dependencies):
                         runs[name] = StepRun(
-                            self.platform, self.workspace, self.job_name, steps[name].id, name,
-                            force_rerun=bool(settings.get("force_rerun")), cancel=threading.Event(),
-                            parent_run_id=parent_run, experiment_id=experiment_id,
+                            self.platform,
+                            self.workspace,
+                            self.job_name,
+                            steps[name].id,
+                            name,
+                            force_rerun=bool(settings.get("force_rerun")),
+                            cancel=threading.Event(),
+                            parent_run_id=parent_run,
+                            experiment_id=experiment_id,
                         )
                         status[name] = JobStatus.RUNNING
                         running[pool.submit(runs[name].execute)] = name
@@ -135,7 +154,9 @@ class JobRunner:
         for name, state in status.items():
             if state == JobStatus.NOT_STARTED:
                 self._cancel_step(steps[name], "pipeline stopped before this step ran")
-        final, error = self._pipeline_result(status, failed, timed_out=deadline is not None and time.monotonic() > deadline)
+        final, error = self._pipeline_result(
+            status, failed, timed_out=deadline is not None and time.monotonic() > deadline
+        )
         outputs = self._pipeline_outputs(job)
         self._finish_job(final, error=error, outputs=outputs)
         self.platform.tracking.end_run(parent_run, final.value)
@@ -143,15 +164,22 @@ class JobRunner:
 
     def _ready(self, status: dict[str, JobStatus], dependencies: dict[str, set[str]]) -> list[str]:
         return [
-            name for name, state in status.items()
+            name
+            for name, state in status.items()
             if state == JobStatus.NOT_STARTED
             and all(status[d] == JobStatus.COMPLETED for d in dependencies[name])
         ]
 
-    def _pipeline_result(self, status: dict[str, JobStatus], failed: list[str], *, timed_out: bool) -> tuple[JobStatus, str | None]:
+    def _pipeline_result(
+        self, status: dict[str, JobStatus], failed: list[str], *, timed_out: bool
+    ) -> tuple[JobStatus, str | None]:
         if failed:
             with self.platform.database.transaction() as session:
-                first = session.scalar(select(JobRow).where(JobRow.parent_id == self.job_id, JobRow.step_name == failed[0]))
+                first = session.scalar(
+                    select(JobRow).where(
+                        JobRow.parent_id == self.job_id, JobRow.step_name == failed[0]
+                    )
+                )
                 detail = first.error if first else ""
             return JobStatus.FAILED, f"step {failed[0]!r} failed: {detail}"
         if timed_out:

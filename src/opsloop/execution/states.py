@@ -23,7 +23,13 @@ TERMINAL: frozenset[JobStatus] = frozenset(
 ALLOWED: dict[JobStatus, frozenset[JobStatus]] = {
     # A reused step goes straight from NotStarted to Completed.
     JobStatus.NOT_STARTED: frozenset(
-        {JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.COMPLETED, JobStatus.CANCELED, JobStatus.FAILED}
+        {
+            JobStatus.QUEUED,
+            JobStatus.RUNNING,
+            JobStatus.COMPLETED,
+            JobStatus.CANCELED,
+            JobStatus.FAILED,
+        }
     ),
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELED, JobStatus.FAILED}),
     JobStatus.RUNNING: frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED}),

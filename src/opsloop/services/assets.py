@@ -21,7 +21,9 @@ AssetKind = Literal["data", "environment", "component", "model"]
 def lock_workspace(ctx: ServiceContext, ws: WorkspaceRow) -> None:
     """Serialise version allocation per workspace (SQLite already serialises writers)."""
     if not ctx.platform.database.is_sqlite:
-        ctx.session.execute(select(WorkspaceRow.id).where(WorkspaceRow.id == ws.id).with_for_update())
+        ctx.session.execute(
+            select(WorkspaceRow.id).where(WorkspaceRow.id == ws.id).with_for_update()
+        )
 
 
 def add_version(
@@ -58,11 +60,17 @@ def add_version(
 
 
 def resolve(
-    ctx: ServiceContext, ws: WorkspaceRow, kind: AssetKind, reference: str | AssetReference,
-    *, field: str | None = None,
+    ctx: ServiceContext,
+    ws: WorkspaceRow,
+    kind: AssetKind,
+    reference: str | AssetReference,
+    *,
+    field: str | None = None,
 ) -> AssetVersionRow:
     """Find the version a reference names; an unknown one is named in the error."""
-    ref = parse_reference(reference, field=field or kind) if isinstance(reference, str) else reference
+    ref = (
+        parse_reference(reference, field=field or kind) if isinstance(reference, str) else reference
+    )
     row = (
         _find(ctx, ws, kind, ref.name, ref.version)
         if ref.version

@@ -67,7 +67,9 @@ def resolve_component(
         "is_deterministic": spec.is_deterministic,
     }
     resolved["hash"] = hashlib.sha256(
-        json.dumps({k: v for k, v in resolved.items() if k != "name"}, sort_keys=True, default=str).encode()
+        json.dumps(
+            {k: v for k, v in resolved.items() if k != "name"}, sort_keys=True, default=str
+        ).encode()
     ).hexdigest()
     return resolved
 
@@ -91,7 +93,9 @@ def get_component(ctx: ServiceContext, workspace: str, reference: str) -> Compon
     return to_entity(assets.resolve(ctx, ws, "component", reference), workspace)
 
 
-def list_components(ctx: ServiceContext, workspace: str, name: str | None = None) -> list[Component]:
+def list_components(
+    ctx: ServiceContext, workspace: str, name: str | None = None
+) -> list[Component]:
     ctx.authorize("component.read", workspace)
     ws = require_workspace_row(ctx, workspace)
     return [to_entity(r, workspace) for r in assets.list_versions(ctx, ws, "component", name)]

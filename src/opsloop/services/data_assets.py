@@ -63,7 +63,9 @@ def get_data_asset(ctx: ServiceContext, workspace: str, reference: str) -> DataA
     return to_entity(assets.resolve(ctx, ws, "data", reference), workspace)
 
 
-def list_data_assets(ctx: ServiceContext, workspace: str, name: str | None = None) -> list[DataAsset]:
+def list_data_assets(
+    ctx: ServiceContext, workspace: str, name: str | None = None
+) -> list[DataAsset]:
     ctx.authorize("data.read", workspace)
     ws = require_workspace_row(ctx, workspace)
     return [to_entity(r, workspace) for r in assets.list_versions(ctx, ws, "data", name)]

@@ -32,7 +32,9 @@ def create_environment(ctx: ServiceContext, workspace: str, spec: EnvironmentSpe
     return to_entity(row, workspace)
 
 
-def add_environment_row(ctx: ServiceContext, ws: WorkspaceRow, spec: EnvironmentSpec) -> AssetVersionRow:
+def add_environment_row(
+    ctx: ServiceContext, ws: WorkspaceRow, spec: EnvironmentSpec
+) -> AssetVersionRow:
     content = environment_content(spec)
     return assets.add_version(
         ctx,

@@ -12,7 +12,9 @@ from opsloop.services.workspaces import require_workspace_row
 MAX_CHUNK = 256 * 1024
 
 
-def read_job_logs(ctx: ServiceContext, workspace: str, name: str, offsets: dict[str, int]) -> LogChunk:
+def read_job_logs(
+    ctx: ServiceContext, workspace: str, name: str, offsets: dict[str, int]
+) -> LogChunk:
     """Log text written since ``offsets`` (per step), prefixed by step for pipelines."""
     ctx.authorize("job.read", workspace)
     ws = require_workspace_row(ctx, workspace)
@@ -38,10 +40,18 @@ def read_job_logs(ctx: ServiceContext, workspace: str, name: str, offsets: dict[
             continue
         text = data[:end].decode("utf-8", errors="replace")
         new_offsets[label] = start + end
-        pieces.append("".join(f"[{label}] {line}\n" for line in text.splitlines()) if steps else text)
+        pieces.append(
+            "".join(f"[{label}] {line}\n" for line in text.splitlines()) if steps else text
+        )
     complete = is_terminal(row.status) and all(
         (folder / f"{label}.txt").stat().st_size <= new_offsets.get(label, 0)
         for label in labels
         if (folder / f"{label}.txt").exists()
     )
-    return LogChunk(job=row.name, status=row.status, text="".join(pieces), offsets=new_offsets, complete=complete)
+    return LogChunk(
+        job=row.name,
+        status=row.status,
+        text="".join(pieces),
+        offsets=new_offsets,
+        complete=complete,
+    )

@@ -23,21 +23,32 @@ Binding = dict[str, Any]
 MODEL_TYPES = {"mlflow_model", "custom_model"}
 
 
-def resolve_command_job(ctx: ServiceContext, ws: WorkspaceRow, spec: CommandJobSpec) -> dict[str, Any]:
+def resolve_command_job(
+    ctx: ServiceContext, ws: WorkspaceRow, spec: CommandJobSpec
+) -> dict[str, Any]:
     """A command job is one step: its component plus bindings of literal values and assets."""
     step = _resolve_step(ctx, ws, spec, field="", parent_inputs=None)
     step["depends_on"] = []
     return step
 
 
-def resolve_pipeline_job(ctx: ServiceContext, ws: WorkspaceRow, spec: PipelineJobSpec) -> dict[str, Any]:
+def resolve_pipeline_job(
+    ctx: ServiceContext, ws: WorkspaceRow, spec: PipelineJobSpec
+) -> dict[str, Any]:
     parent_inputs = {
         name: _resolve_pipeline_input(ctx, ws, value, field=f"inputs.{name}")
         for name, value in spec.inputs.items()
     }
     steps = {
-        name: _resolve_step(ctx, ws, step, field=f"jobs.{name}", parent_inputs=parent_inputs,
-                            parent_outputs=spec.outputs, default_compute=spec.settings.default_compute)
+        name: _resolve_step(
+            ctx,
+            ws,
+            step,
+            field=f"jobs.{name}",
+            parent_inputs=parent_inputs,
+            parent_outputs=spec.outputs,
+            default_compute=spec.settings.default_compute,
+        )
         for name, step in spec.jobs.items()
     }
     dependencies = step_dependencies(steps)
@@ -51,7 +62,9 @@ def resolve_pipeline_job(ctx: ServiceContext, ws: WorkspaceRow, spec: PipelineJo
                 outputs[output["parent_output"]] = {"step": step_name, "output": output_name}
     for name in spec.outputs:
         if name not in outputs:
-            raise ValidationError("pipeline output is not bound by any step", field=f"outputs.{name}")
+            raise ValidationError(
+                "pipeline output is not bound by any step", field=f"outputs.{name}"
+            )
     return {
         "inputs": parent_inputs,
         "outputs": outputs,
@@ -73,7 +86,9 @@ def _resolve_step(
 ) -> dict[str, Any]:
     prefix = f"{field}." if field else ""
     component = _component_of(ctx, ws, spec, prefix=prefix)
-    resolved = resolve_component(ctx, ws, component, field=f"{prefix}component" if spec.component else field)
+    resolved = resolve_component(
+        ctx, ws, component, field=f"{prefix}component" if spec.component else field
+    )
     declared_inputs = {k: ComponentInput.model_validate(v) for k, v in resolved["inputs"].items()}
     inputs: dict[str, Binding] = {}
     for name, value in spec.inputs.items():
@@ -82,8 +97,14 @@ def _resolve_step(
                 f"the component has no input {name!r} (it has: {', '.join(sorted(declared_inputs)) or 'none'})",
                 field=f"{prefix}inputs.{name}",
             )
-        inputs[name] = _bind_input(ctx, ws, value, declared_inputs[name], field=f"{prefix}inputs.{name}",
-                                   parent_inputs=parent_inputs)
+        inputs[name] = _bind_input(
+            ctx,
+            ws,
+            value,
+            declared_inputs[name],
+            field=f"{prefix}inputs.{name}",
+            parent_inputs=parent_inputs,
+        )
     for name, decl in declared_inputs.items():
         if name in inputs and inputs[name]["kind"] != "unbound":
             continue
@@ -94,13 +115,21 @@ def _resolve_step(
         else:
             raise ValidationError("required input is not bound", field=f"{prefix}inputs.{name}")
     outputs = {
-        name: _bind_output(ctx, ws, spec.outputs.get(name), decl, field=f"{prefix}outputs.{name}",
-                           parent_outputs=parent_outputs)
+        name: _bind_output(
+            ctx,
+            ws,
+            spec.outputs.get(name),
+            decl,
+            field=f"{prefix}outputs.{name}",
+            parent_outputs=parent_outputs,
+        )
         for name, decl in resolved["outputs"].items()
     }
     for name in spec.outputs:
         if name not in resolved["outputs"]:
-            raise ValidationError("the component has no such output", field=f"{prefix}outputs.{name}")
+            raise ValidationError(
+                "the component has no such output", field=f"{prefix}outputs.{name}"
+            )
     compute = spec.compute or default_compute or "local"
     if strip_alias(compute) != "local":
         raise ValidationError(
@@ -111,12 +140,17 @@ def _resolve_step(
         "component": resolved,
         "inputs": inputs,
         "outputs": outputs,
-        "environment_variables": {**resolved["environment_variables"], **spec.environment_variables},
+        "environment_variables": {
+            **resolved["environment_variables"],
+            **spec.environment_variables,
+        },
         "timeout": spec.limits.timeout if spec.limits else None,
     }
 
 
-def _component_of(ctx: ServiceContext, ws: WorkspaceRow, spec: CommandJobSpec, *, prefix: str) -> ComponentSpec:
+def _component_of(
+    ctx: ServiceContext, ws: WorkspaceRow, spec: CommandJobSpec, *, prefix: str
+) -> ComponentSpec:
     if isinstance(spec.component, ComponentSpec):
         return spec.component
     if isinstance(spec.component, str):
@@ -135,7 +169,9 @@ def _component_of(ctx: ServiceContext, ws: WorkspaceRow, spec: CommandJobSpec, *
                 "code": stored["code"],
                 "inputs": stored["inputs"],
                 "outputs": stored["outputs"],
-                "environment": stored["environment"]["reference"] if stored.get("environment") else None,
+                "environment": stored["environment"]["reference"]
+                if stored.get("environment")
+                else None,
                 "environment_variables": stored["environment_variables"],
                 "is_deterministic": stored["is_deterministic"],
             }
@@ -177,10 +213,14 @@ def _infer_output_types(values: dict[str, Any]) -> dict[str, ComponentOutput]:
     }
 
 
-def _resolve_pipeline_input(ctx: ServiceContext, ws: WorkspaceRow, value: Any, *, field: str) -> Binding:
+def _resolve_pipeline_input(
+    ctx: ServiceContext, ws: WorkspaceRow, value: Any, *, field: str
+) -> Binding:
     if isinstance(value, JobInput):
         if value.type in ASSET_TYPES or value.path is not None:
-            return _asset_binding(ctx, ws, value.path or "", value.type or "uri_folder", field=field)
+            return _asset_binding(
+                ctx, ws, value.path or "", value.type or "uri_folder", field=field
+            )
         literal = value.value if value.value is not None else value.default
         if value.type in LITERAL_TYPES and literal is not None:
             return {"kind": "literal", "value": coerce_literal(value, literal, field=field)}  # type: ignore[arg-type]
@@ -208,7 +248,9 @@ def _bind_input(
         if binding.scope != "parent.inputs":
             raise ValidationError(f"{binding} cannot bind an input", field=field)
         if binding.name not in parent_inputs:
-            raise ValidationError(f"{binding} is not bound: the pipeline has no input {binding.name!r}", field=field)
+            raise ValidationError(
+                f"{binding} is not bound: the pipeline has no input {binding.name!r}", field=field
+            )
         parent = parent_inputs[binding.name]
         if parent["kind"] == "literal" and decl.type in ASSET_TYPES:
             return _asset_binding(ctx, ws, str(parent["value"]), decl.type, field=field)
@@ -228,7 +270,9 @@ def _bind_input(
     return {"kind": "literal", "value": coerce_literal(decl, value, field=field)}
 
 
-def _asset_binding(ctx: ServiceContext, ws: WorkspaceRow, path: str, kind: str, *, field: str) -> Binding:
+def _asset_binding(
+    ctx: ServiceContext, ws: WorkspaceRow, path: str, kind: str, *, field: str
+) -> Binding:
     if not path:
         raise ValidationError("an asset input needs a path", field=field)
     if is_asset_reference(path):
@@ -266,7 +310,10 @@ def _bind_output(
         if binding.scope != "parent.outputs" or parent_outputs is None:
             raise ValidationError(f"{binding} cannot bind an output", field=field)
         if binding.name not in parent_outputs:
-            raise ValidationError(f"{binding} is not bound: the pipeline declares no output {binding.name!r}", field=field)
+            raise ValidationError(
+                f"{binding} is not bound: the pipeline declares no output {binding.name!r}",
+                field=field,
+            )
         return {"type": kind, "path": None, "parent_output": binding.name}
     if isinstance(value, JobOutput) and value.path:
         return {"type": value.type, "path": resolve_datastore_url(ctx, ws, value.path, field)}

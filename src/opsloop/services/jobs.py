@@ -21,7 +21,18 @@ from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.job import CommandJobSpec, PipelineJobSpec
 from opsloop.store.tables import JobRow, WorkspaceRow
 
-_ADJECTIVES = ("amber", "brave", "calm", "eager", "frank", "gentle", "keen", "lucid", "quiet", "swift")
+_ADJECTIVES = (
+    "amber",
+    "brave",
+    "calm",
+    "eager",
+    "frank",
+    "gentle",
+    "keen",
+    "lucid",
+    "quiet",
+    "swift",
+)
 _NOUNS = ("river", "cloud", "lamp", "key", "maple", "orbit", "pebble", "quill", "sail", "tiger")
 
 
@@ -40,11 +51,20 @@ def create_job(ctx: ServiceContext, workspace: str, spec: CommandJobSpec | Pipel
     if isinstance(spec, PipelineJobSpec):
         plan = resolve_pipeline_job(ctx, ws, spec)
         job = JobRow(
-            name=name, type="pipeline", display_name=spec.display_name, status=JobStatus.QUEUED,
-            spec={"settings": plan["settings"], "order": plan["order"], "outputs": plan["outputs"],
-                  "timeout": spec.limits.timeout if spec.limits else None,
-                  "description": spec.description, "tags": spec.tags},
-            inputs=plan["inputs"], **common,
+            name=name,
+            type="pipeline",
+            display_name=spec.display_name,
+            status=JobStatus.QUEUED,
+            spec={
+                "settings": plan["settings"],
+                "order": plan["order"],
+                "outputs": plan["outputs"],
+                "timeout": spec.limits.timeout if spec.limits else None,
+                "description": spec.description,
+                "tags": spec.tags,
+            },
+            inputs=plan["inputs"],
+            **common,
         )
         ctx.session.add(job)
         ctx.session.flush()
@@ -52,23 +72,39 @@ def create_job(ctx: ServiceContext, workspace: str, spec: CommandJobSpec | Pipel
             step = plan["steps"][step_name]
             ctx.session.add(
                 JobRow(
-                    name=f"{name}.{step_name}", parent_id=job.id, step_name=step_name, type="command",
-                    display_name=step["component"].get("display_name"), status=JobStatus.NOT_STARTED,
-                    spec=step, inputs=step["inputs"], **common,
+                    name=f"{name}.{step_name}",
+                    parent_id=job.id,
+                    step_name=step_name,
+                    type="command",
+                    display_name=step["component"].get("display_name"),
+                    status=JobStatus.NOT_STARTED,
+                    spec=step,
+                    inputs=step["inputs"],
+                    **common,
                 )
             )
     else:
         step = resolve_command_job(ctx, ws, spec)
         step["description"] = spec.description
         job = JobRow(
-            name=name, type="command", display_name=spec.display_name, status=JobStatus.QUEUED,
-            spec=step, inputs=step["inputs"], **common,
+            name=name,
+            type="command",
+            display_name=spec.display_name,
+            status=JobStatus.QUEUED,
+            spec=step,
+            inputs=step["inputs"],
+            **common,
         )
         ctx.session.add(job)
     ctx.session.flush()
     ctx.attempted[-1] = ("job.create", workspace, f"job:{name}")
-    ctx.record("job.create", workspace=workspace, target=f"job:{name}", event_type="job.created",
-               payload={"type": job.type, "experiment": experiment})
+    ctx.record(
+        "job.create",
+        workspace=workspace,
+        target=f"job:{name}",
+        event_type="job.created",
+        payload={"type": job.type, "experiment": experiment},
+    )
     return to_entity(job, workspace, steps=step_rows(ctx, job))
 
 
@@ -113,7 +149,9 @@ def cancel_job(ctx: ServiceContext, workspace: str, name: str) -> Job:
             if not is_terminal(step.status):
                 set_status(ctx, step, JobStatus.CANCELED, error="canceled by user")
         set_status(ctx, row, JobStatus.CANCELED, error="canceled by user")
-    ctx.record("job.cancel", workspace=workspace, target=f"job:{name}", event_type="job.cancel_requested")
+    ctx.record(
+        "job.cancel", workspace=workspace, target=f"job:{name}", event_type="job.cancel_requested"
+    )
     return to_entity(row, workspace, steps=step_rows(ctx, row))
 
 
@@ -140,7 +178,9 @@ def set_status(ctx: ServiceContext, row: JobRow, status: JobStatus, **fields: An
         workspace=ws_name.name if ws_name else None,
         target=f"job:{row.name}",
         event_type=f"job.{status.value.lower()}",
-        payload={"status": status.value, "error": fields.get("error")} if fields.get("error") else {"status": status.value},
+        payload={"status": status.value, "error": fields.get("error")}
+        if fields.get("error")
+        else {"status": status.value},
     )
 
 
@@ -154,13 +194,18 @@ def require_job_row(ctx: ServiceContext, ws: WorkspaceRow, name: str) -> JobRow:
 def step_rows(ctx: ServiceContext, row: JobRow) -> list[JobRow]:
     if row.type != "pipeline":
         return []
-    rows = {r.step_name: r for r in ctx.session.scalars(select(JobRow).where(JobRow.parent_id == row.id))}
+    rows = {
+        r.step_name: r
+        for r in ctx.session.scalars(select(JobRow).where(JobRow.parent_id == row.id))
+    }
     order = row.spec.get("order") or sorted(rows)
     return [rows[s] for s in order if s in rows]
 
 
 def _find(ctx: ServiceContext, ws: WorkspaceRow, name: str) -> JobRow | None:
-    return ctx.session.scalar(select(JobRow).where(JobRow.workspace_id == ws.id, JobRow.name == name))
+    return ctx.session.scalar(
+        select(JobRow).where(JobRow.workspace_id == ws.id, JobRow.name == name)
+    )
 
 
 def _new_job_name() -> str:

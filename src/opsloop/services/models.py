@@ -36,13 +36,22 @@ def create_model(ctx: ServiceContext, workspace: str, spec: ModelSpec) -> Model:
         flavors = _flavors(local) if spec.type == "mlflow_model" else []
         content_hash = hash_path(local)
     row = assets.add_version(
-        ctx, ws, "model", spec.name, spec.version,
-        type=spec.type, path=url, description=spec.description, tags=spec.tags,
+        ctx,
+        ws,
+        "model",
+        spec.name,
+        spec.version,
+        type=spec.type,
+        path=url,
+        description=spec.description,
+        tags=spec.tags,
         content_hash=content_hash,
         details={"lineage": lineage.model_dump(), "flavors": flavors},
     )
     ctx.record(
-        "model.create", workspace=workspace, target=f"model:{row.name}:{row.version}",
+        "model.create",
+        workspace=workspace,
+        target=f"model:{row.name}:{row.version}",
         event_type="model.registered",
         payload={"path": url, "job": lineage.job, "step": lineage.step},
     )
@@ -79,7 +88,8 @@ def _resolve_source(ctx: ServiceContext, ws: WorkspaceRow, path: str) -> tuple[s
     stored = producer.outputs.get(output)
     if stored is None:
         raise ValidationError(
-            f"job {producer.name!r} has no saved output {output!r} (status {producer.status})", field="path"
+            f"job {producer.name!r} has no saved output {output!r} (status {producer.status})",
+            field="path",
         )
     return stored["url"], lineage_of(ctx, producer, output)
 
@@ -94,7 +104,8 @@ def lineage_of(ctx: ServiceContext, producer: JobRow, output: str) -> ModelLinea
         step=producer.step_name,
         output=output,
         data=sorted(_data_assets_read(ctx, top)),
-        environment=environment.get("reference") or (f"inline:{environment['hash'][:12]}" if environment else None),
+        environment=environment.get("reference")
+        or (f"inline:{environment['hash'][:12]}" if environment else None),
         code_hash=producer.spec.get("code_hash"),
     )
 
@@ -111,7 +122,9 @@ def _data_assets_read(ctx: ServiceContext, top: JobRow) -> set[str]:
 
 
 def _step(ctx: ServiceContext, job: JobRow, step_name: str) -> JobRow:
-    row = ctx.session.scalar(select(JobRow).where(JobRow.parent_id == job.id, JobRow.step_name == step_name))
+    row = ctx.session.scalar(
+        select(JobRow).where(JobRow.parent_id == job.id, JobRow.step_name == step_name)
+    )
     if row is None:
         raise ValidationError(f"job {job.name!r} has no step {step_name!r}", field="path")
     return row

@@ -25,7 +25,10 @@ def create_registry(ctx: ServiceContext, spec: RegistrySpec) -> Registry:
     ctx.session.add(row)
     ctx.session.flush()
     ctx.record(
-        "registry.create", workspace=None, target=f"registry:{spec.name}", event_type="registry.created"
+        "registry.create",
+        workspace=None,
+        target=f"registry:{spec.name}",
+        event_type="registry.created",
     )
     return _to_entity(row)
 
@@ -40,7 +43,9 @@ def get_registry(ctx: ServiceContext, name: str) -> Registry:
 
 def list_registries(ctx: ServiceContext) -> list[Registry]:
     ctx.authorize("registry.read", None)
-    return [_to_entity(r) for r in ctx.session.scalars(select(RegistryRow).order_by(RegistryRow.name))]
+    return [
+        _to_entity(r) for r in ctx.session.scalars(select(RegistryRow).order_by(RegistryRow.name))
+    ]
 
 
 def _to_entity(row: RegistryRow) -> Registry:

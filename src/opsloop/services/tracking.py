@@ -49,7 +49,11 @@ class Tracking:
                 return str(found.experiment_id)
 
     def start_run(
-        self, experiment_id: str, run_name: str, tags: dict[str, str], parent_run_id: str | None = None
+        self,
+        experiment_id: str,
+        run_name: str,
+        tags: dict[str, str],
+        parent_run_id: str | None = None,
     ) -> str:
         if parent_run_id:
             tags = {**tags, "mlflow.parentRunId": parent_run_id}

@@ -68,7 +68,10 @@ def delete_workspace(ctx: ServiceContext, name: str) -> None:
     row = require_workspace_row(ctx, name)
     ctx.session.delete(row)
     ctx.record(
-        "workspace.delete", workspace=name, target=f"workspace:{name}", event_type="workspace.deleted"
+        "workspace.delete",
+        workspace=name,
+        target=f"workspace:{name}",
+        event_type="workspace.deleted",
     )
 
 

@@ -3,7 +3,14 @@
 from opsloop.specs.component import ComponentInput, ComponentOutput, ComponentSpec
 from opsloop.specs.data import DataSpec, DatastoreSpec
 from opsloop.specs.environment import EnvironmentSpec
-from opsloop.specs.job import CommandJobSpec, JobInput, JobOutput, JobSpec, PipelineJobSpec, StepSpec
+from opsloop.specs.job import (
+    CommandJobSpec,
+    JobInput,
+    JobOutput,
+    JobSpec,
+    PipelineJobSpec,
+    StepSpec,
+)
 from opsloop.specs.loader import apply_overrides, load_spec_file, validate_spec
 from opsloop.specs.model import ModelSpec
 from opsloop.specs.workspace import RegistrySpec, WorkspaceSpec

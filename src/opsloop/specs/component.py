@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from opsloop.specs.base import AssetVersion, AssetType, NamedSpec, SpecModel
+from opsloop.specs.base import AssetType, AssetVersion, NamedSpec, SpecModel
 from opsloop.specs.environment import EnvironmentSpec
 
 InputType = Literal[

@@ -91,8 +91,19 @@ def line_for(lines: LineMap, location: tuple[str | int, ...]) -> int | None:
 
 def _readable_location(location: tuple[str | int, ...]) -> str:
     # pydantic adds union/tag names ("str", "JobInput", "command") into locations.
-    noise = {"str", "int", "float", "bool", "JobInput", "JobOutput", "command", "pipeline",
-             "EnvironmentSpec", "ComponentSpec", "function-after[_check_name(), str]"}
+    noise = {
+        "str",
+        "int",
+        "float",
+        "bool",
+        "JobInput",
+        "JobOutput",
+        "command",
+        "pipeline",
+        "EnvironmentSpec",
+        "ComponentSpec",
+        "function-after[_check_name(), str]",
+    }
     parts = [str(p) for p in location if str(p) not in noise]
     return ".".join(parts)
 
@@ -143,9 +154,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     for override in overrides:
         key, sep, raw = override.partition("=")
         if not sep or not key.strip():
-            raise ValidationError(
-                f"expected key=value, got {override!r}", field="--set"
-            )
+            raise ValidationError(f"expected key=value, got {override!r}", field="--set")
         value = yaml.safe_load(raw) if raw else ""
         target = data
         parts = key.strip().split(".")

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from opsloop.errors import ValidationError
 
-_REFERENCE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)(?::(?P<version>[^:@/]+)|@(?P<label>latest))?$")
+_REFERENCE = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)(?::(?P<version>[^:@/]+)|@(?P<label>latest))?$"
+)
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,9 @@ def strip_alias(value: str) -> str:
     return value
 
 
-def parse_reference(value: str, *, field: str = "reference", allow_bare: bool = True) -> AssetReference:
+def parse_reference(
+    value: str, *, field: str = "reference", allow_bare: bool = True
+) -> AssetReference:
     """Parse ``name:version`` / ``name@latest`` (and bare ``name`` when allowed)."""
     match = _REFERENCE.match(strip_alias(value.strip()))
     if not match or (not allow_bare and not (match["version"] or match["label"])):

@@ -37,9 +37,9 @@ def hash_path(path: Path) -> str:
 
 def _is_ignored(relative: str) -> bool:
     parts = relative.split("/")
-    return any(p in {"__pycache__", ".git", ".ipynb_checkpoints"} for p in parts) or relative.endswith(
-        ".pyc"
-    )
+    return any(
+        p in {"__pycache__", ".git", ".ipynb_checkpoints"} for p in parts
+    ) or relative.endswith(".pyc")
 
 
 def _hash_file(path: Path, digest: hashlib._Hash) -> None:

@@ -15,7 +15,9 @@ router = APIRouter(prefix="/workspaces/{workspace}")
 
 
 @router.post("/datastores", status_code=201, tags=["datastores"])
-def create_datastore(workspace: str, spec: DatastoreSpec, platform: PlatformDep, actor: ActorDep) -> Datastore:
+def create_datastore(
+    workspace: str, spec: DatastoreSpec, platform: PlatformDep, actor: ActorDep
+) -> Datastore:
     with platform.context(actor) as ctx:
         return datastores.create_datastore(ctx, workspace, spec)
 
@@ -33,13 +35,17 @@ def get_datastore(workspace: str, name: str, platform: PlatformDep, actor: Actor
 
 
 @router.post("/data", status_code=201, tags=["data"])
-def create_data(workspace: str, spec: DataSpec, platform: PlatformDep, actor: ActorDep) -> DataAsset:
+def create_data(
+    workspace: str, spec: DataSpec, platform: PlatformDep, actor: ActorDep
+) -> DataAsset:
     with platform.context(actor) as ctx:
         return data_assets.create_data_asset(ctx, workspace, spec)
 
 
 @router.get("/data", tags=["data"])
-def list_data(workspace: str, platform: PlatformDep, actor: ActorDep, name: str | None = None) -> list[DataAsset]:
+def list_data(
+    workspace: str, platform: PlatformDep, actor: ActorDep, name: str | None = None
+) -> list[DataAsset]:
     with platform.context(actor) as ctx:
         return data_assets.list_data_assets(ctx, workspace, name)
 
@@ -67,13 +73,17 @@ def list_environments(
 
 
 @router.get("/environments/{reference}", tags=["environments"])
-def get_environment(workspace: str, reference: str, platform: PlatformDep, actor: ActorDep) -> Environment:
+def get_environment(
+    workspace: str, reference: str, platform: PlatformDep, actor: ActorDep
+) -> Environment:
     with platform.context(actor) as ctx:
         return environments.get_environment(ctx, workspace, reference)
 
 
 @router.post("/components", status_code=201, tags=["components"])
-def create_component(workspace: str, spec: ComponentSpec, platform: PlatformDep, actor: ActorDep) -> Component:
+def create_component(
+    workspace: str, spec: ComponentSpec, platform: PlatformDep, actor: ActorDep
+) -> Component:
     with platform.context(actor) as ctx:
         return components.create_component(ctx, workspace, spec)
 
@@ -87,6 +97,8 @@ def list_components(
 
 
 @router.get("/components/{reference}", tags=["components"])
-def get_component(workspace: str, reference: str, platform: PlatformDep, actor: ActorDep) -> Component:
+def get_component(
+    workspace: str, reference: str, platform: PlatformDep, actor: ActorDep
+) -> Component:
     with platform.context(actor) as ctx:
         return components.get_component(ctx, workspace, reference)

@@ -19,7 +19,11 @@ router = APIRouter(prefix="/workspaces/{workspace}/jobs", tags=["jobs"])
 
 @router.post("", status_code=201)
 def create_job(
-    workspace: str, spec: Annotated[JobSpec, Body()], request: Request, platform: PlatformDep, actor: ActorDep
+    workspace: str,
+    spec: Annotated[JobSpec, Body()],
+    request: Request,
+    platform: PlatformDep,
+    actor: ActorDep,
 ) -> Job:
     with platform.context(actor) as ctx:
         job = jobs.create_job(ctx, workspace, spec)
@@ -30,7 +34,9 @@ def create_job(
 
 
 @router.get("")
-def list_jobs(workspace: str, platform: PlatformDep, actor: ActorDep, limit: int = 100) -> list[Job]:
+def list_jobs(
+    workspace: str, platform: PlatformDep, actor: ActorDep, limit: int = 100
+) -> list[Job]:
     with platform.context(actor) as ctx:
         return jobs.list_jobs(ctx, workspace, limit)
 
@@ -55,6 +61,8 @@ def get_job_logs(
     try:
         parsed = {str(k): int(v) for k, v in json.loads(offsets).items()}
     except (ValueError, AttributeError, TypeError):
-        raise ValidationError("must be a JSON object of step -> byte offset", field="offsets") from None
+        raise ValidationError(
+            "must be a JSON object of step -> byte offset", field="offsets"
+        ) from None
     with platform.context(actor) as ctx:
         return job_logs.read_job_logs(ctx, workspace, name, parsed)

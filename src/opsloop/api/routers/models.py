@@ -22,7 +22,9 @@ def create_model(workspace: str, spec: ModelSpec, platform: PlatformDep, actor: 
 
 
 @router.get("")
-def list_models(workspace: str, platform: PlatformDep, actor: ActorDep, name: str | None = None) -> list[Model]:
+def list_models(
+    workspace: str, platform: PlatformDep, actor: ActorDep, name: str | None = None
+) -> list[Model]:
     with platform.context(actor) as ctx:
         return models.list_models(ctx, workspace, name)
 
@@ -34,12 +36,16 @@ def get_model(workspace: str, reference: str, platform: PlatformDep, actor: Acto
 
 
 @router.get("/{reference}/download", response_class=FileResponse)
-def download_model(workspace: str, reference: str, platform: PlatformDep, actor: ActorDep) -> FileResponse:
+def download_model(
+    workspace: str, reference: str, platform: PlatformDep, actor: ActorDep
+) -> FileResponse:
     """The model's files as a gzipped tar archive."""
     with platform.context(actor) as ctx:
         model = models.get_model(ctx, workspace, reference)
     archive = pack_url(model.path)
     return FileResponse(
-        archive, media_type="application/gzip", filename=f"{model.name}-{model.version}.tar.gz",
+        archive,
+        media_type="application/gzip",
+        filename=f"{model.name}-{model.version}.tar.gz",
         background=BackgroundTask(archive.unlink),
     )

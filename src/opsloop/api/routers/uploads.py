@@ -17,7 +17,12 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.@+-][A-Za-z0-9_.@+ -]{0,200}$")
 
 @router.post("", status_code=201)
 async def create_upload(
-    workspace: str, request: Request, platform: PlatformDep, actor: ActorDep, name: str, kind: str = "file"
+    workspace: str,
+    request: Request,
+    platform: PlatformDep,
+    actor: ActorDep,
+    name: str,
+    kind: str = "file",
 ) -> Upload:
     """Body: the file's bytes (``kind=file``) or a gzipped tar of the folder (``kind=folder``).
 
