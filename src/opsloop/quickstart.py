@@ -8,6 +8,7 @@ Everything goes through ``opsloop.Client``, as a user's own script would.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import time
 from collections.abc import Callable
@@ -56,7 +57,7 @@ def run_quickstart(
         ("staging", "preproduction"),
         ("prod", "production"),
     ):
-        _create_once(lambda n=name, k=kind: client.workspaces.create(name=n, kind=k))
+        _create_once(functools.partial(client.workspaces.create, name=name, kind=kind))
     _create_once(
         lambda: client.registries.create(
             name="shared", description="Models promoted across workspaces"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -54,7 +54,7 @@ def create_datastore(
     output: Output = "table",
 ) -> None:
     """Register a datastore.  Example: opsloop datastore create -w dev -n lake --url file:///data/lake"""
-    fields = {"name": name, "url": url, "description": description}
+    fields: dict[str, Any] = {"name": name, "url": url, "description": description}
     emit(
         make_client(workspace).datastores.create(file=file, overrides=set_, **fields),
         output,
@@ -113,7 +113,7 @@ def create_data(
 
     Example: opsloop data create -w dev -n taxi-data --type uri_file --path ./data/taxi.csv
     """
-    fields = {
+    fields: dict[str, Any] = {
         "name": name,
         "version": version,
         "type": type_,
@@ -166,7 +166,7 @@ def create_environment(
     output: Output = "table",
 ) -> None:
     """Register an environment version.  Example: opsloop environment create -w dev -f env.yml"""
-    fields = {
+    fields: dict[str, Any] = {
         "name": name,
         "version": version,
         "conda_file": conda_file,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -56,7 +56,7 @@ def create(
 
     Example: opsloop model create -w dev -n taxi-model --path azureml://jobs/JOB/outputs/trained_model
     """
-    fields = {
+    fields: dict[str, Any] = {
         "name": name,
         "version": version,
         "path": path,

@@ -8,10 +8,14 @@ from opsloop.errors import ValidationError
 
 
 class LiteralDeclaration(Protocol):
-    type: str
-    min: float | None
-    max: float | None
-    enum: list[Any] | None
+    @property
+    def type(self) -> str | None: ...
+    @property
+    def min(self) -> float | None: ...
+    @property
+    def max(self) -> float | None: ...
+    @property
+    def enum(self) -> list[Any] | None: ...
 
 
 _TRUE = {"true", "1", "yes"}
@@ -20,13 +24,14 @@ _FALSE = {"false", "0", "no"}
 
 def coerce_literal(decl: LiteralDeclaration, value: Any, *, field: str = "value") -> Any:
     """Return ``value`` as the declared literal type, or raise naming the field."""
-    if decl.type not in ("string", "integer", "number", "boolean"):
+    kind = decl.type
+    if kind not in ("string", "integer", "number", "boolean"):
         return value
     try:
-        coerced = _coerce(decl.type, value)
+        coerced = _coerce(kind, value)
     except (TypeError, ValueError):
-        raise ValidationError(f"{value!r} is not a valid {decl.type}", field=field) from None
-    if decl.type in ("integer", "number"):
+        raise ValidationError(f"{value!r} is not a valid {kind}", field=field) from None
+    if kind in ("integer", "number"):
         if decl.min is not None and coerced < decl.min:
             raise ValidationError(f"{coerced} is below the minimum {decl.min:g}", field=field)
         if decl.max is not None and coerced > decl.max:

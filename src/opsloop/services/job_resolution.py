@@ -194,7 +194,9 @@ def _infer_input_types(values: dict[str, Any]) -> dict[str, ComponentInput]:
     for name, value in values.items():
         if isinstance(value, JobInput):
             kind = value.type or ("uri_folder" if value.path else "string")
-            declared[name] = ComponentInput(type=kind, optional=value.optional)  # type: ignore[arg-type]
+            declared[name] = ComponentInput.model_validate(
+                {"type": kind, "optional": value.optional}
+            )
         elif isinstance(value, bool):
             declared[name] = ComponentInput(type="boolean")
         elif isinstance(value, int):
@@ -276,7 +278,7 @@ def _asset_binding(
     if not path:
         raise ValidationError("an asset input needs a path", field=field)
     if is_asset_reference(path):
-        asset_kind = "model" if kind in MODEL_TYPES else "data"
+        asset_kind: assets.AssetKind = "model" if kind in MODEL_TYPES else "data"
         row = assets.resolve(ctx, ws, asset_kind, path, field=field)
         return {
             "kind": "asset",
