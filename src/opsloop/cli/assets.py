@@ -15,6 +15,7 @@ from opsloop.cli.common import (
     Tags,
     Version,
     Workspace,
+    asset_reference,
     emit,
     make_client,
     parse_tags,
@@ -35,12 +36,6 @@ component_app = typer.Typer(
 
 Reference = Annotated[str, typer.Option("--name", "-n", help="name, name:version or name@latest.")]
 FilterName = Annotated[str | None, typer.Option("--name", "-n", help="Only versions of this name.")]
-
-
-def _reference(name: str, version: str | None) -> str:
-    if version:
-        return f"{name}:{version}"
-    return name if (":" in name or "@" in name) else f"{name}@latest"
 
 
 @datastore_app.command("create")
@@ -141,7 +136,7 @@ def show_data(
     name: Reference, version: Version = None, workspace: Workspace = None, output: Output = "table"
 ) -> None:
     """Show a data asset with its profile (-o json).  Example: opsloop data show -w dev -n taxi-data -v 1"""
-    asset = make_client(workspace).data.get(_reference(name, version))
+    asset = make_client(workspace).data.get(asset_reference(name, version))
     emit(asset, output, DATA_COLUMNS)
     if output == "table" and asset.profile:
         typer.echo(
@@ -193,7 +188,9 @@ def show_environment(
     name: Reference, version: Version = None, workspace: Workspace = None, output: Output = "table"
 ) -> None:
     """Show an environment.  Example: opsloop environment show -w dev -n taxi-train-env@latest"""
-    emit(make_client(workspace).environments.get(_reference(name, version)), output, ENV_COLUMNS)
+    emit(
+        make_client(workspace).environments.get(asset_reference(name, version)), output, ENV_COLUMNS
+    )
 
 
 COMPONENT_COLUMNS = ["name", "version", "display_name", "content_hash", "created_at"]
@@ -232,5 +229,7 @@ def show_component(
 ) -> None:
     """Show a component.  Example: opsloop component show -w dev -n taxi_train:1"""
     emit(
-        make_client(workspace).components.get(_reference(name, version)), output, COMPONENT_COLUMNS
+        make_client(workspace).components.get(asset_reference(name, version)),
+        output,
+        COMPONENT_COLUMNS,
     )

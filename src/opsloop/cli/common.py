@@ -38,6 +38,13 @@ def make_client(workspace: str | None = None) -> Client:
     return Client(workspace=workspace)
 
 
+def asset_reference(name: str, version: str | None) -> str:
+    """``--name`` plus ``--version`` as a reference; a bare name means its latest version."""
+    if version:
+        return f"{name}:{version}"
+    return name if (":" in name or "@" in name) else f"{name}@latest"
+
+
 def parse_tags(tags: list[str] | None) -> dict[str, str] | None:
     if not tags:
         return None

@@ -16,6 +16,7 @@ from opsloop.cli.common import (
     Tags,
     Version,
     Workspace,
+    asset_reference,
     emit,
     make_client,
     parse_tags,
@@ -24,12 +25,6 @@ from opsloop.cli.common import (
 model_app = typer.Typer(help="Models: versioned MLflow models with lineage.", no_args_is_help=True)
 COLUMNS = ["name", "version", "type", "flavors", "lineage", "created_at"]
 Reference = Annotated[str, typer.Option("--name", "-n", help="name, name:version or name@latest.")]
-
-
-def _reference(name: str, version: str | None) -> str:
-    if version:
-        return f"{name}:{version}"
-    return name if (":" in name or "@" in name) else f"{name}@latest"
 
 
 @model_app.command("create")
@@ -84,7 +79,7 @@ def show(
     name: Reference, version: Version = None, workspace: Workspace = None, output: Output = "table"
 ) -> None:
     """Show a model and its lineage.  Example: opsloop model show -w dev -n taxi-fare-model@latest"""
-    emit(make_client(workspace).models.get(_reference(name, version)), output, COLUMNS)
+    emit(make_client(workspace).models.get(asset_reference(name, version)), output, COLUMNS)
 
 
 @model_app.command("download")
@@ -97,5 +92,5 @@ def download(
     ] = Path("."),
 ) -> None:
     """Download a model's files.  Example: opsloop model download -w dev -n taxi-fare-model:1 -p ./models"""
-    target = make_client(workspace).models.download(_reference(name, version), download_path)
+    target = make_client(workspace).models.download(asset_reference(name, version), download_path)
     typer.echo(f"Downloaded to {target}")
