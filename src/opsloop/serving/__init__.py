@@ -1,0 +1,1 @@
+"""Online endpoint runtime, protocols, data collector, batch scoring and export."""
