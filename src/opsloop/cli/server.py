@@ -12,7 +12,8 @@ def server(
     port: Annotated[int, typer.Option(help="Port.")] = 8080,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the REST API under /api/v1 (OpenAPI at /api/v1/openapi.json).
+    """Serve the REST API under /api/v1 (OpenAPI at /api/v1/openapi.json) and every online
+    endpoint at /endpoints/<name>/score.
 
     Metadata goes to OPSLOOP_DATABASE_URL (PostgreSQL for a team), artifacts to
     OPSLOOP_ARTIFACT_URI. Example: OPSLOOP_DATABASE_URL=postgresql://127.0.0.1/test opsloop server --port 8080
@@ -28,7 +29,7 @@ def server(
         f"opsloop server on http://{host}:{port}  (metadata: {_redacted(settings.resolved_database_url())})"
     )
     uvicorn.run(
-        "opsloop.api.app:create_app",
+        "opsloop.serving.app:create_server_app",
         factory=True,
         host=host,
         port=port,

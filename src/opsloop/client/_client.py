@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
 from opsloop.client._resources import (
     ComponentOperations,
     DataOperations,
@@ -56,6 +57,8 @@ class Client:
         self.components = ComponentOperations(self)
         self.jobs = JobOperations(self)
         self.models = ModelOperations(self)
+        self.online_endpoints = OnlineEndpointOperations(self)
+        self.online_deployments = OnlineDeploymentOperations(self)
 
     @property
     def is_remote(self) -> bool:

@@ -116,6 +116,18 @@ class Resolver:
             data["environment"] = self.environment(environment, origin.nested("environment"))
         return data
 
+    def deployment(self, data: dict[str, Any], origin: Origin) -> dict[str, Any]:
+        """Online and batch deployments: a local scoring code folder is uploaded."""
+        configuration = data.get("code_configuration")
+        if isinstance(configuration, dict):
+            code = configuration.get("code")
+            if isinstance(code, str) and is_local_path(code):
+                configuration["code"] = self.upload_path(code, origin, "code_configuration", "code")
+        environment = data.get("environment")
+        if isinstance(environment, dict):
+            data["environment"] = self.environment(environment, origin.nested("environment"))
+        return data
+
     def job(self, data: dict[str, Any], origin: Origin) -> dict[str, Any]:
         self.component(data, origin)
         self._inputs(data.get("inputs"), origin.nested("inputs"))

@@ -24,6 +24,8 @@ class Transport:
         headers = {"x-opsloop-actor": os.environ.get("OPSLOOP_ACTOR") or os_user_actor().name}
         self.remote = settings.is_remote()
         self._http: httpx.Client
+        # Embedded only: the in-process service platform (online endpoints score through it).
+        self.platform: Any = None
         if self.remote:
             self._http = httpx.Client(
                 base_url=str(settings.uri).rstrip("/"), headers=headers, timeout=300
@@ -34,7 +36,8 @@ class Transport:
             from opsloop.api.app import create_app
             from opsloop.services.context import Platform
 
-            app = create_app(Platform(settings))
+            self.platform = Platform(settings)
+            app = create_app(self.platform)
             self._http = TestClient(app, headers=headers, raise_server_exceptions=True)
         self.location = str(settings.uri) if self.remote else str(settings.resolved_home())
 
@@ -46,6 +49,7 @@ class Transport:
         json: Any = None,
         params: dict[str, Any] | None = None,
         content: bytes | None = None,
+        raw: bool = False,
     ) -> Any:
         try:
             response = self._http.request(
@@ -57,6 +61,8 @@ class Transport:
             ) from None
         if response.status_code >= 400:
             raise _error_from(response)
+        if raw:
+            return response.text
         if response.status_code == 204 or not response.content:
             return None
         return response.json()

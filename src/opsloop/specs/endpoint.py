@@ -87,9 +87,9 @@ class DataCollection(SpecModel):
 class DataCollector(SpecModel):
     """Which payloads to keep and how often; written as Parquet off the request path."""
 
-    collections: dict[Literal["model_inputs", "model_outputs", "request", "response"], DataCollection] = (
-        Field(default_factory=dict)
-    )
+    collections: dict[
+        Literal["model_inputs", "model_outputs", "request", "response"], DataCollection
+    ] = Field(default_factory=dict)
     sampling_rate: float = Field(default=1.0, ge=0.0, le=1.0)
     rolling_rate: Literal["minute", "hour", "day"] = "hour"
     flush_interval_s: float = Field(default=5.0, gt=0)
@@ -100,9 +100,12 @@ class DataCollector(SpecModel):
         # Azure writes `model_inputs: {enabled: 'True'}`.
         if isinstance(value, dict):
             return {
-                name: ({"enabled": str(item.get("enabled", True)).lower() == "true"} | {
-                    key: val for key, val in item.items() if key != "enabled"
-                }) if isinstance(item, dict) else item
+                name: (
+                    {"enabled": str(item.get("enabled", True)).lower() == "true"}
+                    | {key: val for key, val in item.items() if key != "enabled"}
+                )
+                if isinstance(item, dict)
+                else item
                 for name, item in value.items()
             }
         return value
@@ -133,7 +136,9 @@ class OnlineDeploymentSpec(NamedSpec):
         if self.model is None and self.code_configuration is None:
             raise ValueError("a deployment needs a model, a code_configuration, or both")
         if self.inference_runtime == "onnx" and self.code_configuration is not None:
-            raise ValueError("inference_runtime onnx applies to MLflow models without a scoring script")
+            raise ValueError(
+                "inference_runtime onnx applies to MLflow models without a scoring script"
+            )
         return self
 
 

@@ -150,3 +150,72 @@ class OutboxEventRow(Base):
     subject: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     delivered_at: Mapped[datetime | None] = mapped_column()
+
+
+class EndpointRow(Base):
+    """An online or batch endpoint. ``revision`` grows with every change of it or its
+    deployments, so a serving runtime can tell cheaply when to reload."""
+
+    __tablename__ = "endpoints"
+    __table_args__ = (UniqueConstraint("kind", "name"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # online | batch
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    auth_mode: Mapped[str] = mapped_column(String(16))
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)  # traffic, mirror, defaults
+    # Secrets: never copied into an entity except by get-credentials.
+    keys: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    provisioning_state: Mapped[str] = mapped_column(String(32), default="Succeeded")
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeploymentRow(Base):
+    """A deployment of an endpoint: the spec with its model pinned to name:version."""
+
+    __tablename__ = "endpoint_deployments"
+    __table_args__ = (UniqueConstraint("endpoint_id", "name"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    model_name: Mapped[str | None] = mapped_column(String(255))
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    model_type: Mapped[str | None] = mapped_column(String(32))
+    model_url: Mapped[str | None] = mapped_column(Text)
+    model_hash: Mapped[str | None] = mapped_column(String(64))
+    code_url: Mapped[str | None] = mapped_column(Text)
+    onnx_url: Mapped[str | None] = mapped_column(Text)
+    provisioning_state: Mapped[str] = mapped_column(String(32), default="Succeeded")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EndpointRequestLogRow(Base):
+    """One scored request, written in batches by the serving runtime."""
+
+    __tablename__ = "endpoint_request_logs"
+    __table_args__ = (Index("ix_request_logs_endpoint", "endpoint", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    workspace: Mapped[str] = mapped_column(String(255))
+    endpoint: Mapped[str] = mapped_column(String(255))
+    deployment: Mapped[str | None] = mapped_column(String(255))
+    request_id: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(255))
+    status_code: Mapped[int] = mapped_column(Integer)
+    model_status: Mapped[str | None] = mapped_column(String(64))
+    request_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    response_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    duration_ms: Mapped[float] = mapped_column(default=0.0)
+    model_duration_ms: Mapped[float | None] = mapped_column()
+    throttle_ms: Mapped[float] = mapped_column(default=0.0)
+    auth_type: Mapped[str | None] = mapped_column(String(16))
+    mirrored: Mapped[bool] = mapped_column(default=False)

@@ -1,0 +1,170 @@
+"""Online endpoints and their deployments, credentials, logs and traffic log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+
+from opsloop.api.deps import ActorDep, PlatformDep
+from opsloop.schemas.endpoint_requests import OnlineEndpointUpdate, RegenerateKeys
+from opsloop.schemas.endpoints import (
+    EndpointCredentials,
+    OnlineDeployment,
+    OnlineEndpoint,
+    RequestLogEntry,
+)
+from opsloop.services import endpoint_request_logs, online_deployments, online_endpoints
+from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
+
+router = APIRouter(prefix="/workspaces/{workspace}/online-endpoints", tags=["online endpoints"])
+
+
+@router.post("", status_code=201)
+def create_endpoint(
+    workspace: str, spec: OnlineEndpointSpec, platform: PlatformDep, actor: ActorDep
+) -> OnlineEndpoint:
+    with platform.context(actor) as ctx:
+        return online_endpoints.create_online_endpoint(ctx, workspace, spec)
+
+
+@router.get("")
+def list_endpoints(workspace: str, platform: PlatformDep, actor: ActorDep) -> list[OnlineEndpoint]:
+    with platform.context(actor) as ctx:
+        return online_endpoints.list_online_endpoints(ctx, workspace)
+
+
+@router.get("/{name}")
+def get_endpoint(
+    workspace: str, name: str, platform: PlatformDep, actor: ActorDep
+) -> OnlineEndpoint:
+    with platform.context(actor) as ctx:
+        return online_endpoints.get_online_endpoint(ctx, workspace, name)
+
+
+@router.patch("/{name}")
+def update_endpoint(
+    workspace: str, name: str, body: OnlineEndpointUpdate, platform: PlatformDep, actor: ActorDep
+) -> OnlineEndpoint:
+    with platform.context(actor) as ctx:
+        return online_endpoints.update_online_endpoint(
+            ctx, workspace, name, **body.model_dump(exclude_unset=True)
+        )
+
+
+@router.delete("/{name}", status_code=204)
+def delete_endpoint(workspace: str, name: str, platform: PlatformDep, actor: ActorDep) -> None:
+    with platform.context(actor) as ctx:
+        online_endpoints.delete_online_endpoint(ctx, workspace, name)
+
+
+@router.post("/{name}/credentials", response_model_by_alias=True)
+def get_credentials(
+    workspace: str, name: str, platform: PlatformDep, actor: ActorDep
+) -> EndpointCredentials:
+    with platform.context(actor) as ctx:
+        return online_endpoints.get_credentials(ctx, workspace, name)
+
+
+@router.post("/{name}/regenerate-keys", response_model_by_alias=True)
+def regenerate_keys(
+    workspace: str, name: str, body: RegenerateKeys, platform: PlatformDep, actor: ActorDep
+) -> EndpointCredentials:
+    with platform.context(actor) as ctx:
+        return online_endpoints.regenerate_keys(ctx, workspace, name, body.key_type)
+
+
+@router.get("/{name}/request-logs")
+def list_request_logs(
+    workspace: str,
+    name: str,
+    platform: PlatformDep,
+    actor: ActorDep,
+    deployment: str | None = None,
+    status_code: int | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+) -> list[RequestLogEntry]:
+    with platform.context(actor) as ctx:
+        return endpoint_request_logs.list_request_logs(
+            ctx, workspace, name, deployment=deployment, status_code=status_code,
+            since=since, limit=limit,
+        )  # fmt: skip
+
+
+@router.post("/{name}/deployments", status_code=201)
+def create_deployment(
+    workspace: str,
+    name: str,
+    spec: OnlineDeploymentSpec,
+    platform: PlatformDep,
+    actor: ActorDep,
+    all_traffic: bool = False,
+) -> OnlineDeployment:
+    _same_endpoint(name, spec)
+    with platform.context(actor) as ctx:
+        return online_deployments.create_online_deployment(
+            ctx, workspace, spec, all_traffic=all_traffic
+        )
+
+
+@router.put("/{name}/deployments/{deployment}")
+def update_deployment(
+    workspace: str,
+    name: str,
+    deployment: str,
+    spec: OnlineDeploymentSpec,
+    platform: PlatformDep,
+    actor: ActorDep,
+) -> OnlineDeployment:
+    _same_endpoint(name, spec, deployment)
+    with platform.context(actor) as ctx:
+        return online_deployments.update_online_deployment(ctx, workspace, spec)
+
+
+@router.get("/{name}/deployments")
+def list_deployments(
+    workspace: str, name: str, platform: PlatformDep, actor: ActorDep
+) -> list[OnlineDeployment]:
+    with platform.context(actor) as ctx:
+        return online_deployments.list_online_deployments(ctx, workspace, name)
+
+
+@router.get("/{name}/deployments/{deployment}")
+def get_deployment(
+    workspace: str, name: str, deployment: str, platform: PlatformDep, actor: ActorDep
+) -> OnlineDeployment:
+    with platform.context(actor) as ctx:
+        return online_deployments.get_online_deployment(ctx, workspace, name, deployment)
+
+
+@router.delete("/{name}/deployments/{deployment}", status_code=204)
+def delete_deployment(
+    workspace: str, name: str, deployment: str, platform: PlatformDep, actor: ActorDep
+) -> None:
+    with platform.context(actor) as ctx:
+        online_deployments.delete_online_deployment(ctx, workspace, name, deployment)
+
+
+@router.get("/{name}/deployments/{deployment}/logs", response_class=PlainTextResponse)
+def deployment_logs(
+    workspace: str, name: str, deployment: str, platform: PlatformDep, actor: ActorDep,
+    lines: int = 100,
+) -> str:  # fmt: skip
+    with platform.context(actor) as ctx:
+        return online_deployments.get_deployment_logs(ctx, workspace, name, deployment, lines)
+
+
+def _same_endpoint(name: str, spec: OnlineDeploymentSpec, deployment: str | None = None) -> None:
+    from opsloop.errors import ValidationError
+
+    if spec.endpoint_name != name:
+        raise ValidationError(
+            f"the body names endpoint {spec.endpoint_name!r}, the path {name!r}",
+            field="endpoint_name",
+        )
+    if deployment is not None and spec.name != deployment:
+        raise ValidationError(
+            f"the body names deployment {spec.name!r}, the path {deployment!r}", field="name"
+        )

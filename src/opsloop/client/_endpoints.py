@@ -1,0 +1,231 @@
+"""SDK operations for online endpoints and deployments."""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from opsloop.client._resolve import Resolver
+from opsloop.client._resources import _Operations, build_spec
+from opsloop.errors import OpsloopError, RemoteError
+from opsloop.schemas.endpoints import (
+    EndpointCredentials,
+    OnlineDeployment,
+    OnlineEndpoint,
+    RequestLogEntry,
+)
+from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
+from opsloop.specs.loader import validate_spec
+
+
+class OnlineEndpointOperations(_Operations):
+    def _path(self, workspace: str | None, name: str = "") -> str:
+        base = f"/workspaces/{self._ws(workspace)}/online-endpoints"
+        return f"{base}/{name}" if name else base
+
+    def create(
+        self,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        workspace: str | None = None,
+        overrides: list[str] | None = None,
+        **fields: Any,
+    ) -> OnlineEndpoint:
+        """Create an endpoint (``auth_mode`` key by default); traffic is set later."""
+        data, _ = build_spec(
+            OnlineEndpointSpec, spec, file=file, overrides=overrides, fields=fields
+        )
+        return self._post(OnlineEndpoint, self._path(workspace), data)
+
+    def update(
+        self,
+        name: str,
+        *,
+        traffic: dict[str, int] | None = None,
+        mirror_traffic: dict[str, int] | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        workspace: str | None = None,
+    ) -> OnlineEndpoint:
+        """Change the traffic split (e.g. ``{"blue": 90, "green": 10}``) or mirror traffic."""
+        body = {
+            k: v
+            for k, v in {
+                "traffic": traffic, "mirror_traffic": mirror_traffic,
+                "description": description, "tags": tags,
+            }.items()
+            if v is not None
+        }  # fmt: skip
+        answer = self._client.request("PATCH", self._path(workspace, name), json=body)
+        return OnlineEndpoint.model_validate(answer)
+
+    def get(self, name: str, *, workspace: str | None = None) -> OnlineEndpoint:
+        return self._get(OnlineEndpoint, self._path(workspace, name))
+
+    def list(self, *, workspace: str | None = None) -> list[OnlineEndpoint]:
+        return self._list(OnlineEndpoint, self._path(workspace))
+
+    def delete(self, name: str, *, workspace: str | None = None) -> None:
+        self._client.request("DELETE", self._path(workspace, name))
+
+    def get_credentials(self, name: str, *, workspace: str | None = None) -> EndpointCredentials:
+        """Keys (key auth) or a token valid for an hour (token auth)."""
+        return self._post(EndpointCredentials, f"{self._path(workspace, name)}/credentials", {})
+
+    def regenerate_keys(
+        self, name: str, *, key_type: str = "primary", workspace: str | None = None
+    ) -> EndpointCredentials:
+        path = f"{self._path(workspace, name)}/regenerate-keys"
+        return self._post(EndpointCredentials, path, {"key_type": key_type})
+
+    def request_logs(
+        self,
+        name: str,
+        *,
+        deployment: str | None = None,
+        status_code: int | None = None,
+        limit: int = 100,
+        workspace: str | None = None,
+    ) -> builtins.list[RequestLogEntry]:
+        """The traffic log, newest first."""
+        return self._list(
+            RequestLogEntry, f"{self._path(workspace, name)}/request-logs",
+            deployment=deployment, status_code=status_code, limit=limit,
+        )  # fmt: skip
+
+    def invoke(
+        self,
+        name: str,
+        *,
+        request_file: str | Path | None = None,
+        body: Any = None,
+        deployment_name: str | None = None,
+        route: str = "/score",
+        workspace: str | None = None,
+    ) -> Any:
+        """Score a request and return the decoded answer.
+
+        Remote: over HTTP to ``<server>/endpoints/<name><route>`` with the endpoint's key
+        or token. Embedded: through the same serving runtime, loaded in-process.
+        """
+        content = _body_bytes(request_file, body)
+        credentials = self.get_credentials(name, workspace=workspace)
+        secret = credentials.primary_key or credentials.access_token or ""
+        headers = {"authorization": f"Bearer {secret}", "content-type": "application/json"}
+        if deployment_name:
+            headers["opsloop-model-deployment"] = deployment_name
+        transport = self._client._transport
+        if transport.remote:
+            url = f"{str(transport.settings.uri).rstrip('/')}/endpoints/{name}{route}"
+            response = httpx.post(url, content=content, headers=headers, timeout=60)
+        else:
+            response = _invoke_embedded(transport.platform, name, route, content, headers)
+        if response.status_code >= 400:
+            raise RemoteError(_detail(response), response.status_code)
+        return response.json()
+
+
+def _body_bytes(request_file: str | Path | None, body: Any) -> bytes:
+    if request_file is not None:
+        path = Path(request_file)
+        if not path.is_file():
+            raise OpsloopError(f"request file {str(path)!r} does not exist")
+        return path.read_bytes()
+    if body is None:
+        raise OpsloopError("give a request file or a body to score")
+    return (
+        body if isinstance(body, bytes) else orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+    )
+
+
+def _invoke_embedded(
+    platform: Any, name: str, route: str, content: bytes, headers: dict[str, str]
+) -> httpx.Response:
+    from starlette.testclient import TestClient
+
+    from opsloop.serving.runtime import ServingRuntime
+    from opsloop.serving.sources import StoreSource
+
+    runtime = ServingRuntime(StoreSource(platform, endpoint=name), single=name)
+    with TestClient(runtime) as local:
+        return local.post(f"/endpoints/{name}{route}", content=content, headers=headers)
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("detail") or response.text)
+    except ValueError:
+        return response.text[:500]
+
+
+class OnlineDeploymentOperations(_Operations):
+    def _path(self, workspace: str | None, endpoint: str, name: str = "") -> str:
+        base = f"/workspaces/{self._ws(workspace)}/online-endpoints/{endpoint}/deployments"
+        return f"{base}/{name}" if name else base
+
+    def _spec(
+        self, spec: Any, file: Any, overrides: Any, fields: dict[str, Any], workspace: str | None
+    ) -> dict[str, Any]:
+        data, origin = build_spec(
+            OnlineDeploymentSpec, spec, file=file, overrides=overrides, fields=fields
+        )
+        self._client._upload_workspace = self._ws(workspace)
+        data = Resolver(self._client._upload).deployment(data, origin)
+        validate_spec(OnlineDeploymentSpec, data, file=origin.file, lines=origin.lines)
+        return data
+
+    def create(
+        self,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        all_traffic: bool = False,
+        workspace: str | None = None,
+        overrides: list[str] | None = None,
+        **fields: Any,
+    ) -> OnlineDeployment:
+        """Provision a deployment (the model is loaded and checked before it is stored)."""
+        data = self._spec(spec, file, overrides, fields, workspace)
+        answer = self._client.request(
+            "POST",
+            self._path(workspace, data["endpoint_name"]),
+            json=data,
+            params={"all_traffic": "true"} if all_traffic else None,
+        )
+        return OnlineDeployment.model_validate(answer)
+
+    def update(
+        self,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        workspace: str | None = None,
+        overrides: list[str] | None = None,
+        **fields: Any,
+    ) -> OnlineDeployment:
+        """Replace the deployment's spec, e.g. roll a new model version."""
+        data = self._spec(spec, file, overrides, fields, workspace)
+        path = self._path(workspace, data["endpoint_name"], data["name"])
+        return OnlineDeployment.model_validate(self._client.request("PUT", path, json=data))
+
+    def get(
+        self, name: str, *, endpoint_name: str, workspace: str | None = None
+    ) -> OnlineDeployment:
+        return self._get(OnlineDeployment, self._path(workspace, endpoint_name, name))
+
+    def list(self, *, endpoint_name: str, workspace: str | None = None) -> list[OnlineDeployment]:
+        return self._list(OnlineDeployment, self._path(workspace, endpoint_name))
+
+    def delete(self, name: str, *, endpoint_name: str, workspace: str | None = None) -> None:
+        self._client.request("DELETE", self._path(workspace, endpoint_name, name))
+
+    def get_logs(
+        self, name: str, *, endpoint_name: str, lines: int = 100, workspace: str | None = None
+    ) -> str:
+        path = f"{self._path(workspace, endpoint_name, name)}/logs"
+        return str(self._client.request("GET", path, params={"lines": lines}, raw=True))

@@ -1,0 +1,21 @@
+"""Request bodies of the endpoint routes (``extra="forbid"``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Action(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OnlineEndpointUpdate(Action):
+    traffic: dict[str, int] | None = None
+    mirror_traffic: dict[str, int] | None = None
+    description: str | None = None
+    tags: dict[str, str] | None = None
+    auth_mode: str | None = None
+
+
+class RegenerateKeys(Action):
+    key_type: str = "primary"

@@ -1,0 +1,266 @@
+"""Online endpoints: a stable scoring address, its keys or tokens, and its traffic split.
+
+Endpoint names are unique across the platform (as Azure's are per region), because
+``opsloop server`` serves every endpoint at ``/endpoints/<name>/``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from sqlalchemy import select
+
+from opsloop.errors import ConflictError, NotFoundError, ValidationError
+from opsloop.schemas.endpoints import EndpointCredentials, OnlineEndpoint
+from opsloop.services.context import ServiceContext
+from opsloop.services.workspaces import require_workspace_row
+from opsloop.specs.endpoint import OnlineEndpointSpec, check_traffic
+from opsloop.store.tables import DeploymentRow, EndpointRow, WorkspaceRow, utcnow
+
+TOKEN_LIFETIME = timedelta(hours=1)
+TOKEN_ALGORITHM = "HS256"
+
+
+def create_online_endpoint(
+    ctx: ServiceContext, workspace: str, spec: OnlineEndpointSpec
+) -> OnlineEndpoint:
+    ctx.begin_mutation("online_endpoint.create", workspace, f"online-endpoint:{spec.name}")
+    ws = require_workspace_row(ctx, workspace)
+    if _find(ctx, spec.name) is not None:
+        raise ConflictError(f"online endpoint {spec.name!r} already exists")
+    if spec.traffic or spec.mirror_traffic:
+        named = sorted(set(spec.traffic) | set(spec.mirror_traffic))
+        raise ValidationError(
+            f"deployment {named[0]!r} does not exist yet; set traffic after creating deployments",
+            field="traffic",
+        )
+    row = EndpointRow(
+        workspace_id=ws.id,
+        kind="online",
+        name=spec.name,
+        description=spec.description,
+        tags=spec.tags,
+        auth_mode=spec.auth_mode,
+        spec={"traffic": {}, "mirror_traffic": {}},
+        keys=_new_keys(),
+        created_by=str(ctx.actor),
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    ctx.record(
+        "online_endpoint.create",
+        workspace=workspace,
+        target=f"online-endpoint:{spec.name}",
+        event_type="online_endpoint.created",
+        payload={"auth_mode": spec.auth_mode},
+    )
+    return to_entity(ctx, row, workspace)
+
+
+def update_online_endpoint(
+    ctx: ServiceContext,
+    workspace: str,
+    name: str,
+    *,
+    traffic: dict[str, int] | None = None,
+    mirror_traffic: dict[str, int] | None = None,
+    description: str | None = None,
+    tags: dict[str, str] | None = None,
+    auth_mode: str | None = None,
+) -> OnlineEndpoint:
+    """Change traffic, mirror traffic, description or tags; the runtime picks it up live."""
+    ctx.begin_mutation("online_endpoint.update", workspace, f"online-endpoint:{name}")
+    ws = require_workspace_row(ctx, workspace)
+    row = require_endpoint_row(ctx, ws, name, lock=True)
+    if auth_mode is not None and auth_mode != row.auth_mode:
+        raise ValidationError("auth_mode cannot change once the endpoint exists", field="auth_mode")
+    new_traffic = dict(row.spec.get("traffic", {}) if traffic is None else traffic)
+    new_mirror = dict(
+        row.spec.get("mirror_traffic", {}) if mirror_traffic is None else mirror_traffic
+    )
+    _check_split(ctx, row, new_traffic, new_mirror)
+    row.spec = {**row.spec, "traffic": new_traffic, "mirror_traffic": new_mirror}
+    if description is not None:
+        row.description = description
+    if tags is not None:
+        row.tags = tags
+    touch(row)
+    ctx.record(
+        "online_endpoint.update",
+        workspace=workspace,
+        target=f"online-endpoint:{name}",
+        event_type="online_endpoint.traffic_changed",
+        payload={"traffic": new_traffic, "mirror_traffic": new_mirror},
+    )
+    return to_entity(ctx, row, workspace)
+
+
+def get_online_endpoint(ctx: ServiceContext, workspace: str, name: str) -> OnlineEndpoint:
+    ctx.authorize("online_endpoint.read", workspace)
+    ws = require_workspace_row(ctx, workspace)
+    return to_entity(ctx, require_endpoint_row(ctx, ws, name), workspace)
+
+
+def list_online_endpoints(ctx: ServiceContext, workspace: str) -> list[OnlineEndpoint]:
+    ctx.authorize("online_endpoint.read", workspace)
+    ws = require_workspace_row(ctx, workspace)
+    rows = ctx.session.scalars(
+        select(EndpointRow)
+        .where(EndpointRow.workspace_id == ws.id, EndpointRow.kind == "online")
+        .order_by(EndpointRow.name)
+    )
+    return [to_entity(ctx, row, workspace) for row in rows]
+
+
+def delete_online_endpoint(ctx: ServiceContext, workspace: str, name: str) -> None:
+    ctx.begin_mutation("online_endpoint.delete", workspace, f"online-endpoint:{name}")
+    ws = require_workspace_row(ctx, workspace)
+    row = require_endpoint_row(ctx, ws, name, lock=True)
+    ctx.session.delete(row)
+    ctx.record(
+        "online_endpoint.delete",
+        workspace=workspace,
+        target=f"online-endpoint:{name}",
+        event_type="online_endpoint.deleted",
+    )
+
+
+def get_credentials(ctx: ServiceContext, workspace: str, name: str) -> EndpointCredentials:
+    """Keys for key auth; a token valid for an hour for token auth."""
+    ctx.begin_mutation("online_endpoint.get_credentials", workspace, f"online-endpoint:{name}")
+    ws = require_workspace_row(ctx, workspace)
+    row = require_endpoint_row(ctx, ws, name)
+    ctx.record(
+        "online_endpoint.get_credentials",
+        workspace=workspace,
+        target=f"online-endpoint:{name}",
+        event_type="online_endpoint.credentials_read",
+        payload={"auth_mode": row.auth_mode},
+    )
+    if row.auth_mode == "key":
+        return EndpointCredentials(
+            auth_mode="key", primary_key=row.keys["primary"], secondary_key=row.keys["secondary"]
+        )
+    expires = datetime.now(UTC) + TOKEN_LIFETIME
+    token = issue_token(row.keys["token_secret"], name, str(ctx.actor), expires)
+    return EndpointCredentials(
+        auth_mode=row.auth_mode, access_token=token, expiry_time_utc=expires, token_type="Bearer"
+    )
+
+
+def regenerate_keys(
+    ctx: ServiceContext, workspace: str, name: str, key_type: str = "primary"
+) -> EndpointCredentials:
+    """A new primary or secondary key; the other keeps working, so clients can rotate."""
+    if key_type not in ("primary", "secondary"):
+        raise ValidationError("key_type must be primary or secondary", field="key_type")
+    ctx.begin_mutation("online_endpoint.regenerate_keys", workspace, f"online-endpoint:{name}")
+    ws = require_workspace_row(ctx, workspace)
+    row = require_endpoint_row(ctx, ws, name, lock=True)
+    if row.auth_mode != "key":
+        raise ValidationError(
+            f"endpoint {name!r} uses {row.auth_mode} auth; only key endpoints have keys",
+            field="auth_mode",
+        )
+    row.keys = {**row.keys, key_type: secrets.token_urlsafe(32)}
+    touch(row)
+    ctx.record(
+        "online_endpoint.regenerate_keys",
+        workspace=workspace,
+        target=f"online-endpoint:{name}",
+        event_type="online_endpoint.keys_regenerated",
+        payload={"key_type": key_type},
+    )
+    return EndpointCredentials(
+        auth_mode="key", primary_key=row.keys["primary"], secondary_key=row.keys["secondary"]
+    )
+
+
+def issue_token(secret: str, endpoint: str, subject: str, expires: datetime) -> str:
+    claims = {"aud": f"opsloop-endpoint:{endpoint}", "sub": subject, "exp": expires}
+    return jwt.encode(claims, secret, algorithm=TOKEN_ALGORITHM)
+
+
+def require_endpoint_row(
+    ctx: ServiceContext, ws: WorkspaceRow, name: str, *, kind: str = "online", lock: bool = False
+) -> EndpointRow:
+    query = select(EndpointRow).where(
+        EndpointRow.workspace_id == ws.id, EndpointRow.kind == kind, EndpointRow.name == name
+    )
+    if lock:
+        query = query.with_for_update()
+    row = ctx.session.scalar(query)
+    if row is None:
+        raise NotFoundError(f"{kind} endpoint {name!r} not found in workspace {ws.name!r}")
+    return row
+
+
+def deployment_rows(ctx: ServiceContext, endpoint: EndpointRow) -> list[DeploymentRow]:
+    return list(
+        ctx.session.scalars(
+            select(DeploymentRow)
+            .where(DeploymentRow.endpoint_id == endpoint.id)
+            .order_by(DeploymentRow.name)
+        )
+    )
+
+
+def touch(row: EndpointRow) -> None:
+    """Bump the revision, so serving runtimes reload this endpoint."""
+    row.revision = (row.revision or 0) + 1
+    row.updated_at = utcnow()
+
+
+def _check_split(
+    ctx: ServiceContext, row: EndpointRow, traffic: dict[str, int], mirror: dict[str, int]
+) -> None:
+    existing = {deployment.name for deployment in deployment_rows(ctx, row)}
+    for field, split in (("traffic", traffic), ("mirror_traffic", mirror)):
+        for deployment, percent in split.items():
+            if deployment not in existing:
+                raise ValidationError(
+                    f"endpoint {row.name!r} has no deployment {deployment!r}", field=field
+                )
+            if not 0 <= percent <= 100:
+                raise ValidationError(
+                    f"{deployment}: a percentage must be between 0 and 100", field=field
+                )
+    try:
+        check_traffic(traffic, mirror)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="traffic") from None
+
+
+def _find(ctx: ServiceContext, name: str, kind: str = "online") -> EndpointRow | None:
+    return ctx.session.scalar(
+        select(EndpointRow).where(EndpointRow.kind == kind, EndpointRow.name == name)
+    )
+
+
+def _new_keys() -> dict[str, str]:
+    return {
+        "primary": secrets.token_urlsafe(32),
+        "secondary": secrets.token_urlsafe(32),
+        "token_secret": secrets.token_urlsafe(48),
+    }
+
+
+def to_entity(ctx: ServiceContext, row: EndpointRow, workspace: str) -> OnlineEndpoint:
+    return OnlineEndpoint(
+        workspace=workspace,
+        name=row.name,
+        description=row.description,
+        tags=row.tags,
+        auth_mode=row.auth_mode,
+        traffic=row.spec.get("traffic", {}),
+        mirror_traffic=row.spec.get("mirror_traffic", {}),
+        provisioning_state=row.provisioning_state,
+        scoring_path=f"/endpoints/{row.name}/score",
+        deployments=[deployment.name for deployment in deployment_rows(ctx, row)],
+        revision=row.revision,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        updated_at=row.updated_at,
+    )

@@ -1,0 +1,52 @@
+"""ASGI factories for uvicorn: one endpoint alone, or every endpoint beside the REST API.
+
+uvicorn's worker processes import a factory by name, so the choices travel in
+environment variables set by the CLI before it starts uvicorn.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from opsloop.serving.runtime import Receive, Scope, Send, ServingRuntime
+from opsloop.serving.sources import BundleSource, StoreSource
+
+SERVE_ENDPOINT = "OPSLOOP_SERVE_ENDPOINT"
+SERVE_WORKSPACE = "OPSLOOP_SERVE_WORKSPACE"
+SERVE_BUNDLE = "OPSLOOP_SERVE_BUNDLE"
+
+
+def create_serving_app() -> ServingRuntime:
+    """``opsloop online-endpoint serve``: one endpoint, at / and at /endpoints/<name>/."""
+    bundle = os.environ.get(SERVE_BUNDLE)
+    if bundle:
+        source = BundleSource(Path(bundle))
+        return ServingRuntime(source, single=source.bundle.name)
+    from opsloop.services.context import Platform
+
+    name = os.environ[SERVE_ENDPOINT]
+    workspace = os.environ.get(SERVE_WORKSPACE) or None
+    return ServingRuntime(StoreSource(Platform(), workspace=workspace, endpoint=name), single=name)
+
+
+class ServerApp:
+    """``opsloop server``: /endpoints/* goes to the serving runtime, the rest to the API."""
+
+    def __init__(self) -> None:
+        from opsloop.api.app import create_app
+        from opsloop.services.context import Platform
+
+        platform = Platform()
+        self.api = create_app(platform)
+        self.runtime = ServingRuntime(StoreSource(platform))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" or scope["path"].startswith("/endpoints/"):
+            await self.runtime(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)
+
+
+def create_server_app() -> ServerApp:
+    return ServerApp()

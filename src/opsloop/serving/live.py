@@ -1,0 +1,214 @@
+"""An endpoint as the runtime holds it: loaded deployments, their limits, its traffic split.
+
+A ``LiveEndpoint`` is immutable once built. Changes (traffic, a new deployment, a new
+model version) build a new one beside it, reusing every deployment that did not change,
+and the runtime swaps the reference: requests already running finish on the snapshot
+they started with, so nothing in flight is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import jwt
+
+from opsloop.serving.bundle import DeploymentBundle, EndpointBundle
+from opsloop.serving.predictors import Predictor, load_predictor
+from opsloop.serving.routing import TrafficSplit
+
+if TYPE_CHECKING:
+    from opsloop.serving.collector import PayloadCollector
+
+# Waiters beyond this many per allowed request are refused at once (429), never queued.
+WAITERS_PER_SLOT = 4
+LoggerFactory = Callable[[str, str], logging.Logger]
+
+
+class ConcurrencyGate:
+    """At most ``limit`` requests in the model; a short bounded wait, then 429."""
+
+    def __init__(self, limit: int, max_wait_s: float) -> None:
+        self.limit = limit
+        self.max_wait_s = max_wait_s
+        self.in_flight = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self) -> float | None:
+        """Seconds waited, or None when over capacity (the caller answers 429)."""
+        if self.in_flight < self.limit and not self._waiters:
+            self.in_flight += 1
+            return 0.0
+        if self.max_wait_s <= 0 or len(self._waiters) >= self.limit * WAITERS_PER_SLOT:
+            return None
+        started = time.perf_counter()
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), self.max_wait_s)
+        except TimeoutError:
+            if waiter.done():  # the slot arrived as the wait ran out: hand it on
+                self.release()
+            else:
+                waiter.cancel()
+                self._waiters.remove(waiter)
+            return None
+        return time.perf_counter() - started
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot passes straight to the waiter
+                return
+        self.in_flight -= 1
+
+
+class Authenticator:
+    """``Authorization: Bearer <key or token>``; verified tokens are cached until expiry."""
+
+    def __init__(self, bundle: EndpointBundle) -> None:
+        self.mode = bundle.spec.auth_mode
+        self.keys = tuple(key.encode() for key in bundle.keys)
+        self.secret = bundle.token_secret
+        self.audience = f"opsloop-endpoint:{bundle.name}"
+        self._tokens: dict[bytes, float] = {}
+
+    def check(self, authorization: bytes | None) -> str | None:
+        """The auth type that let the request in, or None."""
+        if not authorization or authorization[:7].lower() != b"bearer ":
+            return None
+        credential = authorization[7:].strip()
+        if self.mode == "key":
+            return "key" if any(hmac.compare_digest(credential, k) for k in self.keys) else None
+        expires = self._tokens.get(credential)
+        if expires is not None and expires > time.time():
+            return "token"
+        if self.secret is None:
+            return None
+        try:
+            claims = jwt.decode(
+                credential, self.secret, algorithms=["HS256"], audience=self.audience
+            )
+        except jwt.PyJWTError:
+            return None
+        if len(self._tokens) > 10_000:
+            self._tokens.clear()
+        self._tokens[credential] = float(claims["exp"])
+        return "token"
+
+
+@dataclass
+class LiveDeployment:
+    bundle: DeploymentBundle
+    predictor: Predictor | None
+    error: str | None
+    gate: ConcurrencyGate
+    executor: ThreadPoolExecutor
+    timeout_s: float
+    max_body_bytes: int
+    logger: logging.Logger
+    collector: PayloadCollector | None = None
+
+    @property
+    def name(self) -> str:
+        return self.bundle.name
+
+    @classmethod
+    def load(
+        cls, bundle: DeploymentBundle, endpoint: EndpointBundle, logger: logging.Logger
+    ) -> LiveDeployment:
+        settings = bundle.spec.request_settings
+        predictor: Predictor | None = None
+        error: str | None = None
+        started = time.monotonic()
+        try:
+            predictor = load_predictor(bundle)
+            logger.info(
+                "loaded %s (%s, model %s:%s) in %.2f s", bundle.name, predictor.kind,
+                bundle.model_name, bundle.model_version, time.monotonic() - started,
+            )  # fmt: skip
+        except Exception as exc:  # a broken deployment must not take the endpoint down
+            error = f"{type(exc).__name__}: {exc}"
+            logger.exception("deployment %s failed to load", bundle.name)
+        limit = settings.max_concurrent_requests_per_instance
+        return cls(
+            bundle=bundle,
+            predictor=predictor,
+            error=error,
+            gate=ConcurrencyGate(limit, (settings.max_queue_wait_ms or 0) / 1000),
+            executor=ThreadPoolExecutor(limit, thread_name_prefix=f"score-{bundle.name}"),
+            timeout_s=settings.request_timeout_ms / 1000,
+            max_body_bytes=bundle.spec.max_request_body_bytes,
+            logger=logger,
+            collector=_collector(bundle, endpoint),
+        )
+
+    def close(self) -> None:
+        """Let running predictions finish, then release threads and flush collected data."""
+        self.executor.shutdown(wait=True)
+        if self.collector is not None:
+            self.collector.close()
+
+
+def _collector(bundle: DeploymentBundle, endpoint: EndpointBundle) -> PayloadCollector | None:
+    spec = bundle.spec.data_collector
+    if spec is None or endpoint.collector_root is None:
+        return None
+    if not any(collection.enabled for collection in spec.collections.values()):
+        return None
+    from opsloop.serving.collector import PayloadCollector
+
+    collector = PayloadCollector(
+        root_url=endpoint.collector_root, endpoint=endpoint.name, deployment=bundle.name, spec=spec
+    )
+    collector.start()
+    return collector
+
+
+@dataclass
+class LiveEndpoint:
+    bundle: EndpointBundle
+    deployments: dict[str, LiveDeployment]
+    split: TrafficSplit
+    auth: Authenticator
+    ready: bool = field(default=False)
+
+    @property
+    def name(self) -> str:
+        return self.bundle.name
+
+    @classmethod
+    def build(
+        cls,
+        bundle: EndpointBundle,
+        previous: LiveEndpoint | None,
+        logger_for: LoggerFactory,
+    ) -> LiveEndpoint:
+        """Load what changed; keep deployments whose bundle is unchanged as they are."""
+        deployments: dict[str, LiveDeployment] = {}
+        for name, deployment in bundle.deployments.items():
+            kept = previous.deployments.get(name) if previous else None
+            if kept is not None and kept.bundle == deployment and kept.error is None:
+                deployments[name] = kept
+            else:
+                deployments[name] = LiveDeployment.load(
+                    deployment, bundle, logger_for(bundle.name, name)
+                )
+        split = TrafficSplit.build(bundle.spec.traffic, bundle.spec.mirror_traffic)
+        ready = all(
+            deployments[name].predictor is not None for name in split.names if name in deployments
+        )
+        return cls(bundle, deployments, split, Authenticator(bundle), ready)
+
+    def retired_by(self, successor: LiveEndpoint | None) -> list[LiveDeployment]:
+        """Deployments of this snapshot that the successor no longer uses."""
+        kept = {id(d) for d in successor.deployments.values()} if successor else set()
+        return [d for d in self.deployments.values() if id(d) not in kept]

@@ -1,0 +1,64 @@
+"""Prometheus metrics per endpoint and deployment, in one registry per runtime.
+
+Label children are cached per deployment and status code, so a request costs a few
+dictionary lookups and no label resolution.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics import MetricWrapperBase
+
+LATENCY_BUCKETS = (
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)  # fmt: skip
+LABELS = ("endpoint", "deployment")
+
+
+class ServingMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "opsloop_endpoint_requests", "Scored requests by status code.",
+            (*LABELS, "status_code"), registry=r,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "opsloop_endpoint_request_duration_seconds", "Time from request to response.",
+            LABELS, buckets=LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.model_latency = Histogram(
+            "opsloop_endpoint_model_duration_seconds", "Time spent in the model.",
+            LABELS, buckets=LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.in_flight = Gauge(
+            "opsloop_endpoint_requests_in_flight", "Requests being scored now.", LABELS, registry=r
+        )
+        self.throttled = Counter(
+            "opsloop_endpoint_throttled_requests", "Requests refused over capacity (429).",
+            LABELS, registry=r,
+        )  # fmt: skip
+        self.mirrored = Counter(
+            "opsloop_endpoint_mirrored_requests", "Requests copied to a shadow deployment.",
+            LABELS, registry=r,
+        )  # fmt: skip
+        self.model_errors = Counter(
+            "opsloop_endpoint_model_errors", "Requests where the model or script raised.",
+            LABELS, registry=r,
+        )  # fmt: skip
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def child(self, metric: MetricWrapperBase, *labels: str) -> Any:
+        key = (metric._name, *labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
+
+    def count(self, endpoint: str, deployment: str, status: int) -> None:
+        self.child(self.requests, endpoint, deployment, str(status)).inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,271 @@
+"""Request bodies of the three scoring protocols, parsed into one tabular shape.
+
+Every protocol becomes ``Rows``: optional column names plus row-major values. That keeps
+the single-row path free of pandas: a predictor can turn rows into one numpy array.
+
+- MLflow scoring (``/invocations``): ``dataframe_split``, ``dataframe_records``,
+  ``instances``, ``inputs`` or a CSV body.
+- Open Inference Protocol V2 (``/v2/models/<name>/infer``): typed tensors.
+- Azure ML (``/score``): ``{"input_data": ...}`` or ``{"data": ...}``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+
+class BadRequest(Exception):
+    """The body cannot be read (400) or does not have the expected shape (422)."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    columns: list[str] | None
+    values: list[list[Any]]
+    params: dict[str, Any] | None = None
+
+
+def load_json(body: bytes) -> Any:
+    if not body:
+        raise BadRequest("the request body is empty", 400)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the request body is not valid JSON: {exc}", 400) from None
+
+
+# ---- MLflow /invocations -------------------------------------------------------------
+_MLFLOW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+
+
+def parse_mlflow(body: bytes, content_type: str) -> Rows:
+    if content_type.startswith("text/csv"):
+        return parse_csv(body)
+    document = load_json(body)
+    if not isinstance(document, dict):
+        raise BadRequest(f"the body must be a JSON object with one of {', '.join(_MLFLOW_KEYS)}")
+    present = [key for key in _MLFLOW_KEYS if key in document]
+    if len(present) != 1:
+        found = ", ".join(present) if present else "none"
+        raise BadRequest(
+            f"the body must have exactly one of {', '.join(_MLFLOW_KEYS)} (found {found})"
+        )
+    key = present[0]
+    params = document.get("params")
+    if params is not None and not isinstance(params, dict):
+        raise BadRequest("params must be a JSON object")
+    value = document[key]
+    if key == "dataframe_split":
+        rows = _split(value, key)
+    elif key == "dataframe_records":
+        rows = _records(value, key)
+    else:
+        rows = _instances(value, key)
+    return Rows(rows.columns, rows.values, params)
+
+
+def parse_csv(body: bytes) -> Rows:
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        raise BadRequest("the CSV body is not UTF-8", 400) from None
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise BadRequest("the CSV body is empty", 400) from None
+    values = [[_csv_value(cell) for cell in line] for line in reader if line]
+    for number, row in enumerate(values, start=2):
+        if len(row) != len(header):
+            raise BadRequest(f"CSV line {number} has {len(row)} fields, the header {len(header)}")
+    return Rows(header, values)
+
+
+def _csv_value(cell: str) -> Any:
+    try:
+        return float(cell) if any(c in cell for c in ".eE") else int(cell)
+    except ValueError:
+        return cell if cell != "" else None
+
+
+def _split(value: Any, where: str) -> Rows:
+    if not isinstance(value, dict):
+        raise BadRequest(f"{where} must be an object with columns and data")
+    data = value.get("data")
+    columns = value.get("columns")
+    if not isinstance(data, list):
+        raise BadRequest(f"{where}.data must be a list of rows")
+    if columns is not None and (
+        not isinstance(columns, list) or not all(isinstance(c, str) for c in columns)
+    ):
+        raise BadRequest(f"{where}.columns must be a list of names")
+    rows = [row if isinstance(row, list) else [row] for row in data]
+    if columns is not None:
+        _check_widths(rows, len(columns), where)
+    return Rows(columns, rows)
+
+
+def _records(value: Any, where: str) -> Rows:
+    if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+        raise BadRequest(f"{where} must be a list of objects")
+    if not value:
+        raise BadRequest(f"{where} holds no rows")
+    columns = list(value[0])
+    try:
+        rows = [[record[c] for c in columns] for record in value]
+    except KeyError as exc:
+        raise BadRequest(f"{where}: every record needs the same fields; one lacks {exc}") from None
+    return Rows(columns, rows)
+
+
+def _instances(value: Any, where: str) -> Rows:
+    if isinstance(value, dict):
+        return _columnar(value, where)
+    if not isinstance(value, list) or not value:
+        raise BadRequest(f"{where} must be a non-empty list of rows or an object of columns")
+    if all(isinstance(row, dict) for row in value):
+        return _records(value, where)
+    rows = [row if isinstance(row, list) else [row] for row in value]
+    _check_widths(rows, len(rows[0]), where)
+    return Rows(None, rows)
+
+
+def _columnar(value: dict[str, Any], where: str) -> Rows:
+    columns = list(value)
+    series = [v if isinstance(v, list) else [v] for v in value.values()]
+    lengths = {len(s) for s in series}
+    if len(lengths) > 1:
+        raise BadRequest(f"{where}: every column needs the same number of values")
+    return Rows(columns, [list(row) for row in zip(*series, strict=True)])
+
+
+def _check_widths(rows: list[list[Any]], width: int, where: str) -> None:
+    for index, row in enumerate(rows):
+        if len(row) != width:
+            raise BadRequest(f"{where}: row {index} has {len(row)} values, expected {width}")
+
+
+# ---- Azure /score ----------------------------------------------------------------------
+def parse_azure(body: bytes) -> Rows:
+    document = load_json(body)
+    if not isinstance(document, dict) or not ({"input_data", "data"} & set(document)):
+        raise BadRequest('the body must be an object with "input_data" or "data"')
+    key = "input_data" if "input_data" in document else "data"
+    value = document[key]
+    params = document.get("params")
+    if isinstance(value, dict) and "data" in value:
+        rows = _split(value, key)
+    else:
+        rows = _instances(value, key)
+    return Rows(rows.columns, rows.values, params if isinstance(params, dict) else None)
+
+
+# ---- Open Inference Protocol V2 -------------------------------------------------------
+_V2_TYPES = {
+    "BOOL": bool,
+    "UINT8": int,
+    "UINT16": int,
+    "UINT32": int,
+    "UINT64": int,
+    "INT8": int,
+    "INT16": int,
+    "INT32": int,
+    "INT64": int,
+    "FP16": float,
+    "FP32": float,
+    "FP64": float,
+    "BYTES": str,
+}
+
+
+def parse_v2(body: bytes) -> tuple[Rows, str | None]:
+    """One 2-D tensor of rows, or several 1-D tensors that are named columns."""
+    document = load_json(body)
+    if not isinstance(document, dict) or not isinstance(document.get("inputs"), list):
+        raise BadRequest('the body must be an object with an "inputs" list of tensors')
+    tensors = [_v2_tensor(t, i) for i, t in enumerate(document["inputs"])]
+    if not tensors:
+        raise BadRequest("inputs holds no tensors")
+    request_id = document.get("id")
+    if len(tensors) == 1 and len(tensors[0][1]) == 2:
+        _, shape, data = tensors[0]
+        width = shape[1]
+        return Rows(None, [data[i * width : (i + 1) * width] for i in range(shape[0])]), request_id
+    columns: dict[str, list[Any]] = {}
+    for name, shape, data in tensors:
+        if len(shape) != 1 and not (len(shape) == 2 and shape[1] == 1):
+            raise BadRequest(
+                f"tensor {name!r}: with several tensors each must be one column of shape [n]"
+            )
+        columns[name] = data
+    return _columnar(columns, "inputs"), request_id
+
+
+def _v2_tensor(tensor: Any, index: int) -> tuple[str, list[int], list[Any]]:
+    where = f"inputs[{index}]"
+    if not isinstance(tensor, dict):
+        raise BadRequest(f"{where} must be an object with name, shape, datatype and data")
+    missing = [key for key in ("name", "shape", "datatype", "data") if key not in tensor]
+    if missing:
+        raise BadRequest(f"{where} lacks {', '.join(missing)}")
+    name, shape, datatype, data = (tensor[k] for k in ("name", "shape", "datatype", "data"))
+    if datatype not in _V2_TYPES:
+        raise BadRequest(f"{where}: unknown datatype {datatype!r}")
+    if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+        raise BadRequest(f"{where}: shape must be a list of non-negative integers")
+    flat = _flatten(data)
+    expected = math.prod(shape)
+    if len(flat) != expected:
+        raise BadRequest(f"{where}: shape {shape} needs {expected} values, data has {len(flat)}")
+    kind = _V2_TYPES[datatype]
+    for value in flat:
+        if not _fits(value, kind):
+            raise BadRequest(f"{where}: value {value!r} is not {datatype}")
+    return str(name), shape, flat
+
+
+def _flatten(data: Any) -> list[Any]:
+    if not isinstance(data, list):
+        return [data]
+    if data and isinstance(data[0], list):
+        return [value for item in data for value in _flatten(item)]
+    return data
+
+
+def _fits(value: Any, kind: type) -> bool:
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def v2_datatype(values: Any) -> str:
+    """The V2 datatype of a prediction array or list."""
+    dtype = getattr(values, "dtype", None)
+    if dtype is not None:
+        kind = dtype.kind
+        if kind == "f":
+            return "FP32" if dtype.itemsize == 4 else "FP64"
+        if kind in "iu":
+            return "INT64"
+        if kind == "b":
+            return "BOOL"
+        return "BYTES"
+    first = values[0] if values else 0.0
+    if isinstance(first, bool):
+        return "BOOL"
+    if isinstance(first, int):
+        return "INT64"
+    return "FP64" if isinstance(first, float) else "BYTES"

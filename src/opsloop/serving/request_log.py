@@ -1,0 +1,71 @@
+"""The per-request traffic log, buffered in memory and written off the request path."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+
+log = logging.getLogger(__name__)
+
+Sink = Callable[[Sequence[dict[str, Any]]], None]
+MAX_BUFFERED = 200_000
+
+
+def json_lines_sink(records: Sequence[dict[str, Any]]) -> None:
+    """For a container without a database: one JSON line per request on stdout."""
+    out = sys.stdout.buffer
+    for record in records:
+        out.write(orjson.dumps(record, default=str) + b"\n")
+    out.flush()
+
+
+class RequestLog:
+    """``add`` is a deque append; a daemon thread hands batches to the sink."""
+
+    def __init__(self, sink: Sink, flush_interval_s: float = 1.0) -> None:
+        self._sink = sink
+        self._interval = flush_interval_s
+        self._records: deque[dict[str, Any]] = deque(maxlen=MAX_BUFFERED)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def add(self, record: dict[str, Any]) -> None:
+        self._records.append(record)
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._loop, name="opsloop-request-log", daemon=True
+            )
+            self._thread.start()
+
+    def flush(self) -> None:
+        with self._lock:
+            batch = []
+            while self._records:
+                batch.append(self._records.popleft())
+            if not batch:
+                return
+            try:
+                self._sink(batch)
+            except Exception:
+                log.exception("could not write %d request log records; keeping them", len(batch))
+                self._records.extendleft(reversed(batch))
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.flush()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.flush()

@@ -1,0 +1,462 @@
+"""The online endpoint runtime: one ASGI app serving one or many endpoints.
+
+It is a plain ASGI callable rather than a FastAPI app because single-row scoring is the
+common case and a framework's per-request machinery would cost more than the model.
+Routes, relative to ``/endpoints/<name>`` (or to ``/`` when one endpoint is served alone):
+
+    POST /score                      Azure body, or the raw body for a scoring script
+    POST /invocations                MLflow scoring protocol
+    POST /v2/models/<m>/infer        Open Inference Protocol V2 (<m>: endpoint or deployment)
+    GET  /v2/models/<m>[/ready]      model metadata / readiness
+    GET  /v2/health/live|ready       probes (no auth)
+    GET  /metrics                    Prometheus (no auth)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from opsloop.serving.live import LiveDeployment, LiveEndpoint
+from opsloop.serving.metrics import ServingMetrics
+from opsloop.serving.protocols import BadRequest, Rows, parse_azure, parse_mlflow, parse_v2
+from opsloop.serving.request_log import RequestLog
+from opsloop.serving.responses import (
+    Reply,
+    collected_inputs,
+    collected_outputs,
+    format_azure,
+    format_mlflow,
+    format_v2,
+    problem,
+)
+from opsloop.serving.sources import EndpointSource
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger(__name__)
+PIN_HEADERS = (b"opsloop-model-deployment", b"azureml-model-deployment")
+SCORING_ROUTES = {"/score": "azure", "/invocations": "mlflow"}
+
+
+class ServingRuntime:
+    """ASGI app; ``single`` serves that endpoint at the root as well as under /endpoints."""
+
+    def __init__(
+        self,
+        source: EndpointSource,
+        *,
+        single: str | None = None,
+        poll_interval_s: float = 1.0,
+        request_log_flush_s: float = 1.0,
+    ) -> None:
+        self.source = source
+        self.single = single
+        self.poll_interval_s = poll_interval_s
+        self.metrics = ServingMetrics()
+        self.request_log = RequestLog(source.request_log_sink(), request_log_flush_s)
+        self.endpoints: dict[str, LiveEndpoint] = {}
+        self._revisions: dict[str, str] = {}
+        self._poller: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    # ---- lifecycle ---------------------------------------------------------------------
+    async def startup(self) -> None:
+        await asyncio.to_thread(self.reload)
+        self.request_log.start()
+        self._poller = asyncio.create_task(self._poll())
+
+    async def shutdown(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+        if self._background:
+            await asyncio.wait(self._background, timeout=10)
+        retired = [d for live in self.endpoints.values() for d in live.deployments.values()]
+        self.endpoints = {}
+        await asyncio.to_thread(_close_all, retired)
+        await asyncio.to_thread(self.request_log.close)
+
+    def reload(self) -> bool:
+        """Rebuild endpoints whose revision changed; returns whether anything changed."""
+        revisions = self.source.revisions()
+        if revisions == self._revisions:
+            return False
+        current = dict(self.endpoints)
+        retired: list[LiveDeployment] = []
+        for name, revision in revisions.items():
+            if self._revisions.get(name) == revision and name in current:
+                continue
+            try:
+                bundle = self.source.load(name)
+            except Exception:
+                log.exception("could not load endpoint %s", name)
+                continue
+            fresh = LiveEndpoint.build(bundle, current.get(name), self.source.deployment_logger)
+            if name in current:
+                retired.extend(current[name].retired_by(fresh))
+            current[name] = fresh
+        for name in set(current) - set(revisions):
+            retired.extend(current.pop(name).retired_by(None))
+        self.endpoints = current  # one reference swap: requests keep their snapshot
+        self._revisions = revisions
+        if retired:
+            _close_all(retired)
+        return True
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_interval_s)
+            try:
+                await asyncio.to_thread(self.reload)
+            except Exception:
+                log.exception("endpoint reload failed; serving the previous revision")
+
+    # ---- ASGI ----------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        reply, context = await self._handle(scope, receive, request_id)
+        reply.headers.append((b"x-request-id", request_id.encode()))
+        await reply.send(send)
+        if context is not None:
+            self._account(scope, context, reply, request_id, started)
+            if context.mirror is not None:
+                self._mirror(context, scope, request_id)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _handle(
+        self, scope: Scope, receive: Receive, request_id: str
+    ) -> tuple[Reply, RequestContext | None]:
+        name, path = self._split_path(scope["path"])
+        live = self.endpoints.get(name) if name else None
+        if live is None:
+            return problem(
+                404, f"no online endpoint {name!r} is served here" if name else "not found"
+            ), None
+        method = scope["method"]
+        if path == "/v2/health/live":
+            return Reply(200, b'{"live":true}'), None
+        if path == "/v2/health/ready":
+            return (
+                Reply(200, b'{"ready":true}') if live.ready else problem(503, "not ready")
+            ), None
+        if path == "/metrics":
+            return Reply(200, self.metrics.exposition(), b"text/plain; version=0.0.4"), None
+        protocol, model = _route(path, method, live)
+        if protocol is None:
+            return problem(
+                404 if method in ("GET", "POST") else 405, f"no route {method} {path}"
+            ), None
+        context = RequestContext(live, method, path)
+        context.auth_type = live.auth.check(_header_bytes(scope, b"authorization"))
+        if context.auth_type is None:
+            reply = problem(
+                401, "missing or invalid credentials: send Authorization: Bearer <key or token>"
+            )
+            reply.headers.append((b"www-authenticate", b"Bearer"))
+            return reply, context
+        pinned = _header(scope, *PIN_HEADERS) or (model if model in live.deployments else None)
+        deployment_name = pinned or live.split.choose()
+        deployment = live.deployments.get(deployment_name) if deployment_name else None
+        if deployment is None:
+            status = 404 if pinned else 503
+            message = (
+                f"endpoint {live.name!r} has no deployment {pinned!r}"
+                if pinned
+                else (f"endpoint {live.name!r} sends no traffic to any deployment; set its traffic")
+            )
+            return problem(status, message), context
+        context.deployment = deployment
+        if protocol in ("metadata", "ready"):
+            return _model_metadata(deployment, protocol), context
+        body, too_large = await _read_body(scope, receive, deployment.max_body_bytes)
+        context.request_bytes = len(body)
+        if too_large:
+            return problem(413, f"the body is over {deployment.max_body_bytes} bytes"), context
+        reply = await self._score(deployment, protocol, scope, body, request_id, context)
+        if reply.status == 200 and not pinned:
+            shadow = live.split.mirror_to()
+            if shadow is not None and shadow in live.deployments:
+                context.mirror = (live.deployments[shadow], protocol, body)
+        return reply, context
+
+    async def _score(
+        self,
+        deployment: LiveDeployment,
+        protocol: str,
+        scope: Scope,
+        body: bytes,
+        request_id: str,
+        context: RequestContext,
+    ) -> Reply:
+        predictor = deployment.predictor
+        if predictor is None:
+            context.model_status = "unavailable"
+            return problem(
+                503, f"deployment {deployment.name!r} failed to load: {deployment.error}"
+            )
+        try:
+            rows = None if predictor.takes_raw_body else _parse(protocol, scope, body)
+        except BadRequest as exc:
+            return problem(exc.status, exc.message)
+        waited = await deployment.gate.acquire()
+        if waited is None:
+            self.metrics.child(self.metrics.throttled, context.live.name, deployment.name).inc()
+            return problem(429, f"deployment {deployment.name!r} is at capacity; retry later")
+        context.throttle_s = waited
+        in_flight = self.metrics.child(self.metrics.in_flight, context.live.name, deployment.name)
+        in_flight.inc()
+        loop = asyncio.get_running_loop()
+        model_started = time.perf_counter()
+        call = (
+            (lambda: predictor.run_raw(body)) if rows is None else (lambda: predictor.predict(rows))
+        )
+        future = loop.run_in_executor(deployment.executor, call)
+        # The slot is held until the model really returns, even after a 408.
+        future.add_done_callback(lambda _: _release(deployment, in_flight))
+        try:
+            result = await asyncio.wait_for(
+                asyncio.shield(future), max(0.001, deployment.timeout_s - waited)
+            )
+        except TimeoutError:
+            context.model_status = "timeout"
+            return problem(408, f"the model took longer than {deployment.timeout_s * 1000:.0f} ms")
+        except BadRequest as exc:
+            return problem(exc.status, exc.message)
+        except Exception as exc:
+            context.model_status = "error"
+            self.metrics.child(self.metrics.model_errors, context.live.name, deployment.name).inc()
+            deployment.logger.error("request %s failed in the model: %r", request_id, exc)
+            reply = problem(424, f"the model failed: {type(exc).__name__}: {exc}")
+            reply.headers.append((b"opsloop-model-status", b"error"))
+            return reply
+        finally:
+            context.model_s = time.perf_counter() - model_started
+        context.model_status = "ok"
+        reply = _format(protocol, deployment, result, request_id)
+        if deployment.collector is not None and deployment.collector.should_sample():
+            _collect(deployment, rows, body, result, reply.body, request_id)
+        return reply
+
+    def _mirror(self, origin: RequestContext, scope: Scope, request_id: str) -> None:
+        """Score a copy on the shadow after the caller has its answer; results are dropped."""
+        assert origin.mirror is not None
+        shadow, protocol, body = origin.mirror
+        live = origin.live
+
+        async def run() -> None:
+            started = time.perf_counter()
+            context = RequestContext(live, scope["method"], scope["path"], mirrored=True)
+            context.deployment, context.request_bytes, context.auth_type = (
+                shadow,
+                len(body),
+                "mirror",
+            )
+            reply = await self._score(shadow, protocol, scope, body, request_id, context)
+            self.metrics.child(self.metrics.mirrored, live.name, shadow.name).inc()
+            self._account(scope, context, reply, request_id, started)
+
+        task = asyncio.create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _account(
+        self, scope: Scope, context: RequestContext, reply: Reply, request_id: str, started: float
+    ) -> None:
+        elapsed = time.perf_counter() - started
+        deployment = context.deployment.name if context.deployment else ""
+        endpoint = context.live.name
+        self.metrics.count(endpoint, deployment, reply.status)
+        self.metrics.child(self.metrics.latency, endpoint, deployment).observe(elapsed)
+        if context.model_s is not None:
+            self.metrics.child(self.metrics.model_latency, endpoint, deployment).observe(
+                context.model_s
+            )
+        self.request_log.add(
+            {
+                "at": datetime.now(UTC),
+                "workspace": context.live.bundle.workspace,
+                "endpoint": endpoint,
+                "deployment": deployment or None,
+                "request_id": request_id,
+                "method": context.method,
+                "path": context.path[:255],
+                "status_code": reply.status,
+                "model_status": context.model_status,
+                "request_bytes": context.request_bytes,
+                "response_bytes": len(reply.body),
+                "duration_ms": elapsed * 1000,
+                "model_duration_ms": context.model_s * 1000
+                if context.model_s is not None
+                else None,
+                "throttle_ms": context.throttle_s * 1000,
+                "auth_type": context.auth_type,
+                "mirrored": context.mirrored,
+            }
+        )
+
+    def _split_path(self, path: str) -> tuple[str | None, str]:
+        if path.startswith("/endpoints/"):
+            name, _, rest = path[len("/endpoints/") :].partition("/")
+            return name, "/" + rest
+        return self.single, path
+
+
+class RequestContext:
+    __slots__ = (
+        "auth_type", "deployment", "live", "method", "mirror", "mirrored", "model_s",
+        "model_status", "path", "request_bytes", "throttle_s",
+    )  # fmt: skip
+
+    def __init__(self, live: LiveEndpoint, method: str, path: str, mirrored: bool = False) -> None:
+        self.live = live
+        self.method = method
+        self.path = path
+        self.mirrored = mirrored
+        self.deployment: LiveDeployment | None = None
+        self.auth_type: str | None = None
+        self.model_status: str | None = None
+        self.model_s: float | None = None
+        self.throttle_s = 0.0
+        self.request_bytes = 0
+        self.mirror: tuple[LiveDeployment, str, bytes] | None = None
+
+
+def _route(path: str, method: str, live: LiveEndpoint) -> tuple[str | None, str | None]:
+    """(protocol, model name in the path)."""
+    if path in SCORING_ROUTES:
+        return (SCORING_ROUTES[path] if method == "POST" else None), None
+    if path.startswith("/v2/models/"):
+        model, _, action = path[len("/v2/models/") :].partition("/")
+        if model != live.name and model not in live.deployments:
+            return None, None
+        if action == "infer" and method == "POST":
+            return "v2", model
+        if action == "" and method == "GET":
+            return "metadata", model
+        if action == "ready" and method == "GET":
+            return "ready", model
+    return None, None
+
+
+def _parse(protocol: str, scope: Scope, body: bytes) -> Rows:
+    if protocol == "mlflow":
+        return parse_mlflow(body, _header(scope, b"content-type") or "application/json")
+    if protocol == "v2":
+        return parse_v2(body)[0]
+    return parse_azure(body)
+
+
+def _format(protocol: str, deployment: LiveDeployment, result: Any, request_id: str) -> Reply:
+    if protocol == "mlflow":
+        return format_mlflow(result)
+    if protocol == "v2":
+        return format_v2(result, deployment.bundle, request_id)
+    return format_azure(result)
+
+
+def _model_metadata(deployment: LiveDeployment, protocol: str) -> Reply:
+    if protocol == "ready":
+        return Reply(
+            200 if deployment.predictor else 503,
+            orjson.dumps({"ready": bool(deployment.predictor)}),
+        )
+    bundle = deployment.bundle
+    return Reply(
+        200,
+        orjson.dumps(
+            {
+                "name": bundle.name,
+                "versions": [bundle.model_version] if bundle.model_version else [],
+                "platform": deployment.predictor.kind if deployment.predictor else "unavailable",
+                "model": f"{bundle.model_name}:{bundle.model_version}"
+                if bundle.model_name
+                else None,
+            }
+        ),
+    )
+
+
+def _collect(
+    deployment: LiveDeployment, rows: Rows | None, body: bytes, result: Any, answer: bytes, rid: str
+) -> None:
+    collector = deployment.collector
+    assert collector is not None
+    if rows is not None:
+        collector.collect("model_inputs", collected_inputs(rows), rid)
+        collector.collect("model_outputs", collected_outputs(result), rid)
+    collector.collect("request", [{"payload": body.decode("utf-8", errors="replace")}], rid)
+    collector.collect("response", [{"payload": answer.decode("utf-8", errors="replace")}], rid)
+
+
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> tuple[bytes, bool]:
+    declared = _header(scope, b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return b"", True
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return b"", True
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), False
+
+
+def _header_bytes(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def _header(scope: Scope, *names: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key in names:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _release(deployment: LiveDeployment, in_flight: Any) -> None:
+    deployment.gate.release()
+    in_flight.dec()
+
+
+def _close_all(deployments: list[LiveDeployment]) -> None:
+    for deployment in deployments:
+        try:
+            deployment.close()
+        except Exception:
+            log.exception("closing deployment %s failed", deployment.name)

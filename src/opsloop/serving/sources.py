@@ -1,0 +1,122 @@
+"""Where the runtime's endpoints come from: the metadata store, or an exported bundle."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import select
+
+from opsloop.services.context import Platform
+from opsloop.services.endpoint_request_logs import append_request_logs
+from opsloop.services.online_deployments import deployment_bundle, deployment_logger
+from opsloop.serving.bundle import EndpointBundle, read_bundle
+from opsloop.serving.request_log import Sink, json_lines_sink
+from opsloop.store.tables import DatastoreRow, DeploymentRow, EndpointRow, WorkspaceRow
+
+COLLECTOR_FOLDER = "modelDataCollector"
+
+
+class EndpointSource(Protocol):
+    def revisions(self) -> dict[str, str]:
+        """Endpoint name -> revision; cheap, called every poll."""
+
+    def load(self, name: str) -> EndpointBundle:
+        """The endpoint as it is now, with local model folders."""
+
+    def request_log_sink(self) -> Sink: ...
+
+    def deployment_logger(self, endpoint: str, deployment: str) -> logging.Logger: ...
+
+
+class StoreSource:
+    """Online endpoints of the metadata store: all of them, or one workspace's, or one."""
+
+    def __init__(
+        self, platform: Platform, *, workspace: str | None = None, endpoint: str | None = None
+    ) -> None:
+        self.platform = platform
+        self.workspace = workspace
+        self.endpoint = endpoint
+
+    def revisions(self) -> dict[str, str]:
+        query = select(EndpointRow.name, EndpointRow.id, EndpointRow.revision).where(
+            EndpointRow.kind == "online"
+        )
+        if self.endpoint is not None:
+            query = query.where(EndpointRow.name == self.endpoint)
+        if self.workspace is not None:
+            query = query.join(WorkspaceRow, WorkspaceRow.id == EndpointRow.workspace_id).where(
+                WorkspaceRow.name == self.workspace
+            )
+        with self.platform.database.transaction() as session:
+            return {name: f"{id_}:{revision}" for name, id_, revision in session.execute(query)}
+
+    def load(self, name: str) -> EndpointBundle:
+        settings = self.platform.settings
+        with self.platform.database.transaction() as session:
+            row = session.scalar(
+                select(EndpointRow).where(EndpointRow.kind == "online", EndpointRow.name == name)
+            )
+            if row is None:
+                raise LookupError(name)
+            workspace = session.get(WorkspaceRow, row.workspace_id)
+            assert workspace is not None
+            datastore = session.scalar(
+                select(DatastoreRow).where(
+                    DatastoreRow.workspace_id == row.workspace_id, DatastoreRow.is_default
+                )
+            )
+            deployments = session.scalars(
+                select(DeploymentRow).where(DeploymentRow.endpoint_id == row.id)
+            )
+            from opsloop.specs.endpoint import OnlineEndpointSpec
+
+            return EndpointBundle(
+                workspace=workspace.name,
+                name=row.name,
+                spec=OnlineEndpointSpec(
+                    name=row.name,
+                    auth_mode=row.auth_mode,
+                    traffic=row.spec.get("traffic", {}),
+                    mirror_traffic=row.spec.get("mirror_traffic", {}),
+                ),
+                deployments={d.name: deployment_bundle(settings, d) for d in deployments},
+                keys=(row.keys["primary"], row.keys["secondary"]),
+                token_secret=row.keys.get("token_secret"),
+                revision=str(row.revision),
+                collector_root=f"{datastore.url.rstrip('/')}/{COLLECTOR_FOLDER}"
+                if datastore
+                else None,
+            )
+
+    def request_log_sink(self) -> Sink:
+        def write(records: Sequence[dict[str, Any]]) -> None:
+            with self.platform.database.transaction() as session:
+                append_request_logs(session, records)
+
+        return write
+
+    def deployment_logger(self, endpoint: str, deployment: str) -> logging.Logger:
+        return deployment_logger(self.platform.settings, endpoint, deployment)
+
+
+class BundleSource:
+    """One endpoint from a bundle folder (inside an exported container image)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.bundle = read_bundle(folder)
+
+    def revisions(self) -> dict[str, str]:
+        return {self.bundle.name: self.bundle.revision}
+
+    def load(self, name: str) -> EndpointBundle:
+        return self.bundle
+
+    def request_log_sink(self) -> Sink:
+        return json_lines_sink
+
+    def deployment_logger(self, endpoint: str, deployment: str) -> logging.Logger:
+        return logging.getLogger(f"opsloop.deployments.{endpoint}.{deployment}")
