@@ -10,6 +10,8 @@ from opsloop import __version__
 from opsloop.cli.assets import component_app, data_app, datastore_app, environment_app
 from opsloop.cli.job import job_app
 from opsloop.cli.model import model_app
+from opsloop.cli.online_deployment import online_deployment_app
+from opsloop.cli.online_endpoint import online_endpoint_app
 from opsloop.cli.quickstart import quickstart
 from opsloop.cli.server import server
 from opsloop.cli.workspace import registry_app, workspace_app
@@ -30,6 +32,8 @@ app.add_typer(environment_app, name="environment")
 app.add_typer(component_app, name="component")
 app.add_typer(job_app, name="job")
 app.add_typer(model_app, name="model")
+app.add_typer(online_endpoint_app, name="online-endpoint")
+app.add_typer(online_deployment_app, name="online-deployment")
 app.command("server")(server)
 app.command("quickstart")(quickstart)
 

@@ -98,6 +98,29 @@ class OnlineEndpointOperations(_Operations):
             deployment=deployment, status_code=status_code, limit=limit,
         )  # fmt: skip
 
+    def export(
+        self,
+        name: str,
+        fmt: str,
+        destination: str | Path,
+        *,
+        image_registry: str | None = None,
+        workspace: str | None = None,
+    ) -> Any:
+        """Dockerfiles and Kubernetes (``k8s``) or KServe (``kserve``) manifests."""
+        from opsloop.serving.export import export_endpoint
+        from opsloop.serving.sources import StoreSource
+
+        endpoint = self.get(name, workspace=workspace)
+        platform = self._client._transport.platform
+        if platform is None:
+            raise OpsloopError(
+                "export reads model files from the store: run it where the store is reachable "
+                "(unset OPSLOOP_URI and set OPSLOOP_DATABASE_URL and OPSLOOP_ARTIFACT_URI)"
+            )
+        bundle = StoreSource(platform, workspace=endpoint.workspace, endpoint=name).load(name)
+        return export_endpoint(bundle, fmt, Path(destination), image_registry=image_registry)  # type: ignore[arg-type]
+
     def invoke(
         self,
         name: str,
