@@ -132,6 +132,8 @@ class ServingRuntime:
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         reply, context = await self._handle(scope, receive, request_id)
         reply.headers.append((b"x-request-id", request_id.encode()))
+        if context is not None and context.deployment is not None:
+            reply.headers.append((b"azureml-model-deployment", context.deployment.name.encode()))
         await reply.send(send)
         if context is not None:
             self._account(scope, context, reply, request_id, started)
@@ -197,7 +199,7 @@ class ServingRuntime:
             return problem(status, message), context
         context.deployment = deployment
         if protocol in ("metadata", "ready"):
-            return _model_metadata(deployment, protocol), context
+            return _model_metadata(deployment, protocol), None
         body, too_large = await _read_body(scope, receive, deployment.max_body_bytes)
         context.request_bytes = len(body)
         if too_large:

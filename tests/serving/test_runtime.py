@@ -1,0 +1,254 @@
+"""Every scoring route and status code of the runtime, over a real store and real models."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from opsloop import Client
+from opsloop.serving.runtime import ServingRuntime
+from opsloop.serving.sources import StoreSource
+
+ROW = {"input_data": {"columns": ["a", "b", "c"], "data": [[1.0, 1.0, 1.0]]}}
+
+
+def runtime(client: Client, endpoint: str = "ep", **options: float) -> ServingRuntime:
+    return ServingRuntime(
+        StoreSource(client._transport.platform, endpoint=endpoint), single=endpoint, **options
+    )
+
+
+def auth(client: Client, endpoint: str = "ep") -> dict[str, str]:
+    credentials = client.online_endpoints.get_credentials(endpoint)
+    return {"authorization": f"Bearer {credentials.primary_key or credentials.access_token}"}
+
+
+@pytest.fixture
+def blue(serving_client: Client) -> Client:
+    serving_client.online_deployments.create(
+        name="blue", endpoint_name="ep", model="lin:1", all_traffic=True
+    )
+    return serving_client
+
+
+@pytest.fixture
+def http(blue: Client) -> Iterator[TestClient]:
+    with TestClient(runtime(blue), headers=auth(blue)) as local:
+        yield local
+
+
+def test_every_protocol_scores_the_same_prediction(http: TestClient) -> None:
+    expected = pytest.approx(6.0)
+    answer = http.post("/score", json=ROW)
+    assert answer.status_code == 200 and answer.json() == [expected]
+    assert answer.headers["azureml-model-deployment"] == "blue"
+    mlflow = http.post("/invocations", json={"dataframe_split": ROW["input_data"]})
+    assert mlflow.json() == {"predictions": [expected]}
+    csv = http.post("/invocations", content=b"c,b,a\n1,1,1\n", headers={"content-type": "text/csv"})
+    assert csv.json() == {"predictions": [expected]}
+    v2 = http.post(
+        "/v2/models/ep/infer",
+        json={
+            "id": "r1",
+            "inputs": [{"name": "x", "shape": [1, 3], "datatype": "FP64", "data": [1, 1, 1]}],
+        },
+    )
+    body = v2.json()
+    assert body["outputs"][0]["data"] == [expected] and body["outputs"][0]["shape"] == [1]
+    assert body["model_name"] == "blue" and body["model_version"] == "1"
+    # The same routes under /endpoints/<name>/, as ``opsloop server`` serves them.
+    assert http.post("/endpoints/ep/score", json=ROW).json() == [expected]
+
+
+def test_health_metadata_and_metrics(http: TestClient) -> None:
+    assert http.get("/v2/health/live", headers={"authorization": ""}).status_code == 200
+    assert http.get("/v2/health/ready").json() == {"ready": True}
+    assert http.get("/v2/models/blue").json()["versions"] == ["1"]
+    assert http.get("/v2/models/blue/ready").json() == {"ready": True}
+    http.post("/score", json=ROW)
+    http.post("/score", json={"input_data": "nope"})
+    metrics = http.get("/metrics").text
+    assert (
+        'opsloop_endpoint_requests_total{deployment="blue",endpoint="ep",status_code="200"} 1.0'
+        in metrics
+    )
+    assert 'status_code="422"' in metrics
+    assert "opsloop_endpoint_request_duration_seconds_bucket" in metrics
+    assert "opsloop_endpoint_requests_in_flight" in metrics
+
+
+def test_client_errors(http: TestClient) -> None:
+    assert http.post("/score", content=b"{oops").status_code == 400
+    missing = http.post("/score", json={"input_data": {"columns": ["a", "b"], "data": [[1, 2]]}})
+    assert missing.status_code == 422 and "lacks input column(s) c" in missing.json()["detail"]
+    assert http.post("/score", json={"input_data": [["x", "y", "z"]]}).status_code == 422
+    assert http.get("/score").status_code == 404
+    assert http.delete("/score").status_code == 405
+    assert http.post("/v2/models/other/infer", json={}).status_code == 404
+    assert http.post("/endpoints/nope/score", json=ROW).status_code == 404
+    pinned = http.post("/score", json=ROW, headers={"opsloop-model-deployment": "ghost"})
+    assert pinned.status_code == 404
+
+
+def test_every_answer_has_a_request_id(http: TestClient) -> None:
+    assert (
+        http.post("/score", json=ROW, headers={"x-request-id": "mine"}).headers["x-request-id"]
+        == "mine"
+    )
+    for answer in (http.post("/score", content=b"{"), http.get("/nowhere"), http.get("/metrics")):
+        assert len(answer.headers["x-request-id"]) >= 4
+
+
+def test_key_auth_and_rotation(blue: Client) -> None:
+    keys = blue.online_endpoints.get_credentials("ep")
+    with TestClient(runtime(blue, poll_interval_s=0.05)) as http:
+        assert http.post("/score", json=ROW).status_code == 401
+        bad = http.post("/score", json=ROW, headers={"authorization": "Bearer wrong"})
+        assert bad.status_code == 401 and bad.headers["www-authenticate"] == "Bearer"
+        secondary = {"authorization": f"Bearer {keys.secondary_key}"}
+        assert http.post("/score", json=ROW, headers=secondary).status_code == 200
+        blue.online_endpoints.regenerate_keys("ep", key_type="secondary")
+        _eventually(lambda: http.post("/score", json=ROW, headers=secondary).status_code == 401)
+        primary = {"authorization": f"Bearer {keys.primary_key}"}
+        assert http.post("/score", json=ROW, headers=primary).status_code == 200
+
+
+def test_token_auth(serving_client: Client) -> None:
+    serving_client.online_endpoints.create(name="tok", auth_mode="token")
+    serving_client.online_deployments.create(
+        name="blue", endpoint_name="tok", model="lin:1", all_traffic=True
+    )
+    credentials = serving_client.online_endpoints.get_credentials("tok")
+    assert credentials.access_token and credentials.primary_key is None
+    with TestClient(runtime(serving_client, "tok")) as http:
+        ok = http.post(
+            "/score", json=ROW, headers={"authorization": f"Bearer {credentials.access_token}"}
+        )
+        assert ok.status_code == 200
+        forged = credentials.access_token[:-3] + "abc"
+        assert (
+            http.post("/score", json=ROW, headers={"authorization": f"Bearer {forged}"}).status_code
+            == 401
+        )
+
+
+def test_no_traffic_is_503_but_pinning_works(serving_client: Client) -> None:
+    serving_client.online_deployments.create(name="green", endpoint_name="ep", model="lin:2")
+    with TestClient(runtime(serving_client), headers=auth(serving_client)) as http:
+        assert http.post("/score", json=ROW).status_code == 503
+        assert http.get("/v2/health/ready").status_code == 200  # nothing live is broken
+        pinned = http.post("/score", json=ROW, headers={"azureml-model-deployment": "green"})
+        assert pinned.status_code == 200 and pinned.json() == [pytest.approx(10.0)]
+        via_v2 = http.post(
+            "/v2/models/green/infer",
+            json={
+                "inputs": [{"name": "x", "shape": [1, 3], "datatype": "FP64", "data": [2, 0, 0]}]
+            },
+        )
+        assert via_v2.json()["outputs"][0]["data"] == [pytest.approx(20.0)]
+
+
+def test_body_over_the_limit_is_413(serving_client: Client) -> None:
+    serving_client.online_deployments.create(
+        name="blue",
+        endpoint_name="ep",
+        model="lin:1",
+        all_traffic=True,
+        overrides=["max_request_body_bytes=64"],
+    )
+    with TestClient(runtime(serving_client), headers=auth(serving_client)) as http:
+        big = {"input_data": {"columns": ["a", "b", "c"], "data": [[1.0, 1.0, 1.0]] * 20}}
+        assert http.post("/score", json=big).status_code == 413
+        assert http.post("/score", json={"data": [[1, 1, 1]]}).status_code == 200
+
+
+def _script_deployment(client: Client, script_dir: Path, **settings: int) -> None:
+    overrides = [f"request_settings.{key}={value}" for key, value in settings.items()]
+    client.online_deployments.create(
+        name="script", endpoint_name="ep", model="lin:1", all_traffic=True,
+        code_configuration={"code": str(script_dir), "scoring_script": "score.py"},
+        overrides=overrides,
+    )  # fmt: skip
+
+
+def test_scoring_script_gets_raw_body_and_model_dir(
+    serving_client: Client, script_dir: Path
+) -> None:
+    _script_deployment(serving_client, script_dir)
+    with TestClient(runtime(serving_client), headers=auth(serving_client)) as http:
+        answer = http.post("/score", json={"data": [1, 2]})
+        assert answer.json() == {"echo": [1, 2], "has_model": True}
+        failed = http.post("/score", json={"fail": True})
+        assert failed.status_code == 424 and "failed on purpose" in failed.json()["detail"]
+        assert failed.headers["opsloop-model-status"] == "error"
+    logs = serving_client.online_deployments.get_logs("script", endpoint_name="ep")
+    assert "failed in the model" in logs and "loaded script" in logs
+
+
+async def _concurrent(
+    app: ServingRuntime, headers: dict[str, str], bodies: list[dict]
+) -> list[httpx.Response]:
+    await app.startup()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", headers=headers
+        ) as http:
+            return list(await asyncio.gather(*(http.post("/score", json=b) for b in bodies)))
+    finally:
+        await app.shutdown()
+
+
+def test_over_capacity_is_429_and_slow_model_is_408(
+    serving_client: Client, script_dir: Path
+) -> None:
+    _script_deployment(
+        serving_client, script_dir, max_concurrent_requests_per_instance=1, request_timeout_ms=300
+    )
+    headers = auth(serving_client)
+    answers = asyncio.run(_concurrent(runtime(serving_client), headers, [{"sleep": 0.1}] * 3))
+    assert sorted(a.status_code for a in answers) == [200, 429, 429]
+    slow = asyncio.run(_concurrent(runtime(serving_client), headers, [{"sleep": 0.6}]))
+    assert slow[0].status_code == 408
+    logs = serving_client.online_endpoints.request_logs("ep", status_code=429)
+    assert len(logs) == 2 and all(entry.deployment == "script" for entry in logs)
+
+
+def test_traffic_split_and_mirror(serving_client: Client) -> None:
+    for name in ("blue", "green", "shadow"):
+        serving_client.online_deployments.create(
+            name=name, endpoint_name="ep", model="lin:1",
+            overrides=["request_settings.max_concurrent_requests_per_instance=8"],
+        )  # fmt: skip
+    serving_client.online_endpoints.update(
+        "ep", traffic={"blue": 80, "green": 20}, mirror_traffic={"shadow": 50}
+    )
+    app = runtime(serving_client)
+    with TestClient(app, headers=auth(serving_client)) as http:
+        served = Counter(
+            http.post("/score", json=ROW).headers["azureml-model-deployment"] for _ in range(400)
+        )
+    assert set(served) == {"blue", "green"}
+    assert 0.12 < served["green"] / 400 < 0.28  # 20% +- 4 standard deviations
+    logs = serving_client.online_endpoints.request_logs("ep", limit=1000)
+    mirrored = [entry for entry in logs if entry.mirrored]
+    assert all(entry.deployment == "shadow" and entry.status_code == 200 for entry in mirrored)
+    assert 0.35 < len(mirrored) / 400 < 0.65
+    assert len([entry for entry in logs if not entry.mirrored]) == 400
+
+
+def _eventually(check: object, timeout: float = 5.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
