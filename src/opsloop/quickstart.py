@@ -1,7 +1,8 @@
 """The quickstart: the inner loop of the MLOps v2 lifecycle on an embedded home, offline.
 
 Workspaces dev / staging / prod and a registry; taxi data registered with a profile; the
-classical pipeline prep -> train -> evaluate -> register; the model and its lineage.
+classical pipeline prep -> train -> evaluate -> register; the model and its lineage; the
+model deployed to a staging online endpoint and scored.
 Everything goes through ``opsloop.Client``, as a user's own script would.
 """
 
@@ -33,6 +34,9 @@ def classical_example_dir() -> Path:
     raise OpsloopError("the classical example is missing from this installation")
 
 
+STAGING_ENDPOINT = "taxi-fare-staging"
+
+
 @dataclass
 class QuickstartResult:
     home: Path
@@ -40,6 +44,8 @@ class QuickstartResult:
     model: Model | None
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    endpoint: str | None = None
+    predictions: list[float] = field(default_factory=list)
 
 
 def run_quickstart(
@@ -51,7 +57,7 @@ def run_quickstart(
     train = example / "mlops" / "azureml" / "train"
     client = Client(home=home, workspace="dev")
 
-    say(f"1/5 Workspaces and registry in {home}")
+    say(f"1/6 Workspaces and registry in {home}")
     for name, kind in (
         ("dev", "preproduction"),
         ("staging", "preproduction"),
@@ -64,7 +70,7 @@ def run_quickstart(
         )
     )
 
-    say("2/5 Taxi trip data generated offline and registered (content hash + profile)")
+    say("2/6 Taxi trip data generated offline and registered (content hash + profile)")
     data_file = _generate_data(example, home / "data" / "taxi-data.csv", rows)
     data = client.data.create(file=train / "data.yml", overrides=[f"path={data_file}"])
     say(f"    data {data.name}:{data.version}  rows={(data.profile or {}).get('row_count')}")
@@ -72,7 +78,7 @@ def run_quickstart(
     say(f"    environment {env.name}:{env.version}")
     timings["setup"] = time.monotonic() - started
 
-    say("3/5 Training pipeline prep -> train -> evaluate -> register")
+    say("3/6 Training pipeline prep -> train -> evaluate -> register")
     job = client.jobs.create(
         file=train / "pipeline.yml", overrides=[f"inputs.n_estimators={n_estimators}"]
     )
@@ -82,7 +88,7 @@ def run_quickstart(
         say(f"Pipeline {job.name} ended {job.status}: {job.error}")
         return QuickstartResult(home, job, None, time.monotonic() - started, timings)
 
-    say("4/5 Model registry")
+    say("4/6 Model registry")
     models = client.models.list("taxi-fare-model")
     model = models[0] if models else None
     if model is not None:
@@ -92,7 +98,70 @@ def run_quickstart(
             f"    lineage: job={lineage.job} step={lineage.step} data={', '.join(lineage.data)} "
             f"environment={lineage.environment}"
         )
-    return QuickstartResult(home, job, model, time.monotonic() - started, timings)
+    result = QuickstartResult(home, job, model, time.monotonic() - started, timings)
+    if model is not None:
+        say("5/6 Online endpoint in staging: deploy the model, then score requests")
+        deployed = time.monotonic()
+        result.predictions = deploy_to_staging(client, model, example, say)
+        result.endpoint = STAGING_ENDPOINT
+        timings["deploy"] = time.monotonic() - deployed
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def deploy_to_staging(client: Client, model: Model, example: Path, say: Say) -> list[float]:
+    """Copy the model version into staging, deploy it blue at 100% and score a request.
+
+    Until registries share models across workspaces (a later issue), staging gets its own
+    registration of the same files, tagged with where it came from.
+    """
+    deploy = example / "mlops" / "azureml" / "deploy" / "online"
+    staged = _staged_model(client, model)
+    say(f"    model {staged.name}:{staged.version} registered in staging from dev")
+    _create_once(
+        lambda: client.online_endpoints.create(
+            file=deploy / "online-endpoint.yml",
+            workspace="staging",
+            overrides=[f"name={STAGING_ENDPOINT}"],
+        )
+    )
+    overrides = [f"endpoint_name={STAGING_ENDPOINT}", f"model={staged.name}:{staged.version}"]
+    existing = {
+        d.name
+        for d in client.online_deployments.list(endpoint_name=STAGING_ENDPOINT, workspace="staging")
+    }
+    if "blue" in existing:
+        client.online_deployments.update(
+            file=deploy / "online-deployment.yml", workspace="staging", overrides=overrides
+        )
+    else:
+        client.online_deployments.create(
+            file=deploy / "online-deployment.yml", workspace="staging", overrides=overrides,
+            all_traffic=True,
+        )  # fmt: skip
+    say(f"    endpoint {STAGING_ENDPOINT}: deployment blue takes 100% of traffic")
+    started = time.monotonic()
+    predictions = client.online_endpoints.invoke(
+        STAGING_ENDPOINT, request_file=deploy / "score-request.json", workspace="staging"
+    )
+    say(
+        f"    scored 3 trips in {time.monotonic() - started:.2f}s (model load included): "
+        + ", ".join(f"${value:.2f}" for value in predictions)
+    )
+    return [float(value) for value in predictions]
+
+
+def _staged_model(client: Client, model: Model) -> Model:
+    for candidate in client.models.list(model.name, workspace="staging"):
+        if candidate.tags.get("promoted_from") == f"dev/{model.name}:{model.version}":
+            return candidate
+    return client.models.create(
+        name=model.name,
+        path=model.path,
+        workspace="staging",
+        tags={"promoted_from": f"dev/{model.name}:{model.version}"},
+        description=f"{model.name}:{model.version} from workspace dev",
+    )
 
 
 def _create_once(create: Callable[[], object]) -> None:

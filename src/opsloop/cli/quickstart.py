@@ -17,7 +17,8 @@ def quickstart(
     rows: Annotated[int, typer.Option(help="Rows of synthetic taxi data.")] = 5000,
 ) -> None:
     """Create dev/staging/prod workspaces and a registry, register data, run the classical
-    training pipeline and register the model, then print where to look.
+    training pipeline, register the model, deploy it to a staging online endpoint and score
+    it, then print where to look.
 
     Example: opsloop quickstart --home ./opsloop-quickstart --reset
     """
@@ -28,7 +29,7 @@ def quickstart(
         shutil.rmtree(home)
     result = run_quickstart(home, typer.echo, rows=rows)
     job = result.job
-    typer.echo("5/5 Summary")
+    typer.echo("6/6 Summary")
     typer.echo(
         f"    pipeline {job.name}: {job.status} in {job.duration_seconds or 0:.1f}s; "
         f"quickstart took {result.seconds:.1f}s"
@@ -42,7 +43,16 @@ def quickstart(
     typer.echo(
         f"    {env} opsloop job create -w dev -f {_pipeline_path()}   # rerun: every step is reused"
     )
-    if job.status != "Completed" or result.model is None:
+    if result.endpoint:
+        request = _pipeline_path().parents[1] / "deploy" / "online" / "score-request.json"
+        typer.echo(
+            f"    {env} opsloop online-endpoint invoke -w staging -n {result.endpoint} -r {request}"
+        )
+        typer.echo(f"    {env} opsloop online-endpoint logs -w staging -n {result.endpoint}")
+        typer.echo(
+            f"    {env} opsloop online-endpoint serve -w staging -n {result.endpoint} --port 8000"
+        )
+    if job.status != "Completed" or result.model is None or not result.predictions:
         raise typer.Exit(1)
 
 
