@@ -6,7 +6,15 @@ from fastapi import APIRouter, FastAPI
 
 from opsloop import __version__
 from opsloop.api.errors import install_error_handlers
-from opsloop.api.routers import assets, jobs, models, online_endpoints, uploads, workspaces
+from opsloop.api.routers import (
+    assets,
+    batch_endpoints,
+    jobs,
+    models,
+    online_endpoints,
+    uploads,
+    workspaces,
+)
 from opsloop.services.context import Platform
 
 
@@ -28,7 +36,7 @@ def create_app(platform: Platform | None = None, *, launch_jobs: bool = True) ->
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    for module in (workspaces, assets, jobs, models, online_endpoints, uploads):
+    for module in (workspaces, assets, jobs, models, online_endpoints, batch_endpoints, uploads):
         api.include_router(module.router)
     app.include_router(api)
     return app

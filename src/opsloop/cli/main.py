@@ -8,6 +8,7 @@ import typer
 
 from opsloop import __version__
 from opsloop.cli.assets import component_app, data_app, datastore_app, environment_app
+from opsloop.cli.batch_endpoint import batch_deployment_app, batch_endpoint_app
 from opsloop.cli.job import job_app
 from opsloop.cli.model import model_app
 from opsloop.cli.online_deployment import online_deployment_app
@@ -34,6 +35,8 @@ app.add_typer(job_app, name="job")
 app.add_typer(model_app, name="model")
 app.add_typer(online_endpoint_app, name="online-endpoint")
 app.add_typer(online_deployment_app, name="online-deployment")
+app.add_typer(batch_endpoint_app, name="batch-endpoint")
+app.add_typer(batch_deployment_app, name="batch-deployment")
 app.command("server")(server)
 app.command("quickstart")(quickstart)
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
 from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
 from opsloop.client._resources import (
     ComponentOperations,
@@ -59,6 +60,8 @@ class Client:
         self.models = ModelOperations(self)
         self.online_endpoints = OnlineEndpointOperations(self)
         self.online_deployments = OnlineDeploymentOperations(self)
+        self.batch_endpoints = BatchEndpointOperations(self)
+        self.batch_deployments = BatchDeploymentOperations(self)
 
     @property
     def is_remote(self) -> bool:

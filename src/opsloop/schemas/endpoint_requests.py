@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -19,3 +21,11 @@ class OnlineEndpointUpdate(Action):
 
 class RegenerateKeys(Action):
     key_type: str = "primary"
+
+
+class BatchInvocation(Action):
+    """``input``: a data asset (``name:version``, ``name@latest``) or an uploaded URL."""
+
+    input: str
+    input_type: Literal["uri_file", "uri_folder", "mltable"] = "uri_folder"
+    deployment_name: str | None = None

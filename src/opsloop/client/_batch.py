@@ -1,0 +1,97 @@
+"""SDK operations for batch endpoints and deployments."""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+from typing import Any
+
+from opsloop.client._resolve import Resolver, is_local_path
+from opsloop.client._resources import _Operations, build_spec
+from opsloop.schemas.endpoints import BatchDeployment, BatchEndpoint
+from opsloop.schemas.entities import Job
+from opsloop.specs.endpoint import BatchDeploymentSpec, BatchEndpointSpec
+from opsloop.specs.loader import validate_spec
+
+
+class BatchEndpointOperations(_Operations):
+    def _path(self, workspace: str | None, name: str = "") -> str:
+        base = f"/workspaces/{self._ws(workspace)}/batch-endpoints"
+        return f"{base}/{name}" if name else base
+
+    def create(
+        self,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        workspace: str | None = None,
+        overrides: list[str] | None = None,
+        **fields: Any,
+    ) -> BatchEndpoint:
+        data, _ = build_spec(BatchEndpointSpec, spec, file=file, overrides=overrides, fields=fields)
+        return self._post(BatchEndpoint, self._path(workspace), data)
+
+    def get(self, name: str, *, workspace: str | None = None) -> BatchEndpoint:
+        return self._get(BatchEndpoint, self._path(workspace, name))
+
+    def list(self, *, workspace: str | None = None) -> list[BatchEndpoint]:
+        return self._list(BatchEndpoint, self._path(workspace))
+
+    def delete(self, name: str, *, workspace: str | None = None) -> None:
+        self._client.request("DELETE", self._path(workspace, name))
+
+    def invoke(
+        self,
+        name: str,
+        *,
+        input: str | Path,
+        input_type: str = "uri_folder",
+        deployment_name: str | None = None,
+        workspace: str | None = None,
+    ) -> Job:
+        """Score a data asset (``name@latest``), a URL, or a local file or folder (uploaded)."""
+        path = str(input)
+        if is_local_path(path):
+            self._client._upload_workspace = self._ws(workspace)
+            path = Resolver(self._client._upload).upload_path(path, _here(), "input")
+        body = {"input": path, "input_type": input_type, "deployment_name": deployment_name}
+        return self._post(Job, f"{self._path(workspace, name)}/invoke", body)
+
+    def list_jobs(self, name: str, *, workspace: str | None = None) -> builtins.list[Job]:
+        return self._list(Job, f"{self._path(workspace, name)}/jobs")
+
+
+class BatchDeploymentOperations(_Operations):
+    def create(
+        self,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        set_default: bool = False,
+        workspace: str | None = None,
+        overrides: list[str] | None = None,
+        **fields: Any,
+    ) -> BatchDeployment:
+        data, origin = build_spec(
+            BatchDeploymentSpec, spec, file=file, overrides=overrides, fields=fields
+        )
+        self._client._upload_workspace = self._ws(workspace)
+        data = Resolver(self._client._upload).deployment(data, origin)
+        validate_spec(BatchDeploymentSpec, data, file=origin.file, lines=origin.lines)
+        path = (
+            f"/workspaces/{self._ws(workspace)}/batch-endpoints/{data['endpoint_name']}/deployments"
+        )
+        answer = self._client.request(
+            "POST", path, json=data, params={"set_default": "true"} if set_default else None
+        )
+        return BatchDeployment.model_validate(answer)
+
+    def list(self, *, endpoint_name: str, workspace: str | None = None) -> list[BatchDeployment]:
+        path = f"/workspaces/{self._ws(workspace)}/batch-endpoints/{endpoint_name}/deployments"
+        return self._list(BatchDeployment, path)
+
+
+def _here() -> Any:
+    from opsloop.client._resolve import Origin
+
+    return Origin(Path.cwd())
