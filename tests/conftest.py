@@ -7,10 +7,13 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from opsloop import Client
 
+COLUMNS = ["a", "b", "c"]
 POSTGRES_URL = os.environ.get(
     "OPSLOOP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -59,3 +62,32 @@ def postgres_url() -> Iterator[str]:
             connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
             connection.execute(sqlalchemy.text(f'DROP SCHEMA IF EXISTS "{schema}_mlflow" CASCADE'))
         engine.dispose()
+
+
+def save_linear_model(path: Path, coefficients: tuple[float, float, float]) -> Path:
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(0)
+    features = pd.DataFrame(rng.normal(size=(100, 3)), columns=COLUMNS)
+    target = features.to_numpy() @ np.array(coefficients)
+    model = LinearRegression().fit(features, target)
+    mlflow.sklearn.save_model(
+        model,
+        str(path),
+        signature=infer_signature(features, model.predict(features)),
+        input_example=features.head(2),
+        pip_requirements=["scikit-learn"],
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two versions of one model: y = a + 2b + 3c, then y = 10a."""
+    root = tmp_path_factory.mktemp("models")
+    return {
+        "v1": save_linear_model(root / "v1", (1.0, 2.0, 3.0)),
+        "v2": save_linear_model(root / "v2", (10.0, 0.0, 0.0)),
+    }

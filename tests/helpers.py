@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 
@@ -12,3 +15,19 @@ def write(path: Path, text: str) -> Path:
 
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "classical"
+
+
+def opsloop(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OPSLOOP_HOME": str(home), "OPSLOOP_WORKSPACE": "dev", "COLUMNS": "200"}
+    result = subprocess.run(
+        [sys.executable, "-m", "opsloop.cli.main", *args],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=600,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"opsloop {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
+    return result

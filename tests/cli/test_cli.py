@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from helpers import EXAMPLE, write
+from helpers import EXAMPLE, opsloop, write
 
 TRAIN = EXAMPLE / "mlops" / "azureml" / "train"
-
-
-def opsloop(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OPSLOOP_HOME": str(home), "OPSLOOP_WORKSPACE": "dev", "COLUMNS": "200"}
-    result = subprocess.run(
-        [sys.executable, "-m", "opsloop.cli.main", *args],
-        env=env,
-        text=True,
-        capture_output=True,
-        timeout=600,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"opsloop {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
-        )
-    return result
 
 
 def test_help_for_every_noun(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ ONNX computes in float32).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,7 @@ def convert_and_verify(model_dir: Path, destination: Path) -> Path:
 
 
 def _verify(model: Any, converted: OnnxPredictor, sample: Rows) -> None:
+    warnings.filterwarnings("ignore", message="X does not have valid feature names")
     expected = np.asarray(model.predict(converted.matrix(sample)))
     actual = np.asarray(converted.predict(sample))
     if expected.shape != actual.shape:

@@ -1,0 +1,126 @@
+"""Endpoint and deployment rules: bad input is refused with the field named, nothing stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from opsloop import Client
+from opsloop.errors import ConflictError, NotFoundError, ValidationError
+
+
+def test_traffic_rules(serving_client: Client) -> None:
+    for name in ("blue", "green"):
+        serving_client.online_deployments.create(name=name, endpoint_name="ep", model="lin:1")
+    with pytest.raises(ValidationError, match="add up to 0 or 100"):
+        serving_client.online_endpoints.update("ep", traffic={"blue": 50, "green": 40})
+    with pytest.raises(ValidationError, match="no deployment 'ghost'") as caught:
+        serving_client.online_endpoints.update("ep", traffic={"ghost": 100})
+    assert caught.value.field == "traffic"
+    with pytest.raises(ValidationError, match="cannot also take mirror"):
+        serving_client.online_endpoints.update(
+            "ep", traffic={"blue": 100}, mirror_traffic={"blue": 10}
+        )
+    with pytest.raises(ValidationError, match="at most 50"):
+        serving_client.online_endpoints.update(
+            "ep", traffic={"blue": 100}, mirror_traffic={"green": 60}
+        )
+    assert serving_client.online_endpoints.get("ep").traffic == {}  # nothing half-applied
+    serving_client.online_endpoints.update(
+        "ep", traffic={"blue": 100}, mirror_traffic={"green": 10}
+    )
+    with pytest.raises(ConflictError, match="takes 100%"):
+        serving_client.online_deployments.delete("blue", endpoint_name="ep")
+    with pytest.raises(ConflictError, match="mirror traffic"):
+        serving_client.online_deployments.delete("green", endpoint_name="ep")
+
+
+def test_names_and_references(serving_client: Client) -> None:
+    serving_client.workspaces.create(name="other")
+    with pytest.raises(ConflictError):  # endpoint names are unique across workspaces
+        serving_client.online_endpoints.create(name="ep", workspace="other")
+    with pytest.raises(ValidationError) as caught:
+        serving_client.online_deployments.create(name="blue", endpoint_name="ep", model="lin:9")
+    assert caught.value.field == "model"
+    with pytest.raises(NotFoundError):
+        serving_client.online_deployments.create(name="blue", endpoint_name="nope", model="lin:1")
+    with pytest.raises(ValidationError, match="needs a model, a code_configuration"):
+        serving_client.online_deployments.create(name="blue", endpoint_name="ep")
+    assert serving_client.online_deployments.list(endpoint_name="ep") == []
+
+
+def test_yaml_errors_name_file_and_line(serving_client: Client, tmp_path: Path) -> None:
+    spec = tmp_path / "deployment.yml"
+    spec.write_text("name: blue\nendpoint_name: ep\nmodel: lin:1\ninstance_count: 0\n")
+    with pytest.raises(ValidationError) as caught:
+        serving_client.online_deployments.create(file=spec)
+    assert caught.value.line == 4 and caught.value.field == "instance_count"
+
+
+def test_scoring_script_problems_are_refused(serving_client: Client, script_dir: Path) -> None:
+    (script_dir / "broken.py").write_text(
+        "def init():\n    raise RuntimeError('no GPU')\n\ndef run(raw):\n    return raw\n"
+    )
+    with pytest.raises(ValidationError, match="init\\(\\) failed: RuntimeError: no GPU"):
+        serving_client.online_deployments.create(
+            name="blue", endpoint_name="ep", model="lin:1",
+            code_configuration={"code": str(script_dir), "scoring_script": "broken.py"},
+        )  # fmt: skip
+    with pytest.raises(ValidationError, match="not in the code folder"):
+        serving_client.online_deployments.create(
+            name="blue", endpoint_name="ep", model="lin:1",
+            code_configuration={"code": str(script_dir), "scoring_script": "missing.py"},
+        )  # fmt: skip
+    assert serving_client.online_deployments.list(endpoint_name="ep") == []
+
+
+def test_onnx_runtime_is_verified_and_matches(serving_client: Client) -> None:
+    from starlette.testclient import TestClient
+
+    from opsloop.serving.runtime import ServingRuntime
+    from opsloop.serving.sources import StoreSource
+
+    deployment = serving_client.online_deployments.create(
+        name="fast", endpoint_name="ep", model="lin:1", all_traffic=True,
+        overrides=["inference_runtime=onnx"],
+    )  # fmt: skip
+    assert deployment.spec["inference_runtime"] == "onnx"
+    logs = serving_client.online_deployments.get_logs("fast", endpoint_name="ep")
+    assert "converted to ONNX and verified" in logs
+    key = serving_client.online_endpoints.get_credentials("ep").primary_key
+    app = ServingRuntime(
+        StoreSource(serving_client._transport.platform, endpoint="ep"), single="ep"
+    )
+    with TestClient(app, headers={"authorization": f"Bearer {key}"}) as http:
+        answer = http.post("/score", json={"data": [[1.0, 2.0, 3.0]]})
+        assert answer.json() == [pytest.approx(14.0, rel=1e-4)]
+        assert http.get("/v2/models/fast").json()["platform"] == "onnx"
+
+
+def test_batch_endpoint_scores_a_folder(serving_client: Client, tmp_path: Path) -> None:
+    folder = tmp_path / "to-score"
+    folder.mkdir()
+    for index in range(4):
+        pd.DataFrame({"a": [index, 1.0], "b": [0.0, 1.0], "c": [0.0, 1.0]}).to_csv(
+            folder / f"part-{index}.csv", index=False
+        )
+    serving_client.batch_endpoints.create(name="lin-batch")
+    serving_client.batch_deployments.create(
+        name="d1", endpoint_name="lin-batch", model="lin:1", mini_batch_size=3
+    )
+    assert serving_client.batch_endpoints.get("lin-batch").default_deployment == "d1"
+    job = serving_client.batch_endpoints.invoke("lin-batch", input=str(folder))
+    job = serving_client.jobs.wait(job.name, timeout=300)
+    assert job.status == "Completed", job.error
+    assert job.metrics["succeeded_items"] == 4 and job.metrics["failed_items"] == 0
+    output = Path(job.outputs["predictions"]["url"].removeprefix("file://"))
+    predictions = pd.read_csv(output / "predictions.csv")
+    assert len(predictions) == 8
+    assert sorted(predictions["prediction"].round(6)) == sorted([0.0, 1.0, 2.0, 3.0] + [6.0] * 4)
+    assert [j.name for j in serving_client.batch_endpoints.list_jobs("lin-batch")] == [job.name]
+    with pytest.raises(ValidationError, match="no deployment 'ghost'"):
+        serving_client.batch_endpoints.invoke(
+            "lin-batch", input=str(folder), deployment_name="ghost"
+        )
