@@ -18,35 +18,23 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
+from opsloop.serving.asgi import Receive, Scope, Send, header, header_bytes, read_body
 from opsloop.serving.live import LiveDeployment, LiveEndpoint
 from opsloop.serving.metrics import ServingMetrics
-from opsloop.serving.protocols import BadRequest, Rows, parse_azure, parse_mlflow, parse_v2
+from opsloop.serving.protocols import BadRequest
 from opsloop.serving.request_log import RequestLog
 from opsloop.serving.responses import (
     Reply,
-    collected_inputs,
-    collected_outputs,
-    format_azure,
-    format_mlflow,
-    format_v2,
     problem,
 )
+from opsloop.serving.routes import answer, collect, model_metadata, parse, route
 from opsloop.serving.sources import EndpointSource
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 PIN_HEADERS = (b"opsloop-model-deployment", b"azureml-model-deployment")
-SCORING_ROUTES = {"/score": "azure", "/invocations": "mlflow"}
 
 
 class ServingRuntime:
@@ -129,7 +117,7 @@ class ServingRuntime:
         if scope["type"] != "http":
             return
         started = time.perf_counter()
-        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        request_id = header(scope, b"x-request-id") or uuid.uuid4().hex
         reply, context = await self._handle(scope, receive, request_id)
         reply.headers.append((b"x-request-id", request_id.encode()))
         if context is not None and context.deployment is not None:
@@ -173,20 +161,20 @@ class ServingRuntime:
             ), None
         if path == "/metrics":
             return Reply(200, self.metrics.exposition(), b"text/plain; version=0.0.4"), None
-        protocol, model = _route(path, method, live)
+        protocol, model = route(path, method, live)
         if protocol is None:
             return problem(
                 404 if method in ("GET", "POST") else 405, f"no route {method} {path}"
             ), None
         context = RequestContext(live, method, path)
-        context.auth_type = live.auth.check(_header_bytes(scope, b"authorization"))
+        context.auth_type = live.auth.check(header_bytes(scope, b"authorization"))
         if context.auth_type is None:
             reply = problem(
                 401, "missing or invalid credentials: send Authorization: Bearer <key or token>"
             )
             reply.headers.append((b"www-authenticate", b"Bearer"))
             return reply, context
-        pinned = _header(scope, *PIN_HEADERS) or (model if model in live.deployments else None)
+        pinned = header(scope, *PIN_HEADERS) or (model if model in live.deployments else None)
         deployment_name = pinned or live.split.choose()
         deployment = live.deployments.get(deployment_name) if deployment_name else None
         if deployment is None:
@@ -199,8 +187,8 @@ class ServingRuntime:
             return problem(status, message), context
         context.deployment = deployment
         if protocol in ("metadata", "ready"):
-            return _model_metadata(deployment, protocol), None
-        body, too_large = await _read_body(scope, receive, deployment.max_body_bytes)
+            return model_metadata(deployment, protocol), None
+        body, too_large = await read_body(scope, receive, deployment.max_body_bytes)
         context.request_bytes = len(body)
         if too_large:
             return problem(413, f"the body is over {deployment.max_body_bytes} bytes"), context
@@ -227,7 +215,7 @@ class ServingRuntime:
                 503, f"deployment {deployment.name!r} failed to load: {deployment.error}"
             )
         try:
-            rows = None if predictor.takes_raw_body else _parse(protocol, scope, body)
+            rows = None if predictor.takes_raw_body else parse(protocol, scope, body)
         except BadRequest as exc:
             return problem(exc.status, exc.message)
         waited = await deployment.gate.acquire()
@@ -264,9 +252,9 @@ class ServingRuntime:
         finally:
             context.model_s = time.perf_counter() - model_started
         context.model_status = "ok"
-        reply = _format(protocol, deployment, result, request_id)
+        reply = answer(protocol, deployment, result, request_id)
         if deployment.collector is not None and deployment.collector.should_sample():
-            _collect(deployment, rows, body, result, reply.body, request_id)
+            collect(deployment, rows, body, result, reply.body, request_id)
         return reply
 
     def _mirror(self, origin: RequestContext, scope: Scope, request_id: str) -> None:
@@ -351,104 +339,6 @@ class RequestContext:
         self.throttle_s = 0.0
         self.request_bytes = 0
         self.mirror: tuple[LiveDeployment, str, bytes] | None = None
-
-
-def _route(path: str, method: str, live: LiveEndpoint) -> tuple[str | None, str | None]:
-    """(protocol, model name in the path)."""
-    if path in SCORING_ROUTES:
-        return (SCORING_ROUTES[path] if method == "POST" else None), None
-    if path.startswith("/v2/models/"):
-        model, _, action = path[len("/v2/models/") :].partition("/")
-        if model != live.name and model not in live.deployments:
-            return None, None
-        if action == "infer" and method == "POST":
-            return "v2", model
-        if action == "" and method == "GET":
-            return "metadata", model
-        if action == "ready" and method == "GET":
-            return "ready", model
-    return None, None
-
-
-def _parse(protocol: str, scope: Scope, body: bytes) -> Rows:
-    if protocol == "mlflow":
-        return parse_mlflow(body, _header(scope, b"content-type") or "application/json")
-    if protocol == "v2":
-        return parse_v2(body)[0]
-    return parse_azure(body)
-
-
-def _format(protocol: str, deployment: LiveDeployment, result: Any, request_id: str) -> Reply:
-    if protocol == "mlflow":
-        return format_mlflow(result)
-    if protocol == "v2":
-        return format_v2(result, deployment.bundle, request_id)
-    return format_azure(result)
-
-
-def _model_metadata(deployment: LiveDeployment, protocol: str) -> Reply:
-    if protocol == "ready":
-        return Reply(
-            200 if deployment.predictor else 503,
-            orjson.dumps({"ready": bool(deployment.predictor)}),
-        )
-    bundle = deployment.bundle
-    return Reply(
-        200,
-        orjson.dumps(
-            {
-                "name": bundle.name,
-                "versions": [bundle.model_version] if bundle.model_version else [],
-                "platform": deployment.predictor.kind if deployment.predictor else "unavailable",
-                "model": f"{bundle.model_name}:{bundle.model_version}"
-                if bundle.model_name
-                else None,
-            }
-        ),
-    )
-
-
-def _collect(
-    deployment: LiveDeployment, rows: Rows | None, body: bytes, result: Any, answer: bytes, rid: str
-) -> None:
-    collector = deployment.collector
-    assert collector is not None
-    if rows is not None:
-        collector.collect("model_inputs", collected_inputs(rows), rid)
-        collector.collect("model_outputs", collected_outputs(result), rid)
-    collector.collect("request", [{"payload": body.decode("utf-8", errors="replace")}], rid)
-    collector.collect("response", [{"payload": answer.decode("utf-8", errors="replace")}], rid)
-
-
-async def _read_body(scope: Scope, receive: Receive, limit: int) -> tuple[bytes, bool]:
-    declared = _header(scope, b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return b"", True
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return b"", True
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks), False
-
-
-def _header_bytes(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value)
-    return None
-
-
-def _header(scope: Scope, *names: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key in names:
-            return bytes(value).decode("latin-1")
-    return None
 
 
 def _release(deployment: LiveDeployment, in_flight: Any) -> None:
