@@ -229,6 +229,7 @@ def serve(
     uvicorn.run(
         "opsloop.serving.app:create_serving_app",
         factory=True, host=host, port=port, workers=workers or 1, log_level="warning",
+        access_log=False,
     )  # fmt: skip
 
 

@@ -22,6 +22,7 @@ import jwt
 
 from opsloop.serving.bundle import DeploymentBundle, EndpointBundle
 from opsloop.serving.predictors import Predictor, load_predictor
+from opsloop.serving.protocols import Rows
 from opsloop.serving.routing import TrafficSplit
 
 if TYPE_CHECKING:
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
 
 # Waiters beyond this many per allowed request are refused at once (429), never queued.
 WAITERS_PER_SLOT = 4
+# The inline path: only models whose single-row latency was measured in the pool first.
+INLINE_AFTER = 20
+INLINE_MAX_ROWS = 16
+INLINE_BUDGET_S = 0.002
+INLINE_KINDS = frozenset(("sklearn", "onnx"))
 LoggerFactory = Callable[[str, str], logging.Logger]
 
 
@@ -116,10 +122,29 @@ class LiveDeployment:
     max_body_bytes: int
     logger: logging.Logger
     collector: PayloadCollector | None = None
+    # Running average of model seconds per request, and how many requests it has seen.
+    model_s_average: float = 0.0
+    observed: int = 0
 
     @property
     def name(self) -> str:
         return self.bundle.name
+
+    def observe(self, model_s: float) -> None:
+        self.observed += 1
+        weight = 1 / min(self.observed, 50)
+        self.model_s_average += (model_s - self.model_s_average) * weight
+
+    def runs_inline(self, rows: Rows) -> bool:
+        """Whether to skip the thread pool: small requests to a proven-fast tabular model."""
+        return (
+            self.observed >= INLINE_AFTER
+            and len(rows.values) <= INLINE_MAX_ROWS
+            and self.predictor is not None
+            and self.predictor.kind in INLINE_KINDS
+            and self.model_s_average < INLINE_BUDGET_S
+            and self.model_s_average * 50 < self.timeout_s
+        )
 
     @classmethod
     def load(

@@ -7,6 +7,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -15,6 +16,17 @@ log = logging.getLogger(__name__)
 
 Sink = Callable[[Sequence[dict[str, Any]]], None]
 MAX_BUFFERED = 200_000
+RECORD_FIELDS = (
+    "at", "workspace", "endpoint", "deployment", "request_id", "method", "path", "status_code",
+    "model_status", "request_bytes", "response_bytes", "duration_ms", "model_duration_ms",
+    "throttle_ms", "auth_type", "mirrored",
+)  # fmt: skip
+
+
+def as_row(record: tuple[Any, ...]) -> dict[str, Any]:
+    row = dict(zip(RECORD_FIELDS, record, strict=True))
+    row["at"] = datetime.fromtimestamp(row["at"], UTC)
+    return row
 
 
 def json_lines_sink(records: Sequence[dict[str, Any]]) -> None:
@@ -26,17 +38,17 @@ def json_lines_sink(records: Sequence[dict[str, Any]]) -> None:
 
 
 class RequestLog:
-    """``add`` is a deque append; a daemon thread hands batches to the sink."""
+    """``add`` is a deque append of a tuple; a daemon thread hands batches of rows to the sink."""
 
     def __init__(self, sink: Sink, flush_interval_s: float = 1.0) -> None:
         self._sink = sink
         self._interval = flush_interval_s
-        self._records: deque[dict[str, Any]] = deque(maxlen=MAX_BUFFERED)
+        self._records: deque[tuple[Any, ...]] = deque(maxlen=MAX_BUFFERED)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def add(self, record: dict[str, Any]) -> None:
+    def add(self, record: tuple[Any, ...]) -> None:
         self._records.append(record)
 
     def start(self) -> None:
@@ -54,7 +66,7 @@ class RequestLog:
             if not batch:
                 return
             try:
-                self._sink(batch)
+                self._sink([as_row(record) for record in batch])
             except Exception:
                 log.exception("could not write %d request log records; keeping them", len(batch))
                 self._records.extendleft(reversed(batch))

@@ -18,13 +18,13 @@ import asyncio
 import logging
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from opsloop.serving.asgi import Receive, Scope, Send, header, header_bytes, read_body
 from opsloop.serving.live import LiveDeployment, LiveEndpoint
 from opsloop.serving.metrics import ServingMetrics
-from opsloop.serving.protocols import BadRequest
+from opsloop.serving.predictors import Predictor
+from opsloop.serving.protocols import BadRequest, Rows
 from opsloop.serving.request_log import RequestLog
 from opsloop.serving.responses import (
     Reply,
@@ -57,6 +57,13 @@ class ServingRuntime:
         self._revisions: dict[str, str] = {}
         self._poller: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._request_prefix = uuid.uuid4().hex[:20]
+        self._request_counter = 0
+
+    def _new_request_id(self) -> str:
+        # A random per-process prefix plus a counter: unique, and no system call per request.
+        self._request_counter += 1
+        return f"{self._request_prefix}{self._request_counter:012x}"
 
     # ---- lifecycle ---------------------------------------------------------------------
     async def startup(self) -> None:
@@ -117,7 +124,7 @@ class ServingRuntime:
         if scope["type"] != "http":
             return
         started = time.perf_counter()
-        request_id = header(scope, b"x-request-id") or uuid.uuid4().hex
+        request_id = header(scope, b"x-request-id") or self._new_request_id()
         reply, context = await self._handle(scope, receive, request_id)
         reply.headers.append((b"x-request-id", request_id.encode()))
         if context is not None and context.deployment is not None:
@@ -225,18 +232,14 @@ class ServingRuntime:
         context.throttle_s = waited
         in_flight = self.metrics.child(self.metrics.in_flight, context.live.name, deployment.name)
         in_flight.inc()
-        loop = asyncio.get_running_loop()
         model_started = time.perf_counter()
-        call = (
-            (lambda: predictor.run_raw(body)) if rows is None else (lambda: predictor.predict(rows))
-        )
-        future = loop.run_in_executor(deployment.executor, call)
-        # The slot is held until the model really returns, even after a 408.
-        future.add_done_callback(lambda _: _release(deployment, in_flight))
         try:
-            result = await asyncio.wait_for(
-                asyncio.shield(future), max(0.001, deployment.timeout_s - waited)
-            )
+            if rows is not None and deployment.runs_inline(rows):
+                result = _run_inline(deployment, predictor, rows, in_flight)
+            else:
+                result = await self._run_in_pool(
+                    deployment, predictor, rows, body, in_flight, waited
+                )
         except TimeoutError:
             context.model_status = "timeout"
             return problem(408, f"the model took longer than {deployment.timeout_s * 1000:.0f} ms")
@@ -256,6 +259,28 @@ class ServingRuntime:
         if deployment.collector is not None and deployment.collector.should_sample():
             collect(deployment, rows, body, result, reply.body, request_id)
         return reply
+
+    async def _run_in_pool(
+        self,
+        deployment: LiveDeployment,
+        predictor: Predictor,
+        rows: Rows | None,
+        body: bytes,
+        in_flight: Any,
+        waited: float,
+    ) -> Any:
+        def call() -> Any:
+            started = time.perf_counter()
+            result = predictor.run_raw(body) if rows is None else predictor.predict(rows)
+            deployment.observe(time.perf_counter() - started)
+            return result
+
+        future = asyncio.get_running_loop().run_in_executor(deployment.executor, call)
+        # The slot is held until the model really returns, even after a 408.
+        future.add_done_callback(lambda _: _release(deployment, in_flight))
+        return await asyncio.wait_for(
+            asyncio.shield(future), max(0.001, deployment.timeout_s - waited)
+        )
 
     def _mirror(self, origin: RequestContext, scope: Scope, request_id: str) -> None:
         """Score a copy on the shadow after the caller has its answer; results are dropped."""
@@ -291,28 +316,16 @@ class ServingRuntime:
             self.metrics.child(self.metrics.model_latency, endpoint, deployment).observe(
                 context.model_s
             )
+        # A tuple now; the flush thread turns it into a row (see request_log.RECORD_FIELDS).
         self.request_log.add(
-            {
-                "at": datetime.now(UTC),
-                "workspace": context.live.bundle.workspace,
-                "endpoint": endpoint,
-                "deployment": deployment or None,
-                "request_id": request_id,
-                "method": context.method,
-                "path": context.path[:255],
-                "status_code": reply.status,
-                "model_status": context.model_status,
-                "request_bytes": context.request_bytes,
-                "response_bytes": len(reply.body),
-                "duration_ms": elapsed * 1000,
-                "model_duration_ms": context.model_s * 1000
-                if context.model_s is not None
-                else None,
-                "throttle_ms": context.throttle_s * 1000,
-                "auth_type": context.auth_type,
-                "mirrored": context.mirrored,
-            }
-        )
+            (
+                time.time(), context.live.bundle.workspace, endpoint, deployment or None,
+                request_id, context.method, context.path[:255], reply.status,
+                context.model_status, context.request_bytes, len(reply.body), elapsed * 1000,
+                context.model_s * 1000 if context.model_s is not None else None,
+                context.throttle_s * 1000, context.auth_type, context.mirrored,
+            )
+        )  # fmt: skip
 
     def _split_path(self, path: str) -> tuple[str | None, str]:
         if path.startswith("/endpoints/"):
@@ -339,6 +352,23 @@ class RequestContext:
         self.throttle_s = 0.0
         self.request_bytes = 0
         self.mirror: tuple[LiveDeployment, str, bytes] | None = None
+
+
+def _run_inline(
+    deployment: LiveDeployment, predictor: Predictor, rows: Rows, in_flight: Any
+) -> Any:
+    """A small request to a model known to answer in well under a millisecond runs on the
+    event loop: a thread hand-off would cost more than the prediction."""
+    started = time.perf_counter()
+    try:
+        result = predictor.predict(rows)
+    finally:
+        _release(deployment, in_flight)
+    elapsed = time.perf_counter() - started
+    deployment.observe(elapsed)
+    if elapsed > deployment.timeout_s:
+        raise TimeoutError
+    return result
 
 
 def _release(deployment: LiveDeployment, in_flight: Any) -> None:
