@@ -99,3 +99,48 @@ def test_same_pipeline_embedded_and_remote_on_postgres(server: str, tmp_path: Pa
     )
     assert "/api/v1/workspaces/{workspace}/jobs" in openapi["paths"]
     assert loaded.metadata.flavors.get("sklearn") is not None
+
+
+def _deploy_and_score(client: Client, model_dir: Path) -> list[object]:
+    """The same endpoint flow embedded and remote: deploy, score, split, read the traffic log."""
+    client.workspaces.create(name="serve")
+    client.models.create(name="lin", path=str(model_dir), workspace="serve")
+    client.online_endpoints.create(name="lin-ep", workspace="serve")
+    for name in ("blue", "green"):
+        client.online_deployments.create(
+            name=name, endpoint_name="lin-ep", model="lin:1", workspace="serve"
+        )
+    client.online_endpoints.update("lin-ep", traffic={"blue": 50, "green": 50}, workspace="serve")
+    body = {"input_data": {"columns": ["a", "b", "c"], "data": [[1.0, 1.0, 1.0]]}}
+    answers = [
+        round(client.online_endpoints.invoke("lin-ep", body=body, workspace="serve")[0], 6)
+        for _ in range(3)
+    ]
+    return answers
+
+
+def test_endpoints_embedded_and_served_on_postgres(
+    server: str, tmp_path: Path, model_dirs: dict[str, Path]
+) -> None:
+    with Client(home=tmp_path / "embedded") as embedded:
+        local = _deploy_and_score(embedded, model_dirs["v1"])
+    with Client(server) as remote:
+        served = _deploy_and_score(remote, model_dirs["v1"])
+        deadline = time.monotonic() + 10
+        logs: list[object] = []
+        while time.monotonic() < deadline and len(logs) < 3:
+            time.sleep(0.3)
+            logs = remote.online_endpoints.request_logs("lin-ep", workspace="serve")
+        key = remote.online_endpoints.get_credentials("lin-ep", workspace="serve").primary_key
+        metrics = httpx.get(f"{server}/endpoints/lin-ep/metrics").text
+        unauthorised = httpx.post(f"{server}/endpoints/lin-ep/score", json={"data": [[1, 1, 1]]})
+        scored = httpx.post(
+            f"{server}/endpoints/lin-ep/invocations",
+            json={"instances": [[1, 1, 1]]},
+            headers={"authorization": f"Bearer {key}"},
+        )
+    assert served == local == [6.0, 6.0, 6.0]
+    assert len(logs) == 3 and {entry.status_code for entry in logs} == {200}  # type: ignore[attr-defined]
+    assert "opsloop_endpoint_requests_total" in metrics
+    assert unauthorised.status_code == 401
+    assert scored.json() == {"predictions": [pytest.approx(6.0)]}

@@ -252,3 +252,19 @@ def _eventually(check: object, timeout: float = 5.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("condition not met in time")
+
+
+def test_fast_models_move_inline_only_after_measuring(blue: Client) -> None:
+    from opsloop.serving.live import INLINE_AFTER
+    from opsloop.serving.protocols import Rows
+
+    app = runtime(blue)
+    one_row = Rows(None, [[1.0, 1.0, 1.0]])
+    with TestClient(app, headers=auth(blue)) as http:
+        deployment = app.endpoints["ep"].deployments["blue"]
+        assert not deployment.runs_inline(one_row)  # not measured yet: the thread pool
+        for _ in range(INLINE_AFTER + 5):
+            assert http.post("/score", json=ROW).json() == [pytest.approx(6.0)]
+        assert deployment.observed >= INLINE_AFTER
+        assert deployment.runs_inline(one_row)
+        assert not deployment.runs_inline(Rows(None, [[1.0, 1.0, 1.0]] * 100))  # big: pool

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 import uuid
 from typing import Any
@@ -34,6 +35,7 @@ from opsloop.serving.routes import answer, collect, model_metadata, parse, route
 from opsloop.serving.sources import EndpointSource
 
 log = logging.getLogger(__name__)
+CATCH_UP_S = 0.2
 PIN_HEADERS = (b"opsloop-model-deployment", b"azureml-model-deployment")
 
 
@@ -59,6 +61,8 @@ class ServingRuntime:
         self._background: set[asyncio.Task[None]] = set()
         self._request_prefix = uuid.uuid4().hex[:20]
         self._request_counter = 0
+        self._last_catch_up = 0.0
+        self._reload_lock = threading.Lock()
 
     def _new_request_id(self) -> str:
         # A random per-process prefix plus a counter: unique, and no system call per request.
@@ -83,6 +87,10 @@ class ServingRuntime:
 
     def reload(self) -> bool:
         """Rebuild endpoints whose revision changed; returns whether anything changed."""
+        with self._reload_lock:  # the poller and a request's catch-up may both ask
+            return self._reload()
+
+    def _reload(self) -> bool:
         revisions = self.source.revisions()
         if revisions == self._revisions:
             return False
@@ -107,6 +115,16 @@ class ServingRuntime:
         if retired:
             _close_all(retired)
         return True
+
+    async def _catch_up(self) -> bool:
+        """Reload now when a request names something not (yet) served, so a change made a
+        moment ago is visible at once; at most every CATCH_UP_S, to bound the cost of
+        requests for endpoints that really do not exist."""
+        now = time.monotonic()
+        if now - self._last_catch_up < CATCH_UP_S:
+            return False
+        self._last_catch_up = now
+        return await asyncio.to_thread(self.reload)
 
     async def _poll(self) -> None:
         while True:
@@ -151,10 +169,12 @@ class ServingRuntime:
                 return
 
     async def _handle(
-        self, scope: Scope, receive: Receive, request_id: str
+        self, scope: Scope, receive: Receive, request_id: str, *, retried: bool = False
     ) -> tuple[Reply, RequestContext | None]:
         name, path = self._split_path(scope["path"])
         live = self.endpoints.get(name) if name else None
+        if live is None and name and not retried and await self._catch_up():
+            return await self._handle(scope, receive, request_id, retried=True)
         if live is None:
             return problem(
                 404, f"no online endpoint {name!r} is served here" if name else "not found"
@@ -184,6 +204,8 @@ class ServingRuntime:
         pinned = header(scope, *PIN_HEADERS) or (model if model in live.deployments else None)
         deployment_name = pinned or live.split.choose()
         deployment = live.deployments.get(deployment_name) if deployment_name else None
+        if deployment is None and not retried and await self._catch_up():
+            return await self._handle(scope, receive, request_id, retried=True)
         if deployment is None:
             status = 404 if pinned else 503
             message = (
