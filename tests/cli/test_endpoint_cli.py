@@ -16,7 +16,7 @@ NOUN_VERBS = {
     ],
     "online-deployment": ["create", "update", "show", "list", "delete", "get-logs"],
     "batch-endpoint": ["create", "invoke", "list-jobs", "show", "list", "delete"],
-    "batch-deployment": ["create", "list"],
+    "batch-deployment": ["create", "list", "show", "delete"],
 }  # fmt: skip
 
 

@@ -133,3 +133,37 @@ def list_deployments(
     """List a batch endpoint's deployments.  Example: opsloop batch-deployment list -w dev -e taxi-batch"""
     client = make_client(workspace)
     emit(client.batch_deployments.list(endpoint_name=endpoint_name), output, DEPLOYMENT_COLUMNS)
+
+
+DeploymentName = Annotated[str, typer.Option("--name", "-n", help="Deployment name.")]
+BatchEndpointOption = Annotated[
+    str, typer.Option("--endpoint-name", "-e", help="Batch endpoint name.")
+]
+
+
+@batch_deployment_app.command("show")
+def show_deployment(
+    name: DeploymentName,
+    endpoint_name: BatchEndpointOption,
+    workspace: Workspace = None,
+    output: Output = "table",
+) -> None:
+    """Show a batch deployment.  Example: opsloop batch-deployment show -w dev -e taxi-batch -n taxi-batch-dp"""
+    client = make_client(workspace)
+    emit(
+        client.batch_deployments.get(name, endpoint_name=endpoint_name), output, DEPLOYMENT_COLUMNS
+    )
+
+
+@batch_deployment_app.command("delete")
+def delete_deployment(
+    name: DeploymentName,
+    endpoint_name: BatchEndpointOption,
+    workspace: Workspace = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a batch deployment.  Example: opsloop batch-deployment delete -w dev -e taxi-batch -n old -y"""
+    if not yes:
+        typer.confirm(f"Delete batch deployment {name!r} of {endpoint_name!r}?", abort=True)
+    make_client(workspace).batch_deployments.delete(name, endpoint_name=endpoint_name)
+    typer.echo(f"Deleted batch deployment {endpoint_name}/{name}")

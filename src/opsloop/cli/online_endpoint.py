@@ -225,6 +225,12 @@ def serve(
         os.environ[serving_app.SERVE_WORKSPACE] = endpoint.workspace
         if workers is None:
             workers = _largest_instance_count(workspace, name)
+    if (workers or 1) > 1:
+        # Each worker counts its own requests; this folder lets /metrics add them up.
+        import tempfile
+
+        metrics_dir = tempfile.mkdtemp(prefix="opsloop-metrics-")
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
     typer.echo(f"Serving {name or bundle} on http://{host}:{port}/score ({workers or 1} worker(s))")
     uvicorn.run(
         "opsloop.serving.app:create_serving_app",

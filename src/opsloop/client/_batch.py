@@ -86,6 +86,20 @@ class BatchDeploymentOperations(_Operations):
         )
         return BatchDeployment.model_validate(answer)
 
+    def get(
+        self, name: str, *, endpoint_name: str, workspace: str | None = None
+    ) -> BatchDeployment:
+        path = (
+            f"/workspaces/{self._ws(workspace)}/batch-endpoints/{endpoint_name}/deployments/{name}"
+        )
+        return self._get(BatchDeployment, path)
+
+    def delete(self, name: str, *, endpoint_name: str, workspace: str | None = None) -> None:
+        path = (
+            f"/workspaces/{self._ws(workspace)}/batch-endpoints/{endpoint_name}/deployments/{name}"
+        )
+        self._client.request("DELETE", path)
+
     def list(self, *, endpoint_name: str, workspace: str | None = None) -> list[BatchDeployment]:
         path = f"/workspaces/{self._ws(workspace)}/batch-endpoints/{endpoint_name}/deployments"
         return self._list(BatchDeployment, path)

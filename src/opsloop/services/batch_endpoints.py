@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from opsloop.errors import ConflictError, ValidationError
+from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.endpoints import BatchDeployment, BatchEndpoint
 from opsloop.schemas.entities import Job
 from opsloop.services import assets, jobs
@@ -129,6 +129,47 @@ def list_batch_deployments(
     ws = require_workspace_row(ctx, workspace)
     endpoint = require_endpoint_row(ctx, ws, endpoint_name, kind="batch")
     return [_deployment_entity(r, endpoint, workspace) for r in deployment_rows(ctx, endpoint)]
+
+
+def get_batch_deployment(
+    ctx: ServiceContext, workspace: str, endpoint_name: str, name: str
+) -> BatchDeployment:
+    ctx.authorize("batch_endpoint.read", workspace)
+    ws = require_workspace_row(ctx, workspace)
+    endpoint = require_endpoint_row(ctx, ws, endpoint_name, kind="batch")
+    return _deployment_entity(_require_deployment(ctx, endpoint, name), endpoint, workspace)
+
+
+def delete_batch_deployment(
+    ctx: ServiceContext, workspace: str, endpoint_name: str, name: str
+) -> None:
+    """The default deployment goes only when it is the last one, as in Azure ML."""
+    target = f"batch-deployment:{endpoint_name}/{name}"
+    ctx.begin_mutation("batch_deployment.delete", workspace, target)
+    ws = require_workspace_row(ctx, workspace)
+    endpoint = require_endpoint_row(ctx, ws, endpoint_name, kind="batch", lock=True)
+    row = _require_deployment(ctx, endpoint, name)
+    others = [d.name for d in deployment_rows(ctx, endpoint) if d.name != name]
+    if endpoint.spec.get("defaults", {}).get("deployment_name") == name:
+        if others:
+            raise ConflictError(
+                f"{name!r} is the default deployment of {endpoint_name!r}; make another the "
+                "default first (batch-deployment create --set-default)"
+            )
+        endpoint.spec = {**endpoint.spec, "defaults": {}}
+    ctx.session.delete(row)
+    touch(endpoint)
+    ctx.record(
+        "batch_deployment.delete", workspace=workspace, target=target,
+        event_type="batch_deployment.deleted",
+    )  # fmt: skip
+
+
+def _require_deployment(ctx: ServiceContext, endpoint: EndpointRow, name: str) -> DeploymentRow:
+    row = next((r for r in deployment_rows(ctx, endpoint) if r.name == name), None)
+    if row is None:
+        raise NotFoundError(f"batch endpoint {endpoint.name!r} has no deployment {name!r}")
+    return row
 
 
 def invoke_batch_endpoint(

@@ -1,15 +1,19 @@
 """Prometheus metrics per endpoint and deployment, in one registry per runtime.
 
 Label children are cached per deployment and status code, so a request costs a few
-dictionary lookups and no label resolution.
+dictionary lookups and no label resolution. With several worker processes
+(``PROMETHEUS_MULTIPROC_DIR`` set by ``online-endpoint serve --workers N``), every worker
+writes its samples to that folder and ``/metrics`` answers the sum over all of them.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.multiprocess import MultiProcessCollector
 
 LATENCY_BUCKETS = (
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -34,8 +38,9 @@ class ServingMetrics:
             LABELS, buckets=LATENCY_BUCKETS, registry=r,
         )  # fmt: skip
         self.in_flight = Gauge(
-            "opsloop_endpoint_requests_in_flight", "Requests being scored now.", LABELS, registry=r
-        )
+            "opsloop_endpoint_requests_in_flight", "Requests being scored now.", LABELS,
+            registry=r, multiprocess_mode="livesum",
+        )  # fmt: skip
         self.throttled = Counter(
             "opsloop_endpoint_throttled_requests", "Requests refused over capacity (429).",
             LABELS, registry=r,
@@ -61,4 +66,8 @@ class ServingMetrics:
         self.child(self.requests, endpoint, deployment, str(status)).inc()
 
     def exposition(self) -> bytes:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            combined = CollectorRegistry()
+            MultiProcessCollector(combined)
+            return generate_latest(combined)
         return generate_latest(self.registry)

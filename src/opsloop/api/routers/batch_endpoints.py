@@ -73,6 +73,22 @@ def list_deployments(
         return batch_endpoints.list_batch_deployments(ctx, workspace, name)
 
 
+@router.get("/{name}/deployments/{deployment}")
+def get_deployment(
+    workspace: str, name: str, deployment: str, platform: PlatformDep, actor: ActorDep
+) -> BatchDeployment:
+    with platform.context(actor) as ctx:
+        return batch_endpoints.get_batch_deployment(ctx, workspace, name, deployment)
+
+
+@router.delete("/{name}/deployments/{deployment}", status_code=204)
+def delete_deployment(
+    workspace: str, name: str, deployment: str, platform: PlatformDep, actor: ActorDep
+) -> None:
+    with platform.context(actor) as ctx:
+        batch_endpoints.delete_batch_deployment(ctx, workspace, name, deployment)
+
+
 @router.post("/{name}/invoke", status_code=201)
 def invoke(
     workspace: str,
