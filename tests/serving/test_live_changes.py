@@ -115,7 +115,7 @@ def test_data_collector_keeps_every_scored_row_once(serving_client: Client) -> N
             response = http.post("/score", json=body, headers={"x-request-id": f"req-{index}"})
             assert response.status_code == 200
             sent[f"req-{index}"] = len(rows)
-    assert app.endpoints == {}  # shut down: every collector closed and flushed
+    assert app.live.endpoints == {}  # shut down: every collector closed and flushed
     root = _collector_root(serving_client)
     inputs = read_collected(root, "ep", "blue", "model_inputs")
     outputs = read_collected(root, "ep", "blue", "model_outputs")

@@ -261,7 +261,7 @@ def test_fast_models_move_inline_only_after_measuring(blue: Client) -> None:
     app = runtime(blue)
     one_row = Rows(None, [[1.0, 1.0, 1.0]])
     with TestClient(app, headers=auth(blue)) as http:
-        deployment = app.endpoints["ep"].deployments["blue"]
+        deployment = app.live.endpoints["ep"].deployments["blue"]
         assert not deployment.runs_inline(one_row)  # not measured yet: the thread pool
         for _ in range(INLINE_AFTER + 5):
             assert http.post("/score", json=ROW).json() == [pytest.approx(6.0)]

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 import uuid
 from typing import Any
 
 from opsloop.serving.asgi import Receive, Scope, Send, header, header_bytes, read_body
 from opsloop.serving.live import LiveDeployment, LiveEndpoint
+from opsloop.serving.live_set import LiveEndpoints
 from opsloop.serving.metrics import ServingMetrics
 from opsloop.serving.predictors import Predictor
 from opsloop.serving.protocols import BadRequest, Rows
@@ -55,14 +55,12 @@ class ServingRuntime:
         self.poll_interval_s = poll_interval_s
         self.metrics = ServingMetrics()
         self.request_log = RequestLog(source.request_log_sink(), request_log_flush_s)
-        self.endpoints: dict[str, LiveEndpoint] = {}
-        self._revisions: dict[str, str] = {}
+        self.live = LiveEndpoints(source)
         self._poller: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._request_prefix = uuid.uuid4().hex[:20]
         self._request_counter = 0
         self._last_catch_up = 0.0
-        self._reload_lock = threading.Lock()
 
     def _new_request_id(self) -> str:
         # A random per-process prefix plus a counter: unique, and no system call per request.
@@ -80,41 +78,11 @@ class ServingRuntime:
             self._poller.cancel()
         if self._background:
             await asyncio.wait(self._background, timeout=10)
-        retired = [d for live in self.endpoints.values() for d in live.deployments.values()]
-        self.endpoints = {}
-        await asyncio.to_thread(_close_all, retired)
+        await asyncio.to_thread(self.live.close)
         await asyncio.to_thread(self.request_log.close)
 
     def reload(self) -> bool:
-        """Rebuild endpoints whose revision changed; returns whether anything changed."""
-        with self._reload_lock:  # the poller and a request's catch-up may both ask
-            return self._reload()
-
-    def _reload(self) -> bool:
-        revisions = self.source.revisions()
-        if revisions == self._revisions:
-            return False
-        current = dict(self.endpoints)
-        retired: list[LiveDeployment] = []
-        for name, revision in revisions.items():
-            if self._revisions.get(name) == revision and name in current:
-                continue
-            try:
-                bundle = self.source.load(name)
-            except Exception:
-                log.exception("could not load endpoint %s", name)
-                continue
-            fresh = LiveEndpoint.build(bundle, current.get(name), self.source.deployment_logger)
-            if name in current:
-                retired.extend(current[name].retired_by(fresh))
-            current[name] = fresh
-        for name in set(current) - set(revisions):
-            retired.extend(current.pop(name).retired_by(None))
-        self.endpoints = current  # one reference swap: requests keep their snapshot
-        self._revisions = revisions
-        if retired:
-            _close_all(retired)
-        return True
+        return self.live.reload()
 
     async def _catch_up(self) -> bool:
         """Reload now when a request names something not (yet) served, so a change made a
@@ -172,7 +140,7 @@ class ServingRuntime:
         self, scope: Scope, receive: Receive, request_id: str, *, retried: bool = False
     ) -> tuple[Reply, RequestContext | None]:
         name, path = self._split_path(scope["path"])
-        live = self.endpoints.get(name) if name else None
+        live = self.live.endpoints.get(name) if name else None
         if live is None and name and not retried and await self._catch_up():
             return await self._handle(scope, receive, request_id, retried=True)
         if live is None:
@@ -396,11 +364,3 @@ def _run_inline(
 def _release(deployment: LiveDeployment, in_flight: Any) -> None:
     deployment.gate.release()
     in_flight.dec()
-
-
-def _close_all(deployments: list[LiveDeployment]) -> None:
-    for deployment in deployments:
-        try:
-            deployment.close()
-        except Exception:
-            log.exception("closing deployment %s failed", deployment.name)
