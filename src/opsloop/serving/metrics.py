@@ -1,7 +1,9 @@
 """Prometheus metrics per endpoint and deployment, in one registry per runtime.
 
-Label children are cached per deployment and status code, so a request costs a few
-dictionary lookups and no label resolution. With several worker processes
+Requests are counted off the hot path: a request appends its traffic-log record to
+``pending`` and the counters and histograms are brought up to date from those records by
+the request-log thread every second, and before every ``/metrics`` answer, so a scrape
+always sees every request answered before it. Label children are cached. With several worker processes
 (``PROMETHEUS_MULTIPROC_DIR`` set by ``online-endpoint serve --workers N``), every worker
 writes its samples to that folder and ``/metrics`` answers the sum over all of them.
 """
@@ -9,6 +11,8 @@ writes its samples to that folder and ``/metrics`` answers the sum over all of t
 from __future__ import annotations
 
 import os
+import threading
+from collections import deque
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -54,6 +58,19 @@ class ServingMetrics:
             LABELS, registry=r,
         )  # fmt: skip
         self._children: dict[tuple[str, ...], Any] = {}
+        self.pending: deque[tuple[Any, ...]] = deque()
+        self._drain_lock = threading.Lock()
+
+    def drain(self) -> None:
+        """Count the pending records (see request_log.RECORD_FIELDS for their layout)."""
+        with self._drain_lock:
+            while self.pending:
+                record = self.pending.popleft()
+                endpoint, deployment, status = record[2], record[3] or "", record[7]
+                self.count(endpoint, deployment, status)
+                self.child(self.latency, endpoint, deployment).observe(record[11] / 1000)
+                if record[12] is not None:
+                    self.child(self.model_latency, endpoint, deployment).observe(record[12] / 1000)
 
     def child(self, metric: MetricWrapperBase, *labels: str) -> Any:
         key = (metric._name, *labels)
@@ -66,6 +83,7 @@ class ServingMetrics:
         self.child(self.requests, endpoint, deployment, str(status)).inc()
 
     def exposition(self) -> bytes:
+        self.drain()
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             combined = CollectorRegistry()
             MultiProcessCollector(combined)

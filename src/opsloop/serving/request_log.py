@@ -40,8 +40,14 @@ def json_lines_sink(records: Sequence[dict[str, Any]]) -> None:
 class RequestLog:
     """``add`` is a deque append of a tuple; a daemon thread hands batches of rows to the sink."""
 
-    def __init__(self, sink: Sink, flush_interval_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        sink: Sink,
+        flush_interval_s: float = 1.0,
+        before_flush: Callable[[], None] | None = None,
+    ) -> None:
         self._sink = sink
+        self._before_flush = before_flush
         self._interval = flush_interval_s
         self._records: deque[tuple[Any, ...]] = deque(maxlen=MAX_BUFFERED)
         self._stop = threading.Event()
@@ -80,4 +86,6 @@ class RequestLog:
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
+            if self._before_flush is not None:
+                self._before_flush()
             self.flush()

@@ -54,7 +54,9 @@ class ServingRuntime:
         self.single = single
         self.poll_interval_s = poll_interval_s
         self.metrics = ServingMetrics()
-        self.request_log = RequestLog(source.request_log_sink(), request_log_flush_s)
+        self.request_log = RequestLog(
+            source.request_log_sink(), request_log_flush_s, before_flush=self.metrics.drain
+        )
         self.live = LiveEndpoints(source)
         self._poller: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -300,22 +302,17 @@ class ServingRuntime:
         elapsed = time.perf_counter() - started
         deployment = context.deployment.name if context.deployment else ""
         endpoint = context.live.name
-        self.metrics.count(endpoint, deployment, reply.status)
-        self.metrics.child(self.metrics.latency, endpoint, deployment).observe(elapsed)
-        if context.model_s is not None:
-            self.metrics.child(self.metrics.model_latency, endpoint, deployment).observe(
-                context.model_s
-            )
-        # A tuple now; the flush thread turns it into a row (see request_log.RECORD_FIELDS).
-        self.request_log.add(
-            (
-                time.time(), context.live.bundle.workspace, endpoint, deployment or None,
-                request_id, context.method, context.path[:255], reply.status,
-                context.model_status, context.request_bytes, len(reply.body), elapsed * 1000,
-                context.model_s * 1000 if context.model_s is not None else None,
-                context.throttle_s * 1000, context.auth_type, context.mirrored,
-            )
+        # One tuple (see request_log.RECORD_FIELDS) for both the traffic log and the
+        # metrics; the request-log thread turns it into a row and into counts.
+        record = (
+            time.time(), context.live.bundle.workspace, endpoint, deployment or None,
+            request_id, context.method, context.path[:255], reply.status,
+            context.model_status, context.request_bytes, len(reply.body), elapsed * 1000,
+            context.model_s * 1000 if context.model_s is not None else None,
+            context.throttle_s * 1000, context.auth_type, context.mirrored,
         )  # fmt: skip
+        self.metrics.pending.append(record)
+        self.request_log.add(record)
 
     def _split_path(self, path: str) -> tuple[str | None, str]:
         if path.startswith("/endpoints/"):
