@@ -1,0 +1,33 @@
+"""The ceiling: a minimal ASGI app that answers every request with a constant JSON body.
+
+It reads (and discards) the request body, so a POST of a scoring payload costs the same
+HTTP parsing as for a real server, and returns `{"predictions": [0.0]}` with status 200.
+
+Run:  uvicorn --app-dir benchmarks/serving bare_asgi:app --workers 1 --no-access-log
+"""
+
+from __future__ import annotations
+
+BODY = b'{"predictions": [0.0]}'
+HEADERS = [
+    (b"content-type", b"application/json"),
+    (b"content-length", str(len(BODY)).encode()),
+]
+START = {"type": "http.response.start", "status": 200, "headers": HEADERS}
+END = {"type": "http.response.body", "body": BODY}
+
+
+async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+    if scope["type"] == "http":
+        while (await receive()).get("more_body", False):
+            pass
+        await send(START)
+        await send(END)
+    elif scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
