@@ -16,6 +16,7 @@ from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.endpoints import BatchDeployment, BatchEndpoint
 from opsloop.schemas.entities import Job
 from opsloop.services import assets, jobs
+from opsloop.services.components import require_uploaded
 from opsloop.services.context import ServiceContext
 from opsloop.services.online_endpoints import deployment_rows, require_endpoint_row, touch
 from opsloop.services.workspaces import require_workspace_row
@@ -89,11 +90,8 @@ def create_batch_deployment(
     endpoint = require_endpoint_row(ctx, ws, spec.endpoint_name, kind="batch", lock=True)
     if any(row.name == spec.name for row in deployment_rows(ctx, endpoint)):
         raise ConflictError(f"batch endpoint {spec.endpoint_name!r} already has {spec.name!r}")
-    if spec.code_configuration is not None and "://" not in spec.code_configuration.code:
-        raise ValidationError(
-            "code must be uploaded first (the CLI and SDK do this for local folders)",
-            field="code_configuration.code",
-        )
+    if spec.code_configuration is not None:
+        require_uploaded(spec.code_configuration.code, field="code_configuration.code")
     model = assets.resolve(ctx, ws, "model", spec.model, field="model")
     if model.type == "custom_model" and spec.code_configuration is None:
         raise ValidationError(

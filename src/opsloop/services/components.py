@@ -50,11 +50,8 @@ def resolve_component(
     prefix = f"{field}." if field else ""
     optional = {name for name, decl in spec.inputs.items() if decl.optional}
     check_command(spec.command, spec.inputs, spec.outputs, optional, field=f"{prefix}command")
-    if spec.code is not None and "://" not in spec.code:
-        raise ValidationError(
-            "code must be uploaded first (the CLI and SDK do this for local folders)",
-            field=f"{prefix}code",
-        )
+    if spec.code is not None:
+        require_uploaded(spec.code, field=f"{prefix}code")
     resolved: dict[str, Any] = {
         "name": spec.name,
         "display_name": spec.display_name,
@@ -72,6 +69,14 @@ def resolve_component(
         ).encode()
     ).hexdigest()
     return resolved
+
+
+def require_uploaded(code: str, *, field: str) -> None:
+    """Code reaches the service as a URL: the CLI and SDK upload local folders first."""
+    if "://" not in code:
+        raise ValidationError(
+            "code must be uploaded first (the CLI and SDK do this for local folders)", field=field
+        )
 
 
 def resolve_environment(

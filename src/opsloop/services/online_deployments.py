@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import select
 
 from opsloop.config import Settings
-from opsloop.errors import ConflictError, NotFoundError, ValidationError
+from opsloop.errors import ConflictError, NotFoundError
 from opsloop.schemas.endpoints import OnlineDeployment
 from opsloop.services import assets
+from opsloop.services.components import require_uploaded
 from opsloop.services.context import ServiceContext
 from opsloop.services.online_endpoints import require_endpoint_row, touch
 from opsloop.services.workspaces import require_workspace_row
@@ -191,11 +192,8 @@ def _provision(
     """Resolve the model and code, prove the deployment can serve, then fill the row."""
     from opsloop.serving.provisioning import provision
 
-    if spec.code_configuration is not None and "://" not in spec.code_configuration.code:
-        raise ValidationError(
-            "code must be uploaded first (the CLI and SDK do this for local folders)",
-            field="code_configuration.code",
-        )
+    if spec.code_configuration is not None:
+        require_uploaded(spec.code_configuration.code, field="code_configuration.code")
     stored = spec.model_dump(mode="json", exclude_none=True)
     if spec.model is not None:
         model = assets.resolve(ctx, ws, "model", spec.model, field="model")
