@@ -19,6 +19,11 @@ def test_traffic_rules(serving_client: Client) -> None:
     with pytest.raises(ValidationError, match="no deployment 'ghost'") as caught:
         serving_client.online_endpoints.update("ep", traffic={"ghost": 100})
     assert caught.value.field == "traffic"
+    with pytest.raises(ValidationError, match="between 0 and 100") as caught:
+        serving_client.online_endpoints.update(
+            "ep", traffic={"blue": 100}, mirror_traffic={"green": -5}
+        )
+    assert caught.value.field == "mirror_traffic"
     with pytest.raises(ValidationError, match="cannot also take mirror"):
         serving_client.online_endpoints.update(
             "ep", traffic={"blue": 100}, mirror_traffic={"blue": 10}

@@ -16,7 +16,7 @@ from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.endpoints import EndpointCredentials, OnlineEndpoint
 from opsloop.services.context import ServiceContext
 from opsloop.services.workspaces import require_workspace_row
-from opsloop.specs.endpoint import OnlineEndpointSpec, check_traffic
+from opsloop.specs.endpoint import OnlineEndpointSpec, check_percentages, check_traffic
 from opsloop.store.tables import DeploymentRow, EndpointRow, WorkspaceRow, utcnow
 
 TOKEN_LIFETIME = timedelta(hours=1)
@@ -218,15 +218,15 @@ def _check_split(
 ) -> None:
     existing = {deployment.name for deployment in deployment_rows(ctx, row)}
     for field, split in (("traffic", traffic), ("mirror_traffic", mirror)):
-        for deployment, percent in split.items():
+        for deployment in split:
             if deployment not in existing:
                 raise ValidationError(
                     f"endpoint {row.name!r} has no deployment {deployment!r}", field=field
                 )
-            if not 0 <= percent <= 100:
-                raise ValidationError(
-                    f"{deployment}: a percentage must be between 0 and 100", field=field
-                )
+        try:
+            check_percentages(split)
+        except ValueError as exc:
+            raise ValidationError(str(exc), field=field) from None
     try:
         check_traffic(traffic, mirror)
     except ValueError as exc:

@@ -34,15 +34,19 @@ class OnlineEndpointSpec(NamedSpec):
     @field_validator("traffic", "mirror_traffic")
     @classmethod
     def _percentages(cls, value: dict[str, int]) -> dict[str, int]:
-        for deployment, percent in value.items():
-            if not 0 <= percent <= 100:
-                raise ValueError(f"{deployment}: a percentage must be between 0 and 100")
+        check_percentages(value)
         return value
 
     @model_validator(mode="after")
     def _traffic_rules(self) -> OnlineEndpointSpec:
         check_traffic(self.traffic, self.mirror_traffic)
         return self
+
+
+def check_percentages(split: dict[str, int]) -> None:
+    for deployment, percent in split.items():
+        if not 0 <= percent <= 100:
+            raise ValueError(f"{deployment}: a percentage must be between 0 and 100")
 
 
 def check_traffic(traffic: dict[str, int], mirror: dict[str, int]) -> None:
