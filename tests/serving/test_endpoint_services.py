@@ -54,6 +54,16 @@ def test_names_and_references(serving_client: Client) -> None:
     with pytest.raises(ValidationError, match="needs a model, a code_configuration"):
         serving_client.online_deployments.create(name="blue", endpoint_name="ep")
     assert serving_client.online_deployments.list(endpoint_name="ep") == []
+    body = {"name": "green", "endpoint_name": "ep", "model": "lin:1"}
+    with pytest.raises(ValidationError, match="the body names deployment 'green'") as caught:
+        serving_client.request(
+            "PUT", "/workspaces/dev/online-endpoints/ep/deployments/blue", json=body
+        )
+    assert caught.value.field == "name"
+    with pytest.raises(ValidationError, match="the body names endpoint 'ep'"):
+        serving_client.request(
+            "POST", "/workspaces/dev/batch-endpoints/other/deployments", json=body
+        )
 
 
 def test_yaml_errors_name_file_and_line(serving_client: Client, tmp_path: Path) -> None:

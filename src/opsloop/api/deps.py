@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from opsloop.errors import ValidationError
 from opsloop.security.actor import Actor, os_user_actor
 from opsloop.services.context import Platform
 
@@ -23,3 +24,11 @@ def get_actor(x_opsloop_actor: Annotated[str | None, Header()] = None) -> Actor:
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def require_path_match(in_body: str, in_path: str, *, field: str, noun: str) -> None:
+    """A body that names its parent (``endpoint_name``) must name the one in the path."""
+    if in_body != in_path:
+        raise ValidationError(
+            f"the body names {noun} {in_body!r}, the path {in_path!r}", field=field
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from opsloop.api.deps import ActorDep, PlatformDep
+from opsloop.api.deps import ActorDep, PlatformDep, require_path_match
 from opsloop.execution.launcher import launch_runner
 from opsloop.schemas.endpoint_requests import BatchInvocation
 from opsloop.schemas.endpoints import BatchDeployment, BatchEndpoint
@@ -52,13 +52,7 @@ def create_deployment(
     actor: ActorDep,
     set_default: bool = False,
 ) -> BatchDeployment:
-    from opsloop.errors import ValidationError
-
-    if spec.endpoint_name != name:
-        raise ValidationError(
-            f"the body names endpoint {spec.endpoint_name!r}, the path {name!r}",
-            field="endpoint_name",
-        )
+    require_path_match(spec.endpoint_name, name, field="endpoint_name", noun="endpoint")
     with platform.context(actor) as ctx:
         return batch_endpoints.create_batch_deployment(
             ctx, workspace, spec, set_default=set_default

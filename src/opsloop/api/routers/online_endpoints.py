@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
-from opsloop.api.deps import ActorDep, PlatformDep
+from opsloop.api.deps import ActorDep, PlatformDep, require_path_match
 from opsloop.schemas.endpoint_requests import OnlineEndpointUpdate, RegenerateKeys
 from opsloop.schemas.endpoints import (
     EndpointCredentials,
@@ -102,7 +102,7 @@ def create_deployment(
     actor: ActorDep,
     all_traffic: bool = False,
 ) -> OnlineDeployment:
-    _same_endpoint(name, spec)
+    require_path_match(spec.endpoint_name, name, field="endpoint_name", noun="endpoint")
     with platform.context(actor) as ctx:
         return online_deployments.create_online_deployment(
             ctx, workspace, spec, all_traffic=all_traffic
@@ -118,7 +118,8 @@ def update_deployment(
     platform: PlatformDep,
     actor: ActorDep,
 ) -> OnlineDeployment:
-    _same_endpoint(name, spec, deployment)
+    require_path_match(spec.endpoint_name, name, field="endpoint_name", noun="endpoint")
+    require_path_match(spec.name, deployment, field="name", noun="deployment")
     with platform.context(actor) as ctx:
         return online_deployments.update_online_deployment(ctx, workspace, spec)
 
@@ -154,17 +155,3 @@ def deployment_logs(
 ) -> str:  # fmt: skip
     with platform.context(actor) as ctx:
         return online_deployments.get_deployment_logs(ctx, workspace, name, deployment, lines)
-
-
-def _same_endpoint(name: str, spec: OnlineDeploymentSpec, deployment: str | None = None) -> None:
-    from opsloop.errors import ValidationError
-
-    if spec.endpoint_name != name:
-        raise ValidationError(
-            f"the body names endpoint {spec.endpoint_name!r}, the path {name!r}",
-            field="endpoint_name",
-        )
-    if deployment is not None and spec.name != deployment:
-        raise ValidationError(
-            f"the body names deployment {spec.name!r}, the path {deployment!r}", field="name"
-        )
