@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def write(path: Path, text: str) -> Path:
@@ -31,3 +33,25 @@ def opsloop(*args: str, home: Path, check: bool = True) -> subprocess.CompletedP
             f"opsloop {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
         )
     return result
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serving_runtime(client: Any, endpoint: str = "ep", **options: float) -> Any:
+    """The serving runtime over an embedded client's store, serving one endpoint."""
+    from opsloop.serving.runtime import ServingRuntime
+    from opsloop.serving.sources import StoreSource
+
+    return ServingRuntime(
+        StoreSource(client._transport.platform, endpoint=endpoint), single=endpoint, **options
+    )
+
+
+def bearer(client: Any, endpoint: str = "ep") -> dict[str, str]:
+    """The Authorization header for an endpoint: its primary key, or a fresh token."""
+    credentials = client.online_endpoints.get_credentials(endpoint)
+    return {"authorization": f"Bearer {credentials.primary_key or credentials.access_token}"}

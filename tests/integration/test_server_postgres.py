@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import EXAMPLE
+from helpers import EXAMPLE, free_port
 from opsloop import Client
 from opsloop.quickstart import _generate_data
 
@@ -22,15 +21,9 @@ TRAIN = EXAMPLE / "mlops" / "azureml" / "train"
 pytestmark = pytest.mark.postgres
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(postgres_url: str, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "OPSLOOP_DATABASE_URL": postgres_url,

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from helpers import serving_runtime
 from opsloop import Client
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 
@@ -94,9 +95,6 @@ def test_scoring_script_problems_are_refused(serving_client: Client, script_dir:
 def test_onnx_runtime_is_verified_and_matches(serving_client: Client) -> None:
     from starlette.testclient import TestClient
 
-    from opsloop.serving.runtime import ServingRuntime
-    from opsloop.serving.sources import StoreSource
-
     deployment = serving_client.online_deployments.create(
         name="fast", endpoint_name="ep", model="lin:1", all_traffic=True,
         overrides=["inference_runtime=onnx"],
@@ -105,9 +103,7 @@ def test_onnx_runtime_is_verified_and_matches(serving_client: Client) -> None:
     logs = serving_client.online_deployments.get_logs("fast", endpoint_name="ep")
     assert "converted to ONNX and verified" in logs
     key = serving_client.online_endpoints.get_credentials("ep").primary_key
-    app = ServingRuntime(
-        StoreSource(serving_client._transport.platform, endpoint="ep"), single="ep"
-    )
+    app = serving_runtime(serving_client)
     with TestClient(app, headers={"authorization": f"Bearer {key}"}) as http:
         answer = http.post("/score", json={"data": [[1.0, 2.0, 3.0]]})
         assert answer.json() == [pytest.approx(14.0, rel=1e-4)]

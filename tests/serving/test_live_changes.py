@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections import Counter
@@ -13,19 +12,12 @@ import pytest
 import uvicorn
 from starlette.testclient import TestClient
 
+from helpers import free_port, serving_runtime
 from opsloop import Client
 from opsloop.serving.collector import read_collected
-from opsloop.serving.runtime import ServingRuntime
-from opsloop.serving.sources import StoreSource
 
 ROW = {"input_data": {"columns": ["a", "b", "c"], "data": [[1.0, 1.0, 1.0]]}}
 WIDE = ["request_settings.max_concurrent_requests_per_instance=16"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -34,11 +26,8 @@ def served(serving_client: Client) -> Iterator[str]:
     serving_client.online_deployments.create(
         name="blue", endpoint_name="ep", model="lin:1", all_traffic=True, overrides=WIDE
     )
-    app = ServingRuntime(
-        StoreSource(serving_client._transport.platform, endpoint="ep"), single="ep",
-        poll_interval_s=0.05,
-    )  # fmt: skip
-    port = _free_port()
+    app = serving_runtime(serving_client, poll_interval_s=0.05)
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -104,9 +93,7 @@ def test_data_collector_keeps_every_scored_row_once(serving_client: Client) -> N
         ],
     )  # fmt: skip
     key = serving_client.online_endpoints.get_credentials("ep").primary_key
-    app = ServingRuntime(
-        StoreSource(serving_client._transport.platform, endpoint="ep"), single="ep"
-    )
+    app = serving_runtime(serving_client)
     sent: dict[str, int] = {}
     with TestClient(app, headers={"authorization": f"Bearer {key}"}) as http:
         for index in range(120):

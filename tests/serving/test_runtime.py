@@ -11,22 +11,11 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from helpers import bearer, serving_runtime
 from opsloop import Client
 from opsloop.serving.runtime import ServingRuntime
-from opsloop.serving.sources import StoreSource
 
 ROW = {"input_data": {"columns": ["a", "b", "c"], "data": [[1.0, 1.0, 1.0]]}}
-
-
-def runtime(client: Client, endpoint: str = "ep", **options: float) -> ServingRuntime:
-    return ServingRuntime(
-        StoreSource(client._transport.platform, endpoint=endpoint), single=endpoint, **options
-    )
-
-
-def auth(client: Client, endpoint: str = "ep") -> dict[str, str]:
-    credentials = client.online_endpoints.get_credentials(endpoint)
-    return {"authorization": f"Bearer {credentials.primary_key or credentials.access_token}"}
 
 
 @pytest.fixture
@@ -39,7 +28,7 @@ def blue(serving_client: Client) -> Client:
 
 @pytest.fixture
 def http(blue: Client) -> Iterator[TestClient]:
-    with TestClient(runtime(blue), headers=auth(blue)) as local:
+    with TestClient(serving_runtime(blue), headers=bearer(blue)) as local:
         yield local
 
 
@@ -107,7 +96,7 @@ def test_every_answer_has_a_request_id(http: TestClient) -> None:
 
 def test_key_auth_and_rotation(blue: Client) -> None:
     keys = blue.online_endpoints.get_credentials("ep")
-    with TestClient(runtime(blue, poll_interval_s=0.05)) as http:
+    with TestClient(serving_runtime(blue, poll_interval_s=0.05)) as http:
         assert http.post("/score", json=ROW).status_code == 401
         bad = http.post("/score", json=ROW, headers={"authorization": "Bearer wrong"})
         assert bad.status_code == 401 and bad.headers["www-authenticate"] == "Bearer"
@@ -126,7 +115,7 @@ def test_token_auth(serving_client: Client) -> None:
     )
     credentials = serving_client.online_endpoints.get_credentials("tok")
     assert credentials.access_token and credentials.primary_key is None
-    with TestClient(runtime(serving_client, "tok")) as http:
+    with TestClient(serving_runtime(serving_client, "tok")) as http:
         ok = http.post(
             "/score", json=ROW, headers={"authorization": f"Bearer {credentials.access_token}"}
         )
@@ -140,7 +129,7 @@ def test_token_auth(serving_client: Client) -> None:
 
 def test_no_traffic_is_503_but_pinning_works(serving_client: Client) -> None:
     serving_client.online_deployments.create(name="green", endpoint_name="ep", model="lin:2")
-    with TestClient(runtime(serving_client), headers=auth(serving_client)) as http:
+    with TestClient(serving_runtime(serving_client), headers=bearer(serving_client)) as http:
         assert http.post("/score", json=ROW).status_code == 503
         assert http.get("/v2/health/ready").status_code == 200  # nothing live is broken
         pinned = http.post("/score", json=ROW, headers={"azureml-model-deployment": "green"})
@@ -162,7 +151,7 @@ def test_body_over_the_limit_is_413(serving_client: Client) -> None:
         all_traffic=True,
         overrides=["max_request_body_bytes=64"],
     )
-    with TestClient(runtime(serving_client), headers=auth(serving_client)) as http:
+    with TestClient(serving_runtime(serving_client), headers=bearer(serving_client)) as http:
         big = {"input_data": {"columns": ["a", "b", "c"], "data": [[1.0, 1.0, 1.0]] * 20}}
         assert http.post("/score", json=big).status_code == 413
         assert http.post("/score", json={"data": [[1, 1, 1]]}).status_code == 200
@@ -181,7 +170,7 @@ def test_scoring_script_gets_raw_body_and_model_dir(
     serving_client: Client, script_dir: Path
 ) -> None:
     _script_deployment(serving_client, script_dir)
-    with TestClient(runtime(serving_client), headers=auth(serving_client)) as http:
+    with TestClient(serving_runtime(serving_client), headers=bearer(serving_client)) as http:
         answer = http.post("/score", json={"data": [1, 2]})
         assert answer.json() == {"echo": [1, 2], "has_model": True}
         failed = http.post("/score", json={"fail": True})
@@ -211,10 +200,12 @@ def test_over_capacity_is_429_and_slow_model_is_408(
     _script_deployment(
         serving_client, script_dir, max_concurrent_requests_per_instance=1, request_timeout_ms=300
     )
-    headers = auth(serving_client)
-    answers = asyncio.run(_concurrent(runtime(serving_client), headers, [{"sleep": 0.1}] * 3))
+    headers = bearer(serving_client)
+    answers = asyncio.run(
+        _concurrent(serving_runtime(serving_client), headers, [{"sleep": 0.1}] * 3)
+    )
     assert sorted(a.status_code for a in answers) == [200, 429, 429]
-    slow = asyncio.run(_concurrent(runtime(serving_client), headers, [{"sleep": 0.6}]))
+    slow = asyncio.run(_concurrent(serving_runtime(serving_client), headers, [{"sleep": 0.6}]))
     assert slow[0].status_code == 408
     logs = serving_client.online_endpoints.request_logs("ep", status_code=429)
     assert len(logs) == 2 and all(entry.deployment == "script" for entry in logs)
@@ -229,8 +220,8 @@ def test_traffic_split_and_mirror(serving_client: Client) -> None:
     serving_client.online_endpoints.update(
         "ep", traffic={"blue": 80, "green": 20}, mirror_traffic={"shadow": 50}
     )
-    app = runtime(serving_client)
-    with TestClient(app, headers=auth(serving_client)) as http:
+    app = serving_runtime(serving_client)
+    with TestClient(app, headers=bearer(serving_client)) as http:
         served = Counter(
             http.post("/score", json=ROW).headers["azureml-model-deployment"] for _ in range(400)
         )
@@ -258,9 +249,9 @@ def test_fast_models_move_inline_only_after_measuring(blue: Client) -> None:
     from opsloop.serving.live import INLINE_AFTER
     from opsloop.serving.protocols import Rows
 
-    app = runtime(blue)
+    app = serving_runtime(blue)
     one_row = Rows(None, [[1.0, 1.0, 1.0]])
-    with TestClient(app, headers=auth(blue)) as http:
+    with TestClient(app, headers=bearer(blue)) as http:
         deployment = app.live.endpoints["ep"].deployments["blue"]
         assert not deployment.runs_inline(one_row)  # not measured yet: the thread pool
         for _ in range(INLINE_AFTER + 5):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,13 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from helpers import free_port
 from opsloop import Client
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_two_workers_share_the_port_and_the_metrics(serving_client: Client, home: Path) -> None:
@@ -28,7 +22,7 @@ def test_two_workers_share_the_port_and_the_metrics(serving_client: Client, home
         overrides=["instance_count=2"],
     )  # fmt: skip
     key = serving_client.online_endpoints.get_credentials("ep").primary_key
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "OPSLOOP_HOME": str(home)}
     server = subprocess.Popen(
         [sys.executable, "-m", "opsloop.cli.main", "online-endpoint", "serve", "-w", "dev",
