@@ -220,11 +220,15 @@ def serve(
         os.environ[serving_app.SERVE_BUNDLE] = str(bundle.resolve())
     else:
         assert name is not None
-        endpoint = make_client(workspace).online_endpoints.get(name)  # fails early if unknown
+        with make_client(workspace) as client:
+            endpoint = client.online_endpoints.get(name)  # fails early if unknown
+            if workers is None:
+                deployments = client.online_deployments.list(endpoint_name=name)
+                workers = max(
+                    (int(d.spec.get("instance_count", 1)) for d in deployments), default=1
+                )
         os.environ[serving_app.SERVE_ENDPOINT] = name
         os.environ[serving_app.SERVE_WORKSPACE] = endpoint.workspace
-        if workers is None:
-            workers = _largest_instance_count(workspace, name)
     if (workers or 1) > 1:
         # Each worker counts its own requests; this folder lets /metrics add them up.
         import tempfile
@@ -237,11 +241,6 @@ def serve(
         factory=True, host=host, port=port, workers=workers or 1, log_level="warning",
         access_log=False,
     )  # fmt: skip
-
-
-def _largest_instance_count(workspace: str | None, name: str) -> int:
-    deployments = make_client(workspace).online_deployments.list(endpoint_name=name)
-    return max((int(d.spec.get("instance_count", 1)) for d in deployments), default=1)
 
 
 @online_endpoint_app.command("export")
