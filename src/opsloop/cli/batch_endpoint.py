@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from opsloop.cli.common import Description, File, Output, Set, Workspace, emit, make_client
+from opsloop.cli.common import Description, File, Output, Set, Workspace, Yes, emit, make_client
 from opsloop.cli.job import Stream, _follow, _show
 
 batch_endpoint_app = typer.Typer(
@@ -52,7 +52,7 @@ def list_(workspace: Workspace = None, output: Output = "table") -> None:
 def delete(
     name: EndpointName,
     workspace: Workspace = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Yes = False,
 ) -> None:
     """Delete a batch endpoint.  Example: opsloop batch-endpoint delete -w dev -n taxi-batch -y"""
     if not yes:
@@ -160,7 +160,7 @@ def delete_deployment(
     name: DeploymentName,
     endpoint_name: BatchEndpointOption,
     workspace: Workspace = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Yes = False,
 ) -> None:
     """Delete a batch deployment.  Example: opsloop batch-deployment delete -w dev -e taxi-batch -n old -y"""
     if not yes:

@@ -31,6 +31,7 @@ Set = Annotated[
 Name = Annotated[str | None, typer.Option("--name", "-n", help="Name.")]
 Version = Annotated[str | None, typer.Option("--version", "-v", help="Version (default: next).")]
 Description = Annotated[str | None, typer.Option("--description", "-d", help="Description.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 Tags = Annotated[list[str] | None, typer.Option("--tag", help="Tag key=value (repeatable).")]
 
 

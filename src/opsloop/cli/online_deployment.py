@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from opsloop.cli.common import Description, File, Output, Set, Workspace, emit, make_client
+from opsloop.cli.common import Description, File, Output, Set, Workspace, Yes, emit, make_client
 
 online_deployment_app = typer.Typer(
     help="Online deployments: a model (and optional scoring script) behind an endpoint.",
@@ -99,7 +99,7 @@ def delete(
     name: Name,
     endpoint_name: EndpointName,
     workspace: Workspace = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Yes = False,
 ) -> None:
     """Delete a deployment that takes no traffic.  Example: opsloop online-deployment delete -w dev -e taxi-fare -n blue -y"""
     if not yes:

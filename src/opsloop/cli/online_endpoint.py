@@ -16,6 +16,7 @@ from opsloop.cli.common import (
     Set,
     Tags,
     Workspace,
+    Yes,
     check_output,
     emit,
     make_client,
@@ -116,7 +117,7 @@ def list_(workspace: Workspace = None, output: Output = "table") -> None:
 def delete(
     name: EndpointName,
     workspace: Workspace = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Yes = False,
 ) -> None:
     """Delete an endpoint and its deployments.  Example: opsloop online-endpoint delete -w dev -n taxi-fare -y"""
     if not yes:

@@ -13,6 +13,7 @@ from opsloop.cli.common import (
     Output,
     Set,
     Tags,
+    Yes,
     emit,
     make_client,
     parse_tags,
@@ -64,7 +65,7 @@ def show(
 @workspace_app.command("delete")
 def delete(
     name: Annotated[str, typer.Option("--name", "-n", help="Workspace name.")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Yes = False,
 ) -> None:
     """Delete a workspace and everything in it.  Example: opsloop workspace delete -n scratch -y"""
     if not yes:
