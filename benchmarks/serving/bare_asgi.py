@@ -3,7 +3,8 @@
 It reads (and discards) the request body, so a POST of a scoring payload costs the same
 HTTP parsing as for a real server, and returns `{"predictions": [0.0]}` with status 200.
 
-Run:  uvicorn --app-dir benchmarks/serving bare_asgi:app --workers 1 --no-access-log
+Run:  uvicorn --app-dir benchmarks/serving bare_asgi:app --workers 1 --no-access-log \
+          --no-proxy-headers --no-server-header
 """
 
 from __future__ import annotations

@@ -1,0 +1,143 @@
+"""One measurement: start a server, check its answer, load it, and record a `Row`."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from http_checks import http, predictions, same, wait_ready
+from loadgen import START_DELAY_S, LoadResult, run_load
+from models import Model
+from processes import free_port, group_cpu_seconds, machine_busy_seconds, start, stop, wait_quiet
+from servers import ServerSpec, Skip
+
+BUSY_CORES = 0.25  # other processes above this during a measurement: flag the number
+
+
+@dataclass
+class Row:
+    server: str
+    model: str
+    status: str = "ok"  # ok | skipped | failed | INVALID
+    reason: str = ""
+    same_prediction: bool | None = None
+    load: dict | None = None
+    server_cpu: float | None = None  # cores used by the server in the measured window
+    other_cpu: float | None = None  # cores used by everything else (not server, not loadgen)
+    startup_s: float | None = None  # from start to ready
+    stop_s: float | None = None
+    attempts: list[dict] = field(default_factory=list)  # every repetition (see --repeat)
+
+
+def measure(
+    server: str, model: Model | None, spec_fn, args: argparse.Namespace, scratch: Path
+) -> Row:
+    row = Row(server, model.name if model else "-")
+    label = f"{server}/{row.model}"
+    try:
+        port = free_port()
+        spec: ServerSpec = spec_fn(port)
+    except Skip as e:
+        row.status, row.reason = "skipped", str(e)
+        print(f"  {label}: skipped ({e})", flush=True)
+        return row
+    log = scratch / f"{server}-{row.model}.log"
+    if args.quiet_wait > 0:
+        busy = wait_quiet(args.quiet_wait)
+        if busy >= 0.2:
+            print(f"  {label}: machine still busy ({busy:.2f} cores) after waiting", flush=True)
+    t0 = time.perf_counter()
+    proc = start(spec.cmd, spec.env, scratch, log)
+    try:
+        wait_ready(proc, spec.ready_url, log, spec.ready_timeout)
+        row.startup_s = time.perf_counter() - t0
+        body = model.body if model else b'{"ping": 1}'
+        headers = {"Content-Type": "application/json", **spec.headers}
+        status, answer = http(spec.url, body, headers, timeout=30)
+        if status != 200:
+            raise RuntimeError(f"check request answered {status}: {answer[:300]!r}")
+        if model is not None:
+            row.same_prediction = same(predictions(answer), model.expected)
+            if not row.same_prediction:
+                print(f"  {label}: WARNING prediction {answer[:200]!r} != {model.expected}")
+        attempts = []
+        for i in range(args.repeat):
+            result, server_cpu, other_cpu = _load(proc, spec, body, args)
+            if other_cpu > BUSY_CORES:
+                result.warnings.append(
+                    f"machine busy: other processes used {other_cpu:.2f} cores during the "
+                    "measured window; this number is not reliable (see --quiet-wait)"
+                )
+            attempts.append(
+                {"load": result.to_dict(), "server_cpu": server_cpu, "other_cpu": other_cpu}
+            )
+            rep = f" [{i + 1}/{args.repeat}]" if args.repeat > 1 else ""
+            print(
+                f"  {label}{rep}: {result.rps:,.0f} req/s  p50 {result.p50_ms:.2f} ms  "
+                f"p99 {result.p99_ms:.2f} ms  statuses {result.statuses}  "
+                f"server_cpu {server_cpu:.2f}  loadgen_cpu {result.client_cpu}  "
+                f"other_cpu {other_cpu:.2f}",
+                flush=True,
+            )
+            for w in result.warnings:
+                print(f"    WARNING: {w}", flush=True)
+        # Best of the repetitions: highest req/s among those the rest of the machine left
+        # alone (a busy machine only ever lowers a number); busy ones only if all are.
+        best = max(attempts, key=lambda a: (a["other_cpu"] <= BUSY_CORES, a["load"]["rps"]))
+        row.load, row.server_cpu, row.other_cpu = (
+            best["load"],
+            best["server_cpu"],
+            best["other_cpu"],
+        )
+        row.attempts = attempts
+        invalid = [a["load"] for a in attempts if not a["load"]["valid"]]
+        if invalid:
+            row.status = "INVALID"
+            row.reason = "; ".join(w for w in invalid[0]["warnings"] if w.startswith("INVALID"))
+    except Exception as e:  # a broken server must not stop the other measurements
+        row.status, row.reason = "failed", str(e).strip().splitlines()[0][:300]
+        print(f"  {label}: FAILED {e}", flush=True)
+    finally:
+        t_stop = time.perf_counter()
+        stop(proc)
+        row.stop_s = time.perf_counter() - t_stop
+    return row
+
+
+def _load(
+    proc: subprocess.Popen, spec: ServerSpec, body: bytes, args: argparse.Namespace
+) -> tuple[LoadResult, float, float]:
+    """Run the load generator; sample the server's and the machine's CPU over the same
+    measured window. Returns (result, server cores, other cores)."""
+    start_at = time.time() + (START_DELAY_S if args.loadgen_processes > 1 else 0.1)
+    cpu: list[tuple[float, float]] = []
+
+    def sample() -> None:
+        for instant in (start_at + args.warmup, start_at + args.warmup + args.duration):
+            time.sleep(max(0.0, instant - time.time()))
+            cpu.append((group_cpu_seconds(proc.pid), machine_busy_seconds()))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    result = run_load(
+        spec.url,
+        body=body,
+        headers={"Content-Type": "application/json", **spec.headers},
+        connections=args.connections,
+        warmup=args.warmup,
+        duration=args.duration,
+        processes=args.loadgen_processes,
+        start_at=start_at,
+    )
+    sampler.join(timeout=5)
+    if len(cpu) != 2:
+        return result, math.nan, math.nan
+    server_cpu = (cpu[1][0] - cpu[0][0]) / args.duration
+    machine = (cpu[1][1] - cpu[0][1]) / args.duration
+    other = max(0.0, machine - server_cpu - sum(result.client_cpu))
+    return result, server_cpu, other
