@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     uri: str | None = Field(default=None, description="URL of a remote opsloop server.")
     max_parallel_steps: int = Field(default=4, ge=1, description="Steps a job runs at once.")
     step_log_tail_lines: int = Field(default=20, ge=1)
+    request_log_retention_days: int = Field(
+        default=30, ge=0, description="Days the endpoint traffic log keeps a row (0: forever)."
+    )
 
     def resolved_home(self) -> Path:
         return self.home.expanduser().resolve()

@@ -1,4 +1,5 @@
-"""``online-endpoint serve --workers 2``: both processes answer, and /metrics adds them up."""
+"""``online-endpoint serve --workers 2``: both processes answer, /metrics adds them up, and
+the traffic log has every request after a stop."""
 
 from __future__ import annotations
 
@@ -55,6 +56,10 @@ def test_two_workers_share_the_port_and_the_metrics(serving_client: Client, home
         output = server.communicate(timeout=30)[0].decode()
     assert "2 worker(s)" in output
     assert _served(metrics) == 30.0
+    # Each worker's traffic-log writer process wrote its rows, the last ones at the stop
+    # (the SIGTERM above went to the whole process group, writers included).
+    entries = serving_client.online_endpoints.request_logs("ep", limit=100)
+    assert len(entries) == 30 and {entry.status_code for entry in entries} == {200}
 
 
 def _served(metrics: str) -> float | None:

@@ -237,10 +237,13 @@ def serve(
         metrics_dir = tempfile.mkdtemp(prefix="opsloop-metrics-")
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
     typer.echo(f"Serving {name or bundle} on http://{host}:{port}/score ({workers or 1} worker(s))")
+    # No access log (the traffic log has every request), no X-Forwarded-For rewriting (the
+    # runtime never reads the client address) and no `server` header: per-request work
+    # that single-row scoring would otherwise pay for.
     uvicorn.run(
         "opsloop.serving.app:create_serving_app",
         factory=True, host=host, port=port, workers=workers or 1, log_level="warning",
-        access_log=False,
+        access_log=False, proxy_headers=False, server_header=False,
     )  # fmt: skip
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from opsloop.schemas.endpoints import RequestLogEntry
@@ -25,6 +25,14 @@ def append_request_logs(session: Session, records: Sequence[dict[str, Any]]) -> 
     bookkeeping, which matters at thousands of requests a second."""
     if records:
         session.connection().execute(insert(EndpointRequestLogRow), list(records))
+
+
+def prune_request_logs(session: Session, older_than: datetime) -> int:
+    """Delete the rows logged before ``older_than`` (retention; a system writer: no audit)."""
+    result = session.connection().execute(
+        delete(EndpointRequestLogRow).where(EndpointRequestLogRow.at < older_than)
+    )
+    return int(result.rowcount or 0)
 
 
 def list_request_logs(

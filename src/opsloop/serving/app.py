@@ -21,13 +21,14 @@ def create_serving_app() -> ServingRuntime:
     """``opsloop online-endpoint serve``: one endpoint, at / and at /endpoints/<name>/."""
     bundle = os.environ.get(SERVE_BUNDLE)
     if bundle:
-        source = BundleSource(Path(bundle))
-        return ServingRuntime(source, single=source.bundle.name)
+        from_bundle = BundleSource(Path(bundle))
+        return ServingRuntime(from_bundle, single=from_bundle.bundle.name, owns_process=True)
     from opsloop.services.context import Platform
 
     name = os.environ[SERVE_ENDPOINT]
     workspace = os.environ.get(SERVE_WORKSPACE) or None
-    return ServingRuntime(StoreSource(Platform(), workspace=workspace, endpoint=name), single=name)
+    from_store = StoreSource(Platform(), workspace=workspace, endpoint=name)
+    return ServingRuntime(from_store, single=name, owns_process=True)
 
 
 class ServerApp:
@@ -39,7 +40,7 @@ class ServerApp:
 
         platform = Platform()
         self.api = create_app(platform)
-        self.runtime = ServingRuntime(StoreSource(platform))
+        self.runtime = ServingRuntime(StoreSource(platform), owns_process=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan" or scope["path"].startswith("/endpoints/"):

@@ -1,4 +1,4 @@
-"""The few ASGI pieces the runtime needs: types, headers, a bounded body read."""
+"""The few ASGI pieces the runtime needs: types and a bounded body read."""
 
 from __future__ import annotations
 
@@ -11,12 +11,20 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
-async def read_body(scope: Scope, receive: Receive, limit: int) -> tuple[bytes, bool]:
-    declared = header(scope, b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+async def read_body(
+    content_length: bytes | None, receive: Receive, limit: int
+) -> tuple[bytes, bool]:
+    """The body and whether it is over ``limit`` (then not read: answer 413)."""
+    if content_length is not None and content_length.isdigit() and int(content_length) > limit:
         return b"", True
-    chunks: list[bytes] = []
-    size = 0
+    message = await receive()
+    if not message.get("more_body", False):  # the usual case: the whole body at once
+        body: bytes = message.get("body", b"")
+        return (b"", True) if len(body) > limit else (body, False)
+    chunks: list[bytes] = [message.get("body", b"")]
+    size = len(chunks[0])
+    if size > limit:
+        return b"", True
     while True:
         message = await receive()
         chunk = message.get("body", b"")
@@ -26,17 +34,3 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> tuple[bytes, 
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks), False
-
-
-def header_bytes(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value)
-    return None
-
-
-def header(scope: Scope, *names: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key in names:
-            return bytes(value).decode("latin-1")
-    return None

@@ -47,10 +47,16 @@ class ConcurrencyGate:
         self.in_flight = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
 
-    async def acquire(self) -> float | None:
-        """Seconds waited, or None when over capacity (the caller answers 429)."""
+    def try_enter(self) -> bool:
+        """Take a slot without waiting, if one is free and nobody is queued for it."""
         if self.in_flight < self.limit and not self._waiters:
             self.in_flight += 1
+            return True
+        return False
+
+    async def acquire(self) -> float | None:
+        """Seconds waited, or None when over capacity (the caller answers 429)."""
+        if self.try_enter():
             return 0.0
         if self.max_wait_s <= 0 or len(self._waiters) >= self.limit * WAITERS_PER_SLOT:
             return None
@@ -77,6 +83,9 @@ class ConcurrencyGate:
         self.in_flight -= 1
 
 
+_BEARER = b"Bearer "
+
+
 class Authenticator:
     """``Authorization: Bearer <key or token>``; verified tokens are cached until expiry."""
 
@@ -89,11 +98,17 @@ class Authenticator:
 
     def check(self, authorization: bytes | None) -> str | None:
         """The auth type that let the request in, or None."""
-        if not authorization or authorization[:7].lower() != b"bearer ":
+        if not authorization:
+            return None
+        # The usual spelling first; the scheme is case-insensitive (RFC 9110).
+        if not authorization.startswith(_BEARER) and authorization[:7].lower() != b"bearer ":
             return None
         credential = authorization[7:].strip()
         if self.mode == "key":
-            return "key" if any(hmac.compare_digest(credential, k) for k in self.keys) else None
+            for key in self.keys:
+                if hmac.compare_digest(credential, key):
+                    return "key"
+            return None
         expires = self._tokens.get(credential)
         if expires is not None and expires > time.time():
             return "token"
@@ -122,9 +137,11 @@ class LiveDeployment:
     max_body_bytes: int
     logger: logging.Logger
     collector: PayloadCollector | None = None
-    # Running average of model seconds per request, and how many requests it has seen.
+    # Running average of model seconds per request, how many requests it has seen, and
+    # whether that makes it fast enough for the inline path (kept up to date by observe).
     model_s_average: float = 0.0
     observed: int = 0
+    proven_fast: bool = False
 
     @property
     def name(self) -> str:
@@ -133,18 +150,20 @@ class LiveDeployment:
     def observe(self, model_s: float) -> None:
         self.observed += 1
         weight = 1 / min(self.observed, 50)
-        self.model_s_average += (model_s - self.model_s_average) * weight
+        average = self.model_s_average = (
+            self.model_s_average + (model_s - self.model_s_average) * weight
+        )
+        self.proven_fast = (
+            self.observed >= INLINE_AFTER
+            and self.predictor is not None
+            and self.predictor.kind in INLINE_KINDS
+            and average < INLINE_BUDGET_S
+            and average * 50 < self.timeout_s
+        )
 
     def runs_inline(self, rows: Rows) -> bool:
         """Whether to skip the thread pool: small requests to a proven-fast tabular model."""
-        return (
-            self.observed >= INLINE_AFTER
-            and len(rows.values) <= INLINE_MAX_ROWS
-            and self.predictor is not None
-            and self.predictor.kind in INLINE_KINDS
-            and self.model_s_average < INLINE_BUDGET_S
-            and self.model_s_average * 50 < self.timeout_s
-        )
+        return self.proven_fast and len(rows.values) <= INLINE_MAX_ROWS
 
     @classmethod
     def load(

@@ -1,21 +1,45 @@
-"""The per-request traffic log, buffered in memory and written off the request path."""
+"""The per-request traffic log: a tuple per request in memory, written off the hot path.
+
+``RequestLog.add`` is a deque append. A daemon thread hands the buffered records, every
+flush interval, to one of two writers:
+
+- ``ProcessWriter`` (``opsloop online-endpoint serve`` and ``opsloop server``) encodes the
+  batch with orjson and pipes it to a child process (``request_log_writer``) that turns
+  the records into rows and inserts them. Writing a row costs about 15 µs of Python; done
+  on a thread of the serving process, at thousands of requests a second, that work would
+  compete with every request for the GIL.
+- ``InlineWriter`` (an in-process runtime: tests, an embedded ``invoke``) writes the rows
+  from that thread.
+
+A *target* says where rows go: a database URL, or ``-`` for JSON lines on stdout (a
+container without a database).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any, Protocol
 
 import orjson
 
 log = logging.getLogger(__name__)
 
 Sink = Callable[[Sequence[dict[str, Any]]], None]
+STDOUT = "-"
+# The URL travels in the environment, not in argv where any user could read it.
+TARGET_ENV = "OPSLOOP_REQUEST_LOG_TARGET"
+RETENTION_ENV = "OPSLOOP_REQUEST_LOG_RETENTION_DAYS"
 MAX_BUFFERED = 200_000
+PRUNE_EVERY_S = 3600.0
 RECORD_FIELDS = (
     "at", "workspace", "endpoint", "deployment", "request_id", "method", "path", "status_code",
     "model_status", "request_bytes", "response_bytes", "duration_ms", "model_duration_ms",
@@ -23,31 +47,139 @@ RECORD_FIELDS = (
 )  # fmt: skip
 
 
-def as_row(record: tuple[Any, ...]) -> dict[str, Any]:
+def as_row(record: Sequence[Any]) -> dict[str, Any]:
     row = dict(zip(RECORD_FIELDS, record, strict=True))
     row["at"] = datetime.fromtimestamp(row["at"], UTC)
     return row
 
 
-def json_lines_sink(records: Sequence[dict[str, Any]]) -> None:
-    """For a container without a database: one JSON line per request on stdout."""
+def open_sink(target: str, retention_days: int = 0) -> tuple[Sink, Callable[[], None]]:
+    """The function that stores rows for a target, and the one that releases it.
+
+    With ``retention_days``, the sink also deletes older rows: with its first write, then
+    at most once every ``PRUNE_EVERY_S``."""
+    if target == STDOUT:
+        return _json_lines_sink, lambda: None
+    from opsloop.services.endpoint_request_logs import append_request_logs, prune_request_logs
+    from opsloop.store.database import Database
+
+    database = Database(target)
+    next_prune = 0.0
+
+    def write(rows: Sequence[dict[str, Any]]) -> None:
+        nonlocal next_prune
+        with database.transaction() as session:
+            append_request_logs(session, rows)
+            if retention_days and time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + PRUNE_EVERY_S
+                cutoff = datetime.now(UTC) - timedelta(days=retention_days)
+                pruned = prune_request_logs(session, cutoff)
+                if pruned:
+                    log.info("traffic log: deleted %d rows older than %d days", pruned,
+                             retention_days)  # fmt: skip
+
+    return write, database.dispose
+
+
+def _json_lines_sink(rows: Sequence[dict[str, Any]]) -> None:
     out = sys.stdout.buffer
-    for record in records:
-        out.write(orjson.dumps(record, default=str) + b"\n")
+    for row in rows:
+        out.write(orjson.dumps(row, default=str) + b"\n")
     out.flush()
 
 
-class RequestLog:
-    """``add`` is a deque append of a tuple; a daemon thread hands batches of rows to the sink."""
+class RecordWriter(Protocol):
+    def start(self) -> None: ...
 
-    def __init__(
-        self,
-        sink: Sink,
-        flush_interval_s: float = 1.0,
-        before_flush: Callable[[], None] | None = None,
-    ) -> None:
-        self._sink = sink
-        self._before_flush = before_flush
+    def write(self, records: list[tuple[Any, ...]]) -> None:
+        """Store the records or raise; the caller keeps them for the next try."""
+
+    def close(self) -> None: ...
+
+
+class InlineWriter:
+    def __init__(self, target: str, retention_days: int = 0) -> None:
+        self._target = target
+        self._retention_days = retention_days
+        self._sink: Sink | None = None
+        self._release: Callable[[], None] = lambda: None
+
+    def start(self) -> None:
+        self._sink, self._release = open_sink(self._target, self._retention_days)
+
+    def write(self, records: list[tuple[Any, ...]]) -> None:
+        if self._sink is None:
+            self.start()
+        assert self._sink is not None
+        self._sink([as_row(record) for record in records])
+
+    def close(self) -> None:
+        self._release()
+
+
+class ProcessWriter:
+    """Frames of ``<4-byte little-endian length><orjson list of records>`` on the child's
+    stdin. The child writes what it has when stdin closes, so a clean stop loses nothing
+    and a crash of the serving process loses only what was not yet piped."""
+
+    def __init__(self, target: str, retention_days: int = 0) -> None:
+        self._target = target
+        self._retention_days = retention_days
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            return
+        if self._process is not None:
+            log.warning("request log writer exited with %s; starting a new one",
+                        self._process.returncode)  # fmt: skip
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "opsloop.serving.request_log_writer"],
+            stdin=subprocess.PIPE,
+            env={
+                **os.environ,
+                TARGET_ENV: self._target,
+                RETENTION_ENV: str(self._retention_days),
+            },
+        )
+
+    def write(self, records: list[tuple[Any, ...]]) -> None:
+        self.start()
+        assert self._process is not None and self._process.stdin is not None
+        payload = orjson.dumps(records)
+        self._process.stdin.write(len(payload).to_bytes(4, "little") + payload)
+        self._process.stdin.flush()
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            log.error("request log writer did not finish in 30 s; killing it")
+            process.kill()
+            process.wait()
+
+
+def read_frames(stream: IO[bytes]) -> Any:
+    """Yield the record lists a ProcessWriter sent, until the stream ends."""
+    while True:
+        head = stream.read(4)
+        if len(head) < 4:
+            return
+        payload = stream.read(int.from_bytes(head, "little"))
+        yield orjson.loads(payload)
+
+
+class RequestLog:
+    """``add`` is a deque append of a tuple; a daemon thread hands batches to the writer."""
+
+    def __init__(self, writer: RecordWriter, flush_interval_s: float = 1.0) -> None:
+        self._writer = writer
         self._interval = flush_interval_s
         self._records: deque[tuple[Any, ...]] = deque(maxlen=MAX_BUFFERED)
         self._stop = threading.Event()
@@ -59,6 +191,7 @@ class RequestLog:
 
     def start(self) -> None:
         if self._thread is None:
+            self._writer.start()
             self._thread = threading.Thread(
                 target=self._loop, name="opsloop-request-log", daemon=True
             )
@@ -72,7 +205,7 @@ class RequestLog:
             if not batch:
                 return
             try:
-                self._sink([as_row(record) for record in batch])
+                self._writer.write(batch)
             except Exception:
                 log.exception("could not write %d request log records; keeping them", len(batch))
                 self._records.extendleft(reversed(batch))
@@ -83,9 +216,8 @@ class RequestLog:
             self._thread.join(timeout=10)
             self._thread = None
         self.flush()
+        self._writer.close()
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
-            if self._before_flush is not None:
-                self._before_flush()
             self.flush()

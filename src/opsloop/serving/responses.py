@@ -52,6 +52,8 @@ def problem(status: int, detail: str) -> Reply:
 
 def plain(result: Any) -> Any:
     """Predictions as JSON-ready values: arrays stay arrays, frames become records."""
+    if type(result) is np.ndarray:  # the common case, before the slower attribute probes
+        return result
     if hasattr(result, "to_dict") and hasattr(result, "columns"):
         return result.to_dict(orient="records")
     if hasattr(result, "tolist") and not isinstance(result, np.ndarray):

@@ -6,7 +6,6 @@ from typing import Any
 
 import orjson
 
-from opsloop.serving.asgi import Scope, header
 from opsloop.serving.live import LiveDeployment, LiveEndpoint
 from opsloop.serving.protocols import Rows, parse_azure, parse_mlflow, parse_v2
 from opsloop.serving.responses import (
@@ -38,9 +37,9 @@ def route(path: str, method: str, live: LiveEndpoint) -> tuple[str | None, str |
     return None, None
 
 
-def parse(protocol: str, scope: Scope, body: bytes) -> Rows:
+def parse(protocol: str, content_type: str, body: bytes) -> Rows:
     if protocol == "mlflow":
-        return parse_mlflow(body, header(scope, b"content-type") or "application/json")
+        return parse_mlflow(body, content_type)
     if protocol == "v2":
         return parse_v2(body)[0]
     return parse_azure(body)

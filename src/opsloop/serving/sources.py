@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import select
 
 from opsloop.services.context import Platform
-from opsloop.services.endpoint_request_logs import append_request_logs
 from opsloop.services.online_deployments import deployment_bundle, deployment_logger
 from opsloop.serving.bundle import EndpointBundle, read_bundle
-from opsloop.serving.request_log import Sink, json_lines_sink
+from opsloop.serving.request_log import STDOUT
 from opsloop.store.tables import DatastoreRow, DeploymentRow, EndpointRow, WorkspaceRow
 
 COLLECTOR_FOLDER = "modelDataCollector"
@@ -26,7 +24,11 @@ class EndpointSource(Protocol):
     def load(self, name: str) -> EndpointBundle:
         """The endpoint as it is now, with local model folders."""
 
-    def request_log_sink(self) -> Sink: ...
+    def request_log_target(self) -> str:
+        """Where the traffic log goes: a database URL, or ``-`` for JSON lines on stdout."""
+
+    def request_log_retention_days(self) -> int:
+        """How long the traffic log keeps a row (0: forever)."""
 
     def deployment_logger(self, endpoint: str, deployment: str) -> logging.Logger: ...
 
@@ -92,12 +94,11 @@ class StoreSource:
                 else None,
             )
 
-    def request_log_sink(self) -> Sink:
-        def write(records: Sequence[dict[str, Any]]) -> None:
-            with self.platform.database.transaction() as session:
-                append_request_logs(session, records)
+    def request_log_target(self) -> str:
+        return self.platform.database.url
 
-        return write
+    def request_log_retention_days(self) -> int:
+        return self.platform.settings.request_log_retention_days
 
     def deployment_logger(self, endpoint: str, deployment: str) -> logging.Logger:
         return deployment_logger(self.platform.settings, endpoint, deployment)
@@ -115,8 +116,11 @@ class BundleSource:
     def load(self, name: str) -> EndpointBundle:
         return self.bundle
 
-    def request_log_sink(self) -> Sink:
-        return json_lines_sink
+    def request_log_target(self) -> str:
+        return STDOUT
+
+    def request_log_retention_days(self) -> int:
+        return 0  # stdout: the container's log collector keeps what it keeps
 
     def deployment_logger(self, endpoint: str, deployment: str) -> logging.Logger:
         return logging.getLogger(f"opsloop.deployments.{endpoint}.{deployment}")

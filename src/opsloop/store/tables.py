@@ -201,7 +201,10 @@ class EndpointRequestLogRow(Base):
     """One scored request, written in batches by the serving runtime."""
 
     __tablename__ = "endpoint_request_logs"
-    __table_args__ = (Index("ix_request_logs_endpoint", "endpoint", "at"),)
+    __table_args__ = (
+        Index("ix_request_logs_endpoint", "endpoint", "at"),
+        Index("ix_request_logs_at", "at"),  # retention deletes by age alone
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     workspace: Mapped[str] = mapped_column(String(255))

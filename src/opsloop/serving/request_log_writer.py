@@ -1,0 +1,78 @@
+"""The child process of ``request_log.ProcessWriter``: read record batches, insert rows.
+
+Run as ``python -m opsloop.serving.request_log_writer`` with the target (a database URL,
+or ``-`` for JSON lines on stdout) in ``OPSLOOP_REQUEST_LOG_TARGET`` and the retention in
+``OPSLOOP_REQUEST_LOG_RETENTION_DAYS``. It exits when its
+stdin ends, after writing everything it read; a batch the store refuses is retried with
+the next one, and a few more times at the end before it is given up with an error.
+SIGINT and SIGTERM are ignored: the end of stdin is the only way to stop it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+from opsloop.serving.request_log import (
+    MAX_BUFFERED,
+    RETENTION_ENV,
+    TARGET_ENV,
+    as_row,
+    open_sink,
+    read_frames,
+)
+
+log = logging.getLogger("opsloop.serving.request_log_writer")
+FINAL_ATTEMPTS = 5
+
+
+def main() -> int:
+    # Ctrl-C and a group-wide SIGTERM reach this process too; it must outlive the server's
+    # shutdown to write the last batch, and it stops when its stdin ends (the server closed
+    # it, or died) instead.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    target = os.environ.get(TARGET_ENV)
+    if not target:
+        log.error("%s is not set", TARGET_ENV)
+        return 2
+    sink, release = open_sink(target, int(os.environ.get(RETENTION_ENV) or 0))
+    pending: list[dict[str, Any]] = []
+    try:
+        for records in read_frames(sys.stdin.buffer):
+            pending.extend(as_row(record) for record in records)
+            pending = _write(sink, pending)
+        for attempt in range(FINAL_ATTEMPTS):
+            pending = _write(sink, pending)
+            if not pending:
+                break
+            time.sleep(0.5 * (attempt + 1))
+    finally:
+        release()
+    if pending:
+        log.error("gave up on %d request log rows", len(pending))
+        return 1
+    return 0
+
+
+def _write(sink: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows still to write: none, or all of them when the store refused the batch."""
+    if not rows:
+        return rows
+    try:
+        sink(rows)
+    except Exception:
+        log.exception(
+            "could not write %d request log rows; retrying with the next batch", len(rows)
+        )
+        return rows[-MAX_BUFFERED:]
+    return []
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""The traffic log's writers: rows reach the real store, from this process or a child."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from opsloop import Client
+from opsloop.serving.request_log import (
+    STDOUT,
+    InlineWriter,
+    ProcessWriter,
+    RecordWriter,
+    RequestLog,
+)
+
+
+def _record(index: int, status: int = 200) -> tuple[Any, ...]:
+    return (
+        time.time(), "dev", "ep", "blue", f"req-{index}", "POST", "/score", status, "ok",
+        10, 4, 1.5, 0.5, 0.0, "key", False,
+    )  # fmt: skip
+
+
+def _database_url(client: Client) -> str:
+    return str(client._transport.platform.database.url)
+
+
+@pytest.mark.parametrize("writer_kind", ["inline", "process"])
+def test_every_record_reaches_the_store_by_close(serving_client: Client, writer_kind: str) -> None:
+    url = _database_url(serving_client)
+    writer: RecordWriter = InlineWriter(url) if writer_kind == "inline" else ProcessWriter(url)
+    log = RequestLog(writer, flush_interval_s=0.05)
+    log.start()
+    for index in range(250):
+        log.add(_record(index, 200 if index % 5 else 429))
+    time.sleep(0.2)  # some batches go out on the thread's schedule...
+    for index in range(250, 300):
+        log.add(_record(index))
+    log.close()  # ...and the rest when the log closes
+    entries = serving_client.online_endpoints.request_logs("ep", limit=1000)
+    assert sorted(entry.request_id for entry in entries) == sorted(f"req-{i}" for i in range(300))
+    assert sum(entry.status_code == 429 for entry in entries) == 50
+    assert entries[0].duration_ms == 1.5 and entries[0].auth_type == "key"
+
+
+def test_a_writer_process_that_dies_is_replaced_and_nothing_is_lost(
+    serving_client: Client,
+) -> None:
+    writer = ProcessWriter(_database_url(serving_client))
+    log = RequestLog(writer, flush_interval_s=60)  # flushed by hand below
+    log.start()
+    log.add(_record(0))
+    log.flush()
+    assert writer._process is not None
+    first = writer._process
+    first.kill()
+    first.wait()
+    log.add(_record(1))
+    log.flush()  # the next batch starts a new writer
+    log.add(_record(2))
+    log.flush()
+    log.close()
+    assert writer._process is None and first.returncode != 0
+    entries = serving_client.online_endpoints.request_logs("ep")
+    assert {entry.request_id for entry in entries} >= {"req-1", "req-2"}
+
+
+def test_without_a_database_rows_are_json_lines_on_stdout(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    log = RequestLog(ProcessWriter(STDOUT), flush_interval_s=60)
+    log.start()
+    log.add(_record(7, 424))
+    log.close()
+    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.strip()]
+    assert [(row["request_id"], row["status_code"]) for row in lines] == [("req-7", 424)]
+    assert lines[0]["at"].startswith("20")  # an ISO timestamp, not epoch seconds
+
+
+def test_rows_older_than_the_retention_are_deleted(serving_client: Client) -> None:
+    url = _database_url(serving_client)
+    old = (time.time() - 40 * 86400, *_record(0)[1:])
+    keep_all = InlineWriter(url, retention_days=0)
+    keep_all.write([old, _record(1)])
+    keep_all.close()
+    assert len(serving_client.online_endpoints.request_logs("ep")) == 2
+    pruning = InlineWriter(url, retention_days=30)
+    pruning.write([_record(2)])
+    pruning.close()
+    entries = serving_client.online_endpoints.request_logs("ep")
+    assert sorted(entry.request_id for entry in entries) == ["req-1", "req-2"]
