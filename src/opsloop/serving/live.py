@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 
 import jwt
 
+from opsloop.serving.batching import InlineBatcher
 from opsloop.serving.bundle import DeploymentBundle, EndpointBundle
-from opsloop.serving.predictors import Predictor, load_predictor
+from opsloop.serving.predictors import Predictor, TabularPredictor, load_predictor
 from opsloop.serving.protocols import Rows
 from opsloop.serving.routing import TrafficSplit
 
@@ -137,6 +138,7 @@ class LiveDeployment:
     max_body_bytes: int
     logger: logging.Logger
     collector: PayloadCollector | None = None
+    batcher: InlineBatcher | None = None  # for models that may run on the event loop
     # Running average of model seconds per request, how many requests it has seen, and
     # whether that makes it fast enough for the inline path (kept up to date by observe).
     model_s_average: float = 0.0
@@ -155,8 +157,7 @@ class LiveDeployment:
         )
         self.proven_fast = (
             self.observed >= INLINE_AFTER
-            and self.predictor is not None
-            and self.predictor.kind in INLINE_KINDS
+            and self.batcher is not None
             and average < INLINE_BUDGET_S
             and average * 50 < self.timeout_s
         )
@@ -183,7 +184,7 @@ class LiveDeployment:
             error = f"{type(exc).__name__}: {exc}"
             logger.exception("deployment %s failed to load", bundle.name)
         limit = settings.max_concurrent_requests_per_instance
-        return cls(
+        deployment = cls(
             bundle=bundle,
             predictor=predictor,
             error=error,
@@ -194,6 +195,14 @@ class LiveDeployment:
             logger=logger,
             collector=_collector(bundle, endpoint),
         )
+        if isinstance(predictor, TabularPredictor) and predictor.kind in INLINE_KINDS:
+            deployment.batcher = InlineBatcher(
+                predictor,
+                timeout_s=deployment.timeout_s,
+                done=deployment.observe,
+                release=deployment.gate.release,
+            )
+        return deployment
 
     def close(self) -> None:
         """Let running predictions finish, then release threads and flush collected data."""

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from opsloop.errors import ValidationError
-from opsloop.serving.predictors import MlflowModelInfo, _TabularPredictor, sample_rows
+from opsloop.serving.predictors import MlflowModelInfo, TabularPredictor, sample_rows
 from opsloop.serving.protocols import Rows
 
 RTOL = 1e-4
@@ -23,8 +23,9 @@ ATOL = 1e-4
 FIELD = "inference_runtime"
 
 
-class OnnxPredictor(_TabularPredictor):
+class OnnxPredictor(TabularPredictor):
     kind = "onnx"
+    matrix_dtype = np.float32
 
     def __init__(self, onnx_path: Path, info: MlflowModelInfo) -> None:
         super().__init__(info)
@@ -48,10 +49,8 @@ class OnnxPredictor(_TabularPredictor):
         # call the compiled session (same arguments) when this onnxruntime has one.
         self._run = getattr(self.session, "_sess", self.session).run
 
-    def predict(self, rows: Rows) -> Any:
-        result = self._run(
-            self.output_names, {self.input_name: self.matrix(rows, np.float32)}, None
-        )[0]
+    def predict_matrix(self, matrix: np.ndarray) -> Any:
+        result = self._run(self.output_names, {self.input_name: matrix}, None)[0]
         return result.ravel() if result.ndim == 2 and result.shape[1] == 1 else result
 
 

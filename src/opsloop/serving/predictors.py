@@ -81,13 +81,24 @@ def sample_rows(model_dir: Path) -> Rows | None:
     return None
 
 
-class _TabularPredictor:
-    """Shared by the MLflow predictors: align request columns with the signature."""
+class TabularPredictor:
+    """Shared by the MLflow predictors: align request columns with the signature.
+
+    The numeric ones (scikit-learn, ONNX) predict on a matrix, so that the rows of several
+    requests can share one model call (see batching)."""
 
     takes_raw_body = False
+    matrix_dtype: Any = np.float64
 
     def __init__(self, info: MlflowModelInfo) -> None:
         self.info = info
+
+    def predict(self, rows: Rows) -> Any:
+        return self.predict_matrix(self.matrix(rows, self.matrix_dtype))
+
+    def predict_matrix(self, matrix: np.ndarray) -> Any:
+        """Predictions for each row of the matrix, in order."""
+        raise NotImplementedError
 
     def matrix(self, rows: Rows, dtype: Any = np.float64) -> np.ndarray:
         values = self.ordered(rows)
@@ -116,7 +127,7 @@ class _TabularPredictor:
         raise BadRequest("this deployment has no scoring script; send a protocol body")
 
 
-class NumpyPredictor(_TabularPredictor):
+class NumpyPredictor(TabularPredictor):
     kind = "sklearn"
 
     def __init__(self, model_dir: Path, info: MlflowModelInfo) -> None:
@@ -127,11 +138,11 @@ class NumpyPredictor(_TabularPredictor):
         # Estimators fitted on DataFrames warn on every array; the columns are aligned above.
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
 
-    def predict(self, rows: Rows) -> Any:
-        return self.model.predict(self.matrix(rows))
+    def predict_matrix(self, matrix: np.ndarray) -> Any:
+        return self.model.predict(matrix)
 
 
-class FramePredictor(_TabularPredictor):
+class FramePredictor(TabularPredictor):
     kind = "pyfunc"
 
     def __init__(self, model_dir: Path, info: MlflowModelInfo) -> None:

@@ -255,7 +255,7 @@ class ServingRuntime:
         model_started = time.perf_counter()
         try:
             if rows is not None and deployment.runs_inline(rows):
-                result = _run_inline(deployment, predictor, rows)
+                result = await _run_batched(deployment, rows)
             else:
                 in_flight = self.metrics.in_flight_gauge(context.live.name, deployment.name)
                 result = await self._run_in_pool(
@@ -389,18 +389,18 @@ def _pinned(headers: dict[bytes, bytes]) -> str | None:
     return None
 
 
-def _run_inline(deployment: LiveDeployment, predictor: Predictor, rows: Rows) -> Any:
+async def _run_batched(deployment: LiveDeployment, rows: Rows) -> Any:
     """A small request to a model known to answer in well under a millisecond runs on the
-    event loop: a thread hand-off would cost more than the prediction."""
-    started = time.perf_counter()
+    event loop (a thread hand-off would cost more than the prediction), in one model call
+    with the other requests of this turn of the loop (see batching)."""
+    batcher = deployment.batcher
+    assert batcher is not None
     try:
-        result = predictor.predict(rows)
-    finally:
-        deployment.gate.release()
-    elapsed = time.perf_counter() - started
-    deployment.observe(elapsed)
-    if elapsed > deployment.timeout_s:
-        raise TimeoutError
+        matrix = batcher.predictor.matrix(rows, batcher.predictor.matrix_dtype)
+    except BaseException:
+        deployment.gate.release()  # the batcher releases the slot of what it accepts
+        raise
+    result, _ = await batcher.submit(matrix)
     return result
 
 
