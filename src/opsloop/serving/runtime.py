@@ -22,11 +22,12 @@ import uuid
 from typing import Any
 
 from opsloop.serving.asgi import Receive, Scope, Send, read_body
-from opsloop.serving.live import LiveDeployment, LiveEndpoint
+from opsloop.serving.live import LiveDeployment
 from opsloop.serving.live_set import LiveEndpoints
 from opsloop.serving.metrics import ServingMetrics
 from opsloop.serving.predictors import Predictor
 from opsloop.serving.protocols import BadRequest, Rows
+from opsloop.serving.request_context import RequestContext
 from opsloop.serving.request_log import InlineWriter, ProcessWriter, RequestLog
 from opsloop.serving.responses import (
     Reply,
@@ -139,7 +140,7 @@ class ServingRuntime:
         await asyncio.sleep(0)
         await reply.send(send)
         if context is not None:
-            self._account(scope, context, reply, request_id, started)
+            self._account(context, reply, request_id, started)
             if context.mirror is not None:
                 self._mirror(context, scope, request_id)
 
@@ -320,27 +321,18 @@ class ServingRuntime:
             )
             reply = await self._score(shadow, protocol, content_type, body, request_id, context)
             self.metrics.tally(live.name, shadow.name).mirrored += 1
-            self._account(scope, context, reply, request_id, started)
+            self._account(context, reply, request_id, started)
 
         task = asyncio.create_task(run())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
     def _account(
-        self, scope: Scope, context: RequestContext, reply: Reply, request_id: str, started: float
+        self, context: RequestContext, reply: Reply, request_id: str, started: float
     ) -> None:
-        elapsed = time.perf_counter() - started
-        deployment = context.deployment.name if context.deployment else ""
-        endpoint = context.live.name
-        # One tuple (see request_log.RECORD_FIELDS) for both the traffic log and the
-        # metrics: the log's writer turns it into a row, metrics.publish into counts.
-        record = (
-            time.time(), context.live.bundle.workspace, endpoint, deployment or None,
-            request_id, context.method, context.path[:255], reply.status,
-            context.model_status, context.request_bytes, len(reply.body), elapsed * 1000,
-            context.model_s * 1000 if context.model_s is not None else None,
-            context.throttle_s * 1000, context.auth_type, context.mirrored,
-        )  # fmt: skip
+        # One tuple for both the traffic log and the metrics: the log's writer turns it
+        # into a row, metrics.publish into counts.
+        record = context.record(request_id, reply.status, len(reply.body), started)
         self.request_log.add(record)
         self.metrics.add(record)
 
@@ -349,26 +341,6 @@ class ServingRuntime:
             name, _, rest = path[len("/endpoints/") :].partition("/")
             return name, "/" + rest
         return self.single, path
-
-
-class RequestContext:
-    __slots__ = (
-        "auth_type", "deployment", "live", "method", "mirror", "mirrored", "model_s",
-        "model_status", "path", "request_bytes", "throttle_s",
-    )  # fmt: skip
-
-    def __init__(self, live: LiveEndpoint, method: str, path: str, mirrored: bool = False) -> None:
-        self.live = live
-        self.method = method
-        self.path = path
-        self.mirrored = mirrored
-        self.deployment: LiveDeployment | None = None
-        self.auth_type: str | None = None
-        self.model_status: str | None = None
-        self.model_s: float | None = None
-        self.throttle_s = 0.0
-        self.request_bytes = 0
-        self.mirror: tuple[LiveDeployment, str, str, bytes] | None = None
 
 
 def _tune_garbage_collector() -> None:
