@@ -169,13 +169,12 @@ def _body_bytes(request_file: str | Path | None, body: Any) -> bytes:
 def _invoke_embedded(
     platform: Any, name: str, route: str, content: bytes, headers: dict[str, str]
 ) -> httpx.Response:
-    from starlette.testclient import TestClient
-
+    from opsloop.client._transport import in_process_client
     from opsloop.serving.runtime import ServingRuntime
     from opsloop.serving.sources import StoreSource
 
     runtime = ServingRuntime(StoreSource(platform, endpoint=name), single=name)
-    with TestClient(runtime) as local:
+    with in_process_client(runtime) as local:
         return local.post(f"/endpoints/{name}{route}", content=content, headers=headers)
 
 

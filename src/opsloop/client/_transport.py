@@ -7,6 +7,7 @@ exists once and embedded and remote answer alike (the Prefect approach).
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import httpx
@@ -16,6 +17,17 @@ from opsloop.errors import ERRORS_BY_NAME, OpsloopError, RemoteError, Validation
 from opsloop.security.actor import os_user_actor
 
 API = "/api/v1"
+
+
+def in_process_client(app: Any, **options: Any) -> httpx.Client:
+    """A synchronous HTTP client that calls an ASGI app in this process (Starlette's
+    TestClient, which is what provides that). Starlette 1.x warns on import that it prefers
+    httpx2; the warning is for test suites and would reach every embedded CLI call."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from starlette.testclient import TestClient
+
+    return TestClient(app, **options)
 
 
 class Transport:
@@ -31,14 +43,12 @@ class Transport:
                 base_url=str(settings.uri).rstrip("/"), headers=headers, timeout=300
             )
         else:
-            from fastapi.testclient import TestClient
-
             from opsloop.api.app import create_app
             from opsloop.services.context import Platform
 
             self.platform = Platform(settings)
             app = create_app(self.platform)
-            self._http = TestClient(app, headers=headers, raise_server_exceptions=True)
+            self._http = in_process_client(app, headers=headers, raise_server_exceptions=True)
         self.location = str(settings.uri) if self.remote else str(settings.resolved_home())
 
     def request(
