@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from helpers import serving_runtime
 from opsloop import Client
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
+from opsloop.store.tables import AuditRow
 
 
 def test_traffic_rules(serving_client: Client) -> None:
@@ -90,6 +94,48 @@ def test_scoring_script_problems_are_refused(serving_client: Client, script_dir:
             code_configuration={"code": str(script_dir), "scoring_script": "missing.py"},
         )  # fmt: skip
     assert serving_client.online_deployments.list(endpoint_name="ep") == []
+
+
+def test_provisioning_holds_no_database_lock_and_its_failure_is_audited(
+    serving_client: Client, script_dir: Path, home: Path
+) -> None:
+    marker = script_dir / "init-started"
+    (script_dir / "slow.py").write_text(
+        "import os, pathlib, time\n"
+        "def init():\n    pathlib.Path(os.environ['MARKER']).touch()\n    time.sleep(4)\n"
+        "    raise RuntimeError('gave up')\n"
+        "def run(raw):\n    return raw\n"
+    )
+    failure: list[BaseException] = []
+
+    def create() -> None:
+        try:
+            serving_client.online_deployments.create(
+                name="slow", endpoint_name="ep", model="lin:1",
+                code_configuration={"code": str(script_dir), "scoring_script": "slow.py"},
+                environment_variables={"MARKER": str(marker)},
+            )  # fmt: skip
+        except BaseException as exc:
+            failure.append(exc)
+
+    provisioning = threading.Thread(target=create)
+    provisioning.start()
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "init() never started"
+    with Client(home=home, workspace="dev") as other:
+        other.workspaces.create(name="meanwhile")  # a write while init() is still running
+    assert provisioning.is_alive()  # the write did not wait for provisioning to finish
+    provisioning.join(timeout=60)
+    assert len(failure) == 1 and "gave up" in str(failure[0])
+    assert serving_client.online_deployments.list(endpoint_name="ep") == []
+    platform = serving_client._transport.platform
+    with platform.database.transaction() as session:
+        outcomes = session.scalars(
+            select(AuditRow.outcome).where(AuditRow.target == "online-deployment:ep/slow")
+        ).all()
+    assert outcomes == ["failed"]
 
 
 def test_onnx_runtime_is_verified_and_matches(serving_client: Client) -> None:

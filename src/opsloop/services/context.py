@@ -51,16 +51,30 @@ class Platform:
                 yield ctx
         except Exception as exc:
             if ctx is not None and ctx.attempted:
-                self._audit_failure(ctx, exc)
+                self._audit_failure(actor, ctx.attempted, exc)
             raise
 
-    def _audit_failure(self, ctx: ServiceContext, exc: Exception) -> None:
+    @contextmanager
+    def between_transactions(
+        self, actor: Actor, action: str, workspace: str | None, target: str | None
+    ) -> Iterator[None]:
+        """Slow work a call does between two transactions (so no lock is held meanwhile);
+        a failure is audited as one inside a transaction would be."""
+        try:
+            yield
+        except Exception as exc:
+            self._audit_failure(actor, [(action, workspace, target)], exc)
+            raise
+
+    def _audit_failure(
+        self, actor: Actor, attempted: list[tuple[str, str | None, str | None]], exc: Exception
+    ) -> None:
         try:
             with self.database.transaction() as session:
-                for action, workspace, target in ctx.attempted:
+                for action, workspace, target in attempted:
                     session.add(
                         AuditRow(
-                            actor=str(ctx.actor),
+                            actor=str(actor),
                             action=action,
                             workspace=workspace,
                             target=target,

@@ -3,13 +3,16 @@
 Creating or updating a deployment provisions it before anything is stored: the model is
 loaded, the scoring script's ``init()`` runs, the model's input example is scored, and an
 ONNX conversion (``inference_runtime: onnx``) is verified against the original. A
-deployment that cannot serve is refused with the reason, never half-created.
+deployment that cannot serve is refused with the reason, never half-created. Provisioning
+runs between two transactions (see ``DeploymentDraft``), so no lock is held while a model
+loads.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,7 @@ from opsloop.errors import ConflictError, NotFoundError
 from opsloop.schemas.endpoints import OnlineDeployment
 from opsloop.services import assets
 from opsloop.services.components import require_uploaded
-from opsloop.services.context import ServiceContext
+from opsloop.services.context import Platform, ServiceContext
 from opsloop.services.online_endpoints import require_endpoint_row, touch
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.serving.bundle import DeploymentBundle
@@ -29,26 +32,81 @@ from opsloop.specs.endpoint import OnlineDeploymentSpec
 from opsloop.store.tables import DeploymentRow, EndpointRow, WorkspaceRow, utcnow
 
 
-def create_online_deployment(
-    ctx: ServiceContext, workspace: str, spec: OnlineDeploymentSpec, *, all_traffic: bool = False
-) -> OnlineDeployment:
+@dataclass
+class DeploymentDraft:
+    """A deployment resolved against the store (model, code, spec) but not stored yet.
+
+    Creating or updating a deployment takes three steps, so that the slow one holds no
+    database lock: ``draft_online_deployment`` (a transaction that only reads), then
+    ``provision_online_deployment`` (no transaction: load, init(), the input example, the
+    ONNX conversion), then ``create_online_deployment`` or ``update_online_deployment``
+    (a transaction that stores what was proven)."""
+
+    workspace: str
+    endpoint: str
+    action: str
+    target: str
+    row: DeploymentRow  # transient: never added to a session until it is stored
+
+
+def draft_online_deployment(
+    ctx: ServiceContext, workspace: str, spec: OnlineDeploymentSpec, *, creating: bool
+) -> DeploymentDraft:
+    action = "online_deployment.create" if creating else "online_deployment.update"
     target = f"online-deployment:{spec.endpoint_name}/{spec.name}"
-    ctx.begin_mutation("online_deployment.create", workspace, target)
+    ctx.begin_mutation(action, workspace, target)
+    ws = require_workspace_row(ctx, workspace)
+    endpoint = require_endpoint_row(ctx, ws, spec.endpoint_name)
+    if creating:
+        _require_absent(ctx, endpoint, spec.name)
+    else:
+        require_deployment_row(ctx, endpoint, spec.name)
+    row = DeploymentRow(name=spec.name)
+    _resolve(ctx, ws, row, spec)
+    return DeploymentDraft(
+        workspace=workspace, endpoint=spec.endpoint_name, action=action, target=target, row=row
+    )
+
+
+def provision_online_deployment(platform: Platform, draft: DeploymentDraft) -> None:
+    """Prove the draft can serve, and keep its verified ONNX file; outside any transaction."""
+    from opsloop.serving.provisioning import provision
+
+    row, endpoint = draft.row, draft.endpoint
+    bundle = deployment_bundle(platform.settings, row)
+    logger = deployment_logger(platform.settings, endpoint, row.name)
+    with tempfile.TemporaryDirectory(prefix="opsloop-provision-") as scratch:
+        onnx_path = provision(bundle, Path(scratch), logger)
+        if onnx_path is not None:
+            key = f"endpoints/{endpoint}/{row.name}/{row.model_hash or 'model'}/model.onnx"
+            row.onnx_url = platform.artifacts.put(onnx_path, key)
+    row.provisioning_state = "Succeeded"
+
+
+def create_online_deployment(
+    ctx: ServiceContext,
+    spec: OnlineDeploymentSpec,
+    draft: DeploymentDraft,
+    *,
+    all_traffic: bool = False,
+) -> OnlineDeployment:
+    """Store a provisioned draft as a new deployment (optionally with all the traffic)."""
+    workspace = draft.workspace
+    ctx.begin_mutation(draft.action, workspace, draft.target)
     ws = require_workspace_row(ctx, workspace)
     endpoint = require_endpoint_row(ctx, ws, spec.endpoint_name, lock=True)
-    if _find(ctx, endpoint, spec.name) is not None:
-        raise ConflictError(f"endpoint {spec.endpoint_name!r} already has deployment {spec.name!r}")
-    row = DeploymentRow(endpoint_id=endpoint.id, name=spec.name, created_by=str(ctx.actor))
-    _provision(ctx, ws, endpoint, row, spec)
+    _require_absent(ctx, endpoint, spec.name)  # again: another call may have been faster
+    row = draft.row
+    row.endpoint_id, row.created_by = endpoint.id, str(ctx.actor)
     ctx.session.add(row)
     if all_traffic:
         endpoint.spec = {**endpoint.spec, "traffic": {spec.name: 100}, "mirror_traffic": {}}
     touch(endpoint)
     ctx.session.flush()
     ctx.record(
-        "online_deployment.create",
+        draft.action,
         workspace=workspace,
-        target=target,
+        target=draft.target,
         event_type="online_deployment.created",
         payload={"model": _model_reference(row), "all_traffic": all_traffic},
     )
@@ -56,22 +114,23 @@ def create_online_deployment(
 
 
 def update_online_deployment(
-    ctx: ServiceContext, workspace: str, spec: OnlineDeploymentSpec
+    ctx: ServiceContext, spec: OnlineDeploymentSpec, draft: DeploymentDraft
 ) -> OnlineDeployment:
-    """Replace a deployment's spec (a new model version, settings); served without a gap."""
-    target = f"online-deployment:{spec.endpoint_name}/{spec.name}"
-    ctx.begin_mutation("online_deployment.update", workspace, target)
+    """Replace a deployment's spec with a provisioned draft; served without a gap."""
+    workspace = draft.workspace
+    ctx.begin_mutation(draft.action, workspace, draft.target)
     ws = require_workspace_row(ctx, workspace)
     endpoint = require_endpoint_row(ctx, ws, spec.endpoint_name, lock=True)
     row = require_deployment_row(ctx, endpoint, spec.name)
     previous = _model_reference(row)
-    _provision(ctx, ws, endpoint, row, spec)
+    for name in _PROVISIONED_FIELDS:
+        setattr(row, name, getattr(draft.row, name))
     row.updated_at = utcnow()
     touch(endpoint)
     ctx.record(
-        "online_deployment.update",
+        draft.action,
         workspace=workspace,
-        target=target,
+        target=draft.target,
         event_type="online_deployment.updated",
         payload={"model": _model_reference(row), "previous_model": previous},
     )
@@ -182,16 +241,16 @@ def require_deployment_row(ctx: ServiceContext, endpoint: EndpointRow, name: str
     return row
 
 
-def _provision(
-    ctx: ServiceContext,
-    ws: WorkspaceRow,
-    endpoint: EndpointRow,
-    row: DeploymentRow,
-    spec: OnlineDeploymentSpec,
-) -> None:
-    """Resolve the model and code, prove the deployment can serve, then fill the row."""
-    from opsloop.serving.provisioning import provision
+_PROVISIONED_FIELDS = (
+    "model_name", "model_version", "model_type", "model_url", "model_hash", "code_url", "spec",
+    "onnx_url", "provisioning_state",
+)  # fmt: skip
 
+
+def _resolve(
+    ctx: ServiceContext, ws: WorkspaceRow, row: DeploymentRow, spec: OnlineDeploymentSpec
+) -> None:
+    """Fill the row with the resolved model and code (provisioning fills the rest)."""
     if spec.code_configuration is not None:
         require_uploaded(spec.code_configuration.code, field="code_configuration.code")
     stored = spec.model_dump(mode="json", exclude_none=True)
@@ -205,14 +264,11 @@ def _provision(
     row.code_url = spec.code_configuration.code if spec.code_configuration else None
     row.spec = stored
     row.onnx_url = None
-    bundle = deployment_bundle(ctx.settings, row)
-    logger = deployment_logger(ctx.settings, endpoint.name, spec.name)
-    with tempfile.TemporaryDirectory(prefix="opsloop-provision-") as scratch:
-        onnx_path = provision(bundle, Path(scratch), logger)
-        if onnx_path is not None:
-            key = f"endpoints/{endpoint.name}/{spec.name}/{row.model_hash or 'model'}/model.onnx"
-            row.onnx_url = ctx.artifacts.put(onnx_path, key)
-    row.provisioning_state = "Succeeded"
+
+
+def _require_absent(ctx: ServiceContext, endpoint: EndpointRow, name: str) -> None:
+    if _find(ctx, endpoint, name) is not None:
+        raise ConflictError(f"endpoint {endpoint.name!r} already has deployment {name!r}")
 
 
 def _find(ctx: ServiceContext, endpoint: EndpointRow, name: str) -> DeploymentRow | None:

@@ -15,7 +15,9 @@ from opsloop.schemas.endpoints import (
     OnlineEndpoint,
     RequestLogEntry,
 )
+from opsloop.security.actor import Actor
 from opsloop.services import endpoint_request_logs, online_deployments, online_endpoints
+from opsloop.services.context import Platform
 from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
 
 router = APIRouter(prefix="/workspaces/{workspace}/online-endpoints", tags=["online endpoints"])
@@ -103,9 +105,10 @@ def create_deployment(
     all_traffic: bool = False,
 ) -> OnlineDeployment:
     require_path_match(spec.endpoint_name, name, field="endpoint_name", noun="endpoint")
+    draft = _provisioned_draft(platform, actor, workspace, spec, creating=True)
     with platform.context(actor) as ctx:
         return online_deployments.create_online_deployment(
-            ctx, workspace, spec, all_traffic=all_traffic
+            ctx, spec, draft, all_traffic=all_traffic
         )
 
 
@@ -120,8 +123,26 @@ def update_deployment(
 ) -> OnlineDeployment:
     require_path_match(spec.endpoint_name, name, field="endpoint_name", noun="endpoint")
     require_path_match(spec.name, deployment, field="name", noun="deployment")
+    draft = _provisioned_draft(platform, actor, workspace, spec, creating=False)
     with platform.context(actor) as ctx:
-        return online_deployments.update_online_deployment(ctx, workspace, spec)
+        return online_deployments.update_online_deployment(ctx, spec, draft)
+
+
+def _provisioned_draft(
+    platform: Platform,
+    actor: Actor,
+    workspace: str,
+    spec: OnlineDeploymentSpec,
+    *,
+    creating: bool,
+) -> online_deployments.DeploymentDraft:
+    """Resolve in one transaction, then provision with no transaction open: loading a
+    model can take seconds, and SQLite would hold its write lock all that time."""
+    with platform.context(actor) as ctx:
+        draft = online_deployments.draft_online_deployment(ctx, workspace, spec, creating=creating)
+    with platform.between_transactions(actor, draft.action, workspace, draft.target):
+        online_deployments.provision_online_deployment(platform, draft)
+    return draft
 
 
 @router.get("/{name}/deployments")
