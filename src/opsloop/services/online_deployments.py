@@ -84,57 +84,52 @@ def provision_online_deployment(platform: Platform, draft: DeploymentDraft) -> N
 
 
 def create_online_deployment(
-    ctx: ServiceContext,
-    spec: OnlineDeploymentSpec,
-    draft: DeploymentDraft,
-    *,
-    all_traffic: bool = False,
+    ctx: ServiceContext, draft: DeploymentDraft, *, all_traffic: bool = False
 ) -> OnlineDeployment:
     """Store a provisioned draft as a new deployment (optionally with all the traffic)."""
-    workspace = draft.workspace
-    ctx.begin_mutation(draft.action, workspace, draft.target)
-    ws = require_workspace_row(ctx, workspace)
-    endpoint = require_endpoint_row(ctx, ws, spec.endpoint_name, lock=True)
-    _require_absent(ctx, endpoint, spec.name)  # again: another call may have been faster
+    endpoint = _lock_endpoint(ctx, draft)
     row = draft.row
+    _require_absent(ctx, endpoint, row.name)  # again: another call may have been faster
     row.endpoint_id, row.created_by = endpoint.id, str(ctx.actor)
     ctx.session.add(row)
     if all_traffic:
-        endpoint.spec = {**endpoint.spec, "traffic": {spec.name: 100}, "mirror_traffic": {}}
+        endpoint.spec = {**endpoint.spec, "traffic": {row.name: 100}, "mirror_traffic": {}}
     touch(endpoint)
     ctx.session.flush()
-    ctx.record(
-        draft.action,
-        workspace=workspace,
-        target=draft.target,
-        event_type="online_deployment.created",
-        payload={"model": _model_reference(row), "all_traffic": all_traffic},
-    )
-    return to_entity(row, endpoint, workspace)
+    _record(ctx, draft, "online_deployment.created", {"all_traffic": all_traffic})
+    return to_entity(row, endpoint, draft.workspace)
 
 
-def update_online_deployment(
-    ctx: ServiceContext, spec: OnlineDeploymentSpec, draft: DeploymentDraft
-) -> OnlineDeployment:
+def update_online_deployment(ctx: ServiceContext, draft: DeploymentDraft) -> OnlineDeployment:
     """Replace a deployment's spec with a provisioned draft; served without a gap."""
-    workspace = draft.workspace
-    ctx.begin_mutation(draft.action, workspace, draft.target)
-    ws = require_workspace_row(ctx, workspace)
-    endpoint = require_endpoint_row(ctx, ws, spec.endpoint_name, lock=True)
-    row = require_deployment_row(ctx, endpoint, spec.name)
+    endpoint = _lock_endpoint(ctx, draft)
+    row = require_deployment_row(ctx, endpoint, draft.row.name)
     previous = _model_reference(row)
     for name in _PROVISIONED_FIELDS:
         setattr(row, name, getattr(draft.row, name))
     row.updated_at = utcnow()
     touch(endpoint)
+    _record(ctx, draft, "online_deployment.updated", {"previous_model": previous})
+    return to_entity(row, endpoint, draft.workspace)
+
+
+def _lock_endpoint(ctx: ServiceContext, draft: DeploymentDraft) -> EndpointRow:
+    ctx.begin_mutation(draft.action, draft.workspace, draft.target)
+    ws = require_workspace_row(ctx, draft.workspace)
+    return require_endpoint_row(ctx, ws, draft.endpoint, lock=True)
+
+
+def _record(
+    ctx: ServiceContext, draft: DeploymentDraft, event_type: str, payload: dict[str, Any]
+) -> None:
+    model = {"model": _model_reference(draft.row)}
     ctx.record(
         draft.action,
-        workspace=workspace,
+        workspace=draft.workspace,
         target=draft.target,
-        event_type="online_deployment.updated",
-        payload={"model": _model_reference(row), "previous_model": previous},
+        event_type=event_type,
+        payload={**model, **payload},
     )
-    return to_entity(row, endpoint, workspace)
 
 
 def get_online_deployment(

@@ -107,9 +107,7 @@ def create_deployment(
     require_path_match(spec.endpoint_name, name, field="endpoint_name", noun="endpoint")
     draft = _provisioned_draft(platform, actor, workspace, spec, creating=True)
     with platform.context(actor) as ctx:
-        return online_deployments.create_online_deployment(
-            ctx, spec, draft, all_traffic=all_traffic
-        )
+        return online_deployments.create_online_deployment(ctx, draft, all_traffic=all_traffic)
 
 
 @router.put("/{name}/deployments/{deployment}")
@@ -125,7 +123,7 @@ def update_deployment(
     require_path_match(spec.name, deployment, field="name", noun="deployment")
     draft = _provisioned_draft(platform, actor, workspace, spec, creating=False)
     with platform.context(actor) as ctx:
-        return online_deployments.update_online_deployment(ctx, spec, draft)
+        return online_deployments.update_online_deployment(ctx, draft)
 
 
 def _provisioned_draft(
