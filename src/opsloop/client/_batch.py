@@ -7,35 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from opsloop.client._resolve import Resolver, is_local_path
-from opsloop.client._resources import _Operations, build_spec
+from opsloop.client._resources import _NamedOperations, _Operations, build_spec
 from opsloop.schemas.endpoints import BatchDeployment, BatchEndpoint
 from opsloop.schemas.entities import Job
 from opsloop.specs.endpoint import BatchDeploymentSpec, BatchEndpointSpec
 from opsloop.specs.loader import validate_spec
 
 
-class BatchEndpointOperations(_Operations):
-    def _path(self, workspace: str | None, name: str = "") -> str:
-        base = f"/workspaces/{self._ws(workspace)}/batch-endpoints"
-        return f"{base}/{name}" if name else base
-
-    def create(
-        self,
-        spec: Any = None,
-        *,
-        file: str | Path | None = None,
-        workspace: str | None = None,
-        overrides: list[str] | None = None,
-        **fields: Any,
-    ) -> BatchEndpoint:
-        data, _ = build_spec(BatchEndpointSpec, spec, file=file, overrides=overrides, fields=fields)
-        return self._post(BatchEndpoint, self._path(workspace), data)
-
-    def get(self, name: str, *, workspace: str | None = None) -> BatchEndpoint:
-        return self._get(BatchEndpoint, self._path(workspace, name))
-
-    def list(self, *, workspace: str | None = None) -> list[BatchEndpoint]:
-        return self._list(BatchEndpoint, self._path(workspace))
+class BatchEndpointOperations(_NamedOperations[BatchEndpoint]):
+    route = "batch-endpoints"
+    spec_model = BatchEndpointSpec
+    entity = BatchEndpoint
 
     def delete(self, name: str, *, workspace: str | None = None) -> None:
         self._client.request("DELETE", self._path(workspace, name))

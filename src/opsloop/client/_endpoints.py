@@ -10,7 +10,7 @@ import httpx
 import orjson
 
 from opsloop.client._resolve import Resolver
-from opsloop.client._resources import _Operations, build_spec
+from opsloop.client._resources import _NamedOperations, _Operations, build_spec
 from opsloop.errors import OpsloopError, RemoteError
 from opsloop.schemas.endpoints import (
     EndpointCredentials,
@@ -22,25 +22,12 @@ from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
 from opsloop.specs.loader import validate_spec
 
 
-class OnlineEndpointOperations(_Operations):
-    def _path(self, workspace: str | None, name: str = "") -> str:
-        base = f"/workspaces/{self._ws(workspace)}/online-endpoints"
-        return f"{base}/{name}" if name else base
+class OnlineEndpointOperations(_NamedOperations[OnlineEndpoint]):
+    """``create`` makes an endpoint (``auth_mode`` key by default); traffic is set later."""
 
-    def create(
-        self,
-        spec: Any = None,
-        *,
-        file: str | Path | None = None,
-        workspace: str | None = None,
-        overrides: list[str] | None = None,
-        **fields: Any,
-    ) -> OnlineEndpoint:
-        """Create an endpoint (``auth_mode`` key by default); traffic is set later."""
-        data, _ = build_spec(
-            OnlineEndpointSpec, spec, file=file, overrides=overrides, fields=fields
-        )
-        return self._post(OnlineEndpoint, self._path(workspace), data)
+    route = "online-endpoints"
+    spec_model = OnlineEndpointSpec
+    entity = OnlineEndpoint
 
     def update(
         self,
@@ -63,12 +50,6 @@ class OnlineEndpointOperations(_Operations):
         }  # fmt: skip
         answer = self._client.request("PATCH", self._path(workspace, name), json=body)
         return OnlineEndpoint.model_validate(answer)
-
-    def get(self, name: str, *, workspace: str | None = None) -> OnlineEndpoint:
-        return self._get(OnlineEndpoint, self._path(workspace, name))
-
-    def list(self, *, workspace: str | None = None) -> list[OnlineEndpoint]:
-        return self._list(OnlineEndpoint, self._path(workspace))
 
     def delete(self, name: str, *, workspace: str | None = None) -> None:
         self._client.request("DELETE", self._path(workspace, name))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 import sys
 import tarfile
 import tempfile
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -160,7 +161,18 @@ class RegistryOperations(_Operations):
         return self._list(Registry, "/registries")
 
 
-class DatastoreOperations(_Operations):
+class _NamedOperations(_Operations, Generic[EntityT]):
+    """A workspace's noun addressed by name (``/workspaces/<ws>/<route>/<name>``): created
+    from a YAML file, a spec or keyword fields, then read by name or listed."""
+
+    route = ""
+    spec_model: Any = None
+    entity: type[EntityT]
+
+    def _path(self, workspace: str | None, name: str = "") -> str:
+        base = f"/workspaces/{self._ws(workspace)}/{self.route}"
+        return f"{base}/{name}" if name else base
+
     def create(
         self,
         spec: Any = None,
@@ -169,15 +181,21 @@ class DatastoreOperations(_Operations):
         workspace: str | None = None,
         overrides: list[str] | None = None,
         **fields: Any,
-    ) -> Datastore:
-        data, _ = build_spec(DatastoreSpec, spec, file=file, overrides=overrides, fields=fields)
-        return self._post(Datastore, f"/workspaces/{self._ws(workspace)}/datastores", data)
+    ) -> EntityT:
+        data, _ = build_spec(self.spec_model, spec, file=file, overrides=overrides, fields=fields)
+        return self._post(self.entity, self._path(workspace), data)
 
-    def get(self, name: str, *, workspace: str | None = None) -> Datastore:
-        return self._get(Datastore, f"/workspaces/{self._ws(workspace)}/datastores/{name}")
+    def get(self, name: str, *, workspace: str | None = None) -> EntityT:
+        return self._get(self.entity, self._path(workspace, name))
 
-    def list(self, *, workspace: str | None = None) -> list[Datastore]:
-        return self._list(Datastore, f"/workspaces/{self._ws(workspace)}/datastores")
+    def list(self, *, workspace: str | None = None) -> builtins.list[EntityT]:
+        return self._list(self.entity, self._path(workspace))
+
+
+class DatastoreOperations(_NamedOperations[Datastore]):
+    route = "datastores"
+    spec_model = DatastoreSpec
+    entity = Datastore
 
 
 class _VersionedOperations(_Operations):
