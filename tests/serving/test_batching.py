@@ -55,7 +55,7 @@ def test_one_call_for_the_turn_and_each_request_gets_its_rows(
         _submit_together(batcher, [[[1, 1, 1]], [[1, 0, 0], [0, 1, 0]], [[0, 0, 2]]])
     )
     assert predictor.calls == [4]  # four rows of three requests, one model call
-    assert [list(np.round(result, 6)) for result, _ in answers] == [[6.0], [1.0, 2.0], [6.0]]
+    assert [list(np.round(result, 6)) for result in answers] == [[6.0], [1.0, 2.0], [6.0]]
     assert seen["released"] == 3 and len(seen["durations"]) == 1
 
 
@@ -65,7 +65,7 @@ def test_a_lone_request_is_scored_alone(predictor: CountingPredictor) -> None:
     async def one_after_another() -> list:
         first = await batcher.submit(np.asarray([[1.0, 1.0, 1.0]]))
         second = await batcher.submit(np.asarray([[2.0, 0.0, 0.0]]))
-        return [first[0][0], second[0][0]]
+        return [first[0], second[0]]
 
     assert asyncio.run(one_after_another()) == pytest.approx([6.0, 2.0])
     assert predictor.calls == [1, 1] and seen["released"] == 2
@@ -79,7 +79,7 @@ def test_a_failing_batch_is_retried_alone_so_the_error_is_the_culprits(
     answers = asyncio.run(_submit_together(batcher, [good, bad, good]))
     assert predictor.calls == [3, 1, 1, 1]  # scikit-learn refuses NaN: then one by one
     assert isinstance(answers[1], ValueError)
-    assert answers[0][0] == pytest.approx([6.0]) and answers[2][0] == pytest.approx([6.0])
+    assert answers[0] == pytest.approx([6.0]) and answers[2] == pytest.approx([6.0])
     assert seen["released"] == 3
 
 

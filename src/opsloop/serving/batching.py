@@ -38,12 +38,12 @@ class InlineBatcher:
         self.timeout_s = timeout_s
         self._done = done
         self._release = release
-        self._queued: list[tuple[np.ndarray, asyncio.Future[tuple[Any, float]]]] = []
+        self._queued: list[tuple[np.ndarray, asyncio.Future[Any]]] = []
 
-    def submit(self, matrix: np.ndarray) -> asyncio.Future[tuple[Any, float]]:
-        """A future of (predictions, model seconds) for the matrix's rows."""
+    def submit(self, matrix: np.ndarray) -> asyncio.Future[Any]:
+        """A future of the predictions for the matrix's rows."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[tuple[Any, float]] = loop.create_future()
+        future: asyncio.Future[Any] = loop.create_future()
         if not self._queued:
             # Runs after every task already scheduled in this turn has had its go.
             loop.call_soon(self._run)
@@ -98,4 +98,4 @@ class InlineBatcher:
         if elapsed > self.timeout_s:
             future.set_exception(TimeoutError())
         else:
-            future.set_result((result, elapsed))
+            future.set_result(result)

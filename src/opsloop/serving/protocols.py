@@ -143,14 +143,14 @@ def _instances(value: Any, where: str) -> Rows:
         raise BadRequest(f"{where} must be a non-empty list of rows or an object of columns")
     if all(isinstance(row, dict) for row in value):
         return _records(value, where)
-    rows = [row if isinstance(row, list) else [row] for row in value]
+    rows = [_as_row(row) for row in value]
     _check_widths(rows, len(rows[0]), where)
     return Rows(None, rows)
 
 
 def _columnar(value: dict[str, Any], where: str) -> Rows:
     columns = list(value)
-    series = [v if isinstance(v, list) else [v] for v in value.values()]
+    series = [_as_row(v) for v in value.values()]
     lengths = {len(s) for s in series}
     if len(lengths) > 1:
         raise BadRequest(f"{where}: every column needs the same number of values")

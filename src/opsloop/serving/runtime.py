@@ -372,8 +372,7 @@ async def _run_batched(deployment: LiveDeployment, rows: Rows) -> Any:
     except BaseException:
         deployment.gate.release()  # the batcher releases the slot of what it accepts
         raise
-    result, _ = await batcher.submit(matrix)
-    return result
+    return await batcher.submit(matrix)
 
 
 def _release(deployment: LiveDeployment, in_flight: Any) -> None:
