@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from helpers import EXAMPLE, free_port
 from opsloop import Client
@@ -132,7 +133,17 @@ def test_endpoints_embedded_and_served_on_postgres(
             json={"instances": [[1, 1, 1]]},
             headers={"authorization": f"Bearer {key}"},
         )
+        # The server builds the export from its store; this client has none.
+        exported = remote.online_endpoints.export(
+            "lin-ep", "k8s", tmp_path / "k8s", workspace="serve"
+        )
     assert served == local == [6.0, 6.0, 6.0]
+    assert set(exported.images) == {"blue", "green"}
+    kinds = [
+        doc["kind"] for doc in yaml.safe_load_all((tmp_path / "k8s" / "manifests.yaml").read_text())
+    ]
+    assert kinds.count("Deployment") == 2 and "HTTPRoute" in kinds
+    assert (tmp_path / "k8s" / "green" / "bundle" / "deployments" / "green" / "model").is_dir()
     assert len(logs) == 3 and {entry.status_code for entry in logs} == {200}  # type: ignore[attr-defined]
     assert "opsloop_endpoint_requests_total" in metrics
     assert unauthorised.status_code == 401

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from opsloop.errors import ValidationError
+from opsloop import Client
+from opsloop.errors import NotFoundError, ValidationError
 from opsloop.serving.bundle import DeploymentBundle, EndpointBundle
 from opsloop.serving.export import ExportResult, export_endpoint
 from opsloop.serving.export_k8s import dns_name
@@ -459,3 +460,39 @@ def test_export_again_replaces_what_it_wrote(tmp_path: Path) -> None:
     assert not stale.exists()
     assert not (out / "manifests.yaml").exists()
     assert (out / "inferenceservice-canary.yaml").is_file()
+
+
+def test_sdk_export_goes_through_the_api(serving_client: Client, tmp_path: Path) -> None:
+    """The SDK asks the export route for an archive and installs it; nothing in the client
+    reads the store, so the same call works against a remote server."""
+    serving_client.online_deployments.create(
+        name="blue", endpoint_name="ep", model="lin:1", all_traffic=True,
+        liveness_probe={"success_threshold": 2},
+    )  # fmt: skip
+    out = tmp_path / "deploy"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")  # a user's file beside the export survives it
+    (out / "manifests.yaml").write_text("stale")  # an earlier k8s export's file goes
+    result = serving_client.online_endpoints.export("ep", "kserve", out, image_registry="reg.io")
+    assert result.destination == out and result.format == "kserve"
+    assert result.images == {"blue": "reg.io/ep-blue:1"}
+    assert any("successThreshold" in note for note in result.notes)  # from the header
+    assert (out / "blue" / "Dockerfile").is_file() and out / "blue" / "Dockerfile" in result.files
+    assert (out / "blue" / "bundle" / "deployments" / "blue" / "model" / "MLmodel").is_file()
+    (service,) = _documents(out / "inferenceservice.yaml")
+    assert service["spec"]["predictor"]["containers"][0]["image"] == "reg.io/ep-blue:1"
+    assert (out / "notes.txt").read_text() == "mine"
+    assert not (out / "manifests.yaml").exists()
+    assert all(path.is_file() for path in result.files)
+
+    with pytest.raises(ValidationError) as caught:  # the route's body model names the field
+        serving_client.online_endpoints.export("ep", "helm", out)  # type: ignore[arg-type]
+    assert caught.value.field == "format"
+    with pytest.raises(NotFoundError):
+        serving_client.online_endpoints.export("nope", "k8s", out)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    with pytest.raises(ValidationError) as caught:
+        serving_client.online_endpoints.export("ep", "k8s", a_file)
+    assert caught.value.field == "destination"
+    assert a_file.read_text() == "x"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tarfile
 import tempfile
@@ -11,6 +12,8 @@ from fastapi import Request
 
 from opsloop.errors import ValidationError
 from opsloop.schemas.entities import Upload
+from opsloop.serving.bundle import EndpointBundle
+from opsloop.serving.export import ExportFormat, write_export
 from opsloop.store.artifacts import ArtifactStore, hash_path, materialize
 
 MAX_UPLOAD_BYTES = 2 * 1024**3
@@ -70,7 +73,20 @@ def pack_url(url: str) -> Path:
     return archive
 
 
-def unpack(archive: Path, destination: Path) -> None:
-    destination.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(archive, "r:gz") as tar:
-        tar.extractall(destination, filter="data")
+def pack_export(
+    bundle: EndpointBundle, fmt: ExportFormat, image_registry: str | None
+) -> tuple[Path, str]:
+    """A temporary tar.gz of the endpoint's export (the caller deletes it), and the export's
+    summary for the ``opsloop-export`` header: image tags and notes, as ASCII JSON."""
+    descriptor, name = tempfile.mkstemp(prefix="opsloop-export-", suffix=".tar.gz")
+    os.close(descriptor)
+    archive = Path(name)
+    try:
+        with tempfile.TemporaryDirectory(prefix="opsloop-export-") as scratch:
+            result = write_export(bundle, fmt, Path(scratch), image_registry=image_registry)
+            pack_folder(result.destination, archive)
+    except BaseException:
+        archive.unlink()
+        raise
+    summary = json.dumps({"images": result.images, "notes": list(result.notes)})
+    return archive, summary

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -22,6 +22,9 @@ from opsloop.cli.common import (
     make_client,
     parse_tags,
 )
+
+if TYPE_CHECKING:
+    from opsloop.serving.export_install import ExportFormat
 
 online_endpoint_app = typer.Typer(
     help="Online endpoints: HTTP scoring with blue/green deployments.", no_args_is_help=True
@@ -265,12 +268,10 @@ def export(
     """
     if format_ not in ("k8s", "kserve"):
         raise typer.BadParameter("must be k8s or kserve", param_hint="--format")
-    result = make_client(workspace).online_endpoints.export(
-        name,
-        format_,
-        output_dir,
-        image_registry=image_registry,
-    )
+    with make_client(workspace) as client:
+        result = client.online_endpoints.export(
+            name, cast("ExportFormat", format_), output_dir, image_registry=image_registry
+        )
     typer.echo(f"Wrote {len(result.files)} files to {result.destination}; see README.md there")
     for note in result.notes:
         typer.echo(f"note: {note}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,13 @@ from opsloop.schemas.endpoints import (
     OnlineDeployment,
     OnlineEndpoint,
     RequestLogEntry,
+)
+from opsloop.serving.export_install import (
+    EXPORT_HEADER,
+    ExportFormat,
+    ExportResult,
+    check_destination,
+    install_export,
 )
 from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
 from opsloop.specs.loader import validate_spec
@@ -82,25 +91,35 @@ class OnlineEndpointOperations(_NamedOperations[OnlineEndpoint]):
     def export(
         self,
         name: str,
-        fmt: str,
+        fmt: ExportFormat,
         destination: str | Path,
         *,
         image_registry: str | None = None,
         workspace: str | None = None,
-    ) -> Any:
-        """Dockerfiles and Kubernetes (``k8s``) or KServe (``kserve``) manifests."""
-        from opsloop.serving.export import export_endpoint
-        from opsloop.serving.sources import StoreSource
-
-        endpoint = self.get(name, workspace=workspace)
-        platform = self._client._transport.platform
-        if platform is None:
-            raise OpsloopError(
-                "export reads model files from the store: run it where the store is reachable "
-                "(unset OPSLOOP_URI and set OPSLOOP_DATABASE_URL and OPSLOOP_ARTIFACT_URI)"
-            )
-        bundle = StoreSource(platform, workspace=endpoint.workspace, endpoint=name).load(name)
-        return export_endpoint(bundle, fmt, Path(destination), image_registry=image_registry)  # type: ignore[arg-type]
+    ) -> ExportResult:
+        """Dockerfiles and Kubernetes (``k8s``) or KServe (``kserve``) manifests, written
+        into ``destination``. The server builds them (it has the model files); an earlier
+        export in ``destination`` is replaced, other files there are left alone."""
+        target = Path(destination)
+        check_destination(target, ())  # before the download: a file is not a destination
+        body = {"format": fmt, "image_registry": image_registry}
+        with tempfile.TemporaryDirectory(prefix="opsloop-export-") as scratch:
+            archive, staged = Path(scratch) / "export.tar.gz", Path(scratch) / "export"
+            with archive.open("wb") as handle:
+                headers = self._client._transport.download(
+                    f"{self._path(workspace, name)}/export", handle, method="POST", json=body
+                )
+            with tarfile.open(archive, "r:gz") as tar:
+                tar.extractall(staged, filter="data")
+            files = install_export(staged, target)
+        summary = orjson.loads(headers.get(EXPORT_HEADER, "{}"))
+        return ExportResult(
+            target,
+            fmt,
+            files,
+            summary.get("images", {}),
+            tuple(summary.get("notes", ())),
+        )
 
     def invoke(
         self,

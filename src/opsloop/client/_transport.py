@@ -77,13 +77,22 @@ class Transport:
             return None
         return response.json()
 
-    def download(self, path: str, destination: Any) -> None:
-        with self._http.stream("GET", f"{API}{path}") as response:
-            if response.status_code >= 400:
-                response.read()
-                raise _error_from(response)
-            for chunk in response.iter_bytes():
-                destination.write(chunk)
+    def download(
+        self, path: str, destination: Any, *, method: str = "GET", json: Any = None
+    ) -> httpx.Headers:
+        """Stream the answer's body into ``destination`` (a binary file); its headers."""
+        try:
+            with self._http.stream(method, f"{API}{path}", json=json) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _error_from(response)
+                for chunk in response.iter_bytes():
+                    destination.write(chunk)
+                return response.headers
+        except httpx.TransportError as exc:
+            raise OpsloopError(
+                f"cannot reach the opsloop server at {self.location}: {exc}"
+            ) from None
 
     def close(self) -> None:
         self._http.close()

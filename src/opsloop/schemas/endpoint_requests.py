@@ -29,3 +29,10 @@ class BatchInvocation(Action):
     input: str
     input_type: Literal["uri_file", "uri_folder", "mltable"] = "uri_folder"
     deployment_name: str | None = None
+
+
+class EndpointExport(Action):
+    """``format``: ``k8s`` (Deployments, Services, HPAs, an HTTPRoute) or ``kserve``."""
+
+    format: Literal["k8s", "kserve"] = "k8s"
+    image_registry: str | None = None

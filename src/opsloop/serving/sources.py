@@ -9,12 +9,11 @@ from typing import Protocol
 from sqlalchemy import select
 
 from opsloop.services.context import Platform
-from opsloop.services.online_deployments import deployment_bundle, deployment_logger
+from opsloop.services.endpoint_bundles import endpoint_bundle
+from opsloop.services.online_deployments import deployment_logger
 from opsloop.serving.bundle import EndpointBundle, read_bundle
 from opsloop.serving.request_log import STDOUT
-from opsloop.store.tables import DatastoreRow, DeploymentRow, EndpointRow, WorkspaceRow
-
-COLLECTOR_FOLDER = "modelDataCollector"
+from opsloop.store.tables import EndpointRow, WorkspaceRow
 
 
 class EndpointSource(Protocol):
@@ -57,42 +56,13 @@ class StoreSource:
             return {name: f"{id_}:{revision}" for name, id_, revision in session.execute(query)}
 
     def load(self, name: str) -> EndpointBundle:
-        settings = self.platform.settings
         with self.platform.database.transaction() as session:
             row = session.scalar(
                 select(EndpointRow).where(EndpointRow.kind == "online", EndpointRow.name == name)
             )
             if row is None:
                 raise LookupError(name)
-            workspace = session.get(WorkspaceRow, row.workspace_id)
-            assert workspace is not None
-            datastore = session.scalar(
-                select(DatastoreRow).where(
-                    DatastoreRow.workspace_id == row.workspace_id, DatastoreRow.is_default
-                )
-            )
-            deployments = session.scalars(
-                select(DeploymentRow).where(DeploymentRow.endpoint_id == row.id)
-            )
-            from opsloop.specs.endpoint import OnlineEndpointSpec
-
-            return EndpointBundle(
-                workspace=workspace.name,
-                name=row.name,
-                spec=OnlineEndpointSpec(
-                    name=row.name,
-                    auth_mode=row.auth_mode,
-                    traffic=row.spec.get("traffic", {}),
-                    mirror_traffic=row.spec.get("mirror_traffic", {}),
-                ),
-                deployments={d.name: deployment_bundle(settings, d) for d in deployments},
-                keys=(row.keys["primary"], row.keys["secondary"]),
-                token_secret=row.keys.get("token_secret"),
-                revision=str(row.revision),
-                collector_root=f"{datastore.url.rstrip('/')}/{COLLECTOR_FOLDER}"
-                if datastore
-                else None,
-            )
+            return endpoint_bundle(session, self.platform.settings, row)
 
     def request_log_target(self) -> str:
         return self.platform.database.url

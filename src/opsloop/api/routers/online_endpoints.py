@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import FileResponse, PlainTextResponse
+from starlette.background import BackgroundTask
 
 from opsloop.api.deps import ActorDep, PlatformDep, require_path_match
-from opsloop.schemas.endpoint_requests import OnlineEndpointUpdate, RegenerateKeys
+from opsloop.api.transfer import pack_export
+from opsloop.schemas.endpoint_requests import EndpointExport, OnlineEndpointUpdate, RegenerateKeys
 from opsloop.schemas.endpoints import (
     EndpointCredentials,
     OnlineDeployment,
@@ -16,8 +18,14 @@ from opsloop.schemas.endpoints import (
     RequestLogEntry,
 )
 from opsloop.security.actor import Actor
-from opsloop.services import endpoint_request_logs, online_deployments, online_endpoints
+from opsloop.services import (
+    endpoint_bundles,
+    endpoint_request_logs,
+    online_deployments,
+    online_endpoints,
+)
 from opsloop.services.context import Platform
+from opsloop.serving.export_install import EXPORT_HEADER
 from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
 
 router = APIRouter(prefix="/workspaces/{workspace}/online-endpoints", tags=["online endpoints"])
@@ -75,6 +83,24 @@ def regenerate_keys(
 ) -> EndpointCredentials:
     with platform.context(actor) as ctx:
         return online_endpoints.regenerate_keys(ctx, workspace, name, body.key_type)
+
+
+@router.post("/{name}/export", response_class=FileResponse)
+def export_endpoint(
+    workspace: str, name: str, body: EndpointExport, platform: PlatformDep, actor: ActorDep
+) -> FileResponse:
+    """The Dockerfiles and manifests as a gzipped tar archive; the image tags and what the
+    export could not carry over are in the ``opsloop-export`` header (JSON)."""
+    with platform.context(actor) as ctx:
+        bundle = endpoint_bundles.read_endpoint_bundle(ctx, workspace, name)
+    archive, summary = pack_export(bundle, body.format, body.image_registry)
+    return FileResponse(
+        archive,
+        media_type="application/gzip",
+        filename=f"{name}-{body.format}.tar.gz",
+        headers={EXPORT_HEADER: summary},
+        background=BackgroundTask(archive.unlink),
+    )
 
 
 @router.get("/{name}/request-logs")
