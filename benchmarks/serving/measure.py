@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import statistics
 import subprocess
 import threading
 import time
@@ -141,3 +142,41 @@ def _load(
     machine = (cpu[1][1] - cpu[0][1]) / args.duration
     other = max(0.0, machine - server_cpu - sum(result.client_cpu))
     return result, server_cpu, other
+
+
+@dataclass
+class CeilingPairs:
+    """``server/model`` measured N times, each time right after a fresh bare ASGI run."""
+
+    label: str
+    ratios: list[float]  # server req/s / bare req/s, per pair
+    pairs: list[tuple[float, float]]  # (bare req/s, server req/s)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ratios)
+
+
+def ceiling_pairs(
+    label: str,
+    server_fn,
+    bare_fn,
+    model: Model,
+    args: argparse.Namespace,
+    scratch: Path,
+) -> CeilingPairs:
+    """Alternate the bare app and the server ``args.ceiling_pairs`` times: on a machine
+    whose speed drifts by a third from minute to minute, the ratio of two runs taken
+    seconds apart is steadier than two best-of numbers taken minutes apart."""
+    once = argparse.Namespace(**{**vars(args), "repeat": 1})
+    result = CeilingPairs(label, [], [])
+    for i in range(args.ceiling_pairs):
+        print(f"  pair {i + 1}/{args.ceiling_pairs} for {label}:", flush=True)
+        bare = measure("bare-asgi", None, bare_fn, once, scratch)
+        served = measure(label.split("/")[0], model, server_fn, once, scratch)
+        if bare.status != "ok" or served.status != "ok" or not bare.load or not served.load:
+            print(f"    pair {i + 1} left out: {bare.reason or served.reason}", flush=True)
+            continue
+        result.pairs.append((bare.load["rps"], served.load["rps"]))
+        result.ratios.append(served.load["rps"] / bare.load["rps"])
+    return result

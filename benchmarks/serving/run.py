@@ -17,7 +17,7 @@ same prediction as the model in this process.
 
 Usage:  python benchmarks/serving/run.py [--connections 8] [--warmup 3] [--duration 10]
             [--models forest,logreg] [--servers mlflow,opsloop,opsloop-onnx,bare-asgi]
-            [--no-onnx] [--loadgen-processes 1] [--repeat 1] [--quiet-wait 0]
+            [--no-onnx] [--loadgen-processes 1] [--repeat 1] [--quiet-wait 0] [--ceiling-pairs 0]
             [--serialization skops|cloudpickle] [--keep] [--out results.json]
 """
 
@@ -35,10 +35,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from measure import Row, measure  # noqa: E402
+from measure import CeilingPairs, Row, ceiling_pairs, measure  # noqa: E402
 from models import train_and_save  # noqa: E402
 from processes import on_sigterm, stop_all  # noqa: E402
-from report import meta, table, targets  # noqa: E402
+from report import meta, paired_report, table, targets  # noqa: E402
 from servers import Opsloop, bare_spec, mlflow_spec  # noqa: E402
 
 SERVERS = ("mlflow", "opsloop", "opsloop-onnx", "bare-asgi")
@@ -58,6 +58,14 @@ def main() -> int:
         type=int,
         default=1,
         help="measure each server this many times and keep the best (shared machines)",
+    )
+    parser.add_argument(
+        "--ceiling-pairs",
+        type=int,
+        default=0,
+        help="after the table, measure the bare ASGI app and each opsloop row this many "
+        "times in alternating pairs and report the median ratio (the 1/3 target, read "
+        "steadily on a noisy machine)",
     )
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--servers", default=",".join(SERVERS))
@@ -98,6 +106,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_sigterm)
     scratch = Path(tempfile.mkdtemp(prefix="opsloop-serving-bench-"))
     rows: list[Row] = []
+    paired: list[CeilingPairs] = []
     opsloop = Opsloop(scratch / "opsloop-home")
     info = meta(args)
     started = time.perf_counter()
@@ -133,6 +142,9 @@ def main() -> int:
                 else:
                     continue
                 rows.append(measure(server, model, fn, args, scratch))
+                if args.ceiling_pairs > 0 and server.startswith("opsloop") and rows[-1].load:
+                    label = f"{server}/{model.name}"
+                    paired.append(ceiling_pairs(label, fn, bare_spec, model, args, scratch))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -144,7 +156,9 @@ def main() -> int:
     info["opsloop_cli_calls"] = opsloop.calls
     print()
     print(table(rows))
-    for line in targets(rows):
+    for line in paired_report(paired):
+        print(line)
+    for line in targets(rows, paired):
         print(line)
     invalid = [r for r in rows if r.status == "INVALID"]
     if invalid:
@@ -154,7 +168,12 @@ def main() -> int:
     print(f"\nelapsed {info['elapsed_s']} s")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        doc = {"meta": info, "results": [r.__dict__ for r in rows], "targets": targets(rows)}
+        doc = {
+            "meta": info,
+            "results": [r.__dict__ for r in rows],
+            "ceiling_pairs": [p.__dict__ for p in paired],
+            "targets": targets(rows, paired),
+        }
         args.out.write_text(json.dumps(doc, indent=2))
         print(f"results written to {args.out}")
     return 1 if invalid else 0
