@@ -1,7 +1,14 @@
 """An online endpoint as the serving runtime and the exporter take it: an ``EndpointBundle``
-with its deployments' model and code folders on local disk."""
+with its deployments' model and code folders on local disk.
+
+Reading the rows and fetching the model files are two steps: the first in a transaction,
+the second outside any, because a first fetch from object storage can take minutes and
+SQLite would hold its write lock all that time.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,8 +26,38 @@ from opsloop.store.tables import DatastoreRow, DeploymentRow, EndpointRow, Works
 COLLECTOR_FOLDER = "modelDataCollector"
 
 
-def endpoint_bundle(session: Session, settings: Settings, row: EndpointRow) -> EndpointBundle:
-    """The endpoint of ``row`` as it is now (keys included: the runtime checks them)."""
+@dataclass(frozen=True)
+class StoredEndpoint:
+    """An endpoint's rows as one transaction read them (the session does not expire them
+    on commit); ``fetch`` brings the files."""
+
+    row: EndpointRow
+    workspace: str
+    collector_root: str | None
+    deployments: tuple[DeploymentRow, ...]
+
+    def fetch(self, settings: Settings) -> EndpointBundle:
+        """The bundle, with local copies of the model and code folders (cached by hash)."""
+        row = self.row
+        return EndpointBundle(
+            workspace=self.workspace,
+            name=row.name,
+            spec=OnlineEndpointSpec(
+                name=row.name,
+                auth_mode=row.auth_mode,
+                traffic=row.spec.get("traffic", {}),
+                mirror_traffic=row.spec.get("mirror_traffic", {}),
+            ),
+            deployments={d.name: deployment_bundle(settings, d) for d in self.deployments},
+            keys=(row.keys["primary"], row.keys["secondary"]),
+            token_secret=row.keys.get("token_secret"),
+            revision=str(row.revision),
+            collector_root=self.collector_root,
+        )
+
+
+def stored_endpoint(session: Session, row: EndpointRow) -> StoredEndpoint:
+    """The endpoint of ``row`` and its deployments (keys included: the runtime checks them)."""
     workspace = session.get(WorkspaceRow, row.workspace_id)
     assert workspace is not None
     datastore = session.scalar(
@@ -33,25 +70,16 @@ def endpoint_bundle(session: Session, settings: Settings, row: EndpointRow) -> E
         .where(DeploymentRow.endpoint_id == row.id)
         .order_by(DeploymentRow.name)
     )
-    return EndpointBundle(
+    return StoredEndpoint(
+        row=row,
         workspace=workspace.name,
-        name=row.name,
-        spec=OnlineEndpointSpec(
-            name=row.name,
-            auth_mode=row.auth_mode,
-            traffic=row.spec.get("traffic", {}),
-            mirror_traffic=row.spec.get("mirror_traffic", {}),
-        ),
-        deployments={d.name: deployment_bundle(settings, d) for d in deployments},
-        keys=(row.keys["primary"], row.keys["secondary"]),
-        token_secret=row.keys.get("token_secret"),
-        revision=str(row.revision),
         collector_root=f"{datastore.url.rstrip('/')}/{COLLECTOR_FOLDER}" if datastore else None,
+        deployments=tuple(deployments),
     )
 
 
-def read_endpoint_bundle(ctx: ServiceContext, workspace: str, name: str) -> EndpointBundle:
-    """For an export: the endpoint with local model folders, read access checked."""
+def read_stored_endpoint(ctx: ServiceContext, workspace: str, name: str) -> StoredEndpoint:
+    """For an export: the endpoint's rows, read access checked; ``fetch`` it afterwards."""
     ctx.authorize("online_endpoint.read", workspace)
     ws = require_workspace_row(ctx, workspace)
-    return endpoint_bundle(ctx.session, ctx.settings, require_endpoint_row(ctx, ws, name))
+    return stored_endpoint(ctx.session, require_endpoint_row(ctx, ws, name))

@@ -9,7 +9,7 @@ from typing import Protocol
 from sqlalchemy import select
 
 from opsloop.services.context import Platform
-from opsloop.services.endpoint_bundles import endpoint_bundle
+from opsloop.services.endpoint_bundles import stored_endpoint
 from opsloop.services.online_deployments import deployment_logger
 from opsloop.serving.bundle import EndpointBundle, read_bundle
 from opsloop.serving.request_log import STDOUT
@@ -62,7 +62,8 @@ class StoreSource:
             )
             if row is None:
                 raise LookupError(name)
-            return endpoint_bundle(session, self.platform.settings, row)
+            stored = stored_endpoint(session, row)
+        return stored.fetch(self.platform.settings)  # no transaction open: see endpoint_bundles
 
     def request_log_target(self) -> str:
         return self.platform.database.url

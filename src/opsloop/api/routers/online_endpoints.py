@@ -92,8 +92,11 @@ def export_endpoint(
     """The Dockerfiles and manifests as a gzipped tar archive; the image tags and what the
     export could not carry over are in the ``opsloop-export`` header (JSON)."""
     with platform.context(actor) as ctx:
-        bundle = endpoint_bundles.read_endpoint_bundle(ctx, workspace, name)
-    archive, summary = pack_export(bundle, body.format, body.image_registry)
+        stored = endpoint_bundles.read_stored_endpoint(ctx, workspace, name)
+    # Model files are fetched with no transaction open (a first fetch can take minutes).
+    archive, summary = pack_export(
+        stored.fetch(platform.settings), body.format, body.image_registry
+    )
     return FileResponse(
         archive,
         media_type="application/gzip",
