@@ -113,3 +113,20 @@ def test_every_mutation_is_audited_with_an_outbox_event(client: Client, tmp_path
     assert [a.action for a in audit] == ["workspace.create", "data.create"]
     assert all(a.outcome == "succeeded" and a.actor for a in audit)
     assert [e.type for e in events] == ["workspace.created", "data.registered"]
+
+
+def test_model_download_unpacks_the_registered_files(
+    client: Client, model_dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    client.models.create(name="lin", path=str(model_dirs["v1"]))
+    target = client.models.download("lin:1", tmp_path / "out")
+    assert target == tmp_path / "out" / "lin-1"
+    source = model_dirs["v1"]
+    expected = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
+    assert (
+        expected
+        and sorted(p.relative_to(target) for p in target.rglob("*") if p.is_file()) == expected
+    )
+    assert (target / "MLmodel").read_bytes() == (source / "MLmodel").read_bytes()
+    with pytest.raises(NotFoundError):
+        client.models.download("lin:9", tmp_path / "out")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -104,13 +103,10 @@ class OnlineEndpointOperations(_NamedOperations[OnlineEndpoint]):
         check_destination(target, ())  # before the download: a file is not a destination
         body = {"format": fmt, "image_registry": image_registry}
         with tempfile.TemporaryDirectory(prefix="opsloop-export-") as scratch:
-            archive, staged = Path(scratch) / "export.tar.gz", Path(scratch) / "export"
-            with archive.open("wb") as handle:
-                headers = self._client._transport.download(
-                    f"{self._path(workspace, name)}/export", handle, method="POST", json=body
-                )
-            with tarfile.open(archive, "r:gz") as tar:
-                tar.extractall(staged, filter="data")
+            staged = Path(scratch) / "export"
+            headers = self._download_folder(
+                f"{self._path(workspace, name)}/export", staged, method="POST", json=body
+            )
             files = install_export(staged, target)
         summary = orjson.loads(headers.get(EXPORT_HEADER, "{}"))
         return ExportResult(

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
+import httpx
 from pydantic import BaseModel
 
 from opsloop.client._resolve import Origin, Resolver
@@ -88,6 +89,19 @@ class _Operations:
 
     def _post(self, entity: type[EntityT], path: str, body: dict[str, Any]) -> EntityT:
         return entity.model_validate(self._client.request("POST", path, json=body))
+
+    def _download_folder(
+        self, path: str, target: Path, *, method: str = "GET", json: Any = None
+    ) -> httpx.Headers:
+        """Fetch a gzipped tar answer and unpack it into ``target``; the answer's headers."""
+        with tempfile.TemporaryDirectory(prefix="opsloop-dl-") as scratch:
+            archive = Path(scratch) / "download.tar.gz"
+            with archive.open("wb") as handle:
+                headers = self._client._transport.download(path, handle, method=method, json=json)
+            target.mkdir(parents=True, exist_ok=True)
+            with tarfile.open(archive, "r:gz") as tar:
+                tar.extractall(target, filter="data")
+        return headers
 
     def _submit(
         self,
@@ -248,16 +262,8 @@ class ModelOperations(_VersionedOperations):
         """Copy the model's files into ``destination/<name>-<version>`` and return that path."""
         model: Model = self.get(reference, workspace=workspace)
         target = Path(destination) / f"{model.name}-{model.version}"
-        with tempfile.TemporaryDirectory(prefix="opsloop-dl-") as scratch:
-            archive = Path(scratch) / "model.tar.gz"
-            with archive.open("wb") as handle:
-                self._client._transport.download(
-                    f"/workspaces/{self._ws(workspace)}/models/{model.name}:{model.version}/download",
-                    handle,
-                )
-            target.mkdir(parents=True, exist_ok=True)
-            with tarfile.open(archive, "r:gz") as tar:
-                tar.extractall(target, filter="data")
+        path = f"/workspaces/{self._ws(workspace)}/models/{model.name}:{model.version}/download"
+        self._download_folder(path, target)
         return target
 
     def load(self, reference: str, *, workspace: str | None = None) -> Any:

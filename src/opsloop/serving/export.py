@@ -21,6 +21,7 @@ import re
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import get_args
 
 import yaml
 
@@ -57,7 +58,7 @@ from opsloop.serving.export_kserve import kserve_manifests
 from opsloop.specs.endpoint import OnlineDeploymentSpec
 from opsloop.specs.environment import EnvironmentSpec
 
-FORMATS: tuple[str, ...] = ("k8s", "kserve")
+FORMATS: tuple[str, ...] = get_args(ExportFormat)
 BUNDLE_PATH = "/opt/opsloop/bundle"
 DEFAULT_BASE_IMAGE = "python:3.11-slim"
 SERVE_COMMAND: tuple[str, ...] = (
@@ -115,21 +116,18 @@ def write_export(
     manifests = k8s_manifests(bundle, images) if fmt == "k8s" else kserve_manifests(bundle, images)
     folder.mkdir(parents=True, exist_ok=True)
     notes: list[str] = []
-    written: list[Path] = []
     for name, deployment in bundle.deployments.items():
         if deployment.spec.liveness_probe.success_threshold != 1:
             notes.append(f"`{name}`: Kubernetes requires a liveness successThreshold of 1.")
-        written += _write_image_folder(bundle, name, folder / name, opsloop_requirement, notes)
+        _write_image_folder(bundle, name, folder / name, opsloop_requirement, notes)
     for filename, documents in manifests.files.items():
-        path = folder / filename
         text = yaml.dump_all(documents, Dumper=_PlainDumper, sort_keys=False)
-        path.write_text(_HEADER + text)
-        written.append(path)
+        (folder / filename).write_text(_HEADER + text)
     notes += manifests.notes
     readme = folder / "README.md"
     readme.write_text(_readme(bundle, fmt, images, manifests, notes, image_registry))
-    written.append(readme)
-    return ExportResult(folder, fmt, tuple(written), images, tuple(notes))
+    files = tuple(sorted(path for path in folder.rglob("*") if path.is_file()))
+    return ExportResult(folder, fmt, files, images, tuple(notes))
 
 
 def _check(
@@ -186,7 +184,7 @@ def _has_space(text: str) -> bool:
 
 def _write_image_folder(
     bundle: EndpointBundle, name: str, folder: Path, opsloop_requirement: str, notes: list[str]
-) -> list[Path]:
+) -> None:
     """A build context holding only ``name``, at 100%, with no keys in it."""
     deployment = bundle.deployments[name]
     target = folder / "bundle"
@@ -213,9 +211,7 @@ def _write_image_folder(
     requirements = folder / "requirements.txt"
     lines = _requirements(deployment.spec.environment, opsloop_requirement, name, notes)
     requirements.write_text("\n".join(lines) + "\n")
-    dockerfile = folder / "Dockerfile"
-    dockerfile.write_text(dockerfile_text(bundle.name, name, deployment.spec))
-    return [dockerfile, requirements, *sorted(path for path in target.rglob("*") if path.is_file())]
+    (folder / "Dockerfile").write_text(dockerfile_text(bundle.name, name, deployment.spec))
 
 
 def _requirements(
