@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -93,3 +95,29 @@ def test_rows_older_than_the_retention_are_deleted(serving_client: Client) -> No
     pruning.close()
     entries = serving_client.online_endpoints.request_logs("ep")
     assert sorted(entry.request_id for entry in entries) == ["req-1", "req-2"]
+
+
+GROUP_SIGNAL_SCRIPT = """
+import os, signal, time
+from opsloop.serving.request_log import ProcessWriter
+
+signal.signal(signal.SIGTERM, lambda *_: None)  # this process stays; a handler is not inherited
+writer = ProcessWriter("-")
+writer.start()
+writer.write([(time.time(), "dev", "ep", "blue", f"req-{i}", "POST", "/score", 200, "ok",
+               10, 4, 1.5, 0.5, 0.0, "key", False) for i in range(3)])
+os.killpg(os.getpgrp(), signal.SIGTERM)  # what `kill -- -PGID` or a terminal's Ctrl-C does
+writer.close()
+"""
+
+
+def test_a_signal_to_the_servers_process_group_does_not_reach_the_writer() -> None:
+    """Sent at once, the signal lands while the writer is still starting (before any handler
+    of its own could be set): it must not die with records in its pipe."""
+    done = subprocess.run(
+        [sys.executable, "-c", GROUP_SIGNAL_SCRIPT],
+        capture_output=True, timeout=60, start_new_session=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert [line["request_id"] for line in lines] == ["req-0", "req-1", "req-2"]

@@ -120,7 +120,8 @@ class InlineWriter:
 class ProcessWriter:
     """Frames of ``<4-byte little-endian length><orjson list of records>`` on the child's
     stdin. The child writes what it has when stdin closes, so a clean stop loses nothing
-    and a crash of the serving process loses only what was not yet piped."""
+    and a crash of the serving process loses only what was not yet piped. The child runs
+    in a process group of its own, out of reach of signals meant for the server."""
 
     def __init__(self, target: str, retention_days: int = 0) -> None:
         self._target = target
@@ -136,6 +137,11 @@ class ProcessWriter:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "opsloop.serving.request_log_writer"],
             stdin=subprocess.PIPE,
+            # Its own process group: Ctrl-C in a terminal and `kill -- -PGID` signal the
+            # server's group, and would otherwise reach the writer too, even while it is still
+            # starting, before it could ignore them, and lose what is already in its pipe.
+            # It stops when its stdin ends instead.
+            process_group=0,
             env={
                 **os.environ,
                 TARGET_ENV: self._target,

@@ -31,9 +31,10 @@ FINAL_ATTEMPTS = 5
 
 
 def main() -> int:
-    # Ctrl-C and a group-wide SIGTERM reach this process too; it must outlive the server's
-    # shutdown to write the last batch, and it stops when its stdin ends (the server closed
-    # it, or died) instead.
+    # ProcessWriter starts this in a process group of its own, so signals meant for the
+    # server do not reach it; ignoring them as well covers a writer started some other way.
+    # It must outlive the server's shutdown to write the last batch, and it stops when its
+    # stdin ends (the server closed it, or died) instead.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
