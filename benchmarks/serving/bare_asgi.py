@@ -5,9 +5,16 @@ HTTP parsing as for a real server, and returns `{"predictions": [0.0]}` with sta
 
 Run:  uvicorn --app-dir benchmarks/serving bare_asgi:app --workers 1 --no-access-log \
           --no-proxy-headers --no-server-header
+
+With ``BARE_ASGI_BUSY_US=N`` in the environment, each request also keeps the CPU busy for N
+microseconds before answering: a stand-in for an app's own work, to see how the server's
+throughput falls as that work grows (see the README).
 """
 
 from __future__ import annotations
+
+import os
+import time
 
 BODY = b'{"predictions": [0.0]}'
 HEADERS = [
@@ -16,12 +23,17 @@ HEADERS = [
 ]
 START = {"type": "http.response.start", "status": 200, "headers": HEADERS}
 END = {"type": "http.response.body", "body": BODY}
+BUSY_S = float(os.environ.get("BARE_ASGI_BUSY_US") or 0) / 1e6
 
 
 async def app(scope, receive, send):  # type: ignore[no-untyped-def]
     if scope["type"] == "http":
         while (await receive()).get("more_body", False):
             pass
+        if BUSY_S:
+            until = time.perf_counter() + BUSY_S
+            while time.perf_counter() < until:
+                pass
         await send(START)
         await send(END)
     elif scope["type"] == "lifespan":
