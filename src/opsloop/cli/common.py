@@ -85,6 +85,8 @@ def emit(value: BaseModel | list[Any], output: str, columns: list[str]) -> None:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, float):  # a table is read, not parsed: -o json keeps every digit
+        return f"{value:.3f}".rstrip("0").rstrip(".")
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items())
     if isinstance(value, list):
