@@ -51,9 +51,8 @@ def counted_run(name: str, spec: ServerSpec, body: bytes, args: argparse.Namespa
     out = scratch / f"callgrind.{name}"
     valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--trace-children=no"]
     # Console scripts are Python files: valgrind runs the interpreter on them.
-    cmd = [*valgrind, f"--callgrind-out-file={out}", sys.executable, *spec.cmd]
-    if spec.cmd[0] == sys.executable:
-        cmd = [*valgrind, f"--callgrind-out-file={out}", *spec.cmd]
+    interpreter = [] if spec.cmd[0] == sys.executable else [sys.executable]
+    cmd = [*valgrind, f"--callgrind-out-file={out}", *interpreter, *spec.cmd]
     log = scratch / f"{name}.log"
     proc = start(cmd, spec.env, scratch, log)
     try:
