@@ -13,7 +13,7 @@ from sqlalchemy import select
 from helpers import serving_runtime
 from opsloop import Client
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
-from opsloop.store.tables import AuditRow
+from opsloop.store.tables import AuditRow, OutboxEventRow
 
 
 def test_traffic_rules(serving_client: Client) -> None:
@@ -136,6 +136,27 @@ def test_provisioning_holds_no_database_lock_and_its_failure_is_audited(
             select(AuditRow.outcome).where(AuditRow.target == "online-deployment:ep/slow")
         ).all()
     assert outcomes == ["failed"]
+
+
+def test_deployment_events_name_the_models(serving_client: Client) -> None:
+    serving_client.online_deployments.create(
+        name="blue", endpoint_name="ep", model="lin:1", all_traffic=True
+    )
+    serving_client.online_deployments.update(name="blue", endpoint_name="ep", model="lin:2")
+    platform = serving_client._transport.platform
+    with platform.database.transaction() as session:
+        events = session.execute(
+            select(OutboxEventRow.type, OutboxEventRow.subject, OutboxEventRow.payload)
+            .where(OutboxEventRow.type.like("online_deployment.%"))
+            .order_by(OutboxEventRow.id)
+        ).all()
+    assert [(kind, subject) for kind, subject, _ in events] == [
+        ("online_deployment.created", "online-deployment:ep/blue"),
+        ("online_deployment.updated", "online-deployment:ep/blue"),
+    ]
+    created, updated = (payload for _, _, payload in events)
+    assert (created["model"], created["all_traffic"]) == ("lin:1", True)
+    assert (updated["model"], updated["previous_model"]) == ("lin:2", "lin:1")
 
 
 def test_onnx_runtime_is_verified_and_matches(serving_client: Client) -> None:

@@ -122,13 +122,12 @@ def _lock_endpoint(ctx: ServiceContext, draft: DeploymentDraft) -> EndpointRow:
 def _record(
     ctx: ServiceContext, draft: DeploymentDraft, event_type: str, payload: dict[str, Any]
 ) -> None:
-    model = {"model": _model_reference(draft.row)}
     ctx.record(
         draft.action,
         workspace=draft.workspace,
         target=draft.target,
         event_type=event_type,
-        payload={**model, **payload},
+        payload={"model": _model_reference(draft.row), **payload},
     )
 
 
