@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from typing import Any
 
+import orjson
 import pytest
 
 from opsloop import Client
 from opsloop.serving.request_log import (
     STDOUT,
+    TARGET_ENV,
     InlineWriter,
     ProcessWriter,
     RecordWriter,
@@ -121,3 +124,18 @@ def test_a_signal_to_the_servers_process_group_does_not_reach_the_writer() -> No
     assert done.returncode == 0, done.stderr.decode()
     lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
     assert [line["request_id"] for line in lines] == ["req-0", "req-1", "req-2"]
+
+
+def test_the_writer_process_logs_only_its_own_news(serving_client: Client) -> None:
+    """Its stderr is the server's terminal: libraries' INFO lines (alembic prints one per
+    plugin when the store opens) would fill it at every start."""
+    payload = orjson.dumps([_record(0)])
+    done = subprocess.run(
+        [sys.executable, "-m", "opsloop.serving.request_log_writer"],
+        input=len(payload).to_bytes(4, "little") + payload,
+        env={**os.environ, TARGET_ENV: _database_url(serving_client)},
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stderr.decode() == ""
+    assert [e.request_id for e in serving_client.online_endpoints.request_logs("ep")] == ["req-0"]

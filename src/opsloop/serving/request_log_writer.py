@@ -21,7 +21,6 @@ from opsloop.serving.request_log import (
     MAX_BUFFERED,
     RETENTION_ENV,
     TARGET_ENV,
-    as_row,
     open_sink,
     read_frames,
 )
@@ -37,16 +36,19 @@ def main() -> int:
     # stdin ends (the server closed it, or died) instead.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # opsloop's own messages at INFO; libraries only from WARNING (alembic, say, logs every
+    # plugin it sets up at INFO when the store opens).
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("opsloop").setLevel(logging.INFO)
     target = os.environ.get(TARGET_ENV)
     if not target:
         log.error("%s is not set", TARGET_ENV)
         return 2
     sink, release = open_sink(target, int(os.environ.get(RETENTION_ENV) or 0))
-    pending: list[dict[str, Any]] = []
+    pending: list[Any] = []
     try:
         for records in read_frames(sys.stdin.buffer):
-            pending.extend(as_row(record) for record in records)
+            pending.extend(records)
             pending = _write(sink, pending)
         for attempt in range(FINAL_ATTEMPTS):
             pending = _write(sink, pending)
@@ -61,7 +63,7 @@ def main() -> int:
     return 0
 
 
-def _write(sink: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _write(sink: Any, rows: list[Any]) -> list[Any]:
     """The rows still to write: none, or all of them when the store refused the batch."""
     if not rows:
         return rows

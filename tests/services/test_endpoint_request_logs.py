@@ -1,0 +1,72 @@
+"""The traffic log's bulk insert, on both stores: every value comes back as it was sent."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from opsloop.services.endpoint_request_logs import append_request_logs
+from opsloop.store.database import Database
+from opsloop.store.tables import EndpointRequestLogRow
+
+FIELDS = (
+    "at", "workspace", "endpoint", "deployment", "request_id", "method", "path", "status_code",
+    "model_status", "request_bytes", "response_bytes", "duration_ms", "model_duration_ms",
+    "throttle_ms", "auth_type", "mirrored",
+)  # fmt: skip
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url").replace(
+            "postgresql://", "postgresql+psycopg://"
+        )
+    found = Database(url)
+    found.migrate()
+    yield found
+    found.engine.dispose()
+
+
+def test_records_round_trip_with_their_types(database: Database) -> None:
+    at = time.time()
+    served = (at, "dev", "ep", "blue", "r-1", "POST", "/score", 200, "ok", 120, 16,
+              1.25, 0.5, 0.0, "key", False)  # fmt: skip
+    # A request refused before any deployment was chosen: the optional fields are None.
+    refused = (at + 1.5, "dev", "ep", None, "r-2", "GET", "/x", 401, None, 0, 90,
+               0.1, None, 0.0, None, True)  # fmt: skip
+    with database.transaction() as session:
+        append_request_logs(session, FIELDS, [served, list(refused)])  # lists as orjson gives
+    with database.transaction() as session:
+        rows = session.scalars(select(EndpointRequestLogRow).order_by(EndpointRequestLogRow.id))
+        stored = [tuple(getattr(row, name) for name in FIELDS) for row in rows]
+    for sent, got in zip((served, refused), stored, strict=True):
+        moment = got[0] if got[0].tzinfo else got[0].replace(tzinfo=UTC)  # SQLite keeps no zone
+        assert moment == datetime.fromtimestamp(sent[0], UTC)
+        assert got[1:] == sent[1:]
+    assert isinstance(stored[1][-1], bool) and isinstance(stored[0][11], float)
+
+
+def test_fields_may_come_in_any_order(database: Database) -> None:
+    fields = tuple(reversed(FIELDS))
+    record = (False, "key", 0.0, 0.5, 1.5, 4, 10, "ok", 200, "/score", "POST", "r-9", "blue",
+              "ep", "dev", time.time())  # fmt: skip
+    with database.transaction() as session:
+        append_request_logs(session, fields, [record])
+    with database.transaction() as session:
+        row = session.scalars(select(EndpointRequestLogRow)).one()
+    assert (row.request_id, row.status_code, row.request_bytes) == ("r-9", 200, 10)
+
+
+def test_an_unknown_field_is_refused_before_anything_is_written(database: Database) -> None:
+    with pytest.raises(KeyError, match="colour"), database.transaction() as session:
+        append_request_logs(session, (*FIELDS[:-1], "colour"), [(time.time(),) + ("x",) * 15])
+    with database.transaction() as session:
+        assert session.scalars(select(EndpointRequestLogRow)).first() is None
