@@ -14,7 +14,7 @@ from pathlib import Path
 from http_checks import http, predictions, same, wait_ready
 from loadgen import START_DELAY_S, LoadResult, run_load
 from models import Model
-from processes import free_port, group_cpu_seconds, machine_busy_seconds, start, stop, wait_quiet
+from processes import free_port, machine_busy_seconds, server_cpu_seconds, start, stop, wait_quiet
 from servers import ServerSpec, Skip
 
 BUSY_CORES = 0.25  # other processes above this during a measurement: flag the number
@@ -121,7 +121,7 @@ def _load(
     def sample() -> None:
         for instant in (start_at + args.warmup, start_at + args.warmup + args.duration):
             time.sleep(max(0.0, instant - time.time()))
-            cpu.append((group_cpu_seconds(proc.pid), machine_busy_seconds()))
+            cpu.append((server_cpu_seconds(proc.pid), machine_busy_seconds()))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

@@ -55,9 +55,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """User+system CPU seconds of the live processes of one process group (Linux /proc)."""
-    total = 0
+def server_cpu_seconds(pgid: int) -> float:
+    """User+system CPU seconds of a server's live processes (Linux /proc): its process group,
+    and any descendant that runs in a group of its own (opsloop's traffic-log writer does,
+    so that signals meant for the server do not reach it)."""
+    parents: dict[int, int] = {}
+    groups: dict[int, int] = {}
+    seconds: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -67,8 +71,18 @@ def group_cpu_seconds(pgid: int) -> float:
         except OSError:
             continue
         fields = stat[stat.rfind(b")") + 2 :].split()
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
+        pid = int(entry)
+        parents[pid], groups[pid] = int(fields[1]), int(fields[2])
+        seconds[pid] = int(fields[11]) + int(fields[12])
+
+    def in_server(pid: int) -> bool:
+        while pid > 1:
+            if groups.get(pid) == pgid:
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    total = sum(ticks for pid, ticks in seconds.items() if in_server(pid))
     return total / os.sysconf("SC_CLK_TCK")
 
 

@@ -6,7 +6,7 @@ flush interval, to one of two writers:
 - ``ProcessWriter`` (``opsloop online-endpoint serve`` and ``opsloop server``) encodes the
   batch with orjson and pipes it to a child process (``request_log_writer``) that inserts
   the records as they are (one executemany of tuples). Decoding and writing a record still
-  costs 10 to 15 µs of CPU; done on a thread of the serving process, at thousands of
+  costs 12 to 15 µs of CPU; done on a thread of the serving process, at thousands of
   requests a second, that work would compete with every request for the GIL.
 - ``InlineWriter`` (an in-process runtime: tests, an embedded ``invoke``) writes the rows
   from that thread.
