@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
 from opsloop.services.endpoint_request_logs import append_request_logs
 from opsloop.store.database import Database
@@ -70,3 +71,19 @@ def test_an_unknown_field_is_refused_before_anything_is_written(database: Databa
         append_request_logs(session, (*FIELDS[:-1], "colour"), [(time.time(),) + ("x",) * 15])
     with database.transaction() as session:
         assert session.scalars(select(EndpointRequestLogRow)).first() is None
+
+
+def test_a_driver_with_named_parameters_takes_the_general_insert(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    Database(url).migrate()
+    engine = create_engine(url, paramstyle="named")  # sqlite3 takes :name parameters too
+    at = time.time()
+    record = (at, "dev", "ep", "blue", "r-1", "POST", "/score", 200, "ok", 1, 2, 0.5, None,
+              0.0, "key", True)  # fmt: skip
+    with Session(engine) as session, session.begin():
+        append_request_logs(session, FIELDS, [record])
+    with Session(engine) as session:
+        row = session.scalars(select(EndpointRequestLogRow)).one()
+    engine.dispose()
+    assert row.at.replace(tzinfo=UTC) == datetime.fromtimestamp(at, UTC)
+    assert (row.request_id, row.model_duration_ms, row.mirrored) == ("r-1", None, True)
