@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from opsloop import Client
+from opsloop.store.database import Database
 
 COLUMNS = ["a", "b", "c"]
 POSTGRES_URL = os.environ.get(
@@ -91,3 +92,19 @@ def model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "v1": save_linear_model(root / "v1", (1.0, 2.0, 3.0)),
         "v2": save_linear_model(root / "v2", (10.0, 0.0, 0.0)),
     }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The metadata store on each backend, migrated and empty: a SQLite file, then a fresh
+    PostgreSQL schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url").replace(
+            "postgresql://", "postgresql+psycopg://"
+        )
+    found = Database(url)
+    found.migrate()
+    yield found
+    found.engine.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,20 +19,6 @@ FIELDS = (
     "model_status", "request_bytes", "response_bytes", "duration_ms", "model_duration_ms",
     "throttle_ms", "auth_type", "mirrored",
 )  # fmt: skip
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url").replace(
-            "postgresql://", "postgresql+psycopg://"
-        )
-    found = Database(url)
-    found.migrate()
-    yield found
-    found.engine.dispose()
 
 
 def test_records_round_trip_with_their_types(database: Database) -> None:
