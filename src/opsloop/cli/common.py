@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -78,8 +79,17 @@ def emit(value: BaseModel | list[Any], output: str, columns: list[str]) -> None:
     table = Table(*columns, show_lines=False)
     for row in rows:
         dumped = row.model_dump(mode="json")
-        table.add_row(*[_cell(dumped.get(c)) for c in columns])
+        table.add_row(*[_moment(getattr(row, c, None)) or _cell(dumped.get(c)) for c in columns])
     console.print(table)
+
+
+def _moment(value: Any) -> str | None:
+    """A time to the second, in UTC: the JSON's microseconds made the column too wide to
+    read and rich cut it short."""
+    if not isinstance(value, datetime):
+        return None
+    in_utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return in_utc.strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def _cell(value: Any) -> str:
