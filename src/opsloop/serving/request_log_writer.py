@@ -63,17 +63,17 @@ def main() -> int:
     return 0
 
 
-def _write(sink: Any, rows: list[Any]) -> list[Any]:
-    """The rows still to write: none, or all of them when the store refused the batch."""
-    if not rows:
-        return rows
+def _write(sink: Any, records: list[Any]) -> list[Any]:
+    """The records still to write: none, or all of them when the store refused the batch."""
+    if not records:
+        return records
     try:
-        sink(rows)
+        sink(records)
     except Exception:
         log.exception(
-            "could not write %d request log rows; retrying with the next batch", len(rows)
+            "could not write %d request log rows; retrying with the next batch", len(records)
         )
-        return rows[-MAX_BUFFERED:]
+        return records[-MAX_BUFFERED:]
     return []
 
 
