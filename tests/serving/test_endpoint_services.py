@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from helpers import serving_runtime
 from opsloop import Client
-from opsloop.errors import ConflictError, NotFoundError, ValidationError
+from opsloop.errors import ConflictError, NotFoundError, OpsloopError, ValidationError
 from opsloop.store.tables import AuditRow, OutboxEventRow
 
 
@@ -157,6 +157,31 @@ def test_deployment_events_name_the_models(serving_client: Client) -> None:
     created, updated = (payload for _, _, payload in events)
     assert (created["model"], created["all_traffic"]) == ("lin:1", True)
     assert (updated["model"], updated["previous_model"]) == ("lin:2", "lin:1")
+
+
+def test_update_without_a_spec_changes_only_what_it_names(serving_client: Client) -> None:
+    serving_client.online_deployments.create(
+        name="blue", endpoint_name="ep", model="lin:1", all_traffic=True,
+        environment_variables={"MODE": "strict"},
+        overrides=[
+            "request_settings.max_concurrent_requests_per_instance=8",
+            "data_collector.collections.model_inputs.enabled=true",
+        ],
+    )  # fmt: skip
+    rolled = serving_client.online_deployments.update(
+        name="blue", endpoint_name="ep", model="lin:2",
+        overrides=["request_settings.request_timeout_ms=2000"],
+    )  # fmt: skip
+    assert rolled.model == "lin:2"
+    spec = serving_client.online_deployments.get("blue", endpoint_name="ep").spec
+    assert spec["request_settings"]["max_concurrent_requests_per_instance"] == 8
+    assert spec["request_settings"]["request_timeout_ms"] == 2000
+    assert spec["data_collector"]["collections"]["model_inputs"]["enabled"] is True
+    assert spec["environment_variables"] == {"MODE": "strict"}
+    with pytest.raises(OpsloopError, match="name the deployment to update"):
+        serving_client.online_deployments.update(model="lin:1")
+    with pytest.raises(NotFoundError, match="no deployment 'green'"):
+        serving_client.online_deployments.update(name="green", endpoint_name="ep", model="lin:1")
 
 
 def test_onnx_runtime_is_verified_and_matches(serving_client: Client) -> None:

@@ -66,9 +66,12 @@ def update(
     set_: Set = None,
     output: Output = "table",
 ) -> None:
-    """Replace a deployment's spec, e.g. roll out a new model version without a gap.
+    """Change a deployment, e.g. roll out a new model version without a gap.
 
-    Example: opsloop online-deployment update -w dev -f blue-deployment.yml --set model=taxi-fare-model:2
+    With -f the file's spec replaces the deployment's; without it, the flags and --set
+    change only what they name and the rest of the current spec stays.
+
+    Example: opsloop online-deployment update -w dev -e taxi-fare -n blue -m taxi-fare-model:2
     """
     deployment = make_client(workspace).online_deployments.update(
         file=file, overrides=set_, **_fields(name, endpoint_name, model, description)

@@ -226,7 +226,13 @@ class OnlineDeploymentOperations(_Operations):
         overrides: list[str] | None = None,
         **fields: Any,
     ) -> OnlineDeployment:
-        """Replace the deployment's spec, e.g. roll a new model version."""
+        """Change a deployment, e.g. roll a new model version.
+
+        With a file or a spec, that spec replaces the deployment's. With neither, the
+        deployment's current spec is the base and only the given fields and overrides
+        change (as ``az ml online-deployment update --set`` does)."""
+        if spec is None and file is None:
+            spec = self._current_spec(fields, workspace)
         data = self._spec(spec, file, overrides, fields, workspace)
         path = self._path(workspace, data["endpoint_name"], data["name"])
         return OnlineDeployment.model_validate(self._client.request("PUT", path, json=data))
@@ -235,6 +241,14 @@ class OnlineDeploymentOperations(_Operations):
         self, name: str, *, endpoint_name: str, workspace: str | None = None
     ) -> OnlineDeployment:
         return self._get(OnlineDeployment, self._path(workspace, endpoint_name, name))
+
+    def _current_spec(self, fields: dict[str, Any], workspace: str | None) -> dict[str, Any]:
+        name, endpoint_name = fields.get("name"), fields.get("endpoint_name")
+        if not name or not endpoint_name:
+            raise OpsloopError(
+                "name the deployment to update (name and endpoint_name), or give its spec file"
+            )
+        return dict(self.get(name, endpoint_name=endpoint_name, workspace=workspace).spec)
 
     def list(self, *, endpoint_name: str, workspace: str | None = None) -> list[OnlineDeployment]:
         return self._list(OnlineDeployment, self._path(workspace, endpoint_name))
