@@ -27,6 +27,7 @@ from opsloop.serving.bundle import DeploymentBundle
 from opsloop.serving.protocols import BadRequest, Rows, parse_mlflow
 
 _NUMERIC_TYPES = frozenset(("double", "float", "long", "integer", "boolean"))
+MAX_PROBLEM_CHARS = 500
 
 
 class ModelFailure(Exception):
@@ -155,13 +156,24 @@ class FramePredictor(TabularPredictor):
         import pandas as pd
 
         columns = rows.columns or self.info.input_columns
-        frame = pd.DataFrame(rows.values, columns=columns)
+        try:
+            frame = pd.DataFrame(rows.values, columns=columns)
+        except ValueError as exc:  # rows wider or narrower than the columns: the request's
+            raise BadRequest(f"the rows do not match the columns {columns}: {exc}") from None
         try:
             return self.model.predict(frame, params=rows.params)
         except Exception as exc:  # MLflow's schema enforcement speaks for the input
             if type(exc).__name__ == "MlflowException":
-                raise BadRequest(str(exc).splitlines()[0]) from None
+                raise BadRequest(schema_problem(str(exc))) from None
             raise
+
+
+def schema_problem(message: str) -> str:
+    """MLflow's schema error without the data it quotes: "Failed to enforce schema of data
+    '<the frame, several lines>' with schema '...'. Error: <the reason>" -> the reason."""
+    _, marker, reason = message.rpartition(" Error: ")
+    text = reason if marker else message
+    return " ".join(text.split())[:MAX_PROBLEM_CHARS]
 
 
 class ScriptPredictor:
