@@ -69,3 +69,65 @@ def test_deploy_invoke_route_and_export(tmp_path: Path, model_dirs: dict[str, Pa
     service = yaml.safe_load((target / "inferenceservice.yaml").read_text())
     assert service["kind"] == "InferenceService"
     assert (target / "blue" / "Dockerfile").is_file()
+
+
+def test_roll_out_from_files_and_flags(tmp_path: Path, model_dirs: dict[str, Path]) -> None:
+    home = tmp_path / "home"
+    opsloop("workspace", "create", "--name", "dev", home=home)
+    for path in (model_dirs["v1"], model_dirs["v2"]):
+        opsloop("model", "create", "-n", "lin", "--path", str(path), home=home)
+    endpoint = tmp_path / "endpoint.yml"
+    endpoint.write_text("name: lin-ep\nauth_mode: key\n")
+    opsloop("online-endpoint", "create", "-f", str(endpoint), home=home)
+    blue = tmp_path / "blue.yml"
+    blue.write_text(
+        "name: blue\nendpoint_name: lin-ep\nmodel: lin:1\n"
+        "request_settings:\n  max_concurrent_requests_per_instance: 8\n"
+    )
+    opsloop("online-deployment", "create", "-f", str(blue), "--all-traffic", home=home)
+    opsloop("online-deployment", "create", "-f", str(blue), "--set", "name=green", home=home)
+
+    def show() -> dict:
+        return json.loads(
+            opsloop("online-endpoint", "show", "-n", "lin-ep", "-o", "json", home=home).stdout
+        )
+
+    # A file without traffic leaves the split alone; one with traffic applies it.
+    opsloop("online-endpoint", "update", "-f", str(endpoint), "--description", "fares", home=home)
+    assert (show()["traffic"], show()["description"]) == ({"blue": 100}, "fares")
+    endpoint.write_text("name: lin-ep\ntraffic:\n  blue: 80\n  green: 20\n")
+    opsloop("online-endpoint", "update", "-f", str(endpoint), home=home)
+    assert show()["traffic"] == {"blue": 80, "green": 20}
+    opsloop(
+        "online-endpoint", "update", "-n", "lin-ep", "--set", "traffic.blue=100",
+        "--set", "traffic.green=0", "--mirror-traffic", "green=10", home=home,
+    )  # fmt: skip
+    state = show()
+    assert (state["traffic"], state["mirror_traffic"]) == ({"blue": 100, "green": 0}, {"green": 10})
+    endpoint.write_text("name: lin-ep\ntraffic:\n  blue: 100\nmirror_traffic:\n  green: 60\n")
+    bad = opsloop("online-endpoint", "update", "-f", str(endpoint), home=home, check=False)
+    assert bad.returncode == 2 and "endpoint.yml:" in bad.stderr and "at most 50" in bad.stderr
+    assert show()["mirror_traffic"] == {"green": 10}  # nothing half-applied
+
+    def keys() -> dict:
+        return json.loads(
+            opsloop("online-endpoint", "get-credentials", "-n", "lin-ep", home=home).stdout
+        )
+
+    before = keys()
+    opsloop(
+        "online-endpoint", "regenerate-keys", "-n", "lin-ep", "--key-type", "secondary", home=home
+    )
+    after = keys()
+    assert after["primaryKey"] == before["primaryKey"]
+    assert after["secondaryKey"] != before["secondaryKey"]
+
+    # Without a file, a deployment update changes only what it names.
+    opsloop("online-deployment", "update", "-e", "lin-ep", "-n", "blue", "-m", "lin:2", home=home)
+    rolled = json.loads(
+        opsloop(
+            "online-deployment", "show", "-e", "lin-ep", "-n", "blue", "-o", "json", home=home
+        ).stdout
+    )
+    assert rolled["model"] == "lin:2"
+    assert rolled["spec"]["request_settings"]["max_concurrent_requests_per_instance"] == 8

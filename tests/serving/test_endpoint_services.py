@@ -33,17 +33,18 @@ def test_traffic_rules(serving_client: Client) -> None:
         serving_client.online_endpoints.update(
             "ep", traffic={"blue": 100}, mirror_traffic={"blue": 10}
         )
-    with pytest.raises(ValidationError, match="at most 50"):
+    with pytest.raises(ValidationError, match="at most 50") as caught:
         serving_client.online_endpoints.update(
             "ep", traffic={"blue": 100}, mirror_traffic={"green": 60}
         )
+    assert caught.value.field == "mirror_traffic"
     assert serving_client.online_endpoints.get("ep").traffic == {}  # nothing half-applied
     serving_client.online_endpoints.update(
         "ep", traffic={"blue": 100}, mirror_traffic={"green": 10}
     )
     with pytest.raises(ConflictError, match="takes 100%"):
         serving_client.online_deployments.delete("blue", endpoint_name="ep")
-    with pytest.raises(ConflictError, match="mirror traffic"):
+    with pytest.raises(ConflictError, match=r"mirror traffic.*--mirror-traffic"):
         serving_client.online_deployments.delete("green", endpoint_name="ep")
 
 

@@ -78,8 +78,10 @@ def create(
 
 @online_endpoint_app.command("update")
 def update(
-    name: EndpointName,
     workspace: Workspace = None,
+    name: Annotated[
+        str | None, typer.Option("--name", "-n", help="Endpoint name (or the file's).")
+    ] = None,
     traffic: Annotated[
         str | None, typer.Option("--traffic", "-t", help='Split, e.g. "blue=90 green=10".')
     ] = None,
@@ -88,14 +90,25 @@ def update(
     ] = None,
     description: Description = None,
     tag: Tags = None,
+    file: File = None,
+    set_: Set = None,
     output: Output = "table",
 ) -> None:
     """Change traffic or mirror traffic; served requests are never dropped.
 
+    From a spec file (-f), the keys it has are applied; a file without traffic leaves the
+    split alone. --set applies to the file, or to the endpoint's current settings.
+
     Example: opsloop online-endpoint update -w dev -n taxi-fare --traffic "blue=90 green=10"
+
+    Example: opsloop online-endpoint update -w dev -f endpoint.yml --set traffic.green=10
     """
+    if name is None and file is None:
+        raise typer.BadParameter("give the endpoint's --name or its spec --file", param_hint="-n")
     endpoint = make_client(workspace).online_endpoints.update(
         name,
+        file=file,
+        overrides=set_,
         traffic=parse_split(traffic, "--traffic"),
         mirror_traffic=parse_split(mirror_traffic, "--mirror-traffic"),
         description=description,

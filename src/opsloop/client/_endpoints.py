@@ -29,6 +29,9 @@ from opsloop.serving.export_install import (
 from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
 from opsloop.specs.loader import validate_spec
 
+# What an endpoint update can change (auth_mode only to the value it already has).
+_UPDATABLE = ("traffic", "mirror_traffic", "description", "tags", "auth_mode")
+
 
 class OnlineEndpointOperations(_NamedOperations[OnlineEndpoint]):
     """``create`` makes an endpoint (``auth_mode`` key by default); traffic is set later."""
@@ -39,25 +42,44 @@ class OnlineEndpointOperations(_NamedOperations[OnlineEndpoint]):
 
     def update(
         self,
-        name: str,
+        name: str | None = None,
         *,
+        file: str | Path | None = None,
+        overrides: builtins.list[str] | None = None,
         traffic: dict[str, int] | None = None,
         mirror_traffic: dict[str, int] | None = None,
         description: str | None = None,
         tags: dict[str, str] | None = None,
         workspace: str | None = None,
     ) -> OnlineEndpoint:
-        """Change the traffic split (e.g. ``{"blue": 90, "green": 10}``) or mirror traffic."""
-        body = {
-            k: v
-            for k, v in {
-                "traffic": traffic, "mirror_traffic": mirror_traffic,
-                "description": description, "tags": tags,
-            }.items()
-            if v is not None
+        """Change the traffic split (e.g. ``{"blue": 90, "green": 10}``), mirror traffic,
+        description or tags. From a spec file, the keys it has are applied (a file without
+        ``traffic`` leaves the split alone); ``overrides`` (``traffic.blue=90``) apply to the
+        file, or to the endpoint's current settings when there is no file."""
+        given = {
+            "traffic": traffic, "mirror_traffic": mirror_traffic,
+            "description": description, "tags": tags,
         }  # fmt: skip
+        if file is None and not overrides:
+            if name is None:
+                raise OpsloopError("name the endpoint to update, or give its spec file")
+            body = {k: v for k, v in given.items() if v is not None}
+        else:
+            base = None if file is not None else self._current_settings(name, workspace)
+            data, _ = build_spec(
+                OnlineEndpointSpec, base, file=file, overrides=overrides,
+                fields={"name": name, **given},
+            )  # fmt: skip
+            name = data["name"]
+            body = {key: data[key] for key in _UPDATABLE if key in data}
         answer = self._client.request("PATCH", self._path(workspace, name), json=body)
         return OnlineEndpoint.model_validate(answer)
+
+    def _current_settings(self, name: str | None, workspace: str | None) -> dict[str, Any]:
+        if name is None:
+            raise OpsloopError("name the endpoint to update, or give its spec file")
+        current = self.get(name, workspace=workspace)
+        return current.model_dump(include={"name", *_UPDATABLE})
 
     def delete(self, name: str, *, workspace: str | None = None) -> None:
         self._client.request("DELETE", self._path(workspace, name))

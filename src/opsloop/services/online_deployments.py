@@ -164,9 +164,10 @@ def delete_online_deployment(
     row = require_deployment_row(ctx, endpoint, name)
     for field in ("traffic", "mirror_traffic"):
         if endpoint.spec.get(field, {}).get(name, 0) > 0:
+            option = field.replace("_", "-")
             raise ConflictError(
                 f"deployment {name!r} takes {endpoint.spec[field][name]}% of {field.replace('_', ' ')}; "
-                f"move it to another deployment first (online-endpoint update --traffic ...)"
+                f"move it to another deployment first (online-endpoint update --{option} ...)"
             )
     ctx.session.delete(row)
     endpoint.spec = {

@@ -16,7 +16,12 @@ from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.endpoints import EndpointCredentials, OnlineEndpoint
 from opsloop.services.context import ServiceContext
 from opsloop.services.workspaces import require_workspace_row
-from opsloop.specs.endpoint import OnlineEndpointSpec, check_percentages, check_traffic
+from opsloop.specs.endpoint import (
+    OnlineEndpointSpec,
+    check_mirror,
+    check_percentages,
+    check_total,
+)
 from opsloop.store.tables import DeploymentRow, EndpointRow, WorkspaceRow, utcnow
 
 TOKEN_LIFETIME = timedelta(hours=1)
@@ -225,12 +230,12 @@ def _check_split(
                 )
         try:
             check_percentages(split)
+            if field == "traffic":
+                check_total(split)
+            else:
+                check_mirror(traffic, split)
         except ValueError as exc:
             raise ValidationError(str(exc), field=field) from None
-    try:
-        check_traffic(traffic, mirror)
-    except ValueError as exc:
-        raise ValidationError(str(exc), field="traffic") from None
 
 
 def _find(ctx: ServiceContext, name: str, kind: str = "online") -> EndpointRow | None:

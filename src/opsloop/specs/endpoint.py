@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from opsloop.specs.base import AssetName, NamedSpec, SpecModel
 from opsloop.specs.environment import EnvironmentSpec
@@ -31,16 +31,19 @@ class OnlineEndpointSpec(NamedSpec):
     traffic: dict[str, int] = Field(default_factory=dict)
     mirror_traffic: dict[str, int] = Field(default_factory=dict)
 
-    @field_validator("traffic", "mirror_traffic")
+    @field_validator("traffic")
     @classmethod
-    def _percentages(cls, value: dict[str, int]) -> dict[str, int]:
+    def _live_split(cls, value: dict[str, int]) -> dict[str, int]:
         check_percentages(value)
+        check_total(value)
         return value
 
-    @model_validator(mode="after")
-    def _traffic_rules(self) -> OnlineEndpointSpec:
-        check_traffic(self.traffic, self.mirror_traffic)
-        return self
+    @field_validator("mirror_traffic")
+    @classmethod
+    def _mirror_split(cls, value: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        check_percentages(value)
+        check_mirror(info.data.get("traffic") or {}, value)
+        return value
 
 
 def check_percentages(split: dict[str, int]) -> None:
@@ -49,11 +52,15 @@ def check_percentages(split: dict[str, int]) -> None:
             raise ValueError(f"{deployment}: a percentage must be between 0 and 100")
 
 
-def check_traffic(traffic: dict[str, int], mirror: dict[str, int]) -> None:
-    """Azure's rules: live traffic sums to 0 or 100; one mirror, at most 50%, not live."""
+def check_total(traffic: dict[str, int]) -> None:
+    """Azure's rule: live traffic sums to 0 or 100."""
     total = sum(traffic.values())
     if total not in (0, 100):
         raise ValueError(f"traffic must add up to 0 or 100 percent, not {total}")
+
+
+def check_mirror(traffic: dict[str, int], mirror: dict[str, int]) -> None:
+    """Azure's rules: one mirror, at most 50%, not a deployment that takes live traffic."""
     mirrored = {name: percent for name, percent in mirror.items() if percent > 0}
     if len(mirrored) > 1:
         raise ValueError("mirror_traffic can name only one deployment")

@@ -131,6 +131,8 @@ def validate_spec(
             message = "unknown key"
         elif first["type"] == "missing":
             message = "required key is missing"
+        elif first["type"] == "value_error":  # our own rule: its words, without pydantic's prefix
+            message = str(first["ctx"]["error"])
         raise ValidationError(
             message,
             field=field,
