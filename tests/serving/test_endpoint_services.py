@@ -95,6 +95,11 @@ def test_scoring_script_problems_are_refused(serving_client: Client, script_dir:
             code_configuration={"code": str(script_dir), "scoring_script": "missing.py"},
         )  # fmt: skip
     assert serving_client.online_deployments.list(endpoint_name="ep") == []
+    # The refused deployment was never stored, but its log says why.
+    logs = serving_client.online_deployments.get_logs("blue", endpoint_name="ep")
+    assert "no GPU" in logs
+    with pytest.raises(NotFoundError, match="no deployment 'ghost' and no log"):
+        serving_client.online_deployments.get_logs("ghost", endpoint_name="ep")
 
 
 def test_provisioning_holds_no_database_lock_and_its_failure_is_audited(

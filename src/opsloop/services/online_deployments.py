@@ -186,11 +186,16 @@ def delete_online_deployment(
 def get_deployment_logs(
     ctx: ServiceContext, workspace: str, endpoint_name: str, name: str, lines: int = 100
 ) -> str:
-    """The last ``lines`` of what provisioning and the serving runtime logged."""
+    """The last ``lines`` of what provisioning and the serving runtime logged, also for a
+    deployment that was refused (never stored), so its log says why."""
     ctx.authorize("online_deployment.read", workspace)
     ws = require_workspace_row(ctx, workspace)
-    require_deployment_row(ctx, require_endpoint_row(ctx, ws, endpoint_name), name)
+    endpoint = require_endpoint_row(ctx, ws, endpoint_name)
     path = deployment_log_path(ctx.settings, endpoint_name, name)
+    if _find(ctx, endpoint, name) is None and not path.is_file():
+        raise NotFoundError(
+            f"endpoint {endpoint_name!r} has no deployment {name!r} and no log of one"
+        )
     if not path.is_file():
         return ""
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
