@@ -483,6 +483,10 @@ def test_sdk_export_goes_through_the_api(serving_client: Client, tmp_path: Path)
     assert service["spec"]["predictor"]["containers"][0]["image"] == "reg.io/ep-blue:1"
     assert (out / "notes.txt").read_text() == "mine"
     assert not (out / "manifests.yaml").exists()
+    # No environment: the image installs the model's own pinned requirements.
+    requirements = (out / "blue" / "requirements.txt").read_text().splitlines()
+    assert requirements[0] == "opsloop" and "scikit-learn" in requirements
+    assert any(line.startswith("mlflow==") for line in requirements)
     assert all(path.is_file() for path in result.files)
 
     with pytest.raises(ValidationError) as caught:  # the route's body model names the field
@@ -496,3 +500,30 @@ def test_sdk_export_goes_through_the_api(serving_client: Client, tmp_path: Path)
         serving_client.online_endpoints.export("ep", "k8s", a_file)
     assert caught.value.field == "destination"
     assert a_file.read_text() == "x"
+
+
+def test_a_registered_environment_is_pinned_and_exported(
+    serving_client: Client, tmp_path: Path
+) -> None:
+    with pytest.raises(ValidationError, match="environment sk-env:9 not found") as caught:
+        serving_client.online_deployments.create(
+            name="blue", endpoint_name="ep", model="lin:1", environment="azureml:sk-env:9"
+        )
+    assert caught.value.field == "environment"
+    serving_client.environments.create(
+        name="sk-env", image="registry.local/py:3.11",
+        conda_file={"dependencies": ["python=3.11", {"pip": ["scikit-learn==1.5.0"]}]},
+    )  # fmt: skip
+    serving_client.online_deployments.create(
+        name="blue", endpoint_name="ep", model="lin:1", environment="azureml:sk-env@latest",
+        all_traffic=True,
+    )  # fmt: skip
+    # A newer version registered later does not change what the deployment runs.
+    serving_client.environments.create(name="sk-env", requirements=["scikit-learn==9.9"])
+    stored = serving_client.online_deployments.get("blue", endpoint_name="ep").spec
+    assert (stored["environment"]["name"], stored["environment"]["version"]) == ("sk-env", "1")
+    result = serving_client.online_endpoints.export("ep", "k8s", tmp_path / "deploy")
+    folder = result.destination / "blue"
+    assert (folder / "requirements.txt").read_text() == "opsloop\nscikit-learn==1.5.0\n"
+    assert "FROM registry.local/py:3.11\n" in (folder / "Dockerfile").read_text()
+    assert not any("not known here" in note for note in result.notes)

@@ -209,6 +209,17 @@ def test_over_capacity_is_429_and_slow_model_is_408(
     assert slow[0].status_code == 408
     logs = serving_client.online_endpoints.request_logs("ep", status_code=429)
     assert len(logs) == 2 and all(entry.deployment == "script" for entry in logs)
+    # With max_queue_wait_ms a request waits for the slot instead (and the wait is logged).
+    serving_client.online_deployments.update(
+        name="script", endpoint_name="ep",
+        overrides=["request_settings.max_queue_wait_ms=2000", "request_settings.request_timeout_ms=2000"],
+    )  # fmt: skip
+    answers = asyncio.run(
+        _concurrent(serving_runtime(serving_client), headers, [{"sleep": 0.1}] * 3)
+    )
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    waits = sorted(e.throttle_ms for e in serving_client.online_endpoints.request_logs("ep")[:3])
+    assert waits[0] < 50 and waits[-1] >= 150  # the third waited for two 0.1 s runs
 
 
 def test_traffic_split_and_mirror(serving_client: Client) -> None:

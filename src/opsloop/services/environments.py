@@ -62,6 +62,17 @@ def environment_content(spec: EnvironmentSpec) -> dict[str, Any]:
     return {"image": spec.image, "conda_file": spec.conda_file, "requirements": requirements}
 
 
+def pinned_environment(
+    ctx: ServiceContext, ws: WorkspaceRow, reference: str, *, field: str = "environment"
+) -> dict[str, Any]:
+    """A registered environment as a deployment keeps it: its content under its name and
+    version, so what is served and exported does not move when a newer version is
+    registered, and an unknown reference is refused when the deployment is created."""
+    row = assets.resolve(ctx, ws, "environment", reference, field=field)
+    content = {key: value for key, value in row.spec.items() if value is not None}
+    return {"name": row.name, "version": row.version, **content}
+
+
 def content_hash(content: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 

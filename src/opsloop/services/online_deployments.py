@@ -24,6 +24,7 @@ from opsloop.schemas.endpoints import OnlineDeployment
 from opsloop.services import assets
 from opsloop.services.components import require_uploaded
 from opsloop.services.context import Platform, ServiceContext
+from opsloop.services.environments import pinned_environment
 from opsloop.services.online_endpoints import require_endpoint_row, touch
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.serving.bundle import DeploymentBundle
@@ -261,6 +262,8 @@ def _resolve(
         row.model_type, row.model_url, row.model_hash = model.type, model.path, model.content_hash
     else:
         row.model_name = row.model_version = row.model_type = row.model_url = row.model_hash = None
+    if isinstance(spec.environment, str):
+        stored["environment"] = pinned_environment(ctx, ws, spec.environment)
     row.code_url = spec.code_configuration.code if spec.code_configuration else None
     row.spec = stored
     row.onnx_url = None

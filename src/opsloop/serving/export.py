@@ -209,9 +209,26 @@ def _write_image_folder(
     )
     write_bundle(single, target)
     requirements = folder / "requirements.txt"
-    lines = _requirements(deployment.spec.environment, opsloop_requirement, name, notes)
+    environment = deployment.spec.environment
+    if environment is None:
+        environment = _model_environment(deployment.model_dir)
+    lines = _requirements(environment, opsloop_requirement, name, notes)
     requirements.write_text("\n".join(lines) + "\n")
     (folder / "Dockerfile").write_text(dockerfile_text(bundle.name, name, deployment.spec))
+
+
+def _model_environment(model_dir: Path | None) -> EnvironmentSpec | None:
+    """An MLflow model's own pinned requirements.txt, for a deployment without an
+    environment (as Azure ML builds one from the model)."""
+    path = model_dir / "requirements.txt" if model_dir is not None else None
+    if path is None or not path.is_file():
+        return None
+    pins = [
+        line.strip()
+        for line in path.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith(("#", "-"))
+    ]
+    return EnvironmentSpec(name="model-requirements", requirements=pins) if pins else None
 
 
 def _requirements(

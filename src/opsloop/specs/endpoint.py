@@ -79,7 +79,9 @@ class CodeConfiguration(SpecModel):
 class RequestSettings(SpecModel):
     request_timeout_ms: int = Field(default=5000, gt=0)
     max_concurrent_requests_per_instance: int = Field(default=1, gt=0)
-    max_queue_wait_ms: int | None = Field(default=None, ge=0, description="Accepted, unused.")
+    max_queue_wait_ms: int | None = Field(
+        default=None, ge=0, description="How long a request may wait for a free slot (0: none)."
+    )
 
 
 class ProbeSettings(SpecModel):
