@@ -44,6 +44,8 @@ def test_traffic_changes_and_rollouts_drop_nothing(serving_client: Client, serve
     stop = threading.Event()
     statuses: Counter[int] = Counter()
     answers: Counter[float] = Counter()
+    after_live_roll: Counter[float] = Counter()
+    rolled_live = threading.Event()
     lock = threading.Lock()
 
     def hammer() -> None:
@@ -53,7 +55,10 @@ def test_traffic_changes_and_rollouts_drop_nothing(serving_client: Client, serve
                 with lock:
                     statuses[response.status_code] += 1
                     if response.status_code == 200:
-                        answers[round(response.json()[0], 3)] += 1
+                        answer = round(response.json()[0], 3)
+                        answers[answer] += 1
+                        if rolled_live.is_set():
+                            after_live_roll[answer] += 1
 
     workers = [threading.Thread(target=hammer) for _ in range(4)]
     for worker in workers:
@@ -74,6 +79,16 @@ def test_traffic_changes_and_rollouts_drop_nothing(serving_client: Client, serve
         time.sleep(0.3)
         serving_client.online_deployments.delete("green", endpoint_name="ep")
         time.sleep(0.3)
+        # Roll blue back to version 1 while it takes all the traffic.
+        with lock:
+            seen_before = answers[6.0]
+        serving_client.online_deployments.update(name="blue", endpoint_name="ep", model="lin:1")
+        deadline = time.monotonic() + 15
+        while answers[6.0] == seen_before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.1)  # requests that started on the old snapshot have finished
+        rolled_live.set()
+        time.sleep(0.3)
     finally:
         stop.set()
         for worker in workers:
@@ -81,6 +96,7 @@ def test_traffic_changes_and_rollouts_drop_nothing(serving_client: Client, serve
     assert set(statuses) == {200}, statuses
     assert sum(statuses.values()) > 100
     assert set(answers) == {6.0, 10.0}  # both model versions answered along the way
+    assert set(after_live_roll) == {6.0}, after_live_roll  # the live roll took effect
 
 
 def test_data_collector_keeps_every_scored_row_once(serving_client: Client) -> None:

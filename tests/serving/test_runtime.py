@@ -245,6 +245,70 @@ def test_traffic_split_and_mirror(serving_client: Client) -> None:
     assert len([entry for entry in logs if not entry.mirrored]) == 400
 
 
+SHADOW_SCRIPT = """
+import time
+
+def init():
+    pass
+
+def run(raw_data):
+    time.sleep(0.5)
+    raise RuntimeError("the shadow broke")
+"""
+
+
+def _samples(metrics_text: str, name: str) -> dict[str, float]:
+    """deployment -> value of one counter in a Prometheus exposition."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        sample.labels["deployment"]: sample.value
+        for family in text_string_to_metric_families(metrics_text)
+        for sample in family.samples
+        if sample.name == name
+    }
+
+
+def test_a_slow_failing_shadow_neither_delays_nor_changes_the_answer(
+    serving_client: Client, script_dir: Path
+) -> None:
+    import time
+
+    (script_dir / "shadow.py").write_text(SHADOW_SCRIPT)
+    serving_client.online_deployments.create(
+        name="blue", endpoint_name="ep", model="lin:1", all_traffic=True
+    )
+    serving_client.online_deployments.create(
+        name="shadow", endpoint_name="ep", model="lin:1",
+        code_configuration={"code": str(script_dir), "scoring_script": "shadow.py"},
+        overrides=["request_settings.max_concurrent_requests_per_instance=4"],
+    )  # fmt: skip
+    serving_client.online_endpoints.update("ep", mirror_traffic={"shadow": 50})
+    app = serving_runtime(serving_client)
+    with TestClient(app, headers=bearer(serving_client)) as http:
+        slowest = 0.0
+        for _ in range(20):
+            started = time.perf_counter()
+            answer = http.post("/score", json=ROW)
+            slowest = max(slowest, time.perf_counter() - started)
+            assert answer.status_code == 200 and answer.json() == [pytest.approx(6.0)]
+            assert answer.headers["azureml-model-deployment"] == "blue"
+        assert slowest < 0.4  # a shadow run takes 0.5 s; the caller never waits for it
+    # Shutdown waited for the mirrored requests still running and flushed their records.
+    metrics = app.metrics.exposition().decode()
+    logs = serving_client.online_endpoints.request_logs("ep")
+    shadows = [entry for entry in logs if entry.mirrored]
+    assert _samples(metrics, "opsloop_endpoint_mirrored_requests_total") == {"shadow": len(shadows)}
+    errors = _samples(metrics, "opsloop_endpoint_model_errors_total")
+    assert errors.get("shadow", 0) >= 1 and errors.get("blue", 0) == 0
+    callers = [entry for entry in logs if not entry.mirrored]
+    assert len(callers) == 20 and {e.status_code for e in callers} == {200}
+    assert {e.deployment for e in shadows} == {"shadow"}
+    assert {e.status_code for e in shadows} <= {424, 429} and 424 in {
+        e.status_code for e in shadows
+    }
+
+
 def _eventually(check: object, timeout: float = 5.0) -> None:
     import time
 
