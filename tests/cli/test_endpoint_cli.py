@@ -48,6 +48,8 @@ def test_deploy_invoke_route_and_export(tmp_path: Path, model_dirs: dict[str, Pa
         opsloop("online-endpoint", "get-credentials", "-n", "lin-ep", home=home).stdout
     )
     assert set(credentials) >= {"primaryKey", "secondaryKey"}
+    table = opsloop("online-endpoint", "get-credentials", "-n", "lin-ep", "-o", "table", home=home)
+    assert credentials["primaryKey"] in table.stdout and "{" not in table.stdout
     logs = json.loads(
         opsloop("online-endpoint", "logs", "-n", "lin-ep", "-o", "json", home=home).stdout
     )

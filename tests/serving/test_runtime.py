@@ -58,7 +58,14 @@ def test_every_protocol_scores_the_same_prediction(http: TestClient) -> None:
 def test_health_metadata_and_metrics(http: TestClient) -> None:
     assert http.get("/v2/health/live", headers={"authorization": ""}).status_code == 200
     assert http.get("/v2/health/ready").json() == {"ready": True}
-    assert http.get("/v2/models/blue").json()["versions"] == ["1"]
+    metadata = http.get("/v2/models/blue").json()
+    assert metadata["versions"] == ["1"] and metadata["platform"] == "sklearn"
+    assert metadata["inputs"] == [
+        {"name": column, "datatype": "FP64", "shape": [-1]} for column in ("a", "b", "c")
+    ]
+    assert metadata["outputs"] == [{"name": "predict", "datatype": "FP64", "shape": [-1]}]
+    unknown = http.get("/v2/models/nosuch")
+    assert unknown.status_code == 404 and "no model 'nosuch' here" in unknown.json()["detail"]
     assert http.get("/v2/models/blue/ready").json() == {"ready": True}
     http.post("/score", json=ROW)
     http.post("/score", json={"input_data": "nope"})

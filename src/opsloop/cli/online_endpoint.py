@@ -34,6 +34,9 @@ LOG_COLUMNS = [
     "at", "deployment", "status_code", "model_status", "duration_ms", "throttle_ms",
     "auth_type", "mirrored", "request_id",
 ]  # fmt: skip
+CREDENTIAL_COLUMNS = [
+    "auth_mode", "primary_key", "secondary_key", "access_token", "expiry_time_utc", "token_type",
+]  # fmt: skip
 EndpointName = Annotated[str, typer.Option("--name", "-n", help="Endpoint name.")]
 
 
@@ -170,12 +173,17 @@ def invoke(
 def get_credentials(
     name: EndpointName, workspace: Workspace = None, output: Output = "json"
 ) -> None:
-    """Print the keys (key auth) or a token valid for an hour (token auth).
+    """Print the keys (key auth) or a token valid for an hour (token auth), as JSON spelt
+    as az ml spells it (or -o table).
 
     Example: opsloop online-endpoint get-credentials -w dev -n taxi-fare
     """
     check_output(output)
     credentials = make_client(workspace).online_endpoints.get_credentials(name)
+    if output == "table":
+        present = credentials.model_dump(exclude_none=True)
+        emit(credentials, output, [field for field in CREDENTIAL_COLUMNS if field in present])
+        return
     typer.echo(
         json.dumps(credentials.model_dump(mode="json", by_alias=True, exclude_none=True), indent=2)
     )
@@ -196,7 +204,9 @@ def regenerate_keys(
 def logs(
     name: EndpointName,
     workspace: Workspace = None,
-    deployment: Annotated[str | None, typer.Option("--deployment-name", "-d")] = None,
+    deployment: Annotated[
+        str | None, typer.Option("--deployment-name", "-d", help="Only this deployment.")
+    ] = None,
     status_code: Annotated[
         int | None, typer.Option("--status-code", help="Only this status.")
     ] = None,

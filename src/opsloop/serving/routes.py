@@ -16,8 +16,10 @@ from opsloop.serving.responses import (
     format_mlflow,
     format_v2,
 )
+from opsloop.serving.v2_metadata import signature_tensors
 
 SCORING_ROUTES = {"/score": "azure", "/invocations": "mlflow"}
+UNKNOWN_MODEL = "unknown-model"  # a V2 path naming neither the endpoint nor a deployment
 
 
 def route(path: str, method: str, live: LiveEndpoint) -> tuple[str | None, str | None]:
@@ -27,7 +29,7 @@ def route(path: str, method: str, live: LiveEndpoint) -> tuple[str | None, str |
     if path.startswith("/v2/models/"):
         model, _, action = path[len("/v2/models/") :].partition("/")
         if model != live.name and model not in live.deployments:
-            return None, None
+            return UNKNOWN_MODEL, model
         if action == "infer" and method == "POST":
             return "v2", model
         if action == "" and method == "GET":
@@ -60,6 +62,7 @@ def model_metadata(deployment: LiveDeployment, protocol: str) -> Reply:
             orjson.dumps({"ready": bool(deployment.predictor)}),
         )
     bundle = deployment.bundle
+    inputs, outputs = signature_tensors(bundle.model_dir)
     return Reply(
         200,
         orjson.dumps(
@@ -67,6 +70,8 @@ def model_metadata(deployment: LiveDeployment, protocol: str) -> Reply:
                 "name": bundle.name,
                 "versions": [bundle.model_version] if bundle.model_version else [],
                 "platform": deployment.predictor.kind if deployment.predictor else "unavailable",
+                "inputs": inputs,
+                "outputs": outputs,
                 "model": f"{bundle.model_name}:{bundle.model_version}"
                 if bundle.model_name
                 else None,

@@ -33,7 +33,14 @@ from opsloop.serving.responses import (
     Reply,
     problem,
 )
-from opsloop.serving.routes import answer, collect, model_metadata, parse, route
+from opsloop.serving.routes import (
+    UNKNOWN_MODEL,
+    answer,
+    collect,
+    model_metadata,
+    parse,
+    route,
+)
 from opsloop.serving.sources import EndpointSource
 
 log = logging.getLogger(__name__)
@@ -186,6 +193,10 @@ class ServingRuntime:
         if path == "/metrics":
             return Reply(200, self.metrics.exposition(), b"text/plain; version=0.0.4"), None
         protocol, model = route(path, method, live)
+        if protocol == UNKNOWN_MODEL:  # (before the key check: no deployment names listed)
+            return problem(
+                404, f"no model {model!r} here: name the endpoint {live.name!r} or a deployment"
+            ), None
         if protocol is None:
             return problem(
                 404 if method in ("GET", "POST") else 405, f"no route {method} {path}"
