@@ -614,3 +614,37 @@ def test_module_runs_as_a_command(tmp_path: Path) -> None:
         "[2/2 mini-batches] 3 succeeded, 0 failed",
     ]
     assert len(pd.read_csv(tmp_path / "out" / "predictions.csv")) == 3
+
+
+LOGGING_SCRIPT = """
+    import logging
+
+    log = logging.getLogger("score")
+
+    def run(mini_batch):
+        log.debug("debug from run")
+        log.warning("warning from run")
+        return mini_batch
+"""
+
+
+@pytest.mark.parametrize(
+    ("level", "shown", "hidden"),
+    [("warning", ["warning from run"], ["debug from run", "scoring 2 items"]),
+     ("DEBUG", ["warning from run", "debug from run", "scoring 2 items"], [])],
+)  # fmt: skip
+def test_logging_level_filters_the_job_and_worker_logs(
+    tmp_path: Path, level: str, shown: list[str], hidden: list[str]
+) -> None:
+    write_csv_folder(tmp_path / "input", 2)
+    write_script(tmp_path / "src", LOGGING_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, "-m", "opsloop.serving.batch_scoring"]
+        + cli_args(tmp_path, script_spec(logging_level=level)),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for text in shown:
+        assert text in done.stderr, (text, done.stderr)
+    for text in hidden:
+        assert text not in done.stderr, (text, done.stderr)
