@@ -133,3 +133,34 @@ def test_roll_out_from_files_and_flags(tmp_path: Path, model_dirs: dict[str, Pat
     )
     assert rolled["model"] == "lin:2"
     assert rolled["spec"]["request_settings"]["max_concurrent_requests_per_instance"] == 8
+
+
+def test_batch_endpoint_scores_a_folder_with_progress(
+    tmp_path: Path, model_dirs: dict[str, Path]
+) -> None:
+    home = tmp_path / "home"
+    opsloop("workspace", "create", "--name", "dev", home=home)
+    opsloop("model", "create", "-n", "lin", "--path", str(model_dirs["v1"]), home=home)
+    opsloop("batch-endpoint", "create", "-n", "lin-batch", home=home)
+    opsloop(
+        "batch-deployment", "create", "-n", "first", "-e", "lin-batch", "-m", "lin:1",
+        "--set", "mini_batch_size=2", home=home,
+    )  # fmt: skip
+    trips = tmp_path / "trips"
+    trips.mkdir()
+    for index in range(3):  # whole numbers for double columns (MLflow alone refuses 2)
+        (trips / f"part-{index}.csv").write_text(f"a,b,c\n{index},0,0\n1,1,1\n")
+    (trips / "broken.csv").write_text("a,b\nnot,numbers\n")
+    run = opsloop(
+        "batch-endpoint", "invoke", "-n", "lin-batch", "--input", str(trips), "--stream", home=home
+    )
+    assert "[1/2 mini-batches]" in run.stdout and "[2/2 mini-batches]" in run.stdout
+    assert "3 of 4 items succeeded, 1 failed" in run.stdout
+    jobs = json.loads(
+        opsloop("batch-endpoint", "list-jobs", "-n", "lin-batch", "-o", "json", home=home).stdout
+    )
+    assert len(jobs) == 1 and jobs[0]["status"] == "Completed"
+    shown = json.loads(
+        opsloop("batch-endpoint", "show", "-n", "lin-batch", "-o", "json", home=home).stdout
+    )
+    assert (shown["default_deployment"], shown["deployments"]) == ("first", ["first"])

@@ -638,11 +638,9 @@ def test_logging_level_filters_the_job_and_worker_logs(
 ) -> None:
     write_csv_folder(tmp_path / "input", 2)
     write_script(tmp_path / "src", LOGGING_SCRIPT)
-    done = subprocess.run(
-        [sys.executable, "-m", "opsloop.serving.batch_scoring"]
-        + cli_args(tmp_path, script_spec(logging_level=level)),
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    command = [sys.executable, "-m", "opsloop.serving.batch_scoring"]
+    arguments = cli_args(tmp_path, script_spec(logging_level=level))
+    done = subprocess.run([*command, *arguments], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     for text in shown:
         assert text in done.stderr, (text, done.stderr)

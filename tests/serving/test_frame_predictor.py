@@ -59,6 +59,10 @@ def test_schema_problems_are_the_callers_and_say_why(http: TestClient) -> None:
     good = {"input_data": {"columns": ["distance", "hour", "vendor"], "data": [[2.0, 9, "b"]]}}
     answer = http.post("/score", json=good)
     assert answer.status_code == 200 and answer.json() == [5.0]
+    # A whole number for a double column is widened (MLflow alone refuses int64 2 or more).
+    whole = {"input_data": {"columns": ["distance", "hour", "vendor"], "data": [[3, 9, "a"]]}}
+    answer = http.post("/score", json=whole)
+    assert answer.status_code == 200 and answer.json() == [6.0]
 
     missing = http.post("/score", json={"input_data": {"columns": ["distance"], "data": [[3.2]]}})
     assert missing.status_code == 422

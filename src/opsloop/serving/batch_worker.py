@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from opsloop.serving.batch_inputs import MiniBatch, read_item_file
+from opsloop.serving.signature_types import SignatureWidening, schema_problem
 
 log = logging.getLogger("opsloop.serving.batch_scoring")
 _SCRIPT_MODULE = "opsloop_batch_scoring_script"
@@ -124,6 +125,8 @@ def _send(conn: Connection, message: tuple[str, Any]) -> bool:
 
 
 def describe(exc: BaseException) -> str:
+    if type(exc).__name__ == "MlflowException":  # the reason, not the quoted data
+        return f"MlflowException: {schema_problem(str(exc))}"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -172,13 +175,14 @@ class MlflowScorer:
         import mlflow.pyfunc  # seconds to import: only workers that need it pay
 
         self.model = mlflow.pyfunc.load_model(str(model_dir))
+        self.widen = SignatureWidening(self.model)
         self.keep_rows = keep_rows
 
     def score(self, batch: MiniBatch) -> Outcome:
         if batch.files is None:
             rows = batch.payload
             assert isinstance(rows, pd.DataFrame)
-            frame = predictions(self.model.predict(rows), len(rows))
+            frame = predictions(self.model.predict(self.widen(rows)), len(rows))
             frame.insert(0, "row", range(batch.first_row, batch.first_row + len(rows)))
             return Outcome(len(rows), 0, frame if self.keep_rows else None)
         return self._score_files(batch.files)
@@ -189,7 +193,7 @@ class MlflowScorer:
         for path in files:
             try:
                 table = read_item_file(Path(path))
-                frame = predictions(self.model.predict(table), len(table))
+                frame = predictions(self.model.predict(self.widen(table)), len(table))
             except Exception as exc:
                 errors.append(f"{Path(path).name}: {describe(exc)}")
                 continue

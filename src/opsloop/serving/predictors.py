@@ -25,9 +25,9 @@ import yaml
 from opsloop.errors import ValidationError
 from opsloop.serving.bundle import DeploymentBundle
 from opsloop.serving.protocols import BadRequest, Rows, parse_mlflow
+from opsloop.serving.signature_types import SignatureWidening, schema_problem
 
 _NUMERIC_TYPES = frozenset(("double", "float", "long", "integer", "boolean"))
-MAX_PROBLEM_CHARS = 500
 
 
 class ModelFailure(Exception):
@@ -151,6 +151,7 @@ class FramePredictor(TabularPredictor):
         import mlflow.pyfunc
 
         self.model = mlflow.pyfunc.load_model(str(model_dir))
+        self.widen = SignatureWidening(self.model)
 
     def predict(self, rows: Rows) -> Any:
         import pandas as pd
@@ -161,19 +162,11 @@ class FramePredictor(TabularPredictor):
         except ValueError as exc:  # rows wider or narrower than the columns: the request's
             raise BadRequest(f"the rows do not match the columns {columns}: {exc}") from None
         try:
-            return self.model.predict(frame, params=rows.params)
+            return self.model.predict(self.widen(frame), params=rows.params)
         except Exception as exc:  # MLflow's schema enforcement speaks for the input
             if type(exc).__name__ == "MlflowException":
                 raise BadRequest(schema_problem(str(exc))) from None
             raise
-
-
-def schema_problem(message: str) -> str:
-    """MLflow's schema error without the data it quotes: "Failed to enforce schema of data
-    '<the frame, several lines>' with schema '...'. Error: <the reason>" -> the reason."""
-    _, marker, reason = message.rpartition(" Error: ")
-    text = reason if marker else message
-    return " ".join(text.split())[:MAX_PROBLEM_CHARS]
 
 
 class ScriptPredictor:
