@@ -60,24 +60,26 @@ class OnlineEndpointOperations(_NamedOperations[OnlineEndpoint]):
             "traffic": traffic, "mirror_traffic": mirror_traffic,
             "description": description, "tags": tags,
         }  # fmt: skip
-        if file is None and not overrides:
+        base: dict[str, Any] | None = None
+        if file is None:
             if name is None:
                 raise OpsloopError("name the endpoint to update, or give its spec file")
-            body = {k: v for k, v in given.items() if v is not None}
-        else:
-            base = None if file is not None else self._current_settings(name, workspace)
-            data, _ = build_spec(
-                OnlineEndpointSpec, base, file=file, overrides=overrides,
-                fields={"name": name, **given},
-            )  # fmt: skip
-            name = data["name"]
-            body = {key: data[key] for key in _UPDATABLE if key in data}
+            if not overrides:
+                return self._patch(
+                    name, {k: v for k, v in given.items() if v is not None}, workspace
+                )
+            base = self._current_settings(name, workspace)
+        data, _ = build_spec(
+            OnlineEndpointSpec, base, file=file, overrides=overrides, fields={"name": name, **given}
+        )
+        body = {key: data[key] for key in _UPDATABLE if key in data}
+        return self._patch(data["name"], body, workspace)
+
+    def _patch(self, name: str, body: dict[str, Any], workspace: str | None) -> OnlineEndpoint:
         answer = self._client.request("PATCH", self._path(workspace, name), json=body)
         return OnlineEndpoint.model_validate(answer)
 
-    def _current_settings(self, name: str | None, workspace: str | None) -> dict[str, Any]:
-        if name is None:
-            raise OpsloopError("name the endpoint to update, or give its spec file")
+    def _current_settings(self, name: str, workspace: str | None) -> dict[str, Any]:
         current = self.get(name, workspace=workspace)
         return current.model_dump(include={"name", *_UPDATABLE})
 
