@@ -190,6 +190,34 @@ def test_update_without_a_spec_changes_only_what_it_names(serving_client: Client
         serving_client.online_deployments.update(name="green", endpoint_name="ep", model="lin:1")
 
 
+def test_an_update_worked_out_from_a_stale_read_is_refused(serving_client: Client) -> None:
+    """Flag-only updates read, change and write back; a change in between is a conflict
+    (409), never a silently lost update."""
+    serving_client.online_deployments.create(
+        name="blue", endpoint_name="ep", model="lin:1", all_traffic=True
+    )
+    read = serving_client.online_endpoints.get("ep").revision
+    serving_client.online_endpoints.update("ep", description="someone else's change")
+    with pytest.raises(ConflictError, match=f"changed since it was read \\(revision {read},"):
+        serving_client.request(
+            "PATCH", "/workspaces/dev/online-endpoints/ep",
+            json={"traffic": {"blue": 100}, "revision": read},
+        )  # fmt: skip
+    spec = serving_client.online_deployments.get("blue", endpoint_name="ep").spec
+    with pytest.raises(ConflictError, match="changed since it was read"):
+        serving_client.request(
+            "PUT", "/workspaces/dev/online-endpoints/ep/deployments/blue",
+            json={**spec, "model": "lin:2"}, params={"endpoint_revision": read},
+        )  # fmt: skip
+    assert serving_client.online_deployments.get("blue", endpoint_name="ep").model == "lin:1"
+    current = serving_client.online_endpoints.get("ep").revision
+    serving_client.request(
+        "PUT", "/workspaces/dev/online-endpoints/ep/deployments/blue",
+        json={**spec, "model": "lin:2"}, params={"endpoint_revision": current},
+    )  # fmt: skip
+    assert serving_client.online_deployments.get("blue", endpoint_name="ep").model == "lin:2"
+
+
 def test_onnx_runtime_is_verified_and_matches(serving_client: Client) -> None:
     from starlette.testclient import TestClient
 

@@ -527,3 +527,28 @@ def test_a_registered_environment_is_pinned_and_exported(
     assert (folder / "requirements.txt").read_text() == "opsloop\nscikit-learn==1.5.0\n"
     assert "FROM registry.local/py:3.11\n" in (folder / "Dockerfile").read_text()
     assert not any("not known here" in note for note in result.notes)
+    # A registry URI stays a reference (registries come later); export says so.
+    registry = "azureml://registries/shared/environments/sk/versions/1"
+    serving_client.online_deployments.create(
+        name="green", endpoint_name="ep", model="lin:1", environment=registry
+    )
+    assert (
+        serving_client.online_deployments.get("green", endpoint_name="ep").spec["environment"]
+        == registry
+    )
+    again = serving_client.online_endpoints.export("ep", "k8s", tmp_path / "again")
+    assert any(registry in note and "not known here" in note for note in again.notes)
+    # Batch deployments pin the same way.
+    serving_client.batch_endpoints.create(name="scores")
+    batch = serving_client.batch_deployments.create(
+        name="nightly", endpoint_name="scores", model="lin:1", environment="sk-env:1"
+    )
+    assert "scikit-learn==1.5.0" in str(batch.spec["environment"]["conda_file"])
+    assert (batch.spec["environment"]["name"], batch.spec["environment"]["version"]) == (
+        "sk-env",
+        "1",
+    )
+    with pytest.raises(ValidationError, match="environment sk-env:7 not found"):
+        serving_client.batch_deployments.create(
+            name="other", endpoint_name="scores", model="lin:1", environment="sk-env:7"
+        )

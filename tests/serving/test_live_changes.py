@@ -51,13 +51,14 @@ def test_traffic_changes_and_rollouts_drop_nothing(serving_client: Client, serve
     def hammer() -> None:
         with httpx.Client(base_url=served, headers={"authorization": f"Bearer {key}"}) as http:
             while not stop.is_set():
+                sent_after_roll = rolled_live.is_set()  # read before sending: no stale answer
                 response = http.post("/score", json=ROW)
                 with lock:
                     statuses[response.status_code] += 1
                     if response.status_code == 200:
                         answer = round(response.json()[0], 3)
                         answers[answer] += 1
-                        if rolled_live.is_set():
+                        if sent_after_roll:
                             after_live_roll[answer] += 1
 
     workers = [threading.Thread(target=hammer) for _ in range(4)]
@@ -86,8 +87,7 @@ def test_traffic_changes_and_rollouts_drop_nothing(serving_client: Client, serve
         deadline = time.monotonic() + 15
         while answers[6.0] == seen_before and time.monotonic() < deadline:
             time.sleep(0.02)
-        time.sleep(0.1)  # requests that started on the old snapshot have finished
-        rolled_live.set()
+        rolled_live.set()  # a 6.0 came back: the new snapshot takes every request from now
         time.sleep(0.3)
     finally:
         stop.set()

@@ -100,11 +100,12 @@ def update(
     """Change traffic or mirror traffic; served requests are never dropped.
 
     From a spec file (-f), the keys it has are applied; a file without traffic leaves the
-    split alone. --set applies to the file, or to the endpoint's current settings.
+    split alone, and -n (if given) overrides the file's name. --set applies to the file, or
+    without one to the endpoint's current settings.
 
     Example: opsloop online-endpoint update -w dev -n taxi-fare --traffic "blue=90 green=10"
 
-    Example: opsloop online-endpoint update -w dev -f endpoint.yml --set traffic.green=10
+    Example: opsloop online-endpoint update -w dev -n taxi-fare --set traffic.blue=90 --set traffic.green=10
     """
     if name is None and file is None:
         raise typer.BadParameter("give the endpoint's --name or its spec --file", param_hint="-n")

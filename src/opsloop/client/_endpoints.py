@@ -61,27 +61,27 @@ class OnlineEndpointOperations(_NamedOperations[OnlineEndpoint]):
             "description": description, "tags": tags,
         }  # fmt: skip
         base: dict[str, Any] | None = None
+        revision: int | None = None
         if file is None:
             if name is None:
                 raise OpsloopError("name the endpoint to update, or give its spec file")
             if not overrides:
-                return self._patch(
-                    name, {k: v for k, v in given.items() if v is not None}, workspace
-                )
-            base = self._current_settings(name, workspace)
+                changed = {k: v for k, v in given.items() if v is not None}
+                return self._patch(name, changed, workspace)
+            current = self.get(name, workspace=workspace)
+            base = current.model_dump(include={"name", *_UPDATABLE})
+            revision = current.revision  # the server refuses the change if it moved on
         data, _ = build_spec(
             OnlineEndpointSpec, base, file=file, overrides=overrides, fields={"name": name, **given}
         )
         body = {key: data[key] for key in _UPDATABLE if key in data}
+        if revision is not None:
+            body["revision"] = revision
         return self._patch(data["name"], body, workspace)
 
     def _patch(self, name: str, body: dict[str, Any], workspace: str | None) -> OnlineEndpoint:
         answer = self._client.request("PATCH", self._path(workspace, name), json=body)
         return OnlineEndpoint.model_validate(answer)
-
-    def _current_settings(self, name: str, workspace: str | None) -> dict[str, Any]:
-        current = self.get(name, workspace=workspace)
-        return current.model_dump(include={"name", *_UPDATABLE})
 
     def delete(self, name: str, *, workspace: str | None = None) -> None:
         self._client.request("DELETE", self._path(workspace, name))
@@ -255,24 +255,33 @@ class OnlineDeploymentOperations(_Operations):
         With a file or a spec, that spec replaces the deployment's. With neither, the
         deployment's current spec is the base and only the given fields and overrides
         change (as ``az ml online-deployment update --set`` does)."""
+        params = None
         if spec is None and file is None:
-            spec = self._current_spec(fields, workspace)
+            spec, revision = self._current_spec(fields, workspace)
+            params = {"endpoint_revision": revision}  # refused if the endpoint moved on
         data = self._spec(spec, file, overrides, fields, workspace)
         path = self._path(workspace, data["endpoint_name"], data["name"])
-        return OnlineDeployment.model_validate(self._client.request("PUT", path, json=data))
+        answer = self._client.request("PUT", path, json=data, params=params)
+        return OnlineDeployment.model_validate(answer)
 
     def get(
         self, name: str, *, endpoint_name: str, workspace: str | None = None
     ) -> OnlineDeployment:
         return self._get(OnlineDeployment, self._path(workspace, endpoint_name, name))
 
-    def _current_spec(self, fields: dict[str, Any], workspace: str | None) -> dict[str, Any]:
+    def _current_spec(
+        self, fields: dict[str, Any], workspace: str | None
+    ) -> tuple[dict[str, Any], int]:
+        """The deployment's spec and the endpoint's revision read before it (any change in
+        between reads as a conflict, never as a lost update)."""
         name, endpoint_name = fields.get("name"), fields.get("endpoint_name")
         if not name or not endpoint_name:
             raise OpsloopError(
                 "name the deployment to update (name and endpoint_name), or give its spec file"
             )
-        return dict(self.get(name, endpoint_name=endpoint_name, workspace=workspace).spec)
+        revision = self._client.online_endpoints.get(endpoint_name, workspace=workspace).revision
+        current = self.get(name, endpoint_name=endpoint_name, workspace=workspace)
+        return dict(current.spec), revision
 
     def list(self, *, endpoint_name: str, workspace: str | None = None) -> list[OnlineDeployment]:
         return self._list(OnlineDeployment, self._path(workspace, endpoint_name))

@@ -17,6 +17,8 @@ class OnlineEndpointUpdate(Action):
     description: str | None = None
     tags: dict[str, str] | None = None
     auth_mode: str | None = None
+    # The endpoint's revision the change was worked out from; a newer one is a conflict.
+    revision: int | None = None
 
 
 class RegenerateKeys(Action):

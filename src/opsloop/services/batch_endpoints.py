@@ -18,7 +18,7 @@ from opsloop.schemas.entities import Job
 from opsloop.services import assets, jobs
 from opsloop.services.components import require_uploaded
 from opsloop.services.context import ServiceContext
-from opsloop.services.environments import pinned_environment
+from opsloop.services.environments import pin_environment
 from opsloop.services.online_endpoints import deployment_rows, require_endpoint_row, touch
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.base import DataType
@@ -102,8 +102,7 @@ def create_batch_deployment(
     stored = spec.model_dump(mode="json", exclude_none=True) | {
         "model": f"{model.name}:{model.version}"
     }
-    if isinstance(spec.environment, str):
-        stored["environment"] = pinned_environment(ctx, ws, spec.environment)
+    pin_environment(ctx, ws, stored)
     row = DeploymentRow(
         endpoint_id=endpoint.id, name=spec.name, spec=stored, model_name=model.name,
         model_version=model.version, model_type=model.type, model_url=model.path,

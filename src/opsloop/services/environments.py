@@ -62,15 +62,17 @@ def environment_content(spec: EnvironmentSpec) -> dict[str, Any]:
     return {"image": spec.image, "conda_file": spec.conda_file, "requirements": requirements}
 
 
-def pinned_environment(
-    ctx: ServiceContext, ws: WorkspaceRow, reference: str, *, field: str = "environment"
-) -> dict[str, Any]:
-    """A registered environment as a deployment keeps it: its content under its name and
-    version, so what is served and exported does not move when a newer version is
-    registered, and an unknown reference is refused when the deployment is created."""
-    row = assets.resolve(ctx, ws, "environment", reference, field=field)
+def pin_environment(ctx: ServiceContext, ws: WorkspaceRow, stored: dict[str, Any]) -> None:
+    """In a deployment's stored spec, replace a reference to a workspace environment with
+    its content under its name and version: what is served and exported does not move when
+    a newer version is registered, and an unknown reference is refused at once. A registry
+    URI (``azureml://registries/...``) stays a reference; export reports it."""
+    reference = stored.get("environment")
+    if not isinstance(reference, str) or reference.startswith("azureml://"):
+        return
+    row = assets.resolve(ctx, ws, "environment", reference, field="environment")
     content = {key: value for key, value in row.spec.items() if value is not None}
-    return {"name": row.name, "version": row.version, **content}
+    stored["environment"] = {"name": row.name, "version": row.version, **content}
 
 
 def content_hash(content: dict[str, Any]) -> str:

@@ -24,8 +24,8 @@ from opsloop.schemas.endpoints import OnlineDeployment
 from opsloop.services import assets
 from opsloop.services.components import require_uploaded
 from opsloop.services.context import Platform, ServiceContext
-from opsloop.services.environments import pinned_environment
-from opsloop.services.online_endpoints import require_endpoint_row, touch
+from opsloop.services.environments import pin_environment
+from opsloop.services.online_endpoints import require_endpoint_row, require_revision, touch
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.serving.bundle import DeploymentBundle
 from opsloop.serving.model_cache import local_copy
@@ -48,16 +48,23 @@ class DeploymentDraft:
     action: str
     target: str
     row: DeploymentRow  # transient: never added to a session until it is stored
+    endpoint_revision: int | None = None  # what an update was worked out from, if given
 
 
 def draft_online_deployment(
-    ctx: ServiceContext, workspace: str, spec: OnlineDeploymentSpec, *, creating: bool
+    ctx: ServiceContext,
+    workspace: str,
+    spec: OnlineDeploymentSpec,
+    *,
+    creating: bool,
+    endpoint_revision: int | None = None,
 ) -> DeploymentDraft:
     action = "online_deployment.create" if creating else "online_deployment.update"
     target = f"online-deployment:{spec.endpoint_name}/{spec.name}"
     ctx.begin_mutation(action, workspace, target)
     ws = require_workspace_row(ctx, workspace)
     endpoint = require_endpoint_row(ctx, ws, spec.endpoint_name)
+    require_revision(endpoint, endpoint_revision)
     if creating:
         _require_absent(ctx, endpoint, spec.name)
     else:
@@ -65,8 +72,9 @@ def draft_online_deployment(
     row = DeploymentRow(name=spec.name)
     _resolve(ctx, ws, row, spec)
     return DeploymentDraft(
-        workspace=workspace, endpoint=spec.endpoint_name, action=action, target=target, row=row
-    )
+        workspace=workspace, endpoint=spec.endpoint_name, action=action, target=target, row=row,
+        endpoint_revision=endpoint_revision,
+    )  # fmt: skip
 
 
 def provision_online_deployment(platform: Platform, draft: DeploymentDraft) -> None:
@@ -104,6 +112,7 @@ def create_online_deployment(
 def update_online_deployment(ctx: ServiceContext, draft: DeploymentDraft) -> OnlineDeployment:
     """Replace a deployment's spec with a provisioned draft; served without a gap."""
     endpoint = _lock_endpoint(ctx, draft)
+    require_revision(endpoint, draft.endpoint_revision)  # again: provisioning took a while
     row = require_deployment_row(ctx, endpoint, draft.row.name)
     previous = _model_reference(row)
     for name in _PROVISIONED_FIELDS:
@@ -262,8 +271,7 @@ def _resolve(
         row.model_type, row.model_url, row.model_hash = model.type, model.path, model.content_hash
     else:
         row.model_name = row.model_version = row.model_type = row.model_url = row.model_hash = None
-    if isinstance(spec.environment, str):
-        stored["environment"] = pinned_environment(ctx, ws, spec.environment)
+    pin_environment(ctx, ws, stored)
     row.code_url = spec.code_configuration.code if spec.code_configuration else None
     row.spec = stored
     row.onnx_url = None

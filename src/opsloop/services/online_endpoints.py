@@ -74,11 +74,14 @@ def update_online_endpoint(
     description: str | None = None,
     tags: dict[str, str] | None = None,
     auth_mode: str | None = None,
+    revision: int | None = None,
 ) -> OnlineEndpoint:
-    """Change traffic, mirror traffic, description or tags; the runtime picks it up live."""
+    """Change traffic, mirror traffic, description or tags; the runtime picks it up live.
+    ``revision``: the one the change was worked out from (refused if the endpoint moved on)."""
     ctx.begin_mutation("online_endpoint.update", workspace, f"online-endpoint:{name}")
     ws = require_workspace_row(ctx, workspace)
     row = require_endpoint_row(ctx, ws, name, lock=True)
+    require_revision(row, revision)
     if auth_mode is not None and auth_mode != row.auth_mode:
         raise ValidationError("auth_mode cannot change once the endpoint exists", field="auth_mode")
     new_traffic = dict(row.spec.get("traffic", {}) if traffic is None else traffic)
@@ -210,6 +213,16 @@ def deployment_rows(ctx: ServiceContext, endpoint: EndpointRow) -> list[Deployme
             .order_by(DeploymentRow.name)
         )
     )
+
+
+def require_revision(row: EndpointRow, expected: int | None) -> None:
+    """Refuse a change worked out from an older state of the endpoint (read, modified and
+    written back by a client), so one of two concurrent updates is never silently lost."""
+    if expected is not None and row.revision != expected:
+        raise ConflictError(
+            f"endpoint {row.name!r} changed since it was read (revision {expected}, now "
+            f"{row.revision}); run the update again"
+        )
 
 
 def touch(row: EndpointRow) -> None:

@@ -175,7 +175,7 @@ class MlflowScorer:
         import mlflow.pyfunc  # seconds to import: only workers that need it pay
 
         self.model = mlflow.pyfunc.load_model(str(model_dir))
-        self.widen = SignatureWidening(self.model)
+        self.widen = SignatureWidening(self.model.metadata.get_input_schema())
         self.keep_rows = keep_rows
 
     def score(self, batch: MiniBatch) -> Outcome:

@@ -151,7 +151,7 @@ class FramePredictor(TabularPredictor):
         import mlflow.pyfunc
 
         self.model = mlflow.pyfunc.load_model(str(model_dir))
-        self.widen = SignatureWidening(self.model)
+        self.widen = SignatureWidening(self.model.metadata.get_input_schema())
 
     def predict(self, rows: Rows) -> Any:
         import pandas as pd

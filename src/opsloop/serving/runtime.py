@@ -193,10 +193,6 @@ class ServingRuntime:
         if path == "/metrics":
             return Reply(200, self.metrics.exposition(), b"text/plain; version=0.0.4"), None
         protocol, model = route(path, method, live)
-        if protocol == UNKNOWN_MODEL:  # (before the key check: no deployment names listed)
-            return problem(
-                404, f"no model {model!r} here: name the endpoint {live.name!r} or a deployment"
-            ), None
         if protocol is None:
             return problem(
                 404 if method in ("GET", "POST") else 405, f"no route {method} {path}"
@@ -209,6 +205,10 @@ class ServingRuntime:
             )
             reply.headers.append((b"www-authenticate", b"Bearer"))
             return reply, context
+        if protocol == UNKNOWN_MODEL:  # after the key check, so names cannot be probed
+            return problem(
+                404, f"no model {model!r} here: name the endpoint {live.name!r} or a deployment"
+            ), None
         pinned = _pinned(headers) or (model if model in live.deployments else None)
         deployment_name = pinned or live.split.choose()
         deployment = live.deployments.get(deployment_name) if deployment_name else None

@@ -18,14 +18,15 @@ import pandas as pd
 
 _FLOATS = {"double": np.float64, "float": np.float32}
 MAX_PROBLEM_CHARS = 500
+_FLOAT32_EXACT = 2**24  # every integer up to this is a float32
 
 
 class SignatureWidening:
-    """Built once per loaded model; called on each frame before ``predict``."""
+    """Built once per loaded model from its input schema (``model.metadata.get_input_schema()``,
+    None without a signature); called on each frame before ``predict``."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, schema: Any) -> None:
         self.float_columns: dict[str, Any] = {}
-        schema = model.metadata.get_input_schema() if model.metadata else None
         if schema is None or not schema.has_input_names() or schema.is_tensor_spec():
             return
         for spec in schema.inputs:
@@ -37,9 +38,16 @@ class SignatureWidening:
         casts = {
             name: dtype
             for name, dtype in self.float_columns.items()
-            if name in frame.columns and frame[name].dtype.kind in "iub"
+            if name in frame.columns and _widens_exactly(frame[name], dtype)
         }
         return frame.astype(casts) if casts else frame
+
+
+def _widens_exactly(column: pd.Series, dtype: Any) -> bool:
+    # Integers only (booleans stay MLflow's to refuse), and float32 only while exact.
+    if column.dtype.kind not in "iu":
+        return False
+    return dtype is np.float64 or bool(column.abs().max() <= _FLOAT32_EXACT)
 
 
 def schema_problem(message: str) -> str:

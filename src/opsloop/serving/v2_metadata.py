@@ -7,15 +7,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
-# MLflow column and tensor types -> V2 datatypes.
-_DATATYPES = {
-    "double": "FP64", "float64": "FP64", "float": "FP32", "float32": "FP32",
-    "long": "INT64", "int64": "INT64", "integer": "INT32", "int32": "INT32",
-    "boolean": "BOOL", "bool": "BOOL", "string": "BYTES", "binary": "BYTES", "str": "BYTES",
-    "object": "BYTES", "datetime": "BYTES",
+# MLflow column types -> V2 datatypes (tensor specs carry a numpy dtype: see _tensor_datatype).
+_COLUMN_DATATYPES = {
+    "double": "FP64", "float": "FP32", "long": "INT64", "integer": "INT32", "boolean": "BOOL",
+    "string": "BYTES", "binary": "BYTES", "datetime": "BYTES",
 }  # fmt: skip
+# Infer answers one tensor of predictions under this name (see responses.format_v2).
+OUTPUT_NAME = "predict"
 
 
 def signature_tensors(model_dir: Path | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -31,7 +32,10 @@ def _read(model_dir: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     if not mlmodel.is_file():
         return [], []
     signature = (yaml.safe_load(mlmodel.read_text()) or {}).get("signature") or {}
-    return _tensors(signature.get("inputs"), "input"), _tensors(signature.get("outputs"), "predict")
+    outputs = _tensors(signature.get("outputs"), OUTPUT_NAME)
+    if len(outputs) == 1:
+        outputs[0]["name"] = OUTPUT_NAME  # as infer names it, whatever the signature says
+    return _tensors(signature.get("inputs"), "input"), outputs
 
 
 def _tensors(specs: Any, default_name: str) -> list[dict[str, Any]]:
@@ -43,10 +47,23 @@ def _tensors(specs: Any, default_name: str) -> list[dict[str, Any]]:
     for index, spec in enumerate(specs):
         if spec.get("type") == "tensor":
             detail = spec.get("tensor-spec") or {}
-            datatype = _DATATYPES.get(str(detail.get("dtype")), "BYTES")
+            datatype = _tensor_datatype(str(detail.get("dtype")))
             shape = list(detail.get("shape") or [-1])
         else:
-            datatype, shape = _DATATYPES.get(str(spec.get("type")), "BYTES"), [-1]
+            datatype, shape = _COLUMN_DATATYPES.get(str(spec.get("type")), "BYTES"), [-1]
         name = spec.get("name") or (default_name if len(specs) == 1 else f"{default_name}_{index}")
         tensors.append({"name": name, "datatype": datatype, "shape": shape})
     return tensors
+
+
+def _tensor_datatype(dtype_name: str) -> str:
+    try:
+        dtype = np.dtype(dtype_name)
+    except TypeError:
+        return "BYTES"
+    bits = dtype.itemsize * 8
+    if dtype.kind == "f":
+        return f"FP{bits}"
+    if dtype.kind in "iu":
+        return f"{'INT' if dtype.kind == 'i' else 'UINT'}{bits}"
+    return "BOOL" if dtype.kind == "b" else "BYTES"

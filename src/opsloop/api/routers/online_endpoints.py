@@ -147,10 +147,15 @@ def update_deployment(
     spec: OnlineDeploymentSpec,
     platform: PlatformDep,
     actor: ActorDep,
+    endpoint_revision: int | None = None,
 ) -> OnlineDeployment:
+    """``endpoint_revision``: the endpoint's revision the spec was worked out from (a client
+    that read the current spec and changed part of it); 409 if the endpoint moved on."""
     require_path_match(spec.endpoint_name, name, field="endpoint_name", noun="endpoint")
     require_path_match(spec.name, deployment, field="name", noun="deployment")
-    draft = _provisioned_draft(platform, actor, workspace, spec, creating=False)
+    draft = _provisioned_draft(
+        platform, actor, workspace, spec, creating=False, endpoint_revision=endpoint_revision
+    )
     with platform.context(actor) as ctx:
         return online_deployments.update_online_deployment(ctx, draft)
 
@@ -162,11 +167,14 @@ def _provisioned_draft(
     spec: OnlineDeploymentSpec,
     *,
     creating: bool,
+    endpoint_revision: int | None = None,
 ) -> online_deployments.DeploymentDraft:
     """Resolve in one transaction, then provision with no transaction open: loading a
     model can take seconds, and SQLite would hold its write lock all that time."""
     with platform.context(actor) as ctx:
-        draft = online_deployments.draft_online_deployment(ctx, workspace, spec, creating=creating)
+        draft = online_deployments.draft_online_deployment(
+            ctx, workspace, spec, creating=creating, endpoint_revision=endpoint_revision
+        )
     with platform.between_transactions(actor, draft.action, workspace, draft.target):
         online_deployments.provision_online_deployment(platform, draft)
     return draft
