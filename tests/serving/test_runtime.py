@@ -357,3 +357,31 @@ def test_fast_models_move_inline_only_after_measuring(blue: Client) -> None:
     for _ in range(50):
         deployment.observe(INLINE_BUDGET_S * 3)  # the model slowed down: back to the pool
     assert not deployment.runs_inline(one_row)
+
+
+def test_an_endpoints_metrics_hold_only_its_own_series(serving_client: Client) -> None:
+    from opsloop.serving.sources import StoreSource
+
+    serving_client.online_endpoints.create(name="ep2")
+    for endpoint in ("ep", "ep2"):
+        serving_client.online_deployments.create(
+            name="blue", endpoint_name=endpoint, model="lin:1", all_traffic=True
+        )
+    # As `opsloop server` serves them: every endpoint under /endpoints/<name>/.
+    app = ServingRuntime(StoreSource(serving_client._transport.platform))
+    with TestClient(app) as http:
+        for endpoint in ("ep", "ep2"):
+            scored = http.post(
+                f"/endpoints/{endpoint}/score", json=ROW, headers=bearer(serving_client, endpoint)
+            )
+            assert scored.status_code == 200
+        text = http.get("/endpoints/ep2/metrics").text
+    from prometheus_client.parser import text_string_to_metric_families
+
+    series = {
+        (sample.name, sample.labels.get("endpoint"))
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    assert ("opsloop_endpoint_requests_total", "ep2") in series
+    assert {endpoint for _, endpoint in series} == {"ep2"}  # nothing of ep

@@ -143,13 +143,21 @@ class ServingMetrics:
             if record[12] is not None:
                 tally.model_latency.observe(record[12] / 1000)
 
-    def exposition(self) -> bytes:
+    def exposition(self, endpoint: str | None = None) -> bytes:
+        """The Prometheus text; with ``endpoint``, only that endpoint's samples (the
+        ``/endpoints/<name>/metrics`` of a server that serves several)."""
         self.publish()
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             combined = CollectorRegistry()
             MultiProcessCollector(combined)
-            return generate_latest(combined)
-        return generate_latest(self.registry)
+            text = generate_latest(combined)
+        else:
+            text = generate_latest(self.registry)
+        if endpoint is None:
+            return text
+        label = f'endpoint="{endpoint}"'.encode()
+        kept = [line for line in text.splitlines() if line.startswith(b"#") or label in line]
+        return b"\n".join(kept) + b"\n"
 
     def _child(self, metric: MetricWrapperBase, *labels: str) -> Any:
         key = (metric._name, *labels)

@@ -191,7 +191,8 @@ class ServingRuntime:
                 Reply(200, b'{"ready":true}') if live.ready else problem(503, "not ready")
             ), None
         if path == "/metrics":
-            return Reply(200, self.metrics.exposition(), b"text/plain; version=0.0.4"), None
+            exposition = self.metrics.exposition(live.name)
+            return Reply(200, exposition, b"text/plain; version=0.0.4"), None
         protocol, model = route(path, method, live)
         if protocol is None:
             return problem(
