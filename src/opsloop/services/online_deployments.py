@@ -202,11 +202,11 @@ def get_deployment_logs(
     ws = require_workspace_row(ctx, workspace)
     endpoint = require_endpoint_row(ctx, ws, endpoint_name)
     path = deployment_log_path(ctx.settings, endpoint_name, name)
-    if _find(ctx, endpoint, name) is None and not path.is_file():
-        raise NotFoundError(
-            f"endpoint {endpoint_name!r} has no deployment {name!r} and no log of one"
-        )
     if not path.is_file():
+        if _find(ctx, endpoint, name) is None:
+            raise NotFoundError(
+                f"endpoint {endpoint_name!r} has no deployment {name!r} and no log of one"
+            )
         return ""
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 

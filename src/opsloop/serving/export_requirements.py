@@ -25,17 +25,14 @@ def image_requirements(
 
 
 def _model_environment(model_dir: Path | None) -> EnvironmentSpec | None:
-    """An MLflow model's own pinned requirements.txt, for a deployment without an
-    environment (as Azure ML builds one from the model)."""
+    """An MLflow model's own requirements.txt, for a deployment without an environment (as
+    Azure ML builds one from the model). Option lines (``-c constraints.txt``) are left out:
+    the files they name are not in the image; comments and blanks go in ``_requirements``."""
     path = model_dir / "requirements.txt" if model_dir is not None else None
     if path is None or not path.is_file():
         return None
-    pins = [
-        line.strip()
-        for line in path.read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith(("#", "-"))
-    ]
-    return EnvironmentSpec(name="model-requirements", requirements=pins) if pins else None
+    lines = [line for line in path.read_text().splitlines() if not line.lstrip().startswith("-")]
+    return EnvironmentSpec(name="model-requirements", requirements=lines)
 
 
 def _requirements(
