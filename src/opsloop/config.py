@@ -32,6 +32,28 @@ class Settings(BaseSettings):
     request_log_retention_days: int = Field(
         default=30, ge=0, description="Days the endpoint traffic log keeps a row (0: forever)."
     )
+    lease_ttl_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds a background lease lasts unless renewed: the longest a dead "
+        "holder's work waits before another process takes it over.",
+    )
+    event_poll_interval_s: float = Field(
+        default=0.5, gt=0, description="Seconds between the dispatcher's reads of the outbox."
+    )
+    event_late_commit_grace_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seconds the dispatcher waits at a gap in the outbox's sequence for a "
+        "transaction that may still commit the missing event (PostgreSQL).",
+    )
+    event_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        description="Deliveries of one event to one subscriber before it is "
+        "given up on (recorded as failed).",
+    )
+    webhook_timeout_s: float = Field(default=10.0, gt=0, description="One webhook call's limit.")
 
     def resolved_home(self) -> Path:
         return self.home.expanduser().resolve()

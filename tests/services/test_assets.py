@@ -101,7 +101,7 @@ def test_component_validation_happens_before_anything_is_stored(
             == []
         )
         failed = session.scalars(select(AuditRow).where(AuditRow.outcome == "failed")).all()
-        assert {row.action for row in failed} == {"component.create"}
+        assert {row.action for row in failed} == {"components/write"}
 
 
 def test_every_mutation_is_audited_with_an_outbox_event(client: Client, tmp_path: Path) -> None:
@@ -110,7 +110,7 @@ def test_every_mutation_is_audited_with_an_outbox_event(client: Client, tmp_path
     with platform.database.transaction() as session:
         audit = session.scalars(select(AuditRow).order_by(AuditRow.id)).all()
         events = session.scalars(select(OutboxEventRow).order_by(OutboxEventRow.id)).all()
-    assert [a.action for a in audit] == ["workspace.create", "data.create"]
+    assert [a.action for a in audit] == ["workspaces/write", "data/write"]
     assert all(a.outcome == "succeeded" and a.actor for a in audit)
     assert [e.type for e in events] == ["workspace.created", "data.registered"]
 

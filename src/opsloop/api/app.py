@@ -6,9 +6,11 @@ from fastapi import APIRouter, FastAPI
 
 from opsloop import __version__
 from opsloop.api.errors import install_error_handlers
+from opsloop.api.route_actions import annotate_routes
 from opsloop.api.routers import (
     assets,
     batch_endpoints,
+    events,
     jobs,
     models,
     online_endpoints,
@@ -36,7 +38,17 @@ def create_app(platform: Platform | None = None, *, launch_jobs: bool = True) ->
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    for module in (workspaces, assets, jobs, models, online_endpoints, batch_endpoints, uploads):
+    for module in (
+        workspaces,
+        assets,
+        jobs,
+        models,
+        online_endpoints,
+        batch_endpoints,
+        uploads,
+        events,
+    ):
         api.include_router(module.router)
     app.include_router(api)
+    annotate_routes(app)
     return app

@@ -9,12 +9,14 @@ import typer
 from opsloop import __version__
 from opsloop.cli.assets import component_app, data_app, datastore_app, environment_app
 from opsloop.cli.batch_endpoint import batch_deployment_app, batch_endpoint_app
+from opsloop.cli.event import event_app
 from opsloop.cli.job import job_app
 from opsloop.cli.model import model_app
 from opsloop.cli.online_deployment import online_deployment_app
 from opsloop.cli.online_endpoint import online_endpoint_app
 from opsloop.cli.quickstart import quickstart
 from opsloop.cli.server import server
+from opsloop.cli.worker import worker
 from opsloop.cli.workspace import registry_app, workspace_app
 from opsloop.errors import OpsloopError
 
@@ -37,7 +39,9 @@ app.add_typer(online_endpoint_app, name="online-endpoint")
 app.add_typer(online_deployment_app, name="online-deployment")
 app.add_typer(batch_endpoint_app, name="batch-endpoint")
 app.add_typer(batch_deployment_app, name="batch-deployment")
+app.add_typer(event_app, name="event")
 app.command("server")(server)
+app.command("worker")(worker)
 app.command("quickstart")(quickstart)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -11,6 +12,14 @@ def server(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8080,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    background: Annotated[
+        bool,
+        typer.Option(
+            "--background/--no-background",
+            help="Also run background work (event delivery, the job sweeper) in this "
+            "server; turn off when separate `opsloop worker` processes do it.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the REST API under /api/v1 (OpenAPI at /api/v1/openapi.json) and every online
     endpoint at /endpoints/<name>/score.
@@ -22,9 +31,11 @@ def server(
 
     from opsloop.config import Settings
     from opsloop.services.context import Platform
+    from opsloop.serving.app import SERVER_RUNS_WORKER
 
     settings = Settings()
     Platform(settings)  # migrate once before workers start
+    os.environ[SERVER_RUNS_WORKER] = "1" if background else "0"
     typer.echo(
         f"opsloop server on http://{host}:{port}  (metadata: {_redacted(settings.resolved_database_url())})"
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
 from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
+from opsloop.client._events import EventOperations, EventSubscriptionOperations
 from opsloop.client._resources import (
     ComponentOperations,
     DataOperations,
@@ -62,6 +63,8 @@ class Client:
         self.online_deployments = OnlineDeploymentOperations(self)
         self.batch_endpoints = BatchEndpointOperations(self)
         self.batch_deployments = BatchDeploymentOperations(self)
+        self.events = EventOperations(self)
+        self.event_subscriptions = EventSubscriptionOperations(self)
 
     @property
     def is_remote(self) -> bool:

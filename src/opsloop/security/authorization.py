@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from opsloop.catalogue.actions import Action
 from opsloop.security.actor import Actor
 
 
 class Authorizer(Protocol):
-    def authorize(self, actor: Actor, action: str, workspace: str | None) -> None:
+    def authorize(self, actor: Actor, action: Action, workspace: str | None) -> None:
         """Return if ``actor`` may perform ``action``; raise PermissionDeniedError if not."""
 
 
 class AllowAll:
     """Every actor may do everything (until access control lands)."""
 
-    def authorize(self, actor: Actor, action: str, workspace: str | None) -> None:
+    def authorize(self, actor: Actor, action: Action, workspace: str | None) -> None:
         return None

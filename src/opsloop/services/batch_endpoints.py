@@ -12,6 +12,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from opsloop.catalogue.actions import Action
+from opsloop.catalogue.events import (
+    BatchDeploymentCreated,
+    BatchDeploymentDeleted,
+    BatchEndpointCreated,
+    BatchEndpointDeleted,
+)
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.endpoints import BatchDeployment, BatchEndpoint
 from opsloop.schemas.entities import Job
@@ -33,7 +40,7 @@ DEPLOYMENT_TAG = "opsloop.batch_deployment"
 def create_batch_endpoint(
     ctx: ServiceContext, workspace: str, spec: BatchEndpointSpec
 ) -> BatchEndpoint:
-    ctx.begin_mutation("batch_endpoint.create", workspace, f"batch-endpoint:{spec.name}")
+    ctx.begin_mutation(Action.BATCH_ENDPOINTS_WRITE, workspace, f"batch-endpoint:{spec.name}")
     ws = require_workspace_row(ctx, workspace)
     taken = ctx.session.scalar(
         select(EndpointRow).where(EndpointRow.kind == "batch", EndpointRow.name == spec.name)
@@ -48,20 +55,20 @@ def create_batch_endpoint(
     ctx.session.add(row)
     ctx.session.flush()
     ctx.record(
-        "batch_endpoint.create", workspace=workspace, target=f"batch-endpoint:{spec.name}",
-        event_type="batch_endpoint.created",
+        Action.BATCH_ENDPOINTS_WRITE, workspace=workspace, target=f"batch-endpoint:{spec.name}",
+        event=BatchEndpointCreated(),
     )  # fmt: skip
     return _endpoint_entity(ctx, row, workspace)
 
 
 def get_batch_endpoint(ctx: ServiceContext, workspace: str, name: str) -> BatchEndpoint:
-    ctx.authorize("batch_endpoint.read", workspace)
+    ctx.authorize(Action.BATCH_ENDPOINTS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     return _endpoint_entity(ctx, require_endpoint_row(ctx, ws, name, kind="batch"), workspace)
 
 
 def list_batch_endpoints(ctx: ServiceContext, workspace: str) -> list[BatchEndpoint]:
-    ctx.authorize("batch_endpoint.read", workspace)
+    ctx.authorize(Action.BATCH_ENDPOINTS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     rows = ctx.session.scalars(
         select(EndpointRow)
@@ -72,12 +79,12 @@ def list_batch_endpoints(ctx: ServiceContext, workspace: str) -> list[BatchEndpo
 
 
 def delete_batch_endpoint(ctx: ServiceContext, workspace: str, name: str) -> None:
-    ctx.begin_mutation("batch_endpoint.delete", workspace, f"batch-endpoint:{name}")
+    ctx.begin_mutation(Action.BATCH_ENDPOINTS_DELETE, workspace, f"batch-endpoint:{name}")
     ws = require_workspace_row(ctx, workspace)
     ctx.session.delete(require_endpoint_row(ctx, ws, name, kind="batch", lock=True))
     ctx.record(
-        "batch_endpoint.delete", workspace=workspace, target=f"batch-endpoint:{name}",
-        event_type="batch_endpoint.deleted",
+        Action.BATCH_ENDPOINTS_DELETE, workspace=workspace, target=f"batch-endpoint:{name}",
+        event=BatchEndpointDeleted(),
     )  # fmt: skip
 
 
@@ -86,7 +93,7 @@ def create_batch_deployment(
 ) -> BatchDeployment:
     """Pin the model; the first deployment becomes the endpoint's default."""
     target = f"batch-deployment:{spec.endpoint_name}/{spec.name}"
-    ctx.begin_mutation("batch_deployment.create", workspace, target)
+    ctx.begin_mutation(Action.BATCH_DEPLOYMENTS_WRITE, workspace, target)
     ws = require_workspace_row(ctx, workspace)
     endpoint = require_endpoint_row(ctx, ws, spec.endpoint_name, kind="batch", lock=True)
     if any(row.name == spec.name for row in deployment_rows(ctx, endpoint)):
@@ -116,8 +123,8 @@ def create_batch_deployment(
     touch(endpoint)
     ctx.session.flush()
     ctx.record(
-        "batch_deployment.create", workspace=workspace, target=target,
-        event_type="batch_deployment.created", payload={"model": stored["model"]},
+        Action.BATCH_DEPLOYMENTS_WRITE, workspace=workspace, target=target,
+        event=BatchDeploymentCreated(model=stored["model"]),
     )  # fmt: skip
     return _deployment_entity(row, endpoint, workspace)
 
@@ -125,7 +132,7 @@ def create_batch_deployment(
 def list_batch_deployments(
     ctx: ServiceContext, workspace: str, endpoint_name: str
 ) -> list[BatchDeployment]:
-    ctx.authorize("batch_endpoint.read", workspace)
+    ctx.authorize(Action.BATCH_DEPLOYMENTS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     endpoint = require_endpoint_row(ctx, ws, endpoint_name, kind="batch")
     return [_deployment_entity(r, endpoint, workspace) for r in deployment_rows(ctx, endpoint)]
@@ -134,7 +141,7 @@ def list_batch_deployments(
 def get_batch_deployment(
     ctx: ServiceContext, workspace: str, endpoint_name: str, name: str
 ) -> BatchDeployment:
-    ctx.authorize("batch_endpoint.read", workspace)
+    ctx.authorize(Action.BATCH_DEPLOYMENTS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     endpoint = require_endpoint_row(ctx, ws, endpoint_name, kind="batch")
     return _deployment_entity(_require_deployment(ctx, endpoint, name), endpoint, workspace)
@@ -145,7 +152,7 @@ def delete_batch_deployment(
 ) -> None:
     """The default deployment goes only when it is the last one, as in Azure ML."""
     target = f"batch-deployment:{endpoint_name}/{name}"
-    ctx.begin_mutation("batch_deployment.delete", workspace, target)
+    ctx.begin_mutation(Action.BATCH_DEPLOYMENTS_DELETE, workspace, target)
     ws = require_workspace_row(ctx, workspace)
     endpoint = require_endpoint_row(ctx, ws, endpoint_name, kind="batch", lock=True)
     row = _require_deployment(ctx, endpoint, name)
@@ -160,8 +167,8 @@ def delete_batch_deployment(
     ctx.session.delete(row)
     touch(endpoint)
     ctx.record(
-        "batch_deployment.delete", workspace=workspace, target=target,
-        event_type="batch_deployment.deleted",
+        Action.BATCH_DEPLOYMENTS_DELETE, workspace=workspace, target=target,
+        event=BatchDeploymentDeleted(),
     )  # fmt: skip
 
 
@@ -182,6 +189,7 @@ def invoke_batch_endpoint(
     deployment_name: str | None = None,
 ) -> Job:
     """Submit the scoring job; the caller launches it once the transaction commits."""
+    ctx.authorize(Action.BATCH_ENDPOINTS_INVOKE, workspace)
     ws = require_workspace_row(ctx, workspace)
     endpoint = require_endpoint_row(ctx, ws, endpoint_name, kind="batch")
     name = deployment_name or endpoint.spec.get("defaults", {}).get("deployment_name")
@@ -219,7 +227,7 @@ def invoke_batch_endpoint(
 
 
 def list_batch_jobs(ctx: ServiceContext, workspace: str, endpoint_name: str) -> list[Job]:
-    ctx.authorize("batch_endpoint.read", workspace)
+    ctx.authorize(Action.BATCH_ENDPOINTS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     require_endpoint_row(ctx, ws, endpoint_name, kind="batch")
     return [

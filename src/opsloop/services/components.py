@@ -6,6 +6,8 @@ import hashlib
 import json
 from typing import Any
 
+from opsloop.catalogue.actions import Action
+from opsloop.catalogue.events import ComponentRegistered
 from opsloop.errors import ValidationError
 from opsloop.execution.expressions import check_command
 from opsloop.schemas.entities import Component
@@ -19,7 +21,7 @@ from opsloop.store.tables import AssetVersionRow, WorkspaceRow
 
 
 def create_component(ctx: ServiceContext, workspace: str, spec: ComponentSpec) -> Component:
-    ctx.begin_mutation("component.create", workspace, f"component:{spec.name}")
+    ctx.begin_mutation(Action.COMPONENTS_WRITE, workspace, f"component:{spec.name}")
     ws = require_workspace_row(ctx, workspace)
     resolved = resolve_component(ctx, ws, spec, field="")
     row = assets.add_version(
@@ -35,10 +37,10 @@ def create_component(ctx: ServiceContext, workspace: str, spec: ComponentSpec) -
         spec=resolved,
     )
     ctx.record(
-        "component.create",
+        Action.COMPONENTS_WRITE,
         workspace=workspace,
         target=f"component:{row.name}:{row.version}",
-        event_type="component.registered",
+        event=ComponentRegistered(),
     )
     return to_entity(row, workspace)
 
@@ -93,7 +95,7 @@ def resolve_environment(
 
 
 def get_component(ctx: ServiceContext, workspace: str, reference: str) -> Component:
-    ctx.authorize("component.read", workspace)
+    ctx.authorize(Action.COMPONENTS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     return to_entity(assets.resolve(ctx, ws, "component", reference), workspace)
 
@@ -101,7 +103,7 @@ def get_component(ctx: ServiceContext, workspace: str, reference: str) -> Compon
 def list_components(
     ctx: ServiceContext, workspace: str, name: str | None = None
 ) -> list[Component]:
-    ctx.authorize("component.read", workspace)
+    ctx.authorize(Action.COMPONENTS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     return [to_entity(r, workspace) for r in assets.list_versions(ctx, ws, "component", name)]
 

@@ -7,17 +7,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from opsloop.catalogue.actions import Action
+from opsloop.catalogue.events import EventPayload
 from opsloop.config import Settings
 from opsloop.security.actor import Actor
 from opsloop.security.authorization import AllowAll, Authorizer
 from opsloop.services.tracking import Tracking
 from opsloop.store.artifacts import ArtifactStore
 from opsloop.store.database import Database
-from opsloop.store.tables import AuditRow, OutboxEventRow
+from opsloop.store.tables import AuditRow, OutboxEventRow, new_id
+
+if TYPE_CHECKING:
+    from opsloop.services.events import EventSubscriber
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +39,9 @@ class Platform:
         self.artifacts = ArtifactStore(self.settings.resolved_artifact_uri())
         self.authorizer = authorizer or AllowAll()
         self._tracking: Tracking | None = None
+        # In-process event subscribers (schedules, monitors, actions); webhooks live in the
+        # store. The dispatcher delivers to both.
+        self.subscribers: list[EventSubscriber] = []
 
     @property
     def tracking(self) -> Tracking:
@@ -56,7 +64,7 @@ class Platform:
 
     @contextmanager
     def between_transactions(
-        self, actor: Actor, action: str, workspace: str | None, target: str | None
+        self, actor: Actor, action: Action, workspace: str | None, target: str | None
     ) -> Iterator[None]:
         """Slow work a call does between two transactions (so no lock is held meanwhile);
         a failure is audited as one inside a transaction would be."""
@@ -67,7 +75,7 @@ class Platform:
             raise
 
     def _audit_failure(
-        self, actor: Actor, attempted: list[tuple[str, str | None, str | None]], exc: Exception
+        self, actor: Actor, attempted: list[tuple[Action, str | None, str | None]], exc: Exception
     ) -> None:
         try:
             with self.database.transaction() as session:
@@ -75,7 +83,7 @@ class Platform:
                     session.add(
                         AuditRow(
                             actor=str(actor),
-                            action=action,
+                            action=action.value,
                             workspace=workspace,
                             target=target,
                             outcome="failed",
@@ -91,7 +99,7 @@ class ServiceContext:
     session: Session
     actor: Actor
     platform: Platform
-    attempted: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    attempted: list[tuple[Action, str | None, str | None]] = field(default_factory=list)
 
     @property
     def settings(self) -> Settings:
@@ -101,43 +109,45 @@ class ServiceContext:
     def artifacts(self) -> ArtifactStore:
         return self.platform.artifacts
 
-    def authorize(self, action: str, workspace: str | None = None) -> None:
+    def authorize(self, action: Action, workspace: str | None = None) -> None:
         """Read access check; call at the top of every read entry point."""
         self.platform.authorizer.authorize(self.actor, action, workspace)
 
-    def begin_mutation(self, action: str, workspace: str | None, target: str | None) -> None:
+    def begin_mutation(self, action: Action, workspace: str | None, target: str | None) -> None:
         """Authorise a mutating call and remember it, so a failure is audited too."""
         self.attempted.append((action, workspace, target))
         self.platform.authorizer.authorize(self.actor, action, workspace)
 
     def record(
         self,
-        action: str,
+        action: Action,
         *,
         workspace: str | None,
         target: str | None,
-        event_type: str,
-        payload: dict[str, Any] | None = None,
+        event: EventPayload,
     ) -> None:
         """Write the event (outbox) and the audit entry in the caller's transaction."""
         now = datetime.now(UTC)
+        data = event.model_dump(mode="json")
         self.session.add(
             OutboxEventRow(
+                event_id=new_id(),
                 at=now,
-                type=event_type,
+                type=event.event_type,
                 workspace=workspace,
                 subject=target,
-                payload={"actor": str(self.actor), **(payload or {})},
+                actor=str(self.actor),
+                payload=data,
             )
         )
         self.session.add(
             AuditRow(
                 at=now,
                 actor=str(self.actor),
-                action=action,
+                action=action.value,
                 workspace=workspace,
                 target=target,
                 outcome="succeeded",
-                detail=payload or {},
+                detail=data,
             )
         )

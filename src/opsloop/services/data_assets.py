@@ -9,6 +9,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from opsloop.catalogue.actions import Action
+from opsloop.catalogue.events import DataRegistered
 from opsloop.errors import ValidationError
 from opsloop.monitoring.profile import profile_table
 from opsloop.schemas.entities import DataAsset
@@ -23,7 +25,7 @@ from opsloop.tabular.reader import TableReadError, is_tabular, read_table
 
 
 def create_data_asset(ctx: ServiceContext, workspace: str, spec: DataSpec) -> DataAsset:
-    ctx.begin_mutation("data.create", workspace, f"data:{spec.name}")
+    ctx.begin_mutation(Action.DATA_WRITE, workspace, f"data:{spec.name}")
     ws = require_workspace_row(ctx, workspace)
     url = resolve_datastore_url(ctx, ws, spec.path, "path")
     with tempfile.TemporaryDirectory(prefix="opsloop-data-") as scratch:
@@ -48,17 +50,16 @@ def create_data_asset(ctx: ServiceContext, workspace: str, spec: DataSpec) -> Da
         details={"profile": profile} if profile else {},
     )
     ctx.record(
-        "data.create",
+        Action.DATA_WRITE,
         workspace=workspace,
         target=f"data:{row.name}:{row.version}",
-        event_type="data.registered",
-        payload={"path": url, "content_hash": content_hash},
+        event=DataRegistered(path=url, content_hash=content_hash),
     )
     return to_entity(row, workspace)
 
 
 def get_data_asset(ctx: ServiceContext, workspace: str, reference: str) -> DataAsset:
-    ctx.authorize("data.read", workspace)
+    ctx.authorize(Action.DATA_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     return to_entity(assets.resolve(ctx, ws, "data", reference), workspace)
 
@@ -66,7 +67,7 @@ def get_data_asset(ctx: ServiceContext, workspace: str, reference: str) -> DataA
 def list_data_assets(
     ctx: ServiceContext, workspace: str, name: str | None = None
 ) -> list[DataAsset]:
-    ctx.authorize("data.read", workspace)
+    ctx.authorize(Action.DATA_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     return [to_entity(r, workspace) for r in assets.list_versions(ctx, ws, "data", name)]
 

@@ -6,6 +6,8 @@ import re
 
 from sqlalchemy import select
 
+from opsloop.catalogue.actions import Action
+from opsloop.catalogue.events import DatastoreCreated
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.entities import Datastore
 from opsloop.services.context import ServiceContext
@@ -17,7 +19,7 @@ _DATASTORE_PATH = re.compile(r"^azureml://datastores/(?P<name>[^/]+)/paths/(?P<p
 
 
 def create_datastore(ctx: ServiceContext, workspace: str, spec: DatastoreSpec) -> Datastore:
-    ctx.begin_mutation("datastore.create", workspace, f"datastore:{spec.name}")
+    ctx.begin_mutation(Action.DATASTORES_WRITE, workspace, f"datastore:{spec.name}")
     ws = require_workspace_row(ctx, workspace)
     if _find(ctx, ws.id, spec.name):
         raise ConflictError(f"datastore {spec.name!r} already exists in workspace {workspace!r}")
@@ -32,17 +34,16 @@ def create_datastore(ctx: ServiceContext, workspace: str, spec: DatastoreSpec) -
     ctx.session.add(row)
     ctx.session.flush()
     ctx.record(
-        "datastore.create",
+        Action.DATASTORES_WRITE,
         workspace=workspace,
         target=f"datastore:{spec.name}",
-        event_type="datastore.created",
-        payload={"url": spec.url},
+        event=DatastoreCreated(url=spec.url),
     )
     return _to_entity(row, workspace)
 
 
 def get_datastore(ctx: ServiceContext, workspace: str, name: str) -> Datastore:
-    ctx.authorize("datastore.read", workspace)
+    ctx.authorize(Action.DATASTORES_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     row = _find(ctx, ws.id, name)
     if row is None:
@@ -51,7 +52,7 @@ def get_datastore(ctx: ServiceContext, workspace: str, name: str) -> Datastore:
 
 
 def list_datastores(ctx: ServiceContext, workspace: str) -> list[Datastore]:
-    ctx.authorize("datastore.read", workspace)
+    ctx.authorize(Action.DATASTORES_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     rows = ctx.session.scalars(
         select(DatastoreRow).where(DatastoreRow.workspace_id == ws.id).order_by(DatastoreRow.name)

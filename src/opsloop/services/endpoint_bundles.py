@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from opsloop.catalogue.actions import Action
 from opsloop.config import Settings
 from opsloop.services.context import ServiceContext
 from opsloop.services.online_deployments import deployment_bundle
@@ -80,6 +81,6 @@ def stored_endpoint(session: Session, row: EndpointRow) -> StoredEndpoint:
 
 def read_stored_endpoint(ctx: ServiceContext, workspace: str, name: str) -> StoredEndpoint:
     """For an export: the endpoint's rows, read access checked; ``fetch`` it afterwards."""
-    ctx.authorize("online_endpoint.read", workspace)
+    ctx.authorize(Action.ONLINE_ENDPOINTS_EXPORT, workspace)
     ws = require_workspace_row(ctx, workspace)
     return stored_endpoint(ctx.session, require_endpoint_row(ctx, ws, name))

@@ -11,6 +11,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from opsloop.catalogue.actions import Action
 from opsloop.schemas.endpoints import RequestLogEntry
 from opsloop.services.context import ServiceContext
 from opsloop.services.online_endpoints import require_endpoint_row
@@ -108,7 +109,7 @@ def list_request_logs(
     limit: int = 100,
 ) -> list[RequestLogEntry]:
     """Newest first."""
-    ctx.authorize("online_endpoint.read", workspace)
+    ctx.authorize(Action.ONLINE_ENDPOINTS_REQUEST_LOGS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     require_endpoint_row(ctx, ws, endpoint)
     query = select(EndpointRequestLogRow).where(

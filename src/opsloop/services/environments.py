@@ -10,6 +10,8 @@ import hashlib
 import json
 from typing import Any
 
+from opsloop.catalogue.actions import Action
+from opsloop.catalogue.events import EnvironmentRegistered
 from opsloop.errors import ValidationError
 from opsloop.schemas.entities import Environment
 from opsloop.services import assets
@@ -20,14 +22,14 @@ from opsloop.store.tables import AssetVersionRow, WorkspaceRow
 
 
 def create_environment(ctx: ServiceContext, workspace: str, spec: EnvironmentSpec) -> Environment:
-    ctx.begin_mutation("environment.create", workspace, f"environment:{spec.name}")
+    ctx.begin_mutation(Action.ENVIRONMENTS_WRITE, workspace, f"environment:{spec.name}")
     ws = require_workspace_row(ctx, workspace)
     row = add_environment_row(ctx, ws, spec)
     ctx.record(
-        "environment.create",
+        Action.ENVIRONMENTS_WRITE,
         workspace=workspace,
         target=f"environment:{row.name}:{row.version}",
-        event_type="environment.registered",
+        event=EnvironmentRegistered(),
     )
     return to_entity(row, workspace)
 
@@ -80,7 +82,7 @@ def content_hash(content: dict[str, Any]) -> str:
 
 
 def get_environment(ctx: ServiceContext, workspace: str, reference: str) -> Environment:
-    ctx.authorize("environment.read", workspace)
+    ctx.authorize(Action.ENVIRONMENTS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     return to_entity(assets.resolve(ctx, ws, "environment", reference), workspace)
 
@@ -88,7 +90,7 @@ def get_environment(ctx: ServiceContext, workspace: str, reference: str) -> Envi
 def list_environments(
     ctx: ServiceContext, workspace: str, name: str | None = None
 ) -> list[Environment]:
-    ctx.authorize("environment.read", workspace)
+    ctx.authorize(Action.ENVIRONMENTS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     return [to_entity(r, workspace) for r in assets.list_versions(ctx, ws, "environment", name)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from opsloop.catalogue.actions import Action
 from opsloop.execution.launcher import job_folder
 from opsloop.execution.states import is_terminal
 from opsloop.schemas.entities import LogChunk
@@ -16,7 +17,7 @@ def read_job_logs(
     ctx: ServiceContext, workspace: str, name: str, offsets: dict[str, int]
 ) -> LogChunk:
     """Log text written since ``offsets`` (per step), prefixed by step for pipelines."""
-    ctx.authorize("job.read", workspace)
+    ctx.authorize(Action.JOBS_LOGS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     row = require_job_row(ctx, ws, name)
     steps = step_rows(ctx, row)

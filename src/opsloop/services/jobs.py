@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from opsloop.catalogue.actions import Action
+from opsloop.catalogue.events import JOB_STATUS_EVENTS, JobCancelRequested, JobCreated
 from opsloop.errors import ConflictError, NotFoundError
 from opsloop.execution.states import JobStatus, check_transition, is_terminal
 from opsloop.schemas.entities import Job
@@ -37,7 +39,7 @@ _NOUNS = ("river", "cloud", "lamp", "key", "maple", "orbit", "pebble", "quill", 
 
 
 def create_job(ctx: ServiceContext, workspace: str, spec: CommandJobSpec | PipelineJobSpec) -> Job:
-    ctx.begin_mutation("job.create", workspace, f"job:{spec.name or '(new)'}")
+    ctx.begin_mutation(Action.JOBS_WRITE, workspace, f"job:{spec.name or '(new)'}")
     ws = require_workspace_row(ctx, workspace)
     name = spec.name or _new_job_name()
     if _find(ctx, ws, name) is not None:
@@ -97,19 +99,18 @@ def create_job(ctx: ServiceContext, workspace: str, spec: CommandJobSpec | Pipel
         )
         ctx.session.add(job)
     ctx.session.flush()
-    ctx.attempted[-1] = ("job.create", workspace, f"job:{name}")
+    ctx.attempted[-1] = (Action.JOBS_WRITE, workspace, f"job:{name}")
     ctx.record(
-        "job.create",
+        Action.JOBS_WRITE,
         workspace=workspace,
         target=f"job:{name}",
-        event_type="job.created",
-        payload={"type": job.type, "experiment": experiment},
+        event=JobCreated(type=job.type, experiment=experiment),
     )
     return to_entity(job, workspace, steps=step_rows(ctx, job))
 
 
 def get_job(ctx: ServiceContext, workspace: str, name: str) -> Job:
-    ctx.authorize("job.read", workspace)
+    ctx.authorize(Action.JOBS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     row = require_job_row(ctx, ws, name)
     return with_tracking_data(ctx, to_entity(row, workspace, steps=step_rows(ctx, row)))
@@ -125,7 +126,7 @@ def with_tracking_data(ctx: ServiceContext, job: Job) -> Job:
 
 
 def list_jobs(ctx: ServiceContext, workspace: str, limit: int = 100) -> list[Job]:
-    ctx.authorize("job.read", workspace)
+    ctx.authorize(Action.JOBS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     rows = ctx.session.scalars(
         select(JobRow)
@@ -138,7 +139,7 @@ def list_jobs(ctx: ServiceContext, workspace: str, limit: int = 100) -> list[Job
 
 def cancel_job(ctx: ServiceContext, workspace: str, name: str) -> Job:
     """Ask the runner to stop; a job no runner holds is canceled at once."""
-    ctx.begin_mutation("job.cancel", workspace, f"job:{name}")
+    ctx.begin_mutation(Action.JOBS_CANCEL, workspace, f"job:{name}")
     ws = require_workspace_row(ctx, workspace)
     row = require_job_row(ctx, ws, name)
     if is_terminal(row.status):
@@ -150,7 +151,7 @@ def cancel_job(ctx: ServiceContext, workspace: str, name: str) -> Job:
                 set_status(ctx, step, JobStatus.CANCELED, error="canceled by user")
         set_status(ctx, row, JobStatus.CANCELED, error="canceled by user")
     ctx.record(
-        "job.cancel", workspace=workspace, target=f"job:{name}", event_type="job.cancel_requested"
+        Action.JOBS_CANCEL, workspace=workspace, target=f"job:{name}", event=JobCancelRequested()
     )
     return to_entity(row, workspace, steps=step_rows(ctx, row))
 
@@ -174,13 +175,10 @@ def set_status(ctx: ServiceContext, row: JobRow, status: JobStatus, **fields: An
     ctx.session.add(row)
     ws_name = ctx.session.get(WorkspaceRow, row.workspace_id)
     ctx.record(
-        "job.status",
+        Action.JOBS_WRITE,
         workspace=ws_name.name if ws_name else None,
         target=f"job:{row.name}",
-        event_type=f"job.{status.value.lower()}",
-        payload={"status": status.value, "error": fields.get("error")}
-        if fields.get("error")
-        else {"status": status.value},
+        event=JOB_STATUS_EVENTS[status.value](status=status.value, error=fields.get("error")),
     )
 
 

@@ -10,6 +10,8 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
+from opsloop.catalogue.actions import Action
+from opsloop.catalogue.events import ModelRegistered
 from opsloop.errors import ValidationError
 from opsloop.schemas.entities import Model, ModelLineage
 from opsloop.services import assets
@@ -25,7 +27,7 @@ _JOB_OUTPUT = re.compile(r"^azureml://jobs/(?P<job>[^/]+)/outputs/(?P<output>[^/
 
 
 def create_model(ctx: ServiceContext, workspace: str, spec: ModelSpec) -> Model:
-    ctx.begin_mutation("model.create", workspace, f"model:{spec.name}")
+    ctx.begin_mutation(Action.MODELS_WRITE, workspace, f"model:{spec.name}")
     ws = require_workspace_row(ctx, workspace)
     url, lineage = _resolve_source(ctx, ws, spec.path)
     with tempfile.TemporaryDirectory(prefix="opsloop-model-") as scratch:
@@ -49,23 +51,22 @@ def create_model(ctx: ServiceContext, workspace: str, spec: ModelSpec) -> Model:
         details={"lineage": lineage.model_dump(), "flavors": flavors},
     )
     ctx.record(
-        "model.create",
+        Action.MODELS_WRITE,
         workspace=workspace,
         target=f"model:{row.name}:{row.version}",
-        event_type="model.registered",
-        payload={"path": url, "job": lineage.job, "step": lineage.step},
+        event=ModelRegistered(path=url, job=lineage.job, step=lineage.step),
     )
     return to_entity(row, workspace)
 
 
 def get_model(ctx: ServiceContext, workspace: str, reference: str) -> Model:
-    ctx.authorize("model.read", workspace)
+    ctx.authorize(Action.MODELS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     return to_entity(assets.resolve(ctx, ws, "model", reference), workspace)
 
 
 def list_models(ctx: ServiceContext, workspace: str, name: str | None = None) -> list[Model]:
-    ctx.authorize("model.read", workspace)
+    ctx.authorize(Action.MODELS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     return [to_entity(r, workspace) for r in assets.list_versions(ctx, ws, "model", name)]
 

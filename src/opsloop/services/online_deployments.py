@@ -18,6 +18,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from opsloop.catalogue.actions import Action
+from opsloop.catalogue.events import (
+    EventPayload,
+    OnlineDeploymentCreated,
+    OnlineDeploymentDeleted,
+    OnlineDeploymentUpdated,
+)
 from opsloop.config import Settings
 from opsloop.errors import ConflictError, NotFoundError
 from opsloop.schemas.endpoints import OnlineDeployment
@@ -45,7 +52,7 @@ class DeploymentDraft:
 
     workspace: str
     endpoint: str
-    action: str
+    action: Action
     target: str
     row: DeploymentRow  # transient: never added to a session until it is stored
     endpoint_revision: int | None = None  # what an update was worked out from, if given
@@ -59,7 +66,7 @@ def draft_online_deployment(
     creating: bool,
     endpoint_revision: int | None = None,
 ) -> DeploymentDraft:
-    action = "online_deployment.create" if creating else "online_deployment.update"
+    action = Action.ONLINE_DEPLOYMENTS_WRITE
     target = f"online-deployment:{spec.endpoint_name}/{spec.name}"
     ctx.begin_mutation(action, workspace, target)
     ws = require_workspace_row(ctx, workspace)
@@ -105,7 +112,9 @@ def create_online_deployment(
         endpoint.spec = {**endpoint.spec, "traffic": {row.name: 100}, "mirror_traffic": {}}
     touch(endpoint)
     ctx.session.flush()
-    _record(ctx, draft, "online_deployment.created", {"all_traffic": all_traffic})
+    _record(
+        ctx, draft, OnlineDeploymentCreated(model=_model_reference(row), all_traffic=all_traffic)
+    )
     return to_entity(row, endpoint, draft.workspace)
 
 
@@ -119,7 +128,9 @@ def update_online_deployment(ctx: ServiceContext, draft: DeploymentDraft) -> Onl
         setattr(row, name, getattr(draft.row, name))
     row.updated_at = utcnow()
     touch(endpoint)
-    _record(ctx, draft, "online_deployment.updated", {"previous_model": previous})
+    _record(
+        ctx, draft, OnlineDeploymentUpdated(model=_model_reference(row), previous_model=previous)
+    )
     return to_entity(row, endpoint, draft.workspace)
 
 
@@ -129,22 +140,14 @@ def _lock_endpoint(ctx: ServiceContext, draft: DeploymentDraft) -> EndpointRow:
     return require_endpoint_row(ctx, ws, draft.endpoint, lock=True)
 
 
-def _record(
-    ctx: ServiceContext, draft: DeploymentDraft, event_type: str, payload: dict[str, Any]
-) -> None:
-    ctx.record(
-        draft.action,
-        workspace=draft.workspace,
-        target=draft.target,
-        event_type=event_type,
-        payload={"model": _model_reference(draft.row), **payload},
-    )
+def _record(ctx: ServiceContext, draft: DeploymentDraft, event: EventPayload) -> None:
+    ctx.record(draft.action, workspace=draft.workspace, target=draft.target, event=event)
 
 
 def get_online_deployment(
     ctx: ServiceContext, workspace: str, endpoint_name: str, name: str
 ) -> OnlineDeployment:
-    ctx.authorize("online_deployment.read", workspace)
+    ctx.authorize(Action.ONLINE_DEPLOYMENTS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     endpoint = require_endpoint_row(ctx, ws, endpoint_name)
     return to_entity(require_deployment_row(ctx, endpoint, name), endpoint, workspace)
@@ -153,7 +156,7 @@ def get_online_deployment(
 def list_online_deployments(
     ctx: ServiceContext, workspace: str, endpoint_name: str
 ) -> list[OnlineDeployment]:
-    ctx.authorize("online_deployment.read", workspace)
+    ctx.authorize(Action.ONLINE_DEPLOYMENTS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     endpoint = require_endpoint_row(ctx, ws, endpoint_name)
     rows = ctx.session.scalars(
@@ -168,7 +171,7 @@ def delete_online_deployment(
     ctx: ServiceContext, workspace: str, endpoint_name: str, name: str
 ) -> None:
     target = f"online-deployment:{endpoint_name}/{name}"
-    ctx.begin_mutation("online_deployment.delete", workspace, target)
+    ctx.begin_mutation(Action.ONLINE_DEPLOYMENTS_DELETE, workspace, target)
     ws = require_workspace_row(ctx, workspace)
     endpoint = require_endpoint_row(ctx, ws, endpoint_name, lock=True)
     row = require_deployment_row(ctx, endpoint, name)
@@ -186,10 +189,10 @@ def delete_online_deployment(
     }
     touch(endpoint)
     ctx.record(
-        "online_deployment.delete",
+        Action.ONLINE_DEPLOYMENTS_DELETE,
         workspace=workspace,
         target=target,
-        event_type="online_deployment.deleted",
+        event=OnlineDeploymentDeleted(),
     )
 
 
@@ -198,7 +201,7 @@ def get_deployment_logs(
 ) -> str:
     """The last ``lines`` of what provisioning and the serving runtime logged, also for a
     deployment that was refused (never stored), so its log says why."""
-    ctx.authorize("online_deployment.read", workspace)
+    ctx.authorize(Action.ONLINE_DEPLOYMENTS_LOGS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     endpoint = require_endpoint_row(ctx, ws, endpoint_name)
     path = deployment_log_path(ctx.settings, endpoint_name, name)

@@ -12,6 +12,14 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from sqlalchemy import select
 
+from opsloop.catalogue.actions import Action
+from opsloop.catalogue.events import (
+    OnlineEndpointCreated,
+    OnlineEndpointCredentialsRead,
+    OnlineEndpointDeleted,
+    OnlineEndpointKeysRegenerated,
+    OnlineEndpointTrafficChanged,
+)
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.endpoints import EndpointCredentials, OnlineEndpoint
 from opsloop.services.context import ServiceContext
@@ -31,7 +39,7 @@ TOKEN_ALGORITHM = "HS256"
 def create_online_endpoint(
     ctx: ServiceContext, workspace: str, spec: OnlineEndpointSpec
 ) -> OnlineEndpoint:
-    ctx.begin_mutation("online_endpoint.create", workspace, f"online-endpoint:{spec.name}")
+    ctx.begin_mutation(Action.ONLINE_ENDPOINTS_WRITE, workspace, f"online-endpoint:{spec.name}")
     ws = require_workspace_row(ctx, workspace)
     if _find(ctx, spec.name) is not None:
         raise ConflictError(f"online endpoint {spec.name!r} already exists")
@@ -55,11 +63,10 @@ def create_online_endpoint(
     ctx.session.add(row)
     ctx.session.flush()
     ctx.record(
-        "online_endpoint.create",
+        Action.ONLINE_ENDPOINTS_WRITE,
         workspace=workspace,
         target=f"online-endpoint:{spec.name}",
-        event_type="online_endpoint.created",
-        payload={"auth_mode": spec.auth_mode},
+        event=OnlineEndpointCreated(auth_mode=spec.auth_mode),
     )
     return to_entity(ctx, row, workspace)
 
@@ -78,7 +85,7 @@ def update_online_endpoint(
 ) -> OnlineEndpoint:
     """Change traffic, mirror traffic, description or tags; the runtime picks it up live.
     ``revision``: the one the change was worked out from (refused if the endpoint moved on)."""
-    ctx.begin_mutation("online_endpoint.update", workspace, f"online-endpoint:{name}")
+    ctx.begin_mutation(Action.ONLINE_ENDPOINTS_WRITE, workspace, f"online-endpoint:{name}")
     ws = require_workspace_row(ctx, workspace)
     row = require_endpoint_row(ctx, ws, name, lock=True)
     require_revision(row, revision)
@@ -96,23 +103,22 @@ def update_online_endpoint(
         row.tags = tags
     touch(row)
     ctx.record(
-        "online_endpoint.update",
+        Action.ONLINE_ENDPOINTS_WRITE,
         workspace=workspace,
         target=f"online-endpoint:{name}",
-        event_type="online_endpoint.traffic_changed",
-        payload={"traffic": new_traffic, "mirror_traffic": new_mirror},
+        event=OnlineEndpointTrafficChanged(traffic=new_traffic, mirror_traffic=new_mirror),
     )
     return to_entity(ctx, row, workspace)
 
 
 def get_online_endpoint(ctx: ServiceContext, workspace: str, name: str) -> OnlineEndpoint:
-    ctx.authorize("online_endpoint.read", workspace)
+    ctx.authorize(Action.ONLINE_ENDPOINTS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     return to_entity(ctx, require_endpoint_row(ctx, ws, name), workspace)
 
 
 def list_online_endpoints(ctx: ServiceContext, workspace: str) -> list[OnlineEndpoint]:
-    ctx.authorize("online_endpoint.read", workspace)
+    ctx.authorize(Action.ONLINE_ENDPOINTS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     rows = ctx.session.scalars(
         select(EndpointRow)
@@ -123,29 +129,28 @@ def list_online_endpoints(ctx: ServiceContext, workspace: str) -> list[OnlineEnd
 
 
 def delete_online_endpoint(ctx: ServiceContext, workspace: str, name: str) -> None:
-    ctx.begin_mutation("online_endpoint.delete", workspace, f"online-endpoint:{name}")
+    ctx.begin_mutation(Action.ONLINE_ENDPOINTS_DELETE, workspace, f"online-endpoint:{name}")
     ws = require_workspace_row(ctx, workspace)
     row = require_endpoint_row(ctx, ws, name, lock=True)
     ctx.session.delete(row)
     ctx.record(
-        "online_endpoint.delete",
+        Action.ONLINE_ENDPOINTS_DELETE,
         workspace=workspace,
         target=f"online-endpoint:{name}",
-        event_type="online_endpoint.deleted",
+        event=OnlineEndpointDeleted(),
     )
 
 
 def get_credentials(ctx: ServiceContext, workspace: str, name: str) -> EndpointCredentials:
     """Keys for key auth; a token valid for an hour for token auth."""
-    ctx.begin_mutation("online_endpoint.get_credentials", workspace, f"online-endpoint:{name}")
+    ctx.begin_mutation(Action.ONLINE_ENDPOINTS_KEYS_READ, workspace, f"online-endpoint:{name}")
     ws = require_workspace_row(ctx, workspace)
     row = require_endpoint_row(ctx, ws, name)
     ctx.record(
-        "online_endpoint.get_credentials",
+        Action.ONLINE_ENDPOINTS_KEYS_READ,
         workspace=workspace,
         target=f"online-endpoint:{name}",
-        event_type="online_endpoint.credentials_read",
-        payload={"auth_mode": row.auth_mode},
+        event=OnlineEndpointCredentialsRead(auth_mode=row.auth_mode),
     )
     if row.auth_mode == "key":
         return EndpointCredentials(
@@ -164,7 +169,7 @@ def regenerate_keys(
     """A new primary or secondary key; the other keeps working, so clients can rotate."""
     if key_type not in ("primary", "secondary"):
         raise ValidationError("key_type must be primary or secondary", field="key_type")
-    ctx.begin_mutation("online_endpoint.regenerate_keys", workspace, f"online-endpoint:{name}")
+    ctx.begin_mutation(Action.ONLINE_ENDPOINTS_KEYS_WRITE, workspace, f"online-endpoint:{name}")
     ws = require_workspace_row(ctx, workspace)
     row = require_endpoint_row(ctx, ws, name, lock=True)
     if row.auth_mode != "key":
@@ -175,11 +180,10 @@ def regenerate_keys(
     row.keys = {**row.keys, key_type: secrets.token_urlsafe(32)}
     touch(row)
     ctx.record(
-        "online_endpoint.regenerate_keys",
+        Action.ONLINE_ENDPOINTS_KEYS_WRITE,
         workspace=workspace,
         target=f"online-endpoint:{name}",
-        event_type="online_endpoint.keys_regenerated",
-        payload={"key_type": key_type},
+        event=OnlineEndpointKeysRegenerated(key_type=key_type),
     )
     return EndpointCredentials(
         auth_mode="key", primary_key=row.keys["primary"], secondary_key=row.keys["secondary"]

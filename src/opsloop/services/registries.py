@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from opsloop.catalogue.actions import Action
+from opsloop.catalogue.events import RegistryCreated
 from opsloop.errors import ConflictError, NotFoundError
 from opsloop.schemas.entities import Registry
 from opsloop.services.context import ServiceContext
@@ -12,7 +14,7 @@ from opsloop.store.tables import RegistryRow
 
 
 def create_registry(ctx: ServiceContext, spec: RegistrySpec) -> Registry:
-    ctx.begin_mutation("registry.create", None, f"registry:{spec.name}")
+    ctx.begin_mutation(Action.REGISTRIES_WRITE, None, f"registry:{spec.name}")
     if ctx.session.scalar(select(RegistryRow).where(RegistryRow.name == spec.name)):
         raise ConflictError(f"registry {spec.name!r} already exists")
     row = RegistryRow(
@@ -25,16 +27,16 @@ def create_registry(ctx: ServiceContext, spec: RegistrySpec) -> Registry:
     ctx.session.add(row)
     ctx.session.flush()
     ctx.record(
-        "registry.create",
+        Action.REGISTRIES_WRITE,
         workspace=None,
         target=f"registry:{spec.name}",
-        event_type="registry.created",
+        event=RegistryCreated(),
     )
     return _to_entity(row)
 
 
 def get_registry(ctx: ServiceContext, name: str) -> Registry:
-    ctx.authorize("registry.read", None)
+    ctx.authorize(Action.REGISTRIES_READ, None)
     row = ctx.session.scalar(select(RegistryRow).where(RegistryRow.name == name))
     if row is None:
         raise NotFoundError(f"registry {name!r} not found")
@@ -42,7 +44,7 @@ def get_registry(ctx: ServiceContext, name: str) -> Registry:
 
 
 def list_registries(ctx: ServiceContext) -> list[Registry]:
-    ctx.authorize("registry.read", None)
+    ctx.authorize(Action.REGISTRIES_READ, None)
     return [
         _to_entity(r) for r in ctx.session.scalars(select(RegistryRow).order_by(RegistryRow.name))
     ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from opsloop.catalogue.actions import Action
+from opsloop.catalogue.events import WorkspaceCreated, WorkspaceDeleted
 from opsloop.errors import ConflictError, NotFoundError
 from opsloop.schemas.entities import Workspace
 from opsloop.services.context import ServiceContext
@@ -15,7 +17,7 @@ DEFAULT_DATASTORE = "workspaceblobstore"
 
 
 def create_workspace(ctx: ServiceContext, spec: WorkspaceSpec) -> Workspace:
-    ctx.begin_mutation("workspace.create", spec.name, f"workspace:{spec.name}")
+    ctx.begin_mutation(Action.WORKSPACES_WRITE, spec.name, f"workspace:{spec.name}")
     if _find(ctx, spec.name) is not None:
         raise ConflictError(f"workspace {spec.name!r} already exists")
     row = WorkspaceRow(
@@ -43,35 +45,34 @@ def create_workspace(ctx: ServiceContext, spec: WorkspaceSpec) -> Workspace:
         )
     )
     ctx.record(
-        "workspace.create",
+        Action.WORKSPACES_WRITE,
         workspace=spec.name,
         target=f"workspace:{spec.name}",
-        event_type="workspace.created",
-        payload={"kind": spec.kind},
+        event=WorkspaceCreated(kind=spec.kind),
     )
     return to_entity(row)
 
 
 def get_workspace(ctx: ServiceContext, name: str) -> Workspace:
-    ctx.authorize("workspace.read", name)
+    ctx.authorize(Action.WORKSPACES_READ, name)
     return to_entity(require_workspace_row(ctx, name))
 
 
 def list_workspaces(ctx: ServiceContext) -> list[Workspace]:
-    ctx.authorize("workspace.read", None)
+    ctx.authorize(Action.WORKSPACES_READ, None)
     rows = ctx.session.scalars(select(WorkspaceRow).order_by(WorkspaceRow.name))
     return [to_entity(row) for row in rows]
 
 
 def delete_workspace(ctx: ServiceContext, name: str) -> None:
-    ctx.begin_mutation("workspace.delete", name, f"workspace:{name}")
+    ctx.begin_mutation(Action.WORKSPACES_DELETE, name, f"workspace:{name}")
     row = require_workspace_row(ctx, name)
     ctx.session.delete(row)
     ctx.record(
-        "workspace.delete",
+        Action.WORKSPACES_DELETE,
         workspace=name,
         target=f"workspace:{name}",
-        event_type="workspace.deleted",
+        event=WorkspaceDeleted(),
     )
 
 

@@ -6,6 +6,7 @@ environment variables set by the CLI before it starts uvicorn.
 
 from __future__ import annotations
 
+import atexit
 import os
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from opsloop.serving.sources import BundleSource, StoreSource
 SERVE_ENDPOINT = "OPSLOOP_SERVE_ENDPOINT"
 SERVE_WORKSPACE = "OPSLOOP_SERVE_WORKSPACE"
 SERVE_BUNDLE = "OPSLOOP_SERVE_BUNDLE"
+SERVER_RUNS_WORKER = "OPSLOOP_SERVER_RUNS_WORKER"
 
 
 def create_serving_app() -> ServingRuntime:
@@ -36,11 +38,19 @@ class ServerApp:
 
     def __init__(self) -> None:
         from opsloop.api.app import create_app
+        from opsloop.background.worker import Worker
         from opsloop.services.context import Platform
 
         platform = Platform()
         self.api = create_app(platform)
         self.runtime = ServingRuntime(StoreSource(platform), owns_process=True)
+        self.worker: Worker | None = None
+        if os.environ.get(SERVER_RUNS_WORKER, "1") == "1":
+            # Each server process runs the background work too; leases make sure exactly
+            # one process does each piece at a time.
+            self.worker = Worker(platform)
+            self.worker.start()
+            atexit.register(self.worker.stop)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan" or scope["path"].startswith("/endpoints/"):

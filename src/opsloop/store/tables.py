@@ -166,17 +166,73 @@ class AuditRow(Base):
 
 
 class OutboxEventRow(Base):
-    """Events written in the same transaction as the change they describe."""
+    """Events written in the same transaction as the change they describe; the dispatcher
+    reads them in ``id`` order and keeps one cursor per subscriber."""
 
     __tablename__ = "event_outbox"
-    __table_args__ = (Index("ix_outbox_undelivered", "delivered_at", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_at", "at"),
+        Index("ix_outbox_type", "type", "id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_id)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     type: Mapped[str] = mapped_column(String(128))
     workspace: Mapped[str | None] = mapped_column(String(255))
     subject: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(255))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    delivered_at: Mapped[datetime | None] = mapped_column()
+
+
+class LeaseRow(Base):
+    """Who does one piece of background work until when. ``token`` grows with every new
+    holder: a write made under a lease checks it (fencing), so a holder that lost its lease
+    while paused cannot write over its successor."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    token: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column()
+    acquired_at: Mapped[datetime | None] = mapped_column()
+
+
+class EventSubscriptionRow(Base):
+    """A webhook that receives the events whose type matches one of ``event_types``."""
+
+    __tablename__ = "event_subscriptions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    workspace: Mapped[str | None] = mapped_column(String(255))  # None: every workspace
+    event_types: Mapped[list[Any]] = mapped_column(default=list)  # fnmatch patterns
+    webhook_url: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(255))
+
+
+class EventCursorRow(Base):
+    """How far a subscriber has read the outbox: every event up to ``position`` is done."""
+
+    __tablename__ = "event_cursors"
+    subscriber: Mapped[str] = mapped_column(String(255), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EventDeliveryRow(Base):
+    """One (subscriber, event) pair: the idempotency key, attempts and how it ended."""
+
+    __tablename__ = "event_deliveries"
+    __table_args__ = (UniqueConstraint("subscriber", "event_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscriber: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[int] = mapped_column(Integer)  # the outbox row's id
+    idempotency_key: Mapped[str] = mapped_column(String(320), unique=True)
+    status: Mapped[str] = mapped_column(String(16))  # retrying | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class EndpointRow(Base):

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 
 from opsloop.api.deps import ActorDep, PlatformDep
 from opsloop.api.transfer import receive_upload
+from opsloop.catalogue.actions import Action
 from opsloop.errors import ValidationError
 from opsloop.schemas.entities import Upload
 
@@ -34,7 +35,7 @@ async def create_upload(
     if not _SAFE_NAME.match(name) or name in (".", ".."):
         raise ValidationError(f"{name!r} is not a safe file name", field="name")
     with platform.context(actor) as ctx:
-        ctx.authorize("upload.create", workspace)
+        ctx.authorize(Action.UPLOADS_WRITE, workspace)
         from opsloop.services.workspaces import require_workspace_row
 
         require_workspace_row(ctx, workspace)

@@ -1,0 +1,107 @@
+"""Which declared action each API route needs: one table, so access control can check a
+request before it reaches a service and the OpenAPI document can say what each operation
+needs (``x-opsloop-action``). A test fails when a route is missing here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from opsloop.catalogue.actions import Action as A
+
+_WS = "/api/v1/workspaces/{workspace}"
+_OE = f"{_WS}/online-endpoints/{{name}}"
+_BE = f"{_WS}/batch-endpoints/{{name}}"
+
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({("GET", "/api/v1/health")})
+
+ROUTE_ACTIONS: dict[tuple[str, str], A] = {
+    ("POST", "/api/v1/workspaces"): A.WORKSPACES_WRITE,
+    ("GET", "/api/v1/workspaces"): A.WORKSPACES_READ,
+    ("GET", _WS): A.WORKSPACES_READ,
+    ("DELETE", _WS): A.WORKSPACES_DELETE,
+    ("POST", "/api/v1/registries"): A.REGISTRIES_WRITE,
+    ("GET", "/api/v1/registries"): A.REGISTRIES_READ,
+    ("GET", "/api/v1/registries/{name}"): A.REGISTRIES_READ,
+    ("POST", f"{_WS}/datastores"): A.DATASTORES_WRITE,
+    ("GET", f"{_WS}/datastores"): A.DATASTORES_READ,
+    ("GET", f"{_WS}/datastores/{{name}}"): A.DATASTORES_READ,
+    ("POST", f"{_WS}/data"): A.DATA_WRITE,
+    ("GET", f"{_WS}/data"): A.DATA_READ,
+    ("GET", f"{_WS}/data/{{reference}}"): A.DATA_READ,
+    ("POST", f"{_WS}/environments"): A.ENVIRONMENTS_WRITE,
+    ("GET", f"{_WS}/environments"): A.ENVIRONMENTS_READ,
+    ("GET", f"{_WS}/environments/{{reference}}"): A.ENVIRONMENTS_READ,
+    ("POST", f"{_WS}/components"): A.COMPONENTS_WRITE,
+    ("GET", f"{_WS}/components"): A.COMPONENTS_READ,
+    ("GET", f"{_WS}/components/{{reference}}"): A.COMPONENTS_READ,
+    ("POST", f"{_WS}/models"): A.MODELS_WRITE,
+    ("GET", f"{_WS}/models"): A.MODELS_READ,
+    ("GET", f"{_WS}/models/{{reference}}"): A.MODELS_READ,
+    ("GET", f"{_WS}/models/{{reference}}/download"): A.MODELS_READ,
+    ("POST", f"{_WS}/uploads"): A.UPLOADS_WRITE,
+    ("POST", f"{_WS}/jobs"): A.JOBS_WRITE,
+    ("GET", f"{_WS}/jobs"): A.JOBS_READ,
+    ("GET", f"{_WS}/jobs/{{name}}"): A.JOBS_READ,
+    ("POST", f"{_WS}/jobs/{{name}}/cancel"): A.JOBS_CANCEL,
+    ("GET", f"{_WS}/jobs/{{name}}/logs"): A.JOBS_LOGS_READ,
+    ("POST", f"{_WS}/online-endpoints"): A.ONLINE_ENDPOINTS_WRITE,
+    ("GET", f"{_WS}/online-endpoints"): A.ONLINE_ENDPOINTS_READ,
+    ("GET", _OE): A.ONLINE_ENDPOINTS_READ,
+    ("PATCH", _OE): A.ONLINE_ENDPOINTS_WRITE,
+    ("DELETE", _OE): A.ONLINE_ENDPOINTS_DELETE,
+    ("POST", f"{_OE}/credentials"): A.ONLINE_ENDPOINTS_KEYS_READ,
+    ("POST", f"{_OE}/regenerate-keys"): A.ONLINE_ENDPOINTS_KEYS_WRITE,
+    ("POST", f"{_OE}/export"): A.ONLINE_ENDPOINTS_EXPORT,
+    ("GET", f"{_OE}/request-logs"): A.ONLINE_ENDPOINTS_REQUEST_LOGS_READ,
+    ("POST", f"{_OE}/deployments"): A.ONLINE_DEPLOYMENTS_WRITE,
+    ("PUT", f"{_OE}/deployments/{{deployment}}"): A.ONLINE_DEPLOYMENTS_WRITE,
+    ("GET", f"{_OE}/deployments"): A.ONLINE_DEPLOYMENTS_READ,
+    ("GET", f"{_OE}/deployments/{{deployment}}"): A.ONLINE_DEPLOYMENTS_READ,
+    ("DELETE", f"{_OE}/deployments/{{deployment}}"): A.ONLINE_DEPLOYMENTS_DELETE,
+    ("GET", f"{_OE}/deployments/{{deployment}}/logs"): A.ONLINE_DEPLOYMENTS_LOGS_READ,
+    ("POST", f"{_WS}/batch-endpoints"): A.BATCH_ENDPOINTS_WRITE,
+    ("GET", f"{_WS}/batch-endpoints"): A.BATCH_ENDPOINTS_READ,
+    ("GET", _BE): A.BATCH_ENDPOINTS_READ,
+    ("DELETE", _BE): A.BATCH_ENDPOINTS_DELETE,
+    ("POST", f"{_BE}/invoke"): A.BATCH_ENDPOINTS_INVOKE,
+    ("GET", f"{_BE}/jobs"): A.BATCH_ENDPOINTS_READ,
+    ("POST", f"{_BE}/deployments"): A.BATCH_DEPLOYMENTS_WRITE,
+    ("GET", f"{_BE}/deployments"): A.BATCH_DEPLOYMENTS_READ,
+    ("GET", f"{_BE}/deployments/{{deployment}}"): A.BATCH_DEPLOYMENTS_READ,
+    ("DELETE", f"{_BE}/deployments/{{deployment}}"): A.BATCH_DEPLOYMENTS_DELETE,
+    ("GET", "/api/v1/events"): A.EVENTS_READ,
+    ("GET", "/api/v1/event-types"): A.EVENTS_READ,
+    ("POST", "/api/v1/event-subscriptions"): A.EVENT_SUBSCRIPTIONS_WRITE,
+    ("GET", "/api/v1/event-subscriptions"): A.EVENT_SUBSCRIPTIONS_READ,
+    ("GET", "/api/v1/event-subscriptions/{name}"): A.EVENT_SUBSCRIPTIONS_READ,
+    ("DELETE", "/api/v1/event-subscriptions/{name}"): A.EVENT_SUBSCRIPTIONS_DELETE,
+}
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) the API serves, as its OpenAPI document lists them."""
+    return [
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    ]
+
+
+def annotate_routes(app: FastAPI) -> None:
+    """Name each operation's action in the OpenAPI document (``x-opsloop-action``)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            for path, operations in document["paths"].items():
+                for method, operation in operations.items():
+                    action = ROUTE_ACTIONS.get((method.upper(), path))
+                    if action is not None:
+                        operation["x-opsloop-action"] = action.value
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,253 @@
+"""The event dispatcher: reads the outbox in order and delivers each event to every
+subscriber that accepts it, at least once, with one cursor per subscriber.
+
+Delivery of one event to one subscriber:
+1. ``send`` (outside any transaction): the external effect, a webhook call;
+2. one transaction, guarded by the dispatcher's lease: ``handle`` (effects in the
+   metadata store, such as creating a job), the delivery record under its idempotency key
+   ``<subscriber>/<event id>``, and the cursor's advance.
+A crash between 1 and 2 repeats ``send`` (webhook receivers dedupe on the
+``Idempotency-Key`` header); ``handle`` commits with the cursor, so it acts once.
+
+A failed delivery is retried with exponential backoff, holding back that subscriber's
+later events so each subscriber sees events in order; after ``event_max_attempts`` it is
+recorded as failed and the cursor moves on. The cursor never passes a gap in the outbox's
+ids younger than ``event_late_commit_grace_s``: on PostgreSQL a transaction can take an id
+and commit after a later one, and its event must not be skipped.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import select
+
+from opsloop.background.leases import Lease
+from opsloop.schemas.events import CloudEvent
+from opsloop.security.actor import SYSTEM_ACTOR
+from opsloop.services.context import Platform, ServiceContext
+from opsloop.services.events import EventSubscriber, subscriber_name, to_cloud_event
+from opsloop.store.tables import (
+    EventCursorRow,
+    EventDeliveryRow,
+    EventSubscriptionRow,
+    OutboxEventRow,
+)
+
+log = logging.getLogger(__name__)
+BATCH = 200
+
+
+class WebhookSubscriber(EventSubscriber):
+    """POSTs the event in CloudEvents structured mode; any 2xx answer is a delivery."""
+
+    def __init__(
+        self, name: str, url: str, patterns: list[str], workspace: str | None, http: httpx.Client
+    ) -> None:
+        self.name = name
+        self.url = url
+        self.patterns = patterns
+        self.workspace = workspace
+        self.http = http
+
+    def accepts(self, event: CloudEvent) -> bool:
+        if self.workspace is not None and event.workspace != self.workspace:
+            return False
+        return any(fnmatch.fnmatchcase(event.type, p) for p in self.patterns)
+
+    def send(self, event: CloudEvent, idempotency_key: str) -> None:
+        response = self.http.post(
+            self.url,
+            content=event.model_dump_json(),
+            headers={
+                "content-type": "application/cloudevents+json",
+                "idempotency-key": idempotency_key,
+            },
+        )
+        if not response.is_success:
+            raise RuntimeError(f"webhook answered {response.status_code}")
+
+
+class EventDispatcher:
+    """One pass (``run_once``) delivers what is due to every subscriber; the worker runs
+    passes under the ``events.dispatcher`` lease."""
+
+    lease_name = "events.dispatcher"
+
+    def __init__(self, platform: Platform, clock: Callable[[], datetime] | None = None) -> None:
+        self.platform = platform
+        self.settings = platform.settings
+        self.clock = clock or (lambda: datetime.now(UTC))
+        # One connection pool for every webhook: a connection per call cost more than the
+        # call itself.
+        self.http = httpx.Client(timeout=self.settings.webhook_timeout_s)
+
+    @property
+    def interval_s(self) -> float:
+        return self.settings.event_poll_interval_s
+
+    def subscribers(self) -> list[EventSubscriber]:
+        with self.platform.database.transaction() as session:
+            rows = session.scalars(select(EventSubscriptionRow)).all()
+            webhooks: list[EventSubscriber] = [
+                WebhookSubscriber(
+                    subscriber_name(row.name),
+                    row.webhook_url,
+                    list(row.event_types),
+                    row.workspace,
+                    self.http,
+                )
+                for row in rows
+            ]
+        return [*self.platform.subscribers, *webhooks]
+
+    def run_once(self, lease: Lease) -> int:
+        """Deliver what is due; the number of deliveries made."""
+        return sum(self._advance(subscriber, lease) for subscriber in self.subscribers())
+
+    def _advance(self, subscriber: EventSubscriber, lease: Lease) -> int:
+        position, events, retries = self._pending(subscriber)
+        delivered = 0
+        now = self.clock()
+        grace = timedelta(seconds=self.settings.event_late_commit_grace_s)
+        for event in events:
+            if event.sequence != position + 1 and event.time > now - grace:
+                break  # an earlier id may still commit: wait for it or for the grace
+            if subscriber.accepts(event):
+                retry = retries.get(event.sequence)
+                if retry is not None and retry > now:
+                    break
+                if not self._deliver(subscriber, event, lease):
+                    break
+                delivered += 1
+            position = event.sequence
+            if delivered and delivered % 20 == 0 and not lease.acquire():
+                return delivered  # renewing failed: another holder has the work now
+        self._move_cursor(subscriber.name, position, lease)
+        return delivered
+
+    def _pending(
+        self, subscriber: EventSubscriber
+    ) -> tuple[int, list[CloudEvent], dict[int, datetime]]:
+        with self.platform.database.transaction() as session:
+            cursor = session.get(EventCursorRow, subscriber.name)
+            position = cursor.position if cursor else 0
+            rows = session.scalars(
+                select(OutboxEventRow)
+                .where(OutboxEventRow.id > position)
+                .order_by(OutboxEventRow.id)
+                .limit(BATCH)
+            ).all()
+            retries = {
+                d.event_id: d.next_attempt_at
+                for d in session.scalars(
+                    select(EventDeliveryRow).where(
+                        EventDeliveryRow.subscriber == subscriber.name,
+                        EventDeliveryRow.status == "retrying",
+                        EventDeliveryRow.event_id > position,
+                    )
+                )
+                if d.next_attempt_at is not None
+            }
+            return position, [to_cloud_event(r) for r in rows], retries
+
+    def _deliver(self, subscriber: EventSubscriber, event: CloudEvent, lease: Lease) -> bool:
+        """True when the event is done with (delivered, or given up on)."""
+        key = f"{subscriber.name}/{event.id}"
+        try:
+            subscriber.send(event, key)
+            with self.platform.context(SYSTEM_ACTOR) as ctx:
+                lease.guard(ctx.session)
+                delivery = _delivery_row(ctx, subscriber.name, event.sequence, key)
+                if delivery.status != "delivered":
+                    subscriber.handle(ctx, event, key)
+                    delivery.status, delivery.last_error = "delivered", None
+                    delivery.attempts += 1
+                    delivery.updated_at = self.clock()
+                _set_cursor(ctx, subscriber.name, event.sequence)
+            return True
+        except Exception as exc:
+            if lease.token is None:  # the lease is gone: stop, the next holder carries on
+                raise
+            return self._record_failure(subscriber, event, key, exc, lease)
+
+    def _record_failure(
+        self, subscriber: EventSubscriber, event: CloudEvent, key: str, exc: Exception,
+        lease: Lease,
+    ) -> bool:  # fmt: skip
+        with self.platform.context(SYSTEM_ACTOR) as ctx:
+            lease.guard(ctx.session)
+            delivery = _delivery_row(ctx, subscriber.name, event.sequence, key)
+            delivery.attempts += 1
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            delivery.updated_at = now = self.clock()
+            if delivery.attempts >= self.settings.event_max_attempts:
+                delivery.status, delivery.next_attempt_at = "failed", None
+                _set_cursor(ctx, subscriber.name, event.sequence)
+                log.error("gave up delivering %s to %s: %s", key, subscriber.name, exc)
+                return True
+            delivery.status = "retrying"
+            delivery.next_attempt_at = now + timedelta(seconds=min(2**delivery.attempts, 300))
+            log.warning("delivery %s failed (attempt %d): %s", key, delivery.attempts, exc)
+            return False
+
+    def _move_cursor(self, subscriber: str, position: int, lease: Lease) -> None:
+        with self.platform.context(SYSTEM_ACTOR) as ctx:
+            cursor = ctx.session.get(EventCursorRow, subscriber)
+            if cursor is not None and cursor.position >= position:
+                return
+            lease.guard(ctx.session)
+            _set_cursor(ctx, subscriber, position)
+
+
+def _delivery_row(
+    ctx: ServiceContext, subscriber: str, event_id: int, key: str
+) -> EventDeliveryRow:
+    row = ctx.session.scalar(
+        select(EventDeliveryRow).where(EventDeliveryRow.idempotency_key == key)
+    )
+    if row is None:
+        row = EventDeliveryRow(
+            subscriber=subscriber, event_id=event_id, idempotency_key=key, status="new",
+            attempts=0,
+        )  # fmt: skip
+        ctx.session.add(row)
+    return row
+
+
+def _set_cursor(ctx: ServiceContext, subscriber: str, position: int) -> None:
+    cursor = ctx.session.get(EventCursorRow, subscriber)
+    if cursor is None:
+        ctx.session.add(EventCursorRow(subscriber=subscriber, position=position))
+    elif position > cursor.position:
+        cursor.position = position
+        cursor.updated_at = datetime.now(UTC)
+
+
+def wait_until_delivered(
+    dispatcher: EventDispatcher, lease: Lease, subscribers: Iterable[str], timeout_s: float
+) -> None:
+    """Run passes until every named subscriber's cursor reached the newest event (tests and
+    ``opsloop worker --once``)."""
+    deadline = time.monotonic() + timeout_s
+    names = set(subscribers)
+    while time.monotonic() < deadline:
+        lease.acquire()
+        dispatcher.run_once(lease)
+        with dispatcher.platform.database.transaction() as session:
+            newest = session.scalar(select(OutboxEventRow.id).order_by(OutboxEventRow.id.desc()))
+            cursors = {
+                c.subscriber: c.position
+                for c in session.scalars(
+                    select(EventCursorRow).where(EventCursorRow.subscriber.in_(names))
+                )
+            }
+        if all(cursors.get(n, 0) >= (newest or 0) for n in names):
+            return
+        time.sleep(dispatcher.interval_s)
+    raise TimeoutError("events were not all delivered in time")

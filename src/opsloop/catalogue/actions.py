@@ -1,0 +1,117 @@
+"""Permission actions: ``<resource type>/<verb>``, as Azure RBAC names its operations.
+
+Every service entry point authorises one of these, every audit record names one, and
+every API route maps to exactly one (``opsloop.api.route_actions``). Roles are sets of
+actions, so a new action must be declared here before anything can use it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    WORKSPACES_READ = "workspaces/read"
+    WORKSPACES_WRITE = "workspaces/write"
+    WORKSPACES_DELETE = "workspaces/delete"
+    REGISTRIES_READ = "registries/read"
+    REGISTRIES_WRITE = "registries/write"
+    DATASTORES_READ = "datastores/read"
+    DATASTORES_WRITE = "datastores/write"
+    DATA_READ = "data/read"
+    DATA_WRITE = "data/write"
+    ENVIRONMENTS_READ = "environments/read"
+    ENVIRONMENTS_WRITE = "environments/write"
+    COMPONENTS_READ = "components/read"
+    COMPONENTS_WRITE = "components/write"
+    MODELS_READ = "models/read"
+    MODELS_WRITE = "models/write"
+    UPLOADS_WRITE = "uploads/write"
+    JOBS_READ = "jobs/read"
+    JOBS_WRITE = "jobs/write"
+    JOBS_CANCEL = "jobs/cancel"
+    JOBS_LOGS_READ = "jobs/logs/read"
+    ONLINE_ENDPOINTS_READ = "online-endpoints/read"
+    ONLINE_ENDPOINTS_WRITE = "online-endpoints/write"
+    ONLINE_ENDPOINTS_DELETE = "online-endpoints/delete"
+    ONLINE_ENDPOINTS_KEYS_READ = "online-endpoints/keys/read"
+    ONLINE_ENDPOINTS_KEYS_WRITE = "online-endpoints/keys/write"
+    ONLINE_ENDPOINTS_EXPORT = "online-endpoints/export"
+    ONLINE_ENDPOINTS_REQUEST_LOGS_READ = "online-endpoints/request-logs/read"
+    ONLINE_DEPLOYMENTS_READ = "online-endpoints/deployments/read"
+    ONLINE_DEPLOYMENTS_WRITE = "online-endpoints/deployments/write"
+    ONLINE_DEPLOYMENTS_DELETE = "online-endpoints/deployments/delete"
+    ONLINE_DEPLOYMENTS_LOGS_READ = "online-endpoints/deployments/logs/read"
+    BATCH_ENDPOINTS_READ = "batch-endpoints/read"
+    BATCH_ENDPOINTS_WRITE = "batch-endpoints/write"
+    BATCH_ENDPOINTS_DELETE = "batch-endpoints/delete"
+    BATCH_ENDPOINTS_INVOKE = "batch-endpoints/invoke"
+    BATCH_DEPLOYMENTS_READ = "batch-endpoints/deployments/read"
+    BATCH_DEPLOYMENTS_WRITE = "batch-endpoints/deployments/write"
+    BATCH_DEPLOYMENTS_DELETE = "batch-endpoints/deployments/delete"
+    EVENTS_READ = "events/read"
+    EVENT_SUBSCRIPTIONS_READ = "event-subscriptions/read"
+    EVENT_SUBSCRIPTIONS_WRITE = "event-subscriptions/write"
+    EVENT_SUBSCRIPTIONS_DELETE = "event-subscriptions/delete"
+
+    @property
+    def resource_type(self) -> str:
+        return self.value.rsplit("/", 1)[0]
+
+    @property
+    def verb(self) -> str:
+        return self.value.rsplit("/", 1)[1]
+
+    @property
+    def is_read(self) -> bool:
+        return self.verb == "read"
+
+
+_DESCRIPTIONS: dict[Action, str] = {
+    Action.WORKSPACES_READ: "list and show workspaces",
+    Action.WORKSPACES_WRITE: "create or change a workspace",
+    Action.WORKSPACES_DELETE: "delete a workspace and everything in it",
+    Action.REGISTRIES_READ: "list and show registries",
+    Action.REGISTRIES_WRITE: "create or change a registry",
+    Action.DATASTORES_READ: "list and show datastores",
+    Action.DATASTORES_WRITE: "create or change a datastore",
+    Action.DATA_READ: "list, show and download data assets",
+    Action.DATA_WRITE: "register data asset versions",
+    Action.ENVIRONMENTS_READ: "list and show environments",
+    Action.ENVIRONMENTS_WRITE: "register environment versions",
+    Action.COMPONENTS_READ: "list and show components",
+    Action.COMPONENTS_WRITE: "register component versions",
+    Action.MODELS_READ: "list, show and download models",
+    Action.MODELS_WRITE: "register model versions",
+    Action.UPLOADS_WRITE: "upload files and folders into the artifact store",
+    Action.JOBS_READ: "list and show jobs",
+    Action.JOBS_WRITE: "submit jobs (and report their progress, for runners)",
+    Action.JOBS_CANCEL: "cancel jobs",
+    Action.JOBS_LOGS_READ: "read the logs of jobs and their steps",
+    Action.ONLINE_ENDPOINTS_READ: "list and show online endpoints",
+    Action.ONLINE_ENDPOINTS_WRITE: "create online endpoints, change their traffic",
+    Action.ONLINE_ENDPOINTS_DELETE: "delete online endpoints",
+    Action.ONLINE_ENDPOINTS_KEYS_READ: "read an endpoint's keys or get a token for it",
+    Action.ONLINE_ENDPOINTS_KEYS_WRITE: "regenerate an endpoint's keys",
+    Action.ONLINE_ENDPOINTS_EXPORT: "export an endpoint as Kubernetes or KServe manifests",
+    Action.ONLINE_ENDPOINTS_REQUEST_LOGS_READ: "read an endpoint's traffic log",
+    Action.ONLINE_DEPLOYMENTS_READ: "list and show online deployments",
+    Action.ONLINE_DEPLOYMENTS_WRITE: "create or update online deployments",
+    Action.ONLINE_DEPLOYMENTS_DELETE: "delete online deployments",
+    Action.ONLINE_DEPLOYMENTS_LOGS_READ: "read an online deployment's log",
+    Action.BATCH_ENDPOINTS_READ: "list and show batch endpoints and their jobs",
+    Action.BATCH_ENDPOINTS_WRITE: "create batch endpoints",
+    Action.BATCH_ENDPOINTS_DELETE: "delete batch endpoints",
+    Action.BATCH_ENDPOINTS_INVOKE: "start a batch scoring job",
+    Action.BATCH_DEPLOYMENTS_READ: "list and show batch deployments",
+    Action.BATCH_DEPLOYMENTS_WRITE: "create batch deployments",
+    Action.BATCH_DEPLOYMENTS_DELETE: "delete batch deployments",
+    Action.EVENTS_READ: "list events",
+    Action.EVENT_SUBSCRIPTIONS_READ: "list and show event subscriptions",
+    Action.EVENT_SUBSCRIPTIONS_WRITE: "create event subscriptions",
+    Action.EVENT_SUBSCRIPTIONS_DELETE: "delete event subscriptions",
+}
+
+
+def describe_action(action: Action) -> str:
+    return _DESCRIPTIONS[action]

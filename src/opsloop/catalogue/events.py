@@ -1,0 +1,250 @@
+"""Event types: each one a payload model that names its type and resource type.
+
+A service emits an event by passing an instance to ``ServiceContext.record``; the outbox
+stores ``type`` and the payload's JSON, and the dispatcher hands it to subscribers in a
+CloudEvents 1.0 envelope (``opsloop.services.events``). A payload is validated when it is
+made, so no event with an undeclared shape reaches a subscriber.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+EVENT_TYPES: dict[str, type[EventPayload]] = {}
+
+
+class EventPayload(BaseModel):
+    """The ``data`` of one event type. Subclasses declare ``event_type``, ``resource_type``
+    and ``description``; declaring one registers it in ``EVENT_TYPES``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_type: ClassVar[str] = ""
+    resource_type: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.event_type:
+            if cls.event_type in EVENT_TYPES:
+                raise TypeError(f"event type {cls.event_type!r} is declared twice")
+            EVENT_TYPES[cls.event_type] = cls
+
+
+def event_type_info(event_type: str) -> type[EventPayload]:
+    return EVENT_TYPES[event_type]
+
+
+# ---- workspaces, registries, datastores ---------------------------------------------
+class WorkspaceCreated(EventPayload):
+    event_type = "workspace.created"
+    resource_type = "workspaces"
+    description = "A workspace was created."
+    kind: str
+
+
+class WorkspaceDeleted(EventPayload):
+    event_type = "workspace.deleted"
+    resource_type = "workspaces"
+    description = "A workspace and everything in it was deleted."
+
+
+class RegistryCreated(EventPayload):
+    event_type = "registry.created"
+    resource_type = "registries"
+    description = "A registry was created."
+
+
+class DatastoreCreated(EventPayload):
+    event_type = "datastore.created"
+    resource_type = "datastores"
+    description = "A datastore was created."
+    url: str
+
+
+# ---- versioned assets ---------------------------------------------------------------
+class DataRegistered(EventPayload):
+    event_type = "data.registered"
+    resource_type = "data"
+    description = "A data asset version was registered (with its content hash)."
+    path: str
+    content_hash: str | None = None
+
+
+class EnvironmentRegistered(EventPayload):
+    event_type = "environment.registered"
+    resource_type = "environments"
+    description = "An environment version was registered."
+
+
+class ComponentRegistered(EventPayload):
+    event_type = "component.registered"
+    resource_type = "components"
+    description = "A component version was registered."
+
+
+class ModelRegistered(EventPayload):
+    event_type = "model.registered"
+    resource_type = "models"
+    description = "A model version was registered, with the job and step it came from."
+    path: str
+    job: str | None = None
+    step: str | None = None
+
+
+# ---- jobs ---------------------------------------------------------------------------
+class JobCreated(EventPayload):
+    event_type = "job.created"
+    resource_type = "jobs"
+    description = "A job was submitted (a pipeline's steps are created with it)."
+    type: str
+    experiment: str
+
+
+class JobCancelRequested(EventPayload):
+    event_type = "job.cancel_requested"
+    resource_type = "jobs"
+    description = "Someone asked a job to stop."
+
+
+class JobStatusChanged(EventPayload):
+    """A job or a pipeline step changed state; the subject names which."""
+
+    resource_type = "jobs"
+    status: str
+    error: str | None = None
+
+
+class JobQueued(JobStatusChanged):
+    event_type = "job.queued"
+    description = "A job or step is waiting for a runner."
+
+
+class JobRunning(JobStatusChanged):
+    event_type = "job.running"
+    description = "A job or step started running."
+
+
+class JobCompleted(JobStatusChanged):
+    event_type = "job.completed"
+    description = "A job or step completed (or was reused)."
+
+
+class JobFailed(JobStatusChanged):
+    event_type = "job.failed"
+    description = "A job or step failed; error says why (runner lost, exit code, timeout)."
+
+
+class JobCanceled(JobStatusChanged):
+    event_type = "job.canceled"
+    description = "A job or step was canceled."
+
+
+JOB_STATUS_EVENTS: dict[str, type[JobStatusChanged]] = {
+    "Queued": JobQueued,
+    "Running": JobRunning,
+    "Completed": JobCompleted,
+    "Failed": JobFailed,
+    "Canceled": JobCanceled,
+}
+
+
+# ---- online endpoints ---------------------------------------------------------------
+class OnlineEndpointCreated(EventPayload):
+    event_type = "online_endpoint.created"
+    resource_type = "online-endpoints"
+    description = "An online endpoint was created."
+    auth_mode: str
+
+
+class OnlineEndpointTrafficChanged(EventPayload):
+    event_type = "online_endpoint.traffic_changed"
+    resource_type = "online-endpoints"
+    description = "An online endpoint's traffic or mirror traffic split was changed."
+    traffic: dict[str, int]
+    mirror_traffic: dict[str, int]
+
+
+class OnlineEndpointDeleted(EventPayload):
+    event_type = "online_endpoint.deleted"
+    resource_type = "online-endpoints"
+    description = "An online endpoint was deleted."
+
+
+class OnlineEndpointCredentialsRead(EventPayload):
+    event_type = "online_endpoint.credentials_read"
+    resource_type = "online-endpoints"
+    description = "Someone read an endpoint's keys or took a token for it."
+    auth_mode: str
+
+
+class OnlineEndpointKeysRegenerated(EventPayload):
+    event_type = "online_endpoint.keys_regenerated"
+    resource_type = "online-endpoints"
+    description = "An endpoint's primary or secondary key was regenerated."
+    key_type: str
+
+
+class OnlineDeploymentCreated(EventPayload):
+    event_type = "online_deployment.created"
+    resource_type = "online-endpoints/deployments"
+    description = "A deployment was provisioned and stored."
+    model: str | None = None
+    all_traffic: bool = False
+
+
+class OnlineDeploymentUpdated(EventPayload):
+    event_type = "online_deployment.updated"
+    resource_type = "online-endpoints/deployments"
+    description = "A deployment was updated (its model or settings)."
+    model: str | None = None
+    previous_model: str | None = None
+
+
+class OnlineDeploymentDeleted(EventPayload):
+    event_type = "online_deployment.deleted"
+    resource_type = "online-endpoints/deployments"
+    description = "A deployment was deleted."
+
+
+# ---- batch endpoints ----------------------------------------------------------------
+class BatchEndpointCreated(EventPayload):
+    event_type = "batch_endpoint.created"
+    resource_type = "batch-endpoints"
+    description = "A batch endpoint was created."
+
+
+class BatchEndpointDeleted(EventPayload):
+    event_type = "batch_endpoint.deleted"
+    resource_type = "batch-endpoints"
+    description = "A batch endpoint was deleted."
+
+
+class BatchDeploymentCreated(EventPayload):
+    event_type = "batch_deployment.created"
+    resource_type = "batch-endpoints/deployments"
+    description = "A batch deployment was created."
+    model: str | None = None
+
+
+class BatchDeploymentDeleted(EventPayload):
+    event_type = "batch_deployment.deleted"
+    resource_type = "batch-endpoints/deployments"
+    description = "A batch deployment was deleted."
+
+
+# ---- event subscriptions ------------------------------------------------------------
+class EventSubscriptionCreated(EventPayload):
+    event_type = "event_subscription.created"
+    resource_type = "event-subscriptions"
+    description = "An event subscription (a webhook) was created."
+    event_types: list[str]
+    webhook_url: str
+
+
+class EventSubscriptionDeleted(EventPayload):
+    event_type = "event_subscription.deleted"
+    resource_type = "event-subscriptions"
+    description = "An event subscription was deleted."

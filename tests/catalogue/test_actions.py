@@ -1,0 +1,76 @@
+"""The catalogue of actions: every action described, every API route mapped to one, and
+the services authorise the action their route declares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from opsloop.api.app import create_app
+from opsloop.api.route_actions import PUBLIC_ROUTES, ROUTE_ACTIONS, api_routes
+from opsloop.catalogue.actions import Action, describe_action
+from opsloop.config import Settings
+from opsloop.security.actor import Actor
+from opsloop.services.context import Platform
+
+
+class RecordingAuthorizer:
+    def __init__(self) -> None:
+        self.seen: list[Action] = []
+
+    def authorize(self, actor: Actor, action: Action, workspace: str | None) -> None:
+        self.seen.append(action)
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> tuple[TestClient, RecordingAuthorizer]:
+    authorizer = RecordingAuthorizer()
+    platform = Platform(Settings(home=tmp_path / "home"), authorizer=authorizer)
+    return TestClient(create_app(platform, launch_jobs=False)), authorizer
+
+
+def test_every_action_is_named_resource_slash_verb_and_described() -> None:
+    for action in Action:
+        assert action.value.count("/") >= 1 and action.value == action.value.lower()
+        assert action.resource_type and action.verb
+        assert describe_action(action)
+
+
+def test_every_api_route_maps_to_exactly_one_declared_action(tmp_path: Path) -> None:
+    app = create_app(Platform(Settings(home=tmp_path / "home")), launch_jobs=False)
+    served = api_routes(app)
+    assert len(served) == len(set(served))
+    unmapped = [r for r in served if r not in ROUTE_ACTIONS and r not in PUBLIC_ROUTES]
+    stale = [r for r in ROUTE_ACTIONS if r not in served]
+    assert unmapped == [] and stale == []
+    assert not set(ROUTE_ACTIONS) & PUBLIC_ROUTES
+    operation = app.openapi()["paths"]["/api/v1/workspaces/{workspace}/jobs"]["post"]
+    assert operation["x-opsloop-action"] == "jobs/write"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/workspaces", {"name": "dev"}),
+        ("GET", "/api/v1/workspaces/dev", None),
+        ("GET", "/api/v1/workspaces/dev/jobs", None),
+        ("GET", "/api/v1/workspaces/dev/models", None),
+        ("POST", "/api/v1/registries", {"name": "shared"}),
+        ("GET", "/api/v1/events", None),
+        ("GET", "/api/v1/event-subscriptions", None),
+        ("DELETE", "/api/v1/workspaces/dev", None),
+    ],
+)
+def test_the_service_authorises_the_action_its_route_declares(
+    recorded: tuple[TestClient, RecordingAuthorizer], method: str, path: str, body: object
+) -> None:
+    http, authorizer = recorded
+    if path != "/api/v1/workspaces":
+        assert http.post("/api/v1/workspaces", json={"name": "dev"}).status_code == 201
+    authorizer.seen.clear()
+    answer = http.request(method, path, json=body)
+    assert answer.status_code < 300, answer.text
+    route = path.replace("/dev", "/{workspace}") if "/workspaces/dev" in path else path
+    assert set(authorizer.seen) == {ROUTE_ACTIONS[(method, route)]}
