@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.endpoints import EndpointCredentials, OnlineEndpoint
+from opsloop.security.secrets_at_rest import SecretBox
 from opsloop.services.context import ServiceContext
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.endpoint import (
@@ -49,7 +50,7 @@ def create_online_endpoint(
         tags=spec.tags,
         auth_mode=spec.auth_mode,
         spec={"traffic": {}, "mirror_traffic": {}},
-        keys=_new_keys(),
+        keys=_new_keys(ctx.platform.secret_box),
         created_by=str(ctx.actor),
     )
     ctx.session.add(row)
@@ -147,12 +148,11 @@ def get_credentials(ctx: ServiceContext, workspace: str, name: str) -> EndpointC
         event_type="online_endpoint.credentials_read",
         payload={"auth_mode": row.auth_mode},
     )
+    box = ctx.platform.secret_box
     if row.auth_mode == "key":
-        return EndpointCredentials(
-            auth_mode="key", primary_key=row.keys["primary"], secondary_key=row.keys["secondary"]
-        )
+        return _key_credentials(box, row)
     expires = datetime.now(UTC) + TOKEN_LIFETIME
-    token = issue_token(row.keys["token_secret"], name, str(ctx.actor), expires)
+    token = issue_token(box.open(row.keys["token_secret"]), name, str(ctx.actor), expires)
     return EndpointCredentials(
         auth_mode=row.auth_mode, access_token=token, expiry_time_utc=expires, token_type="Bearer"
     )
@@ -172,7 +172,8 @@ def regenerate_keys(
             f"endpoint {name!r} uses {row.auth_mode} auth; only key endpoints have keys",
             field="auth_mode",
         )
-    row.keys = {**row.keys, key_type: secrets.token_urlsafe(32)}
+    box = ctx.platform.secret_box
+    row.keys = {**row.keys, key_type: box.seal(secrets.token_urlsafe(32))}
     touch(row)
     ctx.record(
         "online_endpoint.regenerate_keys",
@@ -181,9 +182,7 @@ def regenerate_keys(
         event_type="online_endpoint.keys_regenerated",
         payload={"key_type": key_type},
     )
-    return EndpointCredentials(
-        auth_mode="key", primary_key=row.keys["primary"], secondary_key=row.keys["secondary"]
-    )
+    return _key_credentials(box, row)
 
 
 def issue_token(secret: str, endpoint: str, subject: str, expires: datetime) -> str:
@@ -257,12 +256,21 @@ def _find(ctx: ServiceContext, name: str, kind: str = "online") -> EndpointRow |
     )
 
 
-def _new_keys() -> dict[str, str]:
+def _new_keys(box: SecretBox) -> dict[str, str]:
+    """Both keys and the token-signing secret, sealed: the store never holds them in clear."""
     return {
-        "primary": secrets.token_urlsafe(32),
-        "secondary": secrets.token_urlsafe(32),
-        "token_secret": secrets.token_urlsafe(48),
+        "primary": box.seal(secrets.token_urlsafe(32)),
+        "secondary": box.seal(secrets.token_urlsafe(32)),
+        "token_secret": box.seal(secrets.token_urlsafe(48)),
     }
+
+
+def _key_credentials(box: SecretBox, row: EndpointRow) -> EndpointCredentials:
+    return EndpointCredentials(
+        auth_mode="key",
+        primary_key=box.open(row.keys["primary"]),
+        secondary_key=box.open(row.keys["secondary"]),
+    )
 
 
 def to_entity(ctx: ServiceContext, row: EndpointRow, workspace: str) -> OnlineEndpoint:
