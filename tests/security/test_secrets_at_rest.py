@@ -85,3 +85,12 @@ def test_boxes_racing_to_make_the_key_agree_on_one(tmp_path: Path) -> None:
     reader = SecretBox(key_file)
     assert [reader.open(value) for value in sealed] == [f"value {i}" for i in range(len(boxes))]
     assert [path.name for path in key_file.parent.iterdir()] == [MASTER_KEY_FILE]
+
+
+def test_an_unreadable_key_file_is_one_clear_error(tmp_path: Path) -> None:
+    key_file = tmp_path / MASTER_KEY_FILE
+    sealed = SecretBox(key_file).seal("s3cret")
+    key_file.unlink()
+    key_file.mkdir()  # there, but not a file that can be read
+    with pytest.raises(MasterKeyError, match=r"cannot read the master key: .*master\.key"):
+        SecretBox(key_file).open(sealed)

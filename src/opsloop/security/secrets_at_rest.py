@@ -95,7 +95,10 @@ class SecretBox:
                     f"{MASTER_KEY_ENV} or restore {self.key_file}"
                 )
             _create_key_file(self.key_file)
-        return self.key_file.read_text()
+        try:
+            return self.key_file.read_text()
+        except OSError as exc:
+            raise MasterKeyError(f"cannot read the master key: {exc}") from None
 
 
 def _create_key_file(path: Path) -> None:
