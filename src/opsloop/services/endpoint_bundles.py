@@ -68,7 +68,7 @@ def _open_secrets(row: EndpointRow, box: SecretBox) -> tuple[tuple[str, ...], st
 
 
 def stored_endpoint(session: Session, row: EndpointRow) -> StoredEndpoint:
-    """The endpoint of ``row`` and its deployments (keys included: the runtime checks them)."""
+    """The endpoint of ``row`` and its deployments (its sealed keys included: ``fetch`` opens them)."""
     workspace = session.get(WorkspaceRow, row.workspace_id)
     assert workspace is not None
     datastore = session.scalar(
