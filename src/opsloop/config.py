@@ -3,7 +3,8 @@
 Embedded (the default) keeps everything under one home folder (``./.opsloop`` or
 ``OPSLOOP_HOME``): a SQLite metadata database, an artifact folder and MLflow's own SQLite
 database. A team points ``OPSLOOP_DATABASE_URL`` at PostgreSQL; MLflow then gets its own
-schema in the same database unless ``OPSLOOP_MLFLOW_TRACKING_URI`` says otherwise.
+schema in the same database unless ``OPSLOOP_MLFLOW_TRACKING_URI`` says otherwise. Secrets in
+the store are encrypted with ``OPSLOOP_MASTER_KEY`` or the home's ``master.key`` file.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,6 +55,10 @@ class Settings(BaseSettings):
         "given up on (recorded as failed).",
     )
     webhook_timeout_s: float = Field(default=10.0, gt=0, description="One webhook call's limit.")
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="Key that encrypts the store's secrets (default: the home's master.key file).",
+    )
 
     def resolved_home(self) -> Path:
         return self.home.expanduser().resolve()

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import yaml
+from cryptography.fernet import Fernet
 
 from helpers import opsloop
 
@@ -164,3 +165,18 @@ def test_batch_endpoint_scores_a_folder_with_progress(
         opsloop("batch-endpoint", "show", "-n", "lin-batch", "-o", "json", home=home).stdout
     )
     assert (shown["default_deployment"], shown["deployments"]) == ("first", ["first"])
+
+
+def test_a_wrong_master_key_is_one_clear_error(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    opsloop("workspace", "create", "--name", "dev", home=home)
+    opsloop("online-endpoint", "create", "-n", "ep", home=home)
+    key_file = home / "master.key"
+    key_file.write_text(Fernet.generate_key().decode())  # not the key the secrets were sealed with
+    result = opsloop("online-endpoint", "get-credentials", "-n", "ep", home=home, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"Error: the master key from {key_file.resolve()} does not decrypt the store's secrets: "
+        "it is not the key they were encrypted with (set OPSLOOP_MASTER_KEY to that key, or "
+        "restore its file)"
+    )

@@ -16,6 +16,8 @@ from opsloop.catalogue.events import EventPayload
 from opsloop.config import Settings
 from opsloop.security.actor import Actor
 from opsloop.security.authorization import AllowAll, Authorizer
+from opsloop.security.private_files import make_private_dir
+from opsloop.security.secrets_at_rest import SecretBox
 from opsloop.services.tracking import Tracking
 from opsloop.store.artifacts import ArtifactStore
 from opsloop.store.database import Database
@@ -33,9 +35,10 @@ class Platform:
     def __init__(self, settings: Settings | None = None, authorizer: Authorizer | None = None):
         self.settings = settings or Settings()
         if not self.settings.database_url:
-            self.settings.resolved_home().mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.settings.resolved_home())
+        self.secret_box = SecretBox.for_settings(self.settings)
         self.database = Database(self.settings.resolved_database_url())
-        self.database.migrate()
+        self.database.migrate(self.secret_box)
         self.artifacts = ArtifactStore(self.settings.resolved_artifact_uri())
         self.authorizer = authorizer or AllowAll()
         self._tracking: Tracking | None = None

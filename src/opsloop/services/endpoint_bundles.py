@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from opsloop.catalogue.actions import Action
 from opsloop.config import Settings
+from opsloop.security.secrets_at_rest import SecretBox
 from opsloop.services.context import ServiceContext
 from opsloop.services.online_deployments import deployment_bundle
 from opsloop.services.online_endpoints import require_endpoint_row
@@ -37,9 +38,12 @@ class StoredEndpoint:
     collector_root: str | None
     deployments: tuple[DeploymentRow, ...]
 
-    def fetch(self, settings: Settings) -> EndpointBundle:
-        """The bundle, with local copies of the model and code folders (cached by hash)."""
+    def fetch(self, settings: Settings, secret_box: SecretBox | None = None) -> EndpointBundle:
+        """The bundle, with local copies of the model and code folders (cached by hash).
+        With ``secret_box``, the endpoint's keys or token secret too, decrypted here once so
+        that the runtime never decrypts per request; without, none (an export carries none)."""
         row = self.row
+        keys, token_secret = _open_secrets(row, secret_box) if secret_box else ((), None)
         return EndpointBundle(
             workspace=self.workspace,
             name=row.name,
@@ -50,15 +54,22 @@ class StoredEndpoint:
                 mirror_traffic=row.spec.get("mirror_traffic", {}),
             ),
             deployments={d.name: deployment_bundle(settings, d) for d in self.deployments},
-            keys=(row.keys["primary"], row.keys["secondary"]),
-            token_secret=row.keys.get("token_secret"),
+            keys=keys,
+            token_secret=token_secret,
             revision=str(row.revision),
             collector_root=self.collector_root,
         )
 
 
+def _open_secrets(row: EndpointRow, box: SecretBox) -> tuple[tuple[str, ...], str | None]:
+    """What the endpoint's auth mode checks requests with, and nothing more."""
+    if row.auth_mode == "key":
+        return (box.open(row.keys["primary"]), box.open(row.keys["secondary"])), None
+    return (), box.open(row.keys["token_secret"])
+
+
 def stored_endpoint(session: Session, row: EndpointRow) -> StoredEndpoint:
-    """The endpoint of ``row`` and its deployments (keys included: the runtime checks them)."""
+    """The endpoint of ``row`` and its deployments (its sealed keys included: ``fetch`` opens them)."""
     workspace = session.get(WorkspaceRow, row.workspace_id)
     assert workspace is not None
     datastore = session.scalar(

@@ -22,6 +22,7 @@ from opsloop.catalogue.events import (
 )
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.endpoints import EndpointCredentials, OnlineEndpoint
+from opsloop.security.secrets_at_rest import SecretBox
 from opsloop.services.context import ServiceContext
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.endpoint import (
@@ -57,7 +58,7 @@ def create_online_endpoint(
         tags=spec.tags,
         auth_mode=spec.auth_mode,
         spec={"traffic": {}, "mirror_traffic": {}},
-        keys=_new_keys(),
+        keys=_new_keys(ctx.platform.secret_box),
         created_by=str(ctx.actor),
     )
     ctx.session.add(row)
@@ -152,12 +153,11 @@ def get_credentials(ctx: ServiceContext, workspace: str, name: str) -> EndpointC
         target=f"online-endpoint:{name}",
         event=OnlineEndpointCredentialsRead(auth_mode=row.auth_mode),
     )
+    box = ctx.platform.secret_box
     if row.auth_mode == "key":
-        return EndpointCredentials(
-            auth_mode="key", primary_key=row.keys["primary"], secondary_key=row.keys["secondary"]
-        )
+        return _key_credentials(box, row)
     expires = datetime.now(UTC) + TOKEN_LIFETIME
-    token = issue_token(row.keys["token_secret"], name, str(ctx.actor), expires)
+    token = issue_token(box.open(row.keys["token_secret"]), name, str(ctx.actor), expires)
     return EndpointCredentials(
         auth_mode=row.auth_mode, access_token=token, expiry_time_utc=expires, token_type="Bearer"
     )
@@ -177,7 +177,8 @@ def regenerate_keys(
             f"endpoint {name!r} uses {row.auth_mode} auth; only key endpoints have keys",
             field="auth_mode",
         )
-    row.keys = {**row.keys, key_type: secrets.token_urlsafe(32)}
+    box = ctx.platform.secret_box
+    row.keys = {**row.keys, key_type: box.seal(secrets.token_urlsafe(32))}
     touch(row)
     ctx.record(
         Action.ONLINE_ENDPOINTS_KEYS_WRITE,
@@ -185,9 +186,7 @@ def regenerate_keys(
         target=f"online-endpoint:{name}",
         event=OnlineEndpointKeysRegenerated(key_type=key_type),
     )
-    return EndpointCredentials(
-        auth_mode="key", primary_key=row.keys["primary"], secondary_key=row.keys["secondary"]
-    )
+    return _key_credentials(box, row)
 
 
 def issue_token(secret: str, endpoint: str, subject: str, expires: datetime) -> str:
@@ -261,12 +260,21 @@ def _find(ctx: ServiceContext, name: str, kind: str = "online") -> EndpointRow |
     )
 
 
-def _new_keys() -> dict[str, str]:
+def _new_keys(box: SecretBox) -> dict[str, str]:
+    """Both keys and the token-signing secret, sealed: the store never holds them in clear."""
     return {
-        "primary": secrets.token_urlsafe(32),
-        "secondary": secrets.token_urlsafe(32),
-        "token_secret": secrets.token_urlsafe(48),
+        "primary": box.seal(secrets.token_urlsafe(32)),
+        "secondary": box.seal(secrets.token_urlsafe(32)),
+        "token_secret": box.seal(secrets.token_urlsafe(48)),
     }
+
+
+def _key_credentials(box: SecretBox, row: EndpointRow) -> EndpointCredentials:
+    return EndpointCredentials(
+        auth_mode="key",
+        primary_key=box.open(row.keys["primary"]),
+        secondary_key=box.open(row.keys["secondary"]),
+    )
 
 
 def to_entity(ctx: ServiceContext, row: EndpointRow, workspace: str) -> OnlineEndpoint:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from pathlib import Path
 from typing import Any
 
 from opsloop.config import Settings
+from opsloop.security.private_files import make_private_file
 
 log = logging.getLogger(__name__)
 _lock = threading.RLock()
@@ -28,6 +30,7 @@ class Tracking:
 
         with _lock:
             _ensure_schema(self.uri)
+            _ensure_private_sqlite_file(self.uri)
             return MlflowClient(tracking_uri=self.uri)
 
     def experiment_id(self, workspace: str, experiment_name: str) -> str:
@@ -86,6 +89,13 @@ class Tracking:
             log.warning("MLflow run %s could not be read", run_id)
             return {}, {}
         return dict(data.metrics), dict(data.params)
+
+
+def _ensure_private_sqlite_file(uri: str) -> None:
+    """MLflow's SQLite database (in the home by default) is created 0600, as ours is."""
+    path = Path(uri.removeprefix("sqlite:///"))
+    if uri.startswith("sqlite:///") and path.parent.is_dir() and path.name != ":memory:":
+        make_private_file(path)
 
 
 def _ensure_schema(uri: str) -> None:

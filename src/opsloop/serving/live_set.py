@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from opsloop.errors import OpsloopError
 from opsloop.serving.live import LiveDeployment, LiveEndpoint
 from opsloop.serving.sources import EndpointSource
 
@@ -39,6 +40,9 @@ class LiveEndpoints:
                     continue
                 try:
                     bundle = self.source.load(name)
+                except OpsloopError as exc:  # e.g. a wrong master key: the message says it all
+                    log.error("could not load endpoint %s: %s", name, exc)
+                    continue
                 except Exception:
                     log.exception("could not load endpoint %s", name)
                     continue

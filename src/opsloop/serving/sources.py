@@ -63,7 +63,8 @@ class StoreSource:
             if row is None:
                 raise LookupError(name)
             stored = stored_endpoint(session, row)
-        return stored.fetch(self.platform.settings)  # no transaction open: see endpoint_bundles
+        # No transaction open: see endpoint_bundles.
+        return stored.fetch(self.platform.settings, self.platform.secret_box)
 
     def request_log_target(self) -> str:
         return self.platform.database.url

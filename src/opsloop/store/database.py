@@ -6,13 +6,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from opsloop.security.private_files import make_private_dir, make_private_file, restrict_file
+
+if TYPE_CHECKING:
+    from opsloop.security.secrets_at_rest import SecretBox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _migrated: set[str] = set()
@@ -31,13 +36,15 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (idempotent, once per process)."""
+    def migrate(self, secret_box: SecretBox | None = None) -> None:
+        """Bring the schema to the newest Alembic revision (idempotent, once per process).
+        ``secret_box``: for migrations that encrypt secrets an older store kept in clear."""
         with _migrate_lock:
             if self.url in _migrated:
                 return
             config = Config()
             config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["secret_box"] = secret_box
             with self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
@@ -62,10 +69,19 @@ def _create_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _make_private_sqlite_file(Path(parsed.database))
     engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
     _use_wal_and_immediate_transactions(engine)
     return engine
+
+
+def _make_private_sqlite_file(path: Path) -> None:
+    # SQLite gives its -wal and -shm files the database file's mode, so creating that file
+    # 0600 before SQLite opens it keeps them all private; older ones are restricted.
+    make_private_dir(path.parent)
+    make_private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        restrict_file(path.with_name(path.name + suffix))
 
 
 def _use_wal_and_immediate_transactions(engine: Engine) -> None:
