@@ -110,9 +110,11 @@ def test_every_mutation_is_audited_with_an_outbox_event(client: Client, tmp_path
     with platform.database.transaction() as session:
         audit = session.scalars(select(AuditRow).order_by(AuditRow.id)).all()
         events = session.scalars(select(OutboxEventRow).order_by(OutboxEventRow.id)).all()
-    assert [a.action for a in audit] == ["workspaces/write", "data/write"]
+    # The local file is uploaded first, and the upload is audited like the rest.
+    assert [a.action for a in audit] == ["workspaces/write", "uploads/write", "data/write"]
     assert all(a.outcome == "succeeded" and a.actor for a in audit)
-    assert [e.type for e in events] == ["workspace.created", "data.registered"]
+    assert [e.type for e in events] == ["workspace.created", "upload.stored", "data.registered"]
+    assert events[1].payload["url"] == events[2].payload["path"]
 
 
 def test_model_download_unpacks_the_registered_files(

@@ -6,22 +6,24 @@ import json
 import os
 import tarfile
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Request
 
 from opsloop.errors import ValidationError
-from opsloop.schemas.entities import Upload
 from opsloop.serving.bundle import EndpointBundle
 from opsloop.serving.export import ExportFormat, write_export
-from opsloop.store.artifacts import ArtifactStore, hash_path, materialize
+from opsloop.store.artifacts import materialize
 
 MAX_UPLOAD_BYTES = 2 * 1024**3
 
 
-async def receive_upload(
-    request: Request, artifacts: ArtifactStore, *, name: str, is_folder: bool
-) -> Upload:
+@asynccontextmanager
+async def received_upload(request: Request, *, name: str, is_folder: bool) -> AsyncIterator[Path]:
+    """The request body as a local file, or the folder its gzipped tar holds, named
+    ``name``, in a temporary folder removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="opsloop-upload-") as scratch:
         raw = Path(scratch) / "body"
         size = 0
@@ -43,12 +45,7 @@ async def receive_upload(
                 ) from None
         else:
             raw.rename(content)
-        digest = hash_path(content)
-        key = f"uploads/{digest}/{name}"
-        url = artifacts.url_for(key)
-        if not artifacts.exists(url):
-            artifacts.put(content, key)
-        return Upload(url=url, content_hash=digest)
+        yield content
 
 
 def pack_folder(folder: Path, archive: Path) -> Path:

@@ -248,3 +248,13 @@ class EventSubscriptionDeleted(EventPayload):
     event_type = "event_subscription.deleted"
     resource_type = "event-subscriptions"
     description = "An event subscription was deleted."
+
+
+# ---- artifacts ----------------------------------------------------------------------
+class UploadStored(EventPayload):
+    event_type = "upload.stored"
+    resource_type = "uploads"
+    description = "A file or folder was uploaded into the artifact store (content-addressed)."
+    url: str
+    content_hash: str
+    reused: bool = False  # the same content was there already

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,7 +54,8 @@ class Platform:
 
     @contextmanager
     def context(self, actor: Actor) -> Iterator[ServiceContext]:
-        """One transaction. On failure, the attempted actions are audited as failed."""
+        """One transaction. On failure, the attempted actions are audited as failed; on
+        success, the effects the call declared with ``after_commit`` run, in order."""
         ctx: ServiceContext | None = None
         try:
             with self.database.transaction() as session:
@@ -64,6 +65,8 @@ class Platform:
             if ctx is not None and ctx.attempted:
                 self._audit_failure(actor, ctx.attempted, exc)
             raise
+        for effect in ctx.committed_effects:
+            effect()
 
     @contextmanager
     def between_transactions(
@@ -103,6 +106,7 @@ class ServiceContext:
     actor: Actor
     platform: Platform
     attempted: list[tuple[Action, str | None, str | None]] = field(default_factory=list)
+    committed_effects: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def settings(self) -> Settings:
@@ -120,6 +124,11 @@ class ServiceContext:
         """Authorise a mutating call and remember it, so a failure is audited too."""
         self.attempted.append((action, workspace, target))
         self.platform.authorizer.authorize(self.actor, action, workspace)
+
+    def after_commit(self, effect: Callable[[], None]) -> None:
+        """Run ``effect`` once this call's transaction has committed (never if it rolls
+        back): starting a job's runner, for example, which must find the job stored."""
+        self.committed_effects.append(effect)
 
     def record(
         self,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
 from opsloop.api.deps import ActorDep, PlatformDep
-from opsloop.api.transfer import receive_upload
-from opsloop.catalogue.actions import Action
+from opsloop.api.transfer import received_upload
 from opsloop.errors import ValidationError
 from opsloop.schemas.entities import Upload
+from opsloop.services import uploads
 
 router = APIRouter(prefix="/workspaces/{workspace}/uploads", tags=["uploads"])
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.@+-][A-Za-z0-9_.@+ -]{0,200}$")
@@ -34,9 +35,5 @@ async def create_upload(
         raise ValidationError("must be 'file' or 'folder'", field="kind")
     if not _SAFE_NAME.match(name) or name in (".", ".."):
         raise ValidationError(f"{name!r} is not a safe file name", field="name")
-    with platform.context(actor) as ctx:
-        ctx.authorize(Action.UPLOADS_WRITE, workspace)
-        from opsloop.services.workspaces import require_workspace_row
-
-        require_workspace_row(ctx, workspace)
-    return await receive_upload(request, platform.artifacts, name=name, is_folder=kind == "folder")
+    async with received_upload(request, name=name, is_folder=kind == "folder") as content:
+        return await run_in_threadpool(uploads.store_upload, platform, actor, workspace, content)
