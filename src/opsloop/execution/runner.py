@@ -51,10 +51,13 @@ class JobRunner:
         if job is None:
             return "skipped"
         self.job_id = job.id
-        experiment_id = self.platform.tracking.experiment_id(self.workspace, job.experiment_name)
+        # Heartbeats start with the claim: opening MLflow alone can take seconds.
         watcher = threading.Thread(target=self._watch, daemon=True)
         watcher.start()
         try:
+            experiment_id = self.platform.tracking.experiment_id(
+                self.workspace, job.experiment_name
+            )
             if isinstance(job.plan, PipelinePlan):
                 return self._run_pipeline(job, job.plan, experiment_id)
             return self._run_command(job, experiment_id)
