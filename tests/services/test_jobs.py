@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -226,3 +227,32 @@ def test_sweep_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
     assert job_runs.report(platform, job_runs.report_heartbeat, claimed.id) is True
     assert _sweep(platform, datetime.now(UTC) + timedelta(seconds=20)) == []
     assert _row(platform, "fresh").status == "Running"
+
+
+def test_a_sweep_ends_only_the_processes_of_its_own_host(tmp_path: Path) -> None:
+    """A job failed by a sweep on another host keeps its step's group on record until a
+    sweep runs where the group lives (simulated by moving the record to this host)."""
+    platform = Platform(Settings(home=tmp_path / "h", runner_lost_after_s=30))
+    with platform.context(SYSTEM_ACTOR) as ctx:
+        create_workspace(ctx, WorkspaceSpec(name="dev"))
+        jobs.create_job(ctx, "dev", CommandJobSpec(name="far", command="sleep 60"))
+    claimed = job_runs.report(platform, job_runs.report_started, "dev", "far", pid=1, host="a")
+    assert claimed is not None
+    step = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        job_runs.report(
+            platform, job_runs.report_step_process, claimed.id, pgid=step.pid, host="other-host"
+        )
+        assert _sweep(platform, datetime.now(UTC) + timedelta(minutes=1)) == ["far"]
+        assert group_members(step.pid) and _row(platform, "far").step_pgid == step.pid
+        with platform.database.transaction() as session:
+            row = session.get(JobRow, claimed.id)
+            assert row is not None
+            row.step_host = this_host()
+        assert _sweep(platform) == []
+        step.wait(timeout=10)
+        assert group_members(step.pid) == []
+        assert _row(platform, "far").step_pgid is None
+    finally:
+        step.kill()
+        step.wait()

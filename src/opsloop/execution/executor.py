@@ -63,7 +63,8 @@ class Executor(ABC):
     @abstractmethod
     def cancel(self, processes: Sequence[StepProcess]) -> list[StepProcess]:
         """End step processes whose runner is gone (SIGTERM, then SIGKILL after a grace
-        period); returns those it could reach."""
+        period). Returns those this executor is in charge of: they are gone afterwards
+        (or were already); the others belong to another host or backend."""
 
 
 class LocalExecutor(Executor):
@@ -81,9 +82,9 @@ class LocalExecutor(Executor):
     def cancel(self, processes: Sequence[StepProcess]) -> list[StepProcess]:
         # A pid means nothing on another host; those wait for a sweep running there.
         host = this_host()
-        reachable = [p for p in processes if p.pgid and p.host == host]
-        ended = set(end_process_groups(p.pgid for p in reachable if p.pgid))
-        return [p for p in reachable if p.pgid in ended]
+        mine = [p for p in processes if p.pgid and p.host == host]
+        end_process_groups(p.pgid for p in mine if p.pgid)
+        return mine
 
 
 def executor_for(settings: Settings) -> Executor:

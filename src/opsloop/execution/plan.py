@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from opsloop.specs.component import ComponentInput, ComponentOutput
+from opsloop.specs.job import PipelineSettings
 
 
 class PlanModel(BaseModel):
@@ -90,13 +91,6 @@ class CommandStepPlan(PlanModel):
     code_hash: str | None = None  # set once the code snapshot has been hashed
 
 
-class PipelineSettingsPlan(PlanModel):
-    default_compute: str | None = None
-    default_datastore: str | None = None
-    continue_on_step_failure: bool = False
-    force_rerun: bool = False
-
-
 class PipelineOutputSource(PlanModel):
     step: str
     output: str
@@ -105,7 +99,7 @@ class PipelineOutputSource(PlanModel):
 class PipelinePlan(PlanModel):
     """A pipeline's own row; its steps are ``CommandStepPlan`` rows in ``order``."""
 
-    settings: PipelineSettingsPlan = Field(default_factory=PipelineSettingsPlan)
+    settings: PipelineSettings = Field(default_factory=PipelineSettings)
     order: list[str] = Field(default_factory=list)
     outputs: dict[str, PipelineOutputSource] = Field(default_factory=dict)
     timeout: int | None = None

@@ -18,7 +18,6 @@ from opsloop.execution.plan import (
     OutputPlan,
     PipelineOutputSource,
     PipelinePlan,
-    PipelineSettingsPlan,
     StepOutputBinding,
     UnboundBinding,
 )
@@ -90,7 +89,7 @@ def resolve_pipeline_job(
                 "pipeline output is not bound by any step", field=f"outputs.{name}"
             )
     plan = PipelinePlan(
-        settings=PipelineSettingsPlan.model_validate(spec.settings.model_dump()),
+        settings=spec.settings.model_copy(),
         order=order,
         outputs=outputs,
         timeout=spec.limits.timeout if spec.limits else None,

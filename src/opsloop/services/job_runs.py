@@ -174,7 +174,6 @@ def report_step_reused(
     ctx: ServiceContext, step_id: str, source: StepView, *, step_hash: str, code_hash: str | None
 ) -> None:
     row = _require(ctx, step_id)
-    plan = CommandStepPlan.model_validate(row.spec).model_copy(update={"code_hash": code_hash})
     set_status(
         ctx,
         row,
@@ -184,7 +183,7 @@ def report_step_reused(
         outputs=_outputs_json(source.outputs),
         mlflow_run_id=source.mlflow_run_id,
         exit_code=0,
-        spec=plan.to_json(),
+        spec=_with_code_hash(row, code_hash),
     )
 
 
@@ -192,14 +191,13 @@ def report_step_started(
     ctx: ServiceContext, step_id: str, *, step_hash: str, mlflow_run_id: str, code_hash: str | None
 ) -> None:
     row = _require(ctx, step_id)
-    plan = CommandStepPlan.model_validate(row.spec).model_copy(update={"code_hash": code_hash})
     set_status(
         ctx,
         row,
         JobStatus.RUNNING,
         step_hash=step_hash,
         mlflow_run_id=mlflow_run_id,
-        spec=plan.to_json(),
+        spec=_with_code_hash(row, code_hash),
     )
 
 
@@ -228,6 +226,12 @@ def report_step_finished(
         fields["outputs"] = _outputs_json(outputs)
     set_status(ctx, row, status, **fields)
     return True
+
+
+def _with_code_hash(row: JobRow, code_hash: str | None) -> dict[str, Any]:
+    """The step's stored plan, now saying which code snapshot it ran."""
+    plan = CommandStepPlan.model_validate(row.spec)
+    return plan.model_copy(update={"code_hash": code_hash}).to_json()
 
 
 def _outputs_json(outputs: dict[str, StoredOutput]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select
 from opsloop.errors import ConflictError, NotFoundError
 from opsloop.execution.executor import ExecutorHandle, PlanRef, StepProcess, executor_for
 from opsloop.execution.plan import PipelinePlan
-from opsloop.execution.states import JobStatus, check_transition, is_terminal
+from opsloop.execution.states import TERMINAL, JobStatus, check_transition, is_terminal
 from opsloop.schemas.entities import Job
 from opsloop.services.context import Platform, ServiceContext
 from opsloop.services.job_resolution import resolve_command_job, resolve_pipeline_job
@@ -158,7 +158,8 @@ def sweep_lost_runners(ctx: ServiceContext, now: datetime | None = None) -> list
     ``runner_lost_after_s`` becomes Failed with error "runner lost"; its running steps
     become Failed and its steps that had not started Canceled, each through ``set_status``
     (so each gets its event and audit record). Step process groups recorded on this host
-    are ended (SIGTERM, then SIGKILL); those on other hosts are left to a sweep there.
+    are ended (SIGTERM, then SIGKILL); those on other hosts are left to a sweep there,
+    which also ends the step processes of jobs that were ended while it could not reach them.
 
     Safe to run from several processes at once: each job is re-read under a row lock
     (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises
@@ -190,6 +191,13 @@ def sweep_lost_runners(ctx: ServiceContext, now: datetime | None = None) -> list
             continue
         _stop_here(ctx, row, JobStatus.FAILED, "runner lost")
         swept.append(row.name)
+    # Jobs ended elsewhere (a cancel or a sweep on another host) while their steps ran here.
+    ended_elsewhere = ctx.session.scalars(
+        select(JobRow)
+        .where(JobRow.step_pgid.is_not(None), JobRow.status.in_(sorted(TERMINAL)))
+        .with_for_update()
+    )
+    _end_processes(ctx, list(ended_elsewhere))
     return swept
 
 
@@ -224,9 +232,20 @@ def _stop_here(ctx: ServiceContext, row: JobRow, status: JobStatus, reason: str)
             ran = step.status == JobStatus.RUNNING
             set_status(ctx, step, status if ran else JobStatus.CANCELED, error=reason)
     set_status(ctx, row, status, error=reason)
-    processes = [StepProcess(r.step_host, r.step_pgid) for r in (row, *steps) if r.step_pgid]
-    for ended in executor_for(ctx.settings).cancel(processes):
-        log.info("ended the process group %s of job %s", ended.pgid, row.name)
+    _end_processes(ctx, [row, *steps])
+
+
+def _end_processes(ctx: ServiceContext, rows: list[JobRow]) -> None:
+    """End the recorded process groups the executor can reach, and forget them (so no
+    later call signals a reused id); the others are left for a sweep on their host."""
+    recorded = [r for r in rows if r.step_pgid]
+    handled = executor_for(ctx.settings).cancel(
+        [StepProcess(r.step_host, r.step_pgid) for r in recorded]
+    )
+    for row in recorded:
+        if StepProcess(row.step_host, row.step_pgid) in handled:
+            log.info("ended the process group %s of job %s", row.step_pgid, row.name)
+            row.step_pgid = None
 
 
 def set_status(ctx: ServiceContext, row: JobRow, status: JobStatus, **fields: Any) -> None:
