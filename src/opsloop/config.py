@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     uri: str | None = Field(default=None, description="URL of a remote opsloop server.")
     max_parallel_steps: int = Field(default=4, ge=1, description="Steps a job runs at once.")
     step_log_tail_lines: int = Field(default=20, ge=1)
+    runner_heartbeat_interval_s: float = Field(
+        default=5.0, gt=0, description="Seconds between a job runner's heartbeats."
+    )
+    runner_lost_after_s: float = Field(
+        default=30.0, gt=0, description="Heartbeat age after which a job's runner is lost."
+    )
     request_log_retention_days: int = Field(
         default=30, ge=0, description="Days the endpoint traffic log keeps a row (0: forever)."
     )

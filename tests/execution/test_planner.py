@@ -1,23 +1,29 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from opsloop.errors import ConflictError, ValidationError
+from opsloop.execution.plan import CommandStepPlan, StepOutputBinding
 from opsloop.execution.planner import downstream_of, execution_order, step_dependencies
 from opsloop.execution.states import JobStatus, check_transition
 from opsloop.execution.values import coerce_literal
 from opsloop.specs.component import ComponentInput
 
 
-def _step(outputs: list[str], **reads: tuple[str, str]) -> dict[str, Any]:
-    return {
-        "component": {"outputs": {o: {"type": "uri_folder"} for o in outputs}},
-        "inputs": {
-            k: {"kind": "step_output", "step": s, "output": o} for k, (s, o) in reads.items()
-        },
-    }
+def _step(outputs: list[str], **reads: tuple[str, str]) -> CommandStepPlan:
+    return CommandStepPlan.model_validate(
+        {
+            "component": {
+                "name": "c",
+                "command": "true",
+                "hash": "h",
+                "outputs": {o: {"type": "uri_file"} for o in outputs},
+            },
+            "inputs": {
+                k: {"kind": "step_output", "step": s, "output": o} for k, (s, o) in reads.items()
+            },
+        }
+    )
 
 
 def test_order_follows_dependencies() -> None:
@@ -28,6 +34,8 @@ def test_order_follows_dependencies() -> None:
     }
     deps = step_dependencies(steps)
     assert deps == {"train": {"prep"}, "prep": set(), "eval": {"train", "prep"}}
+    reads = steps["eval"].inputs["model"]
+    assert isinstance(reads, StepOutputBinding) and reads.type == "uri_file"
     assert execution_order(deps) == ["prep", "train", "eval"]
     assert downstream_of("prep", deps) == {"train", "eval"}
 

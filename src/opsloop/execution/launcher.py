@@ -20,6 +20,8 @@ def store_environment(settings: Settings) -> dict[str, str]:
         "OPSLOOP_ARTIFACT_URI": settings.resolved_artifact_uri(),
         "OPSLOOP_MLFLOW_TRACKING_URI": settings.resolved_mlflow_tracking_uri(),
         "OPSLOOP_MAX_PARALLEL_STEPS": str(settings.max_parallel_steps),
+        "OPSLOOP_RUNNER_HEARTBEAT_INTERVAL_S": str(settings.runner_heartbeat_interval_s),
+        "OPSLOOP_RUNNER_LOST_AFTER_S": str(settings.runner_lost_after_s),
     }
 
 

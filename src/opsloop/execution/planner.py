@@ -8,33 +8,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from graphlib import CycleError, TopologicalSorter
-from typing import Any
 
 from opsloop.errors import ValidationError
+from opsloop.execution.plan import CommandStepPlan, StepOutputBinding
 
 
-def step_dependencies(steps: Mapping[str, Mapping[str, Any]]) -> dict[str, set[str]]:
-    """Map each step to the steps whose outputs it reads; checks every reference."""
+def step_dependencies(steps: Mapping[str, CommandStepPlan]) -> dict[str, set[str]]:
+    """Map each step to the steps whose outputs it reads; checks every reference and
+    records on each step-output binding the type of the output it reads."""
     dependencies: dict[str, set[str]] = {}
     for step_name, step in steps.items():
         needs: set[str] = set()
-        for input_name, binding in step["inputs"].items():
-            if binding["kind"] != "step_output":
+        for input_name, binding in step.inputs.items():
+            if not isinstance(binding, StepOutputBinding):
                 continue
             field = f"jobs.{step_name}.inputs.{input_name}"
-            source = binding["step"]
+            source = binding.step
             if source not in steps:
                 raise ValidationError(f"refers to an unknown step {source!r}", field=field)
             if source == step_name:
                 raise ValidationError("a step cannot read its own output", field=field)
-            declared = steps[source]["component"]["outputs"]
-            if binding["output"] not in declared:
+            declared = steps[source].component.outputs
+            if binding.output not in declared:
                 raise ValidationError(
-                    f"step {source!r} has no output {binding['output']!r} "
+                    f"step {source!r} has no output {binding.output!r} "
                     f"(it has: {', '.join(sorted(declared)) or 'none'})",
                     field=field,
                 )
-            binding["type"] = declared[binding["output"]].get("type", "uri_folder")
+            binding.type = declared[binding.output].type
             needs.add(source)
         dependencies[step_name] = needs
     return dependencies

@@ -13,21 +13,22 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any
+from typing import TypeVar
 
-from sqlalchemy import select
-
+from opsloop.execution.plan import PipelinePlan, StoredOutput
 from opsloop.execution.planner import downstream_of
-from opsloop.execution.states import JobStatus, is_terminal
+from opsloop.execution.processes import this_host
+from opsloop.execution.states import JobStatus
 from opsloop.execution.step import StepOutcome, StepRun
-from opsloop.security.actor import SYSTEM_ACTOR
-from opsloop.services import jobs as job_service
+from opsloop.services import job_runs
 from opsloop.services.context import Platform
-from opsloop.services.workspaces import require_workspace_row
-from opsloop.store.tables import JobRow
+from opsloop.services.job_runs import RunView, StepView
 
 log = logging.getLogger("opsloop.runner")
+T = TypeVar("T")
+_POLL_S = 0.5
 
 
 class JobRunner:
@@ -35,54 +36,65 @@ class JobRunner:
         self.platform = platform
         self.workspace = workspace
         self.job_name = job_name
-        self.cancel = threading.Event()
+        self.cancel = threading.Event()  # the job is to stop: canceled, or ended elsewhere
+        self._done = threading.Event()  # this runner is finished: stop heartbeating
         self.job_id = ""
 
     def run(self) -> str:
-        if not self._claim():
+        job = self._report(
+            job_runs.report_started,
+            self.workspace,
+            self.job_name,
+            pid=os.getpid(),
+            host=this_host(),
+        )
+        if job is None:
             return "skipped"
-        job = self._job_row()
-        experiment_id = self.platform.tracking.experiment_id(self.workspace, job.experiment_name)
-        watcher = threading.Thread(target=self._watch_cancel, daemon=True)
+        self.job_id = job.id
+        # Heartbeats start with the claim: opening MLflow alone can take seconds.
+        watcher = threading.Thread(target=self._watch, daemon=True)
         watcher.start()
         try:
-            if job.type == "pipeline":
-                return self._run_pipeline(job, experiment_id)
+            experiment_id = self.platform.tracking.experiment_id(
+                self.workspace, job.experiment_name
+            )
+            if isinstance(job.plan, PipelinePlan):
+                return self._run_pipeline(job, job.plan, experiment_id)
             return self._run_command(job, experiment_id)
         except Exception as exc:  # a runner bug must not leave the job Running forever
             log.exception("runner failed")
-            self._finish_job(JobStatus.FAILED, error=f"runner error: {exc}")
+            self._report(
+                job_runs.report_finished,
+                self.job_id,
+                JobStatus.FAILED,
+                error=f"runner error: {exc}",
+            )
             return JobStatus.FAILED
         finally:
-            self.cancel.set()
+            self._done.set()
+            watcher.join(timeout=5)
 
-    # ---- claiming and watching -------------------------------------------------------
-    def _claim(self) -> bool:
-        with self.platform.context(SYSTEM_ACTOR) as ctx:
-            ws = require_workspace_row(ctx, self.workspace)
-            row = job_service.require_job_row(ctx, ws, self.job_name)
-            self.job_id = row.id
-            if row.status != JobStatus.QUEUED:
-                return False
-            job_service.set_status(ctx, row, JobStatus.RUNNING, runner_pid=os.getpid())
-            return True
-
-    def _job_row(self) -> JobRow:
-        with self.platform.database.transaction() as session:
-            row = session.get(JobRow, self.job_id)
-            assert row is not None
-            session.expunge(row)
-            return row
-
-    def _watch_cancel(self) -> None:
-        while not self.cancel.wait(0.5):
-            with self.platform.database.transaction() as session:
-                row = session.get(JobRow, self.job_id)
-                if row is None or row.cancel_requested or is_terminal(row.status):
-                    self.cancel.set()
+    # ---- heartbeats and cancel requests ----------------------------------------------
+    def _watch(self) -> None:
+        """Heartbeat every ``runner_heartbeat_interval_s``; between beats, look for a cancel
+        request every half second so a cancel takes effect quickly."""
+        interval = self.platform.settings.runner_heartbeat_interval_s
+        next_beat = time.monotonic() + interval
+        while not self._done.wait(min(_POLL_S, interval)):
+            try:
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + interval
+                    keep_going = self._report(job_runs.report_heartbeat, self.job_id)
+                else:
+                    keep_going = not self._report(job_runs.should_stop, self.job_id)
+            except Exception:  # a store hiccup: try again; a long silence gets us swept
+                log.exception("heartbeat failed")
+                continue
+            if not keep_going:
+                self.cancel.set()
 
     # ---- command jobs ----------------------------------------------------------------
-    def _run_command(self, job: JobRow, experiment_id: str) -> str:
+    def _run_command(self, job: RunView, experiment_id: str) -> str:
         step = StepRun(
             self.platform,
             self.workspace,
@@ -97,25 +109,25 @@ class JobRunner:
         return step.execute().status
 
     # ---- pipeline jobs ---------------------------------------------------------------
-    def _run_pipeline(self, job: JobRow, experiment_id: str) -> str:
-        settings = job.spec.get("settings", {})
+    def _run_pipeline(self, job: RunView, plan: PipelinePlan, experiment_id: str) -> str:
+        settings = plan.settings
         parent_run = self.platform.tracking.start_run(
             experiment_id,
             self.job_name,
             {"opsloop.job": self.job_name, "opsloop.workspace": self.workspace},
         )
-        self._update_job(mlflow_run_id=parent_run)
-        steps = self._steps()
-        dependencies = {name: set(row.spec.get("depends_on", [])) for name, row in steps.items()}
+        self._report(job_runs.report_run_id, self.job_id, parent_run)
+        steps = self._report(job_runs.steps_of, self.job_id)
+        dependencies = {name: set(step.plan.depends_on) for name, step in steps.items()}
         status: dict[str, JobStatus] = {name: JobStatus.NOT_STARTED for name in steps}
         runs: dict[str, StepRun] = {}
         running: dict[Future[StepOutcome], str] = {}
         failed: list[str] = []
-        deadline = time.monotonic() + job.spec["timeout"] if job.spec.get("timeout") else None
+        deadline = time.monotonic() + plan.timeout if plan.timeout else None
         with ThreadPoolExecutor(max_workers=self.platform.settings.max_parallel_steps) as pool:
             while True:
                 stop_all = self.cancel.is_set() or (
-                    failed and not settings.get("continue_on_step_failure")
+                    failed and not settings.continue_on_step_failure
                 )
                 timed_out = deadline is not None and time.monotonic() > deadline
                 if timed_out or (self.cancel.is_set() and not failed):
@@ -128,7 +140,7 @@ class JobRunner:
                             self.job_name,
                             steps[name].id,
                             name,
-                            force_rerun=bool(settings.get("force_rerun")),
+                            force_rerun=settings.force_rerun,
                             cancel=threading.Event(),
                             parent_run_id=parent_run,
                             experiment_id=experiment_id,
@@ -157,8 +169,8 @@ class JobRunner:
         final, error = self._pipeline_result(
             status, failed, timed_out=deadline is not None and time.monotonic() > deadline
         )
-        outputs = self._pipeline_outputs(job)
-        self._finish_job(final, error=error, outputs=outputs)
+        outputs = self._pipeline_outputs(plan)
+        self._report(job_runs.report_finished, self.job_id, final, error=error, outputs=outputs)
         self.platform.tracking.end_run(parent_run, final.value)
         return final
 
@@ -174,13 +186,8 @@ class JobRunner:
         self, status: dict[str, JobStatus], failed: list[str], *, timed_out: bool
     ) -> tuple[JobStatus, str | None]:
         if failed:
-            with self.platform.database.transaction() as session:
-                first = session.scalar(
-                    select(JobRow).where(
-                        JobRow.parent_id == self.job_id, JobRow.step_name == failed[0]
-                    )
-                )
-                detail = first.error if first else ""
+            first = self._report(job_runs.steps_of, self.job_id).get(failed[0])
+            detail = first.error if first else ""
             return JobStatus.FAILED, f"step {failed[0]!r} failed: {detail}"
         if timed_out:
             return JobStatus.FAILED, "pipeline timed out (limits.timeout)"
@@ -188,41 +195,21 @@ class JobRunner:
             return JobStatus.CANCELED, "canceled by user"
         return JobStatus.COMPLETED, None
 
-    def _pipeline_outputs(self, job: JobRow) -> dict[str, Any]:
-        steps = self._steps()
-        outputs: dict[str, Any] = {}
-        for name, source in job.spec.get("outputs", {}).items():
-            step = steps.get(source["step"])
-            if step is not None and source["output"] in step.outputs:
-                outputs[name] = step.outputs[source["output"]]
+    def _pipeline_outputs(self, plan: PipelinePlan) -> dict[str, StoredOutput]:
+        steps = self._report(job_runs.steps_of, self.job_id)
+        outputs: dict[str, StoredOutput] = {}
+        for name, source in plan.outputs.items():
+            step = steps.get(source.step)
+            if step is not None and source.output in step.outputs:
+                outputs[name] = step.outputs[source.output]
         return outputs
 
-    # ---- store helpers ---------------------------------------------------------------
-    def _steps(self) -> dict[str, JobRow]:
-        with self.platform.database.transaction() as session:
-            rows = list(session.scalars(select(JobRow).where(JobRow.parent_id == self.job_id)))
-            for row in rows:
-                session.expunge(row)
-        return {row.step_name or row.name: row for row in rows}
+    # ---- reporting -------------------------------------------------------------------
+    def _cancel_step(self, step: StepView, reason: str) -> None:
+        self._report(job_runs.report_step_finished, step.id, JobStatus.CANCELED, error=reason)
 
-    def _cancel_step(self, row: JobRow, reason: str) -> None:
-        with self.platform.context(SYSTEM_ACTOR) as ctx:
-            current = ctx.session.get(JobRow, row.id)
-            if current is not None and not is_terminal(current.status):
-                job_service.set_status(ctx, current, JobStatus.CANCELED, error=reason)
-
-    def _update_job(self, **fields: Any) -> None:
-        with self.platform.database.transaction() as session:
-            row = session.get(JobRow, self.job_id)
-            assert row is not None
-            for key, value in fields.items():
-                setattr(row, key, value)
-
-    def _finish_job(self, status: JobStatus, **fields: Any) -> None:
-        with self.platform.context(SYSTEM_ACTOR) as ctx:
-            row = ctx.session.get(JobRow, self.job_id)
-            if row is not None and not is_terminal(row.status):
-                job_service.set_status(ctx, row, status, **fields)
+    def _report(self, call: Callable[..., T], *args: object, **kwargs: object) -> T:
+        return job_runs.report(self.platform, call, *args, **kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:

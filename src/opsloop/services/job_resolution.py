@@ -5,8 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from opsloop.errors import ValidationError
 from opsloop.execution.expressions import as_single_binding
+from opsloop.execution.plan import (
+    AssetBinding,
+    CommandStepPlan,
+    ComponentPlan,
+    InputBinding,
+    LiteralBinding,
+    OutputPlan,
+    PipelineOutputSource,
+    PipelinePlan,
+    StepOutputBinding,
+    UnboundBinding,
+)
 from opsloop.execution.planner import execution_order, step_dependencies
 from opsloop.execution.values import coerce_literal
 from opsloop.services import assets
@@ -19,22 +33,29 @@ from opsloop.specs.job import CommandJobSpec, JobInput, JobOutput, PipelineJobSp
 from opsloop.specs.references import is_asset_reference, strip_alias
 from opsloop.store.tables import WorkspaceRow
 
-Binding = dict[str, Any]
 MODEL_TYPES = {"mlflow_model", "custom_model"}
+
+
+class ResolvedPipeline(BaseModel):
+    """A pipeline's plan (its own row), its bound inputs and one plan per step."""
+
+    plan: PipelinePlan
+    inputs: dict[str, InputBinding]
+    steps: dict[str, CommandStepPlan]
 
 
 def resolve_command_job(
     ctx: ServiceContext, ws: WorkspaceRow, spec: CommandJobSpec
-) -> dict[str, Any]:
+) -> CommandStepPlan:
     """A command job is one step: its component plus bindings of literal values and assets."""
     step = _resolve_step(ctx, ws, spec, field="", parent_inputs=None)
-    step["depends_on"] = []
+    step.description = spec.description
     return step
 
 
 def resolve_pipeline_job(
     ctx: ServiceContext, ws: WorkspaceRow, spec: PipelineJobSpec
-) -> dict[str, Any]:
+) -> ResolvedPipeline:
     parent_inputs = {
         name: _resolve_pipeline_input(ctx, ws, value, field=f"inputs.{name}")
         for name, value in spec.inputs.items()
@@ -54,24 +75,28 @@ def resolve_pipeline_job(
     dependencies = step_dependencies(steps)
     order = execution_order(dependencies)
     for name, needs in dependencies.items():
-        steps[name]["depends_on"] = sorted(needs)
-    outputs: dict[str, Any] = {}
+        steps[name].depends_on = sorted(needs)
+    outputs: dict[str, PipelineOutputSource] = {}
     for step_name, step in steps.items():
-        for output_name, output in step["outputs"].items():
-            if output.get("parent_output"):
-                outputs[output["parent_output"]] = {"step": step_name, "output": output_name}
+        for output_name, output in step.outputs.items():
+            if output.parent_output:
+                outputs[output.parent_output] = PipelineOutputSource(
+                    step=step_name, output=output_name
+                )
     for name in spec.outputs:
         if name not in outputs:
             raise ValidationError(
                 "pipeline output is not bound by any step", field=f"outputs.{name}"
             )
-    return {
-        "inputs": parent_inputs,
-        "outputs": outputs,
-        "steps": steps,
-        "order": order,
-        "settings": spec.settings.model_dump(),
-    }
+    plan = PipelinePlan(
+        settings=spec.settings.model_copy(),
+        order=order,
+        outputs=outputs,
+        timeout=spec.limits.timeout if spec.limits else None,
+        description=spec.description,
+        tags=spec.tags,
+    )
+    return ResolvedPipeline(plan=plan, inputs=parent_inputs, steps=steps)
 
 
 def _resolve_step(
@@ -80,17 +105,19 @@ def _resolve_step(
     spec: CommandJobSpec,
     *,
     field: str,
-    parent_inputs: dict[str, Binding] | None,
+    parent_inputs: dict[str, InputBinding] | None,
     parent_outputs: dict[str, Any] | None = None,
     default_compute: str | None = None,
-) -> dict[str, Any]:
+) -> CommandStepPlan:
     prefix = f"{field}." if field else ""
     component = _component_of(ctx, ws, spec, prefix=prefix)
-    resolved = resolve_component(
-        ctx, ws, component, field=f"{prefix}component" if spec.component else field
+    resolved = ComponentPlan.model_validate(
+        resolve_component(
+            ctx, ws, component, field=f"{prefix}component" if spec.component else field
+        )
     )
-    declared_inputs = {k: ComponentInput.model_validate(v) for k, v in resolved["inputs"].items()}
-    inputs: dict[str, Binding] = {}
+    declared_inputs = resolved.inputs
+    inputs: dict[str, InputBinding] = {}
     for name, value in spec.inputs.items():
         if name not in declared_inputs:
             raise ValidationError(
@@ -106,12 +133,12 @@ def _resolve_step(
             parent_inputs=parent_inputs,
         )
     for name, decl in declared_inputs.items():
-        if name in inputs and inputs[name]["kind"] != "unbound":
+        if name in inputs and not isinstance(inputs[name], UnboundBinding):
             continue
         if decl.default is not None:
-            inputs[name] = {"kind": "literal", "value": coerce_literal(decl, decl.default)}
+            inputs[name] = LiteralBinding(value=coerce_literal(decl, decl.default))
         elif decl.optional:
-            inputs[name] = {"kind": "unbound"}
+            inputs[name] = UnboundBinding()
         else:
             raise ValidationError("required input is not bound", field=f"{prefix}inputs.{name}")
     outputs = {
@@ -123,10 +150,10 @@ def _resolve_step(
             field=f"{prefix}outputs.{name}",
             parent_outputs=parent_outputs,
         )
-        for name, decl in resolved["outputs"].items()
+        for name, decl in resolved.outputs.items()
     }
     for name in spec.outputs:
-        if name not in resolved["outputs"]:
+        if name not in resolved.outputs:
             raise ValidationError(
                 "the component has no such output", field=f"{prefix}outputs.{name}"
             )
@@ -136,16 +163,13 @@ def _resolve_step(
             f"compute {compute!r} is not available; this version runs on 'local'",
             field=f"{prefix}compute",
         )
-    return {
-        "component": resolved,
-        "inputs": inputs,
-        "outputs": outputs,
-        "environment_variables": {
-            **resolved["environment_variables"],
-            **spec.environment_variables,
-        },
-        "timeout": spec.limits.timeout if spec.limits else None,
-    }
+    return CommandStepPlan(
+        component=resolved,
+        inputs=inputs,
+        outputs=outputs,
+        environment_variables={**resolved.environment_variables, **spec.environment_variables},
+        timeout=spec.limits.timeout if spec.limits else None,
+    )
 
 
 def _component_of(
@@ -217,7 +241,7 @@ def _infer_output_types(values: dict[str, Any]) -> dict[str, ComponentOutput]:
 
 def _resolve_pipeline_input(
     ctx: ServiceContext, ws: WorkspaceRow, value: Any, *, field: str
-) -> Binding:
+) -> InputBinding:
     if isinstance(value, JobInput):
         if value.type in ASSET_TYPES or value.path is not None:
             return _asset_binding(
@@ -225,11 +249,11 @@ def _resolve_pipeline_input(
             )
         literal = value.value if value.value is not None else value.default
         if value.type in LITERAL_TYPES and literal is not None:
-            return {"kind": "literal", "value": coerce_literal(value, literal, field=field)}  # type: ignore[arg-type]
-        return {"kind": "unbound"}
+            return LiteralBinding(value=coerce_literal(value, literal, field=field))  # type: ignore[arg-type]
+        return UnboundBinding()
     if value is None:
-        return {"kind": "unbound"}
-    return {"kind": "literal", "value": value}
+        return UnboundBinding()
+    return LiteralBinding(value=value)
 
 
 def _bind_input(
@@ -239,14 +263,14 @@ def _bind_input(
     decl: ComponentInput,
     *,
     field: str,
-    parent_inputs: dict[str, Binding] | None,
-) -> Binding:
+    parent_inputs: dict[str, InputBinding] | None,
+) -> InputBinding:
     binding = as_single_binding(value, field=field)
     if binding is not None:
         if parent_inputs is None:
             raise ValidationError(f"{binding} can only be used inside a pipeline", field=field)
         if binding.scope == "parent.jobs":
-            return {"kind": "step_output", "step": binding.step, "output": binding.name}
+            return StepOutputBinding(step=binding.step, output=binding.name)
         if binding.scope != "parent.inputs":
             raise ValidationError(f"{binding} cannot bind an input", field=field)
         if binding.name not in parent_inputs:
@@ -254,11 +278,11 @@ def _bind_input(
                 f"{binding} is not bound: the pipeline has no input {binding.name!r}", field=field
             )
         parent = parent_inputs[binding.name]
-        if parent["kind"] == "literal" and decl.type in ASSET_TYPES:
-            return _asset_binding(ctx, ws, str(parent["value"]), decl.type, field=field)
-        if parent["kind"] == "literal":
-            return {"kind": "literal", "value": coerce_literal(decl, parent["value"], field=field)}
-        return dict(parent)
+        if isinstance(parent, LiteralBinding) and decl.type in ASSET_TYPES:
+            return _asset_binding(ctx, ws, str(parent.value), decl.type, field=field)
+        if isinstance(parent, LiteralBinding):
+            return LiteralBinding(value=coerce_literal(decl, parent.value, field=field))
+        return parent.model_copy()
     if isinstance(value, str) and "${{" in value:
         raise ValidationError(f"{value!r} must be exactly one ${{{{...}}}} expression", field=field)
     if decl.type in ASSET_TYPES:
@@ -268,25 +292,24 @@ def _bind_input(
     if isinstance(value, JobInput):
         value = value.value if value.value is not None else value.default
         if value is None:
-            return {"kind": "unbound"}
-    return {"kind": "literal", "value": coerce_literal(decl, value, field=field)}
+            return UnboundBinding()
+    return LiteralBinding(value=coerce_literal(decl, value, field=field))
 
 
 def _asset_binding(
     ctx: ServiceContext, ws: WorkspaceRow, path: str, kind: str, *, field: str
-) -> Binding:
+) -> AssetBinding:
     if not path:
         raise ValidationError("an asset input needs a path", field=field)
     if is_asset_reference(path):
         asset_kind: assets.AssetKind = "model" if kind in MODEL_TYPES else "data"
         row = assets.resolve(ctx, ws, asset_kind, path, field=field)
-        return {
-            "kind": "asset",
-            "type": kind,
-            "url": row.path,
-            "hash": row.content_hash,
-            "asset": f"{asset_kind}:{row.name}:{row.version}",
-        }
+        return AssetBinding(
+            type=kind,
+            url=row.path,
+            hash=row.content_hash,
+            asset=f"{asset_kind}:{row.name}:{row.version}",
+        )
     if "://" not in path:
         raise ValidationError(
             f"{path!r} is neither a reference (name:version, name@latest) nor a URL; "
@@ -294,19 +317,19 @@ def _asset_binding(
             field=field,
         )
     url = resolve_datastore_url(ctx, ws, path, field)
-    return {"kind": "asset", "type": kind, "url": url, "hash": None, "asset": None}
+    return AssetBinding(type=kind, url=url)
 
 
 def _bind_output(
     ctx: ServiceContext,
     ws: WorkspaceRow,
     value: Any,
-    decl: dict[str, Any],
+    decl: ComponentOutput,
     *,
     field: str,
     parent_outputs: dict[str, Any] | None,
-) -> dict[str, Any]:
-    kind = decl.get("type", "uri_folder")
+) -> OutputPlan:
+    kind = decl.type
     binding = as_single_binding(value, field=field)
     if binding is not None:
         if binding.scope != "parent.outputs" or parent_outputs is None:
@@ -316,7 +339,7 @@ def _bind_output(
                 f"{binding} is not bound: the pipeline declares no output {binding.name!r}",
                 field=field,
             )
-        return {"type": kind, "path": None, "parent_output": binding.name}
+        return OutputPlan(type=kind, parent_output=binding.name)
     if isinstance(value, JobOutput) and value.path:
-        return {"type": value.type, "path": resolve_datastore_url(ctx, ws, value.path, field)}
-    return {"type": kind, "path": None}
+        return OutputPlan(type=value.type, path=resolve_datastore_url(ctx, ws, value.path, field))
+    return OutputPlan(type=kind)

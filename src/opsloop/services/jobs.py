@@ -6,22 +6,27 @@ Execution itself lives in ``opsloop.execution``; the status changes it makes go 
 
 from __future__ import annotations
 
+import logging
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from opsloop.catalogue.actions import Action
 from opsloop.catalogue.events import JOB_STATUS_EVENTS, JobCancelRequested, JobCreated
 from opsloop.errors import ConflictError, NotFoundError
-from opsloop.execution.states import JobStatus, check_transition, is_terminal
+from opsloop.execution.executor import ExecutorHandle, PlanRef, StepProcess, executor_for
+from opsloop.execution.plan import PipelinePlan
+from opsloop.execution.states import TERMINAL, JobStatus, check_transition, is_terminal
 from opsloop.schemas.entities import Job
-from opsloop.services.context import ServiceContext
+from opsloop.services.context import Platform, ServiceContext
 from opsloop.services.job_resolution import resolve_command_job, resolve_pipeline_job
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.job import CommandJobSpec, PipelineJobSpec
 from opsloop.store.tables import JobRow, WorkspaceRow
+
+log = logging.getLogger(__name__)
 
 _ADJECTIVES = (
     "amber",
@@ -51,50 +56,42 @@ def create_job(ctx: ServiceContext, workspace: str, spec: CommandJobSpec | Pipel
         "created_by": str(ctx.actor),
     }
     if isinstance(spec, PipelineJobSpec):
-        plan = resolve_pipeline_job(ctx, ws, spec)
+        resolved = resolve_pipeline_job(ctx, ws, spec)
         job = JobRow(
             name=name,
             type="pipeline",
             display_name=spec.display_name,
             status=JobStatus.QUEUED,
-            spec={
-                "settings": plan["settings"],
-                "order": plan["order"],
-                "outputs": plan["outputs"],
-                "timeout": spec.limits.timeout if spec.limits else None,
-                "description": spec.description,
-                "tags": spec.tags,
-            },
-            inputs=plan["inputs"],
+            spec=resolved.plan.to_json(),
+            inputs={k: v.to_json() for k, v in resolved.inputs.items()},
             **common,
         )
         ctx.session.add(job)
         ctx.session.flush()
-        for step_name in plan["order"]:
-            step = plan["steps"][step_name]
+        for step_name in resolved.plan.order:
+            step = resolved.steps[step_name]
             ctx.session.add(
                 JobRow(
                     name=f"{name}.{step_name}",
                     parent_id=job.id,
                     step_name=step_name,
                     type="command",
-                    display_name=step["component"].get("display_name"),
+                    display_name=step.component.display_name,
                     status=JobStatus.NOT_STARTED,
-                    spec=step,
-                    inputs=step["inputs"],
+                    spec=step.to_json(),
+                    inputs={k: v.to_json() for k, v in step.inputs.items()},
                     **common,
                 )
             )
     else:
-        step = resolve_command_job(ctx, ws, spec)
-        step["description"] = spec.description
+        plan = resolve_command_job(ctx, ws, spec)
         job = JobRow(
             name=name,
             type="command",
             display_name=spec.display_name,
             status=JobStatus.QUEUED,
-            spec=step,
-            inputs=step["inputs"],
+            spec=plan.to_json(),
+            inputs={k: v.to_json() for k, v in plan.inputs.items()},
             **common,
         )
         ctx.session.add(job)
@@ -138,22 +135,118 @@ def list_jobs(ctx: ServiceContext, workspace: str, limit: int = 100) -> list[Job
 
 
 def cancel_job(ctx: ServiceContext, workspace: str, name: str) -> Job:
-    """Ask the runner to stop; a job no runner holds is canceled at once."""
+    """Ask the runner to stop. A queued job, or one whose runner has stopped heartbeating
+    (``runner_lost_after_s``), is canceled at once and its step processes on this host
+    are ended; otherwise the runner sees ``cancel_requested`` and ends its steps itself."""
     ctx.begin_mutation(Action.JOBS_CANCEL, workspace, f"job:{name}")
     ws = require_workspace_row(ctx, workspace)
-    row = require_job_row(ctx, ws, name)
-    if is_terminal(row.status):
-        raise ConflictError(f"job {name!r} is already {row.status}")
+    row = lock_job_row(ctx, require_job_row(ctx, ws, name).id)
+    if row is None or is_terminal(row.status):
+        raise ConflictError(f"job {name!r} is already {row.status if row else 'gone'}")
     row.cancel_requested = True
-    if row.status == JobStatus.QUEUED or not _runner_alive(row.runner_pid):
-        for step in step_rows(ctx, row):
-            if not is_terminal(step.status):
-                set_status(ctx, step, JobStatus.CANCELED, error="canceled by user")
-        set_status(ctx, row, JobStatus.CANCELED, error="canceled by user")
+    if row.status == JobStatus.QUEUED or runner_lost(row, ctx.settings.runner_lost_after_s):
+        _stop_here(ctx, row, JobStatus.CANCELED, "canceled by user")
     ctx.record(
         Action.JOBS_CANCEL, workspace=workspace, target=f"job:{name}", event=JobCancelRequested()
     )
     return to_entity(row, workspace, steps=step_rows(ctx, row))
+
+
+def sweep_lost_runners(ctx: ServiceContext, now: datetime | None = None) -> list[str]:
+    """Fail every job whose runner has stopped heartbeating; returns the jobs' names.
+
+    A Running (or claimed Queued) job whose ``heartbeat_at`` is older than
+    ``runner_lost_after_s`` becomes Failed with error "runner lost"; its running steps
+    become Failed and its steps that had not started Canceled, each through ``set_status``
+    (so each gets its event and audit record). Step process groups recorded on this host
+    are ended (SIGTERM, then SIGKILL); those on other hosts are left to a sweep there,
+    which also ends the step processes of jobs that were ended while it could not reach them.
+
+    Safe to run from several processes at once: each job is re-read under a row lock
+    (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises
+    writers) and skipped if another sweep, a heartbeat or a cancel got there first. The
+    caller owns the transaction, typically a background worker holding the sweeper lease.
+    """
+    now = now or datetime.now(UTC)
+    lost_after = ctx.settings.runner_lost_after_s
+    cutoff = now - timedelta(seconds=lost_after)
+    candidates = ctx.session.scalars(
+        select(JobRow.id).where(
+            JobRow.parent_id.is_(None),
+            JobRow.status.in_([JobStatus.RUNNING, JobStatus.QUEUED]),
+            or_(
+                JobRow.heartbeat_at < cutoff,
+                # Rows from before heartbeats existed: judged by when they started.
+                and_(
+                    JobRow.heartbeat_at.is_(None),
+                    JobRow.status == JobStatus.RUNNING,
+                    JobRow.started_at < cutoff,
+                ),
+            ),
+        )
+    ).all()
+    swept: list[str] = []
+    for job_id in candidates:
+        row = lock_job_row(ctx, job_id)
+        if row is None or is_terminal(row.status) or not runner_lost(row, lost_after, now):
+            continue
+        _stop_here(ctx, row, JobStatus.FAILED, "runner lost")
+        swept.append(row.name)
+    # Jobs ended elsewhere (a cancel or a sweep on another host) while their steps ran here.
+    ended_elsewhere = ctx.session.scalars(
+        select(JobRow)
+        .where(JobRow.step_pgid.is_not(None), JobRow.status.in_(sorted(TERMINAL)))
+        .with_for_update()
+    )
+    _end_processes(ctx, list(ended_elsewhere))
+    return swept
+
+
+def runner_lost(row: JobRow, lost_after_s: float, now: datetime | None = None) -> bool:
+    """Whether the job's runner has been silent longer than ``lost_after_s``."""
+    seen = row.heartbeat_at or row.started_at
+    now = now or datetime.now(UTC)
+    return seen is None or seen < now - timedelta(seconds=lost_after_s)
+
+
+def lock_job_row(ctx: ServiceContext, job_id: str) -> JobRow | None:
+    """The row, freshly read and locked until the transaction ends."""
+    return ctx.session.scalar(
+        select(JobRow)
+        .where(JobRow.id == job_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def launch_job(platform: Platform, workspace: str, name: str) -> ExecutorHandle:
+    """Hand a job to its executor. Call once the transaction that created it has committed,
+    so the runner always finds the job it is given."""
+    return executor_for(platform.settings).launch(PlanRef(workspace=workspace, job=name))
+
+
+def _stop_here(ctx: ServiceContext, row: JobRow, status: JobStatus, reason: str) -> None:
+    """End a job its runner no longer drives: steps, job, then the processes left over."""
+    steps = step_rows(ctx, row)
+    for step in steps:
+        if not is_terminal(step.status):
+            ran = step.status == JobStatus.RUNNING
+            set_status(ctx, step, status if ran else JobStatus.CANCELED, error=reason)
+    set_status(ctx, row, status, error=reason)
+    _end_processes(ctx, [row, *steps])
+
+
+def _end_processes(ctx: ServiceContext, rows: list[JobRow]) -> None:
+    """End the recorded process groups the executor can reach, and forget them (so no
+    later call signals a reused id); the others are left for a sweep on their host."""
+    recorded = [r for r in rows if r.step_pgid]
+    handled = executor_for(ctx.settings).cancel(
+        [StepProcess(r.step_host, r.step_pgid) for r in recorded]
+    )
+    for row in recorded:
+        if StepProcess(row.step_host, row.step_pgid) in handled:
+            log.info("ended the process group %s of job %s", row.step_pgid, row.name)
+            row.step_pgid = None
 
 
 def set_status(ctx: ServiceContext, row: JobRow, status: JobStatus, **fields: Any) -> None:
@@ -193,10 +286,10 @@ def step_rows(ctx: ServiceContext, row: JobRow) -> list[JobRow]:
     if row.type != "pipeline":
         return []
     rows = {
-        r.step_name: r
+        r.step_name or r.name: r
         for r in ctx.session.scalars(select(JobRow).where(JobRow.parent_id == row.id))
     }
-    order = row.spec.get("order") or sorted(rows)
+    order = PipelinePlan.model_validate(row.spec).order or sorted(rows)
     return [rows[s] for s in order if s in rows]
 
 
@@ -208,20 +301,6 @@ def _find(ctx: ServiceContext, ws: WorkspaceRow, name: str) -> JobRow | None:
 
 def _new_job_name() -> str:
     return f"{secrets.choice(_ADJECTIVES)}_{secrets.choice(_NOUNS)}_{secrets.token_hex(4)}"
-
-
-def _runner_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    import os
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def to_entity(row: JobRow, workspace: str, steps: list[JobRow] | None = None) -> Job:

@@ -125,6 +125,7 @@ class JobRow(Base):
         UniqueConstraint("workspace_id", "name"),
         Index("ix_jobs_parent", "parent_id"),
         Index("ix_jobs_reuse", "workspace_id", "step_hash", "status"),
+        Index("ix_jobs_liveness", "status", "heartbeat_at"),
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -144,6 +145,11 @@ class JobRow(Base):
     exit_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     runner_pid: Mapped[int | None] = mapped_column(Integer)
+    runner_host: Mapped[str | None] = mapped_column(String(255))
+    heartbeat_at: Mapped[datetime | None] = mapped_column()  # the runner's last sign of life
+    # The running process group of a command job or step, and the host it runs on.
+    step_pgid: Mapped[int | None] = mapped_column(Integer)
+    step_host: Mapped[str | None] = mapped_column(String(255))
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(255))

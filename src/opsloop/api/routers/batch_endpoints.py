@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from opsloop.api.deps import ActorDep, PlatformDep, require_path_match
-from opsloop.execution.launcher import launch_runner
 from opsloop.schemas.endpoint_requests import BatchInvocation
 from opsloop.schemas.endpoints import BatchDeployment, BatchEndpoint
 from opsloop.schemas.entities import Job
-from opsloop.services import batch_endpoints
+from opsloop.services import batch_endpoints, jobs
 from opsloop.specs.endpoint import BatchDeploymentSpec, BatchEndpointSpec
 
 router = APIRouter(prefix="/workspaces/{workspace}/batch-endpoints", tags=["batch endpoints"])
@@ -98,7 +97,7 @@ def invoke(
             deployment_name=body.deployment_name,
         )  # fmt: skip
     if request.app.state.launch_jobs:
-        launch_runner(platform.settings, workspace, job.name)
+        jobs.launch_job(platform, workspace, job.name)
     return job
 
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Body, Request
 
 from opsloop.api.deps import ActorDep, PlatformDep
 from opsloop.errors import ValidationError
-from opsloop.execution.launcher import launch_runner
 from opsloop.schemas.entities import Job, LogChunk
 from opsloop.services import job_logs, jobs
 from opsloop.specs.job import JobSpec
@@ -29,7 +28,7 @@ def create_job(
         job = jobs.create_job(ctx, workspace, spec)
     # Start only after the commit, so the runner always finds the job it is given.
     if request.app.state.launch_jobs:
-        launch_runner(platform.settings, workspace, job.name)
+        jobs.launch_job(platform, workspace, job.name)
     return job
 
 

@@ -1,0 +1,261 @@
+"""What a job's runner reads and reports: the one write path from execution to the store.
+
+A runner (``opsloop.execution``) never touches ``JobRow``: it claims its job, heartbeats,
+reads plans and upstream outputs, and reports each step's start, process, reuse and end
+through these functions, each in a transaction of its own (the runner owns it). Every
+status change goes through ``jobs.set_status``, so it gets its event and audit record.
+Heartbeats only move ``heartbeat_at``: a liveness signal, not an event worth an audit
+line every few seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+
+from opsloop.errors import NotFoundError
+from opsloop.execution.plan import CommandStepPlan, PipelinePlan, StoredOutput, read_plan
+from opsloop.execution.states import JobStatus, is_terminal
+from opsloop.security.actor import SYSTEM_ACTOR
+from opsloop.services.context import Platform, ServiceContext
+from opsloop.services.jobs import lock_job_row, require_job_row, set_status
+from opsloop.services.workspaces import require_workspace_row
+from opsloop.store.tables import JobRow
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RunView:
+    """A claimed job as its runner sees it."""
+
+    id: str
+    name: str
+    workspace: str
+    experiment_name: str
+    plan: CommandStepPlan | PipelinePlan
+
+
+@dataclass(frozen=True)
+class StepView:
+    """A command job or a pipeline step: its plan and what it has reported so far."""
+
+    id: str
+    name: str
+    label: str  # the step name, or the job name for a command job
+    workspace_id: str
+    parent_id: str | None
+    status: JobStatus
+    plan: CommandStepPlan
+    error: str | None = None
+    reused_from: str | None = None
+    mlflow_run_id: str | None = None
+    outputs: dict[str, StoredOutput] = field(default_factory=dict)
+
+    @property
+    def producer(self) -> str:
+        """The step that really made the outputs (itself unless it reused another's)."""
+        return self.reused_from or self.name
+
+
+def report(platform: Platform, call: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """Make one of the calls below in a transaction of its own, as the runner does."""
+    with platform.context(SYSTEM_ACTOR) as ctx:
+        return call(ctx, *args, **kwargs)
+
+
+# ---- the job ---------------------------------------------------------------------------
+def report_started(
+    ctx: ServiceContext, workspace: str, job_name: str, *, pid: int, host: str
+) -> RunView | None:
+    """Claim a queued job for this runner; None if it is not queued (any more)."""
+    ws = require_workspace_row(ctx, workspace)
+    row = lock_job_row(ctx, require_job_row(ctx, ws, job_name).id)
+    if row is None or row.status != JobStatus.QUEUED:
+        return None
+    set_status(
+        ctx,
+        row,
+        JobStatus.RUNNING,
+        runner_pid=pid,
+        runner_host=host,
+        heartbeat_at=datetime.now(UTC),
+    )
+    return RunView(
+        id=row.id,
+        name=row.name,
+        workspace=workspace,
+        experiment_name=row.experiment_name,
+        plan=read_plan(row.type, row.spec),
+    )
+
+
+def report_heartbeat(ctx: ServiceContext, job_id: str) -> bool:
+    """Record that the runner is alive; False when it should stop (canceled, ended, or
+    already given up as lost)."""
+    row = lock_job_row(ctx, job_id)
+    if row is None or is_terminal(row.status):
+        return False
+    row.heartbeat_at = datetime.now(UTC)
+    return not row.cancel_requested
+
+
+def should_stop(ctx: ServiceContext, job_id: str) -> bool:
+    row = ctx.session.get(JobRow, job_id)
+    return row is None or row.cancel_requested or is_terminal(row.status)
+
+
+def report_run_id(ctx: ServiceContext, job_id: str, mlflow_run_id: str) -> None:
+    """The MLflow parent run of a pipeline, once started."""
+    row = _require(ctx, job_id)
+    set_status(ctx, row, JobStatus(row.status), mlflow_run_id=mlflow_run_id)
+
+
+def report_finished(
+    ctx: ServiceContext,
+    job_id: str,
+    status: JobStatus,
+    *,
+    error: str | None = None,
+    outputs: dict[str, StoredOutput] | None = None,
+) -> bool:
+    """End the job, unless something (a cancel, a sweep) ended it first."""
+    row = lock_job_row(ctx, job_id)
+    if row is None or is_terminal(row.status):
+        return False
+    fields: dict[str, Any] = {"error": error}
+    if outputs is not None:
+        fields["outputs"] = _outputs_json(outputs)
+    set_status(ctx, row, status, **fields)
+    return True
+
+
+# ---- steps -----------------------------------------------------------------------------
+def load_step(ctx: ServiceContext, step_id: str) -> StepView:
+    return _view(_require(ctx, step_id))
+
+
+def steps_of(ctx: ServiceContext, job_id: str) -> dict[str, StepView]:
+    rows = ctx.session.scalars(select(JobRow).where(JobRow.parent_id == job_id))
+    views = [_view(row) for row in rows]
+    return {view.label: view for view in views}
+
+
+def upstream_step(ctx: ServiceContext, step_id: str, step_name: str) -> StepView | None:
+    """The sibling step ``step_name`` of a pipeline step."""
+    row = _require(ctx, step_id)
+    sibling = ctx.session.scalar(
+        select(JobRow).where(JobRow.parent_id == row.parent_id, JobRow.step_name == step_name)
+    )
+    return _view(sibling) if sibling is not None else None
+
+
+def reuse_candidates(ctx: ServiceContext, step_id: str, step_hash: str) -> list[StepView]:
+    """Completed steps of the same workspace with this hash, newest first."""
+    row = _require(ctx, step_id)
+    rows = ctx.session.scalars(
+        select(JobRow)
+        .where(
+            JobRow.workspace_id == row.workspace_id,
+            JobRow.step_hash == step_hash,
+            JobRow.status == JobStatus.COMPLETED,
+            JobRow.id != step_id,
+        )
+        .order_by(JobRow.ended_at.desc())
+    )
+    return [_view(candidate) for candidate in rows]
+
+
+def report_step_reused(
+    ctx: ServiceContext, step_id: str, source: StepView, *, step_hash: str, code_hash: str | None
+) -> None:
+    row = _require(ctx, step_id)
+    set_status(
+        ctx,
+        row,
+        JobStatus.COMPLETED,
+        step_hash=step_hash,
+        reused_from=source.producer,
+        outputs=_outputs_json(source.outputs),
+        mlflow_run_id=source.mlflow_run_id,
+        exit_code=0,
+        spec=_with_code_hash(row, code_hash),
+    )
+
+
+def report_step_started(
+    ctx: ServiceContext, step_id: str, *, step_hash: str, mlflow_run_id: str, code_hash: str | None
+) -> None:
+    row = _require(ctx, step_id)
+    set_status(
+        ctx,
+        row,
+        JobStatus.RUNNING,
+        step_hash=step_hash,
+        mlflow_run_id=mlflow_run_id,
+        spec=_with_code_hash(row, code_hash),
+    )
+
+
+def report_step_process(ctx: ServiceContext, step_id: str, *, pgid: int, host: str) -> None:
+    """The step's process group, so a cancel or a sweep can end it if the runner is gone."""
+    row = _require(ctx, step_id)
+    row.step_pgid, row.step_host = pgid, host
+
+
+def report_step_finished(
+    ctx: ServiceContext,
+    step_id: str,
+    status: JobStatus,
+    *,
+    error: str | None = None,
+    exit_code: int | None = None,
+    outputs: dict[str, StoredOutput] | None = None,
+) -> bool:
+    """End a step (a command job ends with its one step), unless it ended already."""
+    row = lock_job_row(ctx, step_id)
+    if row is None or is_terminal(row.status):
+        return False
+    # The process group is gone: forget it, so no later cancel signals a reused id.
+    fields: dict[str, Any] = {"error": error, "exit_code": exit_code, "step_pgid": None}
+    if outputs is not None:
+        fields["outputs"] = _outputs_json(outputs)
+    set_status(ctx, row, status, **fields)
+    return True
+
+
+def _with_code_hash(row: JobRow, code_hash: str | None) -> dict[str, Any]:
+    """The step's stored plan, now saying which code snapshot it ran."""
+    plan = CommandStepPlan.model_validate(row.spec)
+    return plan.model_copy(update={"code_hash": code_hash}).to_json()
+
+
+def _outputs_json(outputs: dict[str, StoredOutput]) -> dict[str, Any]:
+    return {name: output.to_json() for name, output in outputs.items()}
+
+
+def _require(ctx: ServiceContext, job_id: str) -> JobRow:
+    row = ctx.session.get(JobRow, job_id)
+    if row is None:
+        raise NotFoundError(f"job {job_id!r} no longer exists")
+    return row
+
+
+def _view(row: JobRow) -> StepView:
+    return StepView(
+        id=row.id,
+        name=row.name,
+        label=row.step_name or row.name,
+        workspace_id=row.workspace_id,
+        parent_id=row.parent_id,
+        status=JobStatus(row.status),
+        plan=CommandStepPlan.model_validate(row.spec),
+        error=row.error,
+        reused_from=row.reused_from,
+        mlflow_run_id=row.mlflow_run_id,
+        outputs={k: StoredOutput.model_validate(v) for k, v in (row.outputs or {}).items()},
+    )
