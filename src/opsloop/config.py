@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     runner_lost_after_s: float = Field(
         default=30.0, gt=0, description="Heartbeat age after which a job's runner is lost."
     )
+    sweep_interval_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds between sweeps for lost runners: a lost job is Failed within "
+        "runner_lost_after_s + sweep_interval_s (40 s by default).",
+    )
     request_log_retention_days: int = Field(
         default=30, ge=0, description="Days the endpoint traffic log keeps a row (0: forever)."
     )

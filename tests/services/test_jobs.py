@@ -193,6 +193,7 @@ def test_sweep_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
     even when several sweeps race (row locks), and a heartbeat keeps a job off the list."""
     settings = Settings(home=tmp_path / "pg", database_url=postgres_url, runner_lost_after_s=30)
     platform = Platform(settings)
+    platform.launch_jobs = False  # the test plays the runner
     with platform.context(SYSTEM_ACTOR) as ctx:
         create_workspace(ctx, WorkspaceSpec(name="dev"))
         for name in ("one", "two"):
@@ -233,6 +234,7 @@ def test_a_sweep_ends_only_the_processes_of_its_own_host(tmp_path: Path) -> None
     """A job failed by a sweep on another host keeps its step's group on record until a
     sweep runs where the group lives (simulated by moving the record to this host)."""
     platform = Platform(Settings(home=tmp_path / "h", runner_lost_after_s=30))
+    platform.launch_jobs = False  # the test plays the runner
     with platform.context(SYSTEM_ACTOR) as ctx:
         create_workspace(ctx, WorkspaceSpec(name="dev"))
         jobs.create_job(ctx, "dev", CommandJobSpec(name="far", command="sleep 60"))

@@ -30,7 +30,7 @@ def create_app(platform: Platform | None = None, *, launch_jobs: bool = True) ->
         docs_url="/api/v1/docs",
     )
     app.state.platform = platform or Platform()
-    app.state.launch_jobs = launch_jobs
+    app.state.platform.launch_jobs = launch_jobs
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
 

@@ -32,8 +32,9 @@ class BackgroundTask(Protocol):
 
 def default_tasks(platform: Platform) -> list[BackgroundTask]:
     from opsloop.background.dispatcher import EventDispatcher
+    from opsloop.background.sweeper import JobSweeper
 
-    return [EventDispatcher(platform)]
+    return [EventDispatcher(platform), JobSweeper(platform)]
 
 
 class Worker:

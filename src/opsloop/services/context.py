@@ -45,6 +45,8 @@ class Platform:
         # In-process event subscribers (schedules, monitors, actions); webhooks live in the
         # store. The dispatcher delivers to both.
         self.subscribers: list[EventSubscriber] = []
+        # Off in tests that look at submitted jobs without running them.
+        self.launch_jobs = True
 
     @property
     def tracking(self) -> Tracking:
@@ -106,7 +108,7 @@ class ServiceContext:
     actor: Actor
     platform: Platform
     attempted: list[tuple[Action, str | None, str | None]] = field(default_factory=list)
-    committed_effects: list[Callable[[], None]] = field(default_factory=list)
+    committed_effects: list[Callable[[], object]] = field(default_factory=list)
 
     @property
     def settings(self) -> Settings:
@@ -125,7 +127,7 @@ class ServiceContext:
         self.attempted.append((action, workspace, target))
         self.platform.authorizer.authorize(self.actor, action, workspace)
 
-    def after_commit(self, effect: Callable[[], None]) -> None:
+    def after_commit(self, effect: Callable[[], object]) -> None:
         """Run ``effect`` once this call's transaction has committed (never if it rolls
         back): starting a job's runner, for example, which must find the job stored."""
         self.committed_effects.append(effect)

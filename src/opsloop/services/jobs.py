@@ -1,4 +1,5 @@
-"""Jobs: create (resolve + plan, nothing runs yet), read, list, cancel, follow logs.
+"""Jobs: create (resolve, plan, and hand to the executor once committed), read, list,
+cancel, sweep the jobs whose runner was lost.
 
 Execution itself lives in ``opsloop.execution``; the status changes it makes go through
 ``set_status`` here so the state machine is enforced in one place.
@@ -103,6 +104,9 @@ def create_job(ctx: ServiceContext, workspace: str, spec: CommandJobSpec | Pipel
         target=f"job:{name}",
         event=JobCreated(type=job.type, experiment=experiment),
     )
+    if ctx.platform.launch_jobs:
+        # Only once committed, so the runner always finds the job it is given.
+        ctx.after_commit(lambda: launch_job(ctx.platform, workspace, name))
     return to_entity(job, workspace, steps=step_rows(ctx, job))
 
 

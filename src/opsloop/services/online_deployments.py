@@ -28,6 +28,7 @@ from opsloop.catalogue.events import (
 from opsloop.config import Settings
 from opsloop.errors import ConflictError, NotFoundError
 from opsloop.schemas.endpoints import OnlineDeployment
+from opsloop.security.actor import Actor
 from opsloop.services import assets
 from opsloop.services.components import require_uploaded
 from opsloop.services.context import Platform, ServiceContext
@@ -82,6 +83,32 @@ def draft_online_deployment(
         workspace=workspace, endpoint=spec.endpoint_name, action=action, target=target, row=row,
         endpoint_revision=endpoint_revision,
     )  # fmt: skip
+
+
+def deploy_online_deployment(
+    platform: Platform,
+    actor: Actor,
+    workspace: str,
+    spec: OnlineDeploymentSpec,
+    *,
+    creating: bool,
+    all_traffic: bool = False,
+    endpoint_revision: int | None = None,
+) -> OnlineDeployment:
+    """Create or update a deployment: the one workflow every caller uses (the API, and
+    later promotions and rollbacks). Resolve in one transaction, provision with none open
+    (loading a model can take seconds, and SQLite would hold its write lock all that
+    time), then store what was proven in a second transaction."""
+    with platform.context(actor) as ctx:
+        draft = draft_online_deployment(
+            ctx, workspace, spec, creating=creating, endpoint_revision=endpoint_revision
+        )
+    with platform.between_transactions(actor, draft.action, workspace, draft.target):
+        provision_online_deployment(platform, draft)
+    with platform.context(actor) as ctx:
+        if creating:
+            return create_online_deployment(ctx, draft, all_traffic=all_traffic)
+        return update_online_deployment(ctx, draft)
 
 
 def provision_online_deployment(platform: Platform, draft: DeploymentDraft) -> None:

@@ -6,9 +6,13 @@ processes get ``MLFLOW_TRACKING_URI`` and ``MLFLOW_RUN_ID`` so plain MLflow code
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import logging
+import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,7 @@ from opsloop.security.private_files import make_private_file
 
 log = logging.getLogger(__name__)
 _lock = threading.RLock()
+_ADVISORY_KEY = 0x6F70736C6F6F70  # "opsloop": serialises MLflow's first store creation
 
 
 class Tracking:
@@ -28,10 +33,15 @@ class Tracking:
     def client(self) -> Any:
         from mlflow.tracking import MlflowClient
 
-        with _lock:
+        with _lock, _creating_store(self.uri):
             _ensure_schema(self.uri)
             _ensure_private_sqlite_file(self.uri)
-            return MlflowClient(tracking_uri=self.uri)
+            client = MlflowClient(tracking_uri=self.uri)
+            # MLflow creates and migrates its tables on first use; two processes doing it
+            # at once (two jobs submitted together on a new home) both failed on
+            # alembic_version. Do it here, one process at a time.
+            client.search_experiments(max_results=1)
+            return client
 
     def experiment_id(self, workspace: str, experiment_name: str) -> str:
         name = f"{workspace}/{experiment_name}"
@@ -91,6 +101,35 @@ class Tracking:
         return dict(data.metrics), dict(data.params)
 
 
+@contextmanager
+def _creating_store(uri: str) -> Iterator[None]:
+    """Hold a lock, across processes, while MLflow's store is first created: a file lock
+    beside its SQLite database, or a PostgreSQL advisory lock."""
+    if uri.startswith("sqlite:///") and not uri.endswith(":memory:"):
+        lock_path = Path(uri.removeprefix("sqlite:///") + ".init-lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_file(lock_path)
+        with lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    elif uri.startswith("postgresql"):
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(re.sub(r"[?&]options=[^&]*", "", uri))
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _ADVISORY_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _ADVISORY_KEY})
+        engine.dispose()
+    else:
+        yield
+
+
 def _ensure_private_sqlite_file(uri: str) -> None:
     """MLflow's SQLite database (in the home by default) is created 0600, as ours is."""
     path = Path(uri.removeprefix("sqlite:///"))
@@ -102,8 +141,6 @@ def _ensure_schema(uri: str) -> None:
     """For PostgreSQL, MLflow's tables live in their own schema, which must exist."""
     if not uri.startswith("postgresql") or "search_path" not in uri:
         return
-    import re
-
     from sqlalchemy import create_engine, text
 
     match = re.search(r"search_path%3D(\w+)", uri)

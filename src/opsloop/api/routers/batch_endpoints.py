@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from opsloop.api.deps import ActorDep, PlatformDep, require_path_match
 from opsloop.schemas.endpoint_requests import BatchInvocation
 from opsloop.schemas.endpoints import BatchDeployment, BatchEndpoint
 from opsloop.schemas.entities import Job
-from opsloop.services import batch_endpoints, jobs
+from opsloop.services import batch_endpoints
 from opsloop.specs.endpoint import BatchDeploymentSpec, BatchEndpointSpec
 
 router = APIRouter(prefix="/workspaces/{workspace}/batch-endpoints", tags=["batch endpoints"])
@@ -87,18 +87,14 @@ def invoke(
     workspace: str,
     name: str,
     body: BatchInvocation,
-    request: Request,
     platform: PlatformDep,
     actor: ActorDep,
 ) -> Job:
     with platform.context(actor) as ctx:
-        job = batch_endpoints.invoke_batch_endpoint(
+        return batch_endpoints.invoke_batch_endpoint(
             ctx, workspace, name, input_path=body.input, input_type=body.input_type,
             deployment_name=body.deployment_name,
         )  # fmt: skip
-    if request.app.state.launch_jobs:
-        jobs.launch_job(platform, workspace, job.name)
-    return job
 
 
 @router.get("/{name}/jobs")

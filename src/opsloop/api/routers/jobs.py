@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body
 
 from opsloop.api.deps import ActorDep, PlatformDep
 from opsloop.errors import ValidationError
@@ -20,16 +20,11 @@ router = APIRouter(prefix="/workspaces/{workspace}/jobs", tags=["jobs"])
 def create_job(
     workspace: str,
     spec: Annotated[JobSpec, Body()],
-    request: Request,
     platform: PlatformDep,
     actor: ActorDep,
 ) -> Job:
     with platform.context(actor) as ctx:
-        job = jobs.create_job(ctx, workspace, spec)
-    # Start only after the commit, so the runner always finds the job it is given.
-    if request.app.state.launch_jobs:
-        jobs.launch_job(platform, workspace, job.name)
-    return job
+        return jobs.create_job(ctx, workspace, spec)
 
 
 @router.get("")

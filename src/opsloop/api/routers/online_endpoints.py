@@ -17,14 +17,12 @@ from opsloop.schemas.endpoints import (
     OnlineEndpoint,
     RequestLogEntry,
 )
-from opsloop.security.actor import Actor
 from opsloop.services import (
     endpoint_bundles,
     endpoint_request_logs,
     online_deployments,
     online_endpoints,
 )
-from opsloop.services.context import Platform
 from opsloop.serving.export_install import EXPORT_HEADER
 from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
 
@@ -134,9 +132,9 @@ def create_deployment(
     all_traffic: bool = False,
 ) -> OnlineDeployment:
     require_path_match(spec.endpoint_name, name, field="endpoint_name", noun="endpoint")
-    draft = _provisioned_draft(platform, actor, workspace, spec, creating=True)
-    with platform.context(actor) as ctx:
-        return online_deployments.create_online_deployment(ctx, draft, all_traffic=all_traffic)
+    return online_deployments.deploy_online_deployment(
+        platform, actor, workspace, spec, creating=True, all_traffic=all_traffic
+    )
 
 
 @router.put("/{name}/deployments/{deployment}")
@@ -153,31 +151,9 @@ def update_deployment(
     that read the current spec and changed part of it); 409 if the endpoint moved on."""
     require_path_match(spec.endpoint_name, name, field="endpoint_name", noun="endpoint")
     require_path_match(spec.name, deployment, field="name", noun="deployment")
-    draft = _provisioned_draft(
+    return online_deployments.deploy_online_deployment(
         platform, actor, workspace, spec, creating=False, endpoint_revision=endpoint_revision
     )
-    with platform.context(actor) as ctx:
-        return online_deployments.update_online_deployment(ctx, draft)
-
-
-def _provisioned_draft(
-    platform: Platform,
-    actor: Actor,
-    workspace: str,
-    spec: OnlineDeploymentSpec,
-    *,
-    creating: bool,
-    endpoint_revision: int | None = None,
-) -> online_deployments.DeploymentDraft:
-    """Resolve in one transaction, then provision with no transaction open: loading a
-    model can take seconds, and SQLite would hold its write lock all that time."""
-    with platform.context(actor) as ctx:
-        draft = online_deployments.draft_online_deployment(
-            ctx, workspace, spec, creating=creating, endpoint_revision=endpoint_revision
-        )
-    with platform.between_transactions(actor, draft.action, workspace, draft.target):
-        online_deployments.provision_online_deployment(platform, draft)
-    return draft
 
 
 @router.get("/{name}/deployments")
