@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pydantic
 import pytest
@@ -72,16 +73,24 @@ def _segments(tmp_path: Path) -> list[Path]:
     return sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
 
 
-def _collecting_process(tmp_path: Path, count: int, interval: float) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
+def _start(tmp_path: Path, count: int, interval: float) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(COLLECTING_PROCESS), str(tmp_path / "store"),
          str(tmp_path / "spool"), str(count), str(interval)],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
+
+
+def _collected(process: subprocess.Popen[str], until: int | None = None) -> int:
+    """How many requests it says it has collected: all of them, or ``until``."""
     assert process.stdout is not None
-    collected = [line.strip() for line in iter(process.stdout.readline, "done\n")]
-    assert collected == [f"c-{n}" for n in range(count)]
-    return process
+    collected = 0
+    for line in iter(process.stdout.readline, "done\n"):
+        assert line == f"c-{collected}\n"
+        collected += 1
+        if collected == until:
+            break
+    return collected
 
 
 def _kill(process: subprocess.Popen[str]) -> None:
@@ -90,14 +99,18 @@ def _kill(process: subprocess.Popen[str]) -> None:
     assert process.returncode == -signal.SIGKILL
 
 
-def _assert_every_row_once(tmp_path: Path, count: int) -> None:
+def _assert_every_row_once(tmp_path: Path, acknowledged: int, *, more: bool = False) -> None:
+    """Requests 0 .. acknowledged - 1 once each, with all their rows; with ``more``, some
+    later ones too (collected, not yet reported when the process was killed)."""
     inputs = _read(tmp_path, "model_inputs")
     assert not inputs.duplicated(["correlationid", "row_index"]).any()
-    expected = {f"c-{n}": 1 + n % 3 for n in range(count)}
-    assert inputs.groupby("correlationid").size().to_dict() == expected
-    assert sorted(inputs["x"].unique().tolist()) == list(range(count))
+    sizes = inputs.groupby("correlationid").size().to_dict()
+    numbers = sorted(int(name.split("-")[1]) for name in sizes)
+    assert numbers[:acknowledged] == list(range(acknowledged))
+    assert len(numbers) == acknowledged or (more and numbers == list(range(len(numbers))))
+    assert sizes == {f"c-{n}": 1 + n % 3 for n in numbers}
     requests = _read(tmp_path, "request")
-    assert sorted(requests["correlationid"]) == sorted(expected)
+    assert sorted(requests["correlationid"]) == sorted(sizes)
 
 
 def test_rows_are_on_disk_when_collect_returns_and_written_at_close(tmp_path: Path) -> None:
@@ -118,24 +131,36 @@ def test_rows_are_on_disk_when_collect_returns_and_written_at_close(tmp_path: Pa
     assert _segments(tmp_path) == [] and collector.pending_rows == 0
 
 
-@pytest.mark.parametrize("interval", [3600.0, 0.02])
-def test_a_killed_process_loses_nothing_it_collected(tmp_path: Path, interval: float) -> None:
-    count = 300
-    process = _collecting_process(tmp_path, count, interval)
-    assert _segments(tmp_path)  # at least the active segment is left
+def test_a_killed_process_loses_nothing_it_collected(tmp_path: Path) -> None:
+    process = _start(tmp_path, 300, 3600.0)  # never flushes
+    acknowledged = _collected(process)
     _kill(process)
-    if interval > 60:
-        assert _read(tmp_path, "model_inputs").empty
+    assert _segments(tmp_path) and _read(tmp_path, "model_inputs").empty
 
     with _collector(tmp_path):  # the next start of this deployment's collector replays
         pass
-    _assert_every_row_once(tmp_path, count)
+    _assert_every_row_once(tmp_path, acknowledged)
+    assert _segments(tmp_path) == []
+
+
+def test_a_process_killed_amid_flushes_loses_nothing_and_writes_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    # Flushing every 20 ms: the kill lands amid sealing, writing and removing segments.
+    process = _start(tmp_path, 4000, 0.02)
+    acknowledged = _collected(process, until=2000)
+    _kill(process)
+    assert acknowledged == 2000
+    with _collector(tmp_path):
+        pass
+    _assert_every_row_once(tmp_path, acknowledged, more=True)
     assert _segments(tmp_path) == []
 
 
 def test_a_live_process_keeps_its_segments(tmp_path: Path) -> None:
-    process = _collecting_process(tmp_path, 20, 3600.0)
+    process = _start(tmp_path, 20, 3600.0)
     try:
+        assert _collected(process) == 20
         other = _collector(tmp_path)
         other.flush()  # another worker of the same deployment, starting
         assert _read(tmp_path, "model_inputs").empty
@@ -183,11 +208,17 @@ def test_a_torn_last_line_is_skipped(tmp_path: Path) -> None:
     assert _segments(tmp_path) == []
 
 
-def test_values_json_cannot_hold_are_kept_as_text(tmp_path: Path) -> None:
-    with _collector(tmp_path) as collector:
-        collector.collect_request({"model_inputs": [{"x": 1.5, "when": pd.Timestamp(0)}]}, "c")
+def test_a_replay_keeps_values_json_cannot_hold_as_text(tmp_path: Path) -> None:
+    segment = Spool(tmp_path / "spool" / ENDPOINT / DEPLOYMENT).create()
+    row = {"x": np.float32(1.5), "when": pd.Timestamp(0), "n": np.int64(3)}
+    segment.append(encode(time.time(), "c", {"model_inputs": [row]}))
+    segment.close()
+
+    _collector(tmp_path).close()
     frame = _read(tmp_path, "model_inputs")
-    assert frame["x"].tolist() == [1.5] and frame["when"].tolist() == ["1970-01-01 00:00:00"]
+    assert frame[["x", "when", "n"]].to_dict("records") == [
+        {"x": 1.5, "when": "1970-01-01 00:00:00", "n": 3}
+    ]
 
 
 def test_durability_is_checked() -> None:

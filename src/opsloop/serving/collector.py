@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from random import Random
-from typing import Any, Self, get_args
+from typing import Any, Self
 
 import fsspec
 import orjson
@@ -51,7 +51,6 @@ from opsloop.serving.collector_parquet import (
     write_file,
 )
 from opsloop.serving.collector_spool import Segment, Spool, default_root, encode
-from opsloop.specs.endpoint import CollectionName
 from opsloop.specs.endpoint import DataCollector as DataCollectorSpec
 
 __all__ = ["BASE_COLUMNS", "PayloadCollector", "read_collected"]
@@ -59,7 +58,6 @@ __all__ = ["BASE_COLUMNS", "PayloadCollector", "read_collected"]
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BUFFERED_ROWS = 1_000_000
-COLLECTIONS = frozenset(get_args(CollectionName))
 # Epoch seconds are aligned to UTC minutes, hours and days, so `stamp // period` is a partition.
 _PERIOD_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 _PERIOD_FOLDERS = {"minute": "%Y/%m/%d/%H/%M", "hour": "%Y/%m/%d/%H", "day": "%Y/%m/%d"}
@@ -132,9 +130,9 @@ class PayloadCollector:
     ) -> None:
         """Keep one request's rows, per collection; never raises for storage trouble.
 
-        Buffered: the row dicts are kept as they are (not copied), so the caller must not
-        mutate them afterwards. Durable: they are encoded and appended to the spool before
-        this returns. ``request``/``response`` take one row ``{"payload": text}``. Rows of
+        The row dicts are kept as they are (not copied) until they are written, so the
+        caller must not mutate them afterwards. Durable: they are also encoded and appended
+        to the spool before this returns. ``request``/``response`` take one row ``{"payload": text}``. Rows of
         a disabled collection, or arriving after ``close()``, are ignored.
         """
         kept: dict[str, list[dict[str, Any]]] = {
@@ -182,6 +180,10 @@ class PayloadCollector:
                     self._segment = None
                     self._sealed.append(segment)
                 return
+            if segment.entries is not None:
+                segment.entries.extend(
+                    (name, stamp, correlation_id, rows) for name, rows in kept.items()
+                )
             segment.rows += count
             self._rows += count
 
@@ -311,17 +313,15 @@ class PayloadCollector:
                 self._rows -= segment.rows
 
     def _write_segment(self, segment: Segment) -> None:
-        """Named after the segment, and skipped where that file exists: idempotent."""
-        entries: list[Entry] = []
-        for stamp, correlation_id, collections in segment.read():
-            for collection, rows in collections.items():
-                if collection in COLLECTIONS and _is_rows(rows):
-                    entries.append((collection, stamp, correlation_id, rows))
-                else:
-                    logger.error("spool %s: %r is not a collection of rows; skipped",
-                                 segment.path, collection)  # fmt: skip
-        for (collection, period_start), group in self._groups(entries).items():
-            self._write(collection, period_start, group, name=segment.id)
+        """Named after the segment, and skipped where that file exists: idempotent. The
+        entries in memory are the lines on disk, so a replay makes the same files."""
+        entries = segment.entries if segment.entries is not None else segment.read()
+        try:
+            for (collection, period_start), group in self._groups(entries).items():
+                self._write(collection, period_start, group, name=segment.id)
+        except BaseException:
+            segment.entries = None  # read again at the next try; memory stays bounded
+            raise
 
     def _groups(self, entries: Iterable[Entry]) -> dict[tuple[str, float], list[Entry]]:
         seconds = _PERIOD_SECONDS[self.spec.rolling_rate]
@@ -366,7 +366,3 @@ class PayloadCollector:
             self.flush()
         except Exception:  # a bug here must not end periodic flushing
             logger.exception("data collector flush failed")
-
-
-def _is_rows(rows: object) -> bool:
-    return isinstance(rows, list) and all(isinstance(row, dict) for row in rows)

@@ -27,11 +27,14 @@ import logging
 import os
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import orjson
+
+from opsloop.serving.collector_parquet import Entry
+from opsloop.specs.endpoint import CollectionName
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +44,7 @@ SPOOL_ENV = "OPSLOOP_COLLECTOR_SPOOL"
 # process that died between creating and publishing a segment (microseconds).
 STALE_TEMPORARY_S = 3600.0
 _ENCODE = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
-
-# One request's rows: (epoch seconds, correlation id, {collection: rows}).
-Record = tuple[float, str, dict[str, list[dict[str, Any]]]]
+COLLECTIONS = frozenset(get_args(CollectionName))
 
 
 def default_root() -> Path:
@@ -63,20 +64,26 @@ def encode(stamp: float, correlation_id: str, collections: dict[str, Any]) -> by
 
 @dataclass
 class Segment:
-    """A segment file and the locked descriptor this process holds it by."""
+    """A segment file and the locked descriptor this process holds it by.
+
+    The segments this process writes also keep their entries in memory (the flush need
+    not read back and decode what it has); ``entries`` is None for an orphan, and after a
+    failed write, so that storage trouble does not pile rows up in memory as well.
+    """
 
     id: str
     path: Path
     fd: int
     rows: int = 0  # appended by this process (an orphan's are counted when it is read)
+    entries: list[Entry] | None = field(default_factory=list)
 
     def append(self, line: bytes) -> None:
         view = memoryview(line)
         while view:  # a regular file takes all of it at once, short of ENOSPC or a signal
             view = view[os.write(self.fd, view) :]
 
-    def read(self) -> list[Record]:
-        """Its records; a torn last line (the writer died inside ``write``) is skipped.
+    def read(self) -> list[Entry]:
+        """Its entries; a torn last line (the writer died inside ``write``) is skipped.
 
         A torn line's request was never answered: the append comes before the answer."""
         with open(self.path, "rb") as handle:
@@ -85,15 +92,22 @@ class Segment:
         if lines[-1]:
             logger.warning("spool %s ends in a torn line of %d bytes; skipped", self.path,
                            len(lines[-1]))  # fmt: skip
-        records: list[Record] = []
-        for number, line in enumerate(lines[:-1], start=1):
+        del lines[-1]
+        try:  # one decode for the whole segment
+            records = orjson.loads(b"[" + b",".join(lines) + b"]")
+        except orjson.JSONDecodeError:
+            records = [_record(line, self.path, number) for number, line in enumerate(lines, 1)]
+        entries: list[Entry] = []
+        for record in records:
             try:
-                stamp, correlation_id, collections = orjson.loads(line)
-            except (orjson.JSONDecodeError, ValueError, TypeError):
-                logger.error("spool %s line %d is not a record; skipped", self.path, number)
-                continue
-            records.append((float(stamp), str(correlation_id), collections))
-        return records
+                stamp, correlation_id, collections = record
+                for collection, rows in collections.items():
+                    if collection not in COLLECTIONS or not isinstance(rows, list):
+                        raise ValueError(collection)
+                    entries.append((collection, float(stamp), str(correlation_id), rows))
+            except (ValueError, TypeError, AttributeError):
+                logger.error("spool %s holds a record that is not one; skipped", self.path)
+        return entries
 
     def remove(self) -> None:
         """Delete, then unlock: nobody can claim it between its Parquet and its removal."""
@@ -146,6 +160,14 @@ class Spool:
         return claimed
 
 
+def _record(line: bytes, path: Path, number: int) -> Any:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        logger.error("spool %s line %d is not JSON; skipped", path, number)
+        return None
+
+
 def _claim(path: Path, segment_id: str) -> Segment | None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -159,7 +181,7 @@ def _claim(path: Path, segment_id: str) -> Segment | None:
     except (BlockingIOError, FileNotFoundError):  # held by a live process, or gone
         os.close(fd)
         return None
-    return Segment(segment_id, path, fd)
+    return Segment(segment_id, path, fd, entries=None)
 
 
 def _remove_abandoned(path: Path) -> None:
