@@ -62,7 +62,9 @@ def targets(rows: list[Row], paired: list[CeilingPairs] | None = None) -> list[s
     medians = {p.label: p.median for p in paired or [] if p.ratios}
     out = []
     for r in rows:
-        if not r.server.startswith("opsloop") or not r.load or r.status != "ok":
+        if not r.server.startswith("opsloop") or "collect" in r.server:
+            continue
+        if not r.load or r.status != "ok":
             continue
         rps = r.load["rps"]
         checks = []
