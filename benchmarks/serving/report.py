@@ -76,7 +76,8 @@ def targets(rows: list[Row], paired: list[CeilingPairs] | None = None) -> list[s
             checks.append(f">= 1/3 bare ASGI: {verdict} (median of pairs {medians[label]:.3f})")
         elif bare:
             checks.append(f">= 1/3 bare ASGI: {'yes' if rps >= bare[0] / 3 else 'no'}")
-        out.append(f"{label}: " + ", ".join(checks))
+        if checks:  # neither MLflow nor the bare app measured: nothing to compare with
+            out.append(f"{label}: " + ", ".join(checks))
     return out
 
 

@@ -203,7 +203,8 @@ def main() -> int:
             "ceiling_pairs": [p.__dict__ for p in paired],
             "targets": targets(rows, paired),
             "collector_pairs": [
-                {"model": p.model, "pairs": p.pairs, "ratios": p.ratios} for p in collector_paired
+                {"model": p.model, "pairs": p.pairs, "ratios": p.ratios, "cpu_us": p.cpu_us}
+                for p in collector_paired
             ],
             "collector": collector_report(rows, collector_paired),
         }

@@ -181,9 +181,9 @@ class PayloadCollector:
                     self._sealed.append(segment)
                 return
             if segment.entries is not None:
-                segment.entries.extend(
+                segment.entries += [
                     (name, stamp, correlation_id, rows) for name, rows in kept.items()
-                )
+                ]
             segment.rows += count
             self._rows += count
 

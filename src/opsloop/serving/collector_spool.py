@@ -78,9 +78,11 @@ class Segment:
     entries: list[Entry] | None = field(default_factory=list)
 
     def append(self, line: bytes) -> None:
-        view = memoryview(line)
-        while view:  # a regular file takes all of it at once, short of ENOSPC or a signal
-            view = view[os.write(self.fd, view) :]
+        written = os.write(self.fd, line)
+        if written < len(line):  # a regular file takes it all, short of ENOSPC or a signal
+            view = memoryview(line)[written:]
+            while view:
+                view = view[os.write(self.fd, view) :]
 
     def read(self) -> list[Entry]:
         """Its entries; a torn last line (the writer died inside ``write``) is skipped.
