@@ -112,9 +112,11 @@ def main() -> int:
         wanted = args.models.split(",")
         models: list[Model] = [m for m in train_and_save(scratch, "skops") if m.name in wanted]
         opsloop = Opsloop(scratch / "home")
-        opsloop.prepare(models, [True])
+        opsloop.prepare(models, ["opsloop-onnx"])
         servers = [("bare-asgi", bare_spec(free_port()))]
-        servers += [(f"opsloop-onnx-{m.name}", opsloop.spec(m, free_port(), True)) for m in models]
+        servers += [
+            (f"opsloop-onnx-{m.name}", opsloop.spec(m, free_port(), "opsloop-onnx")) for m in models
+        ]
         results = {
             name: counted_run(name, spec, models[0].body, args, scratch) for name, spec in servers
         }

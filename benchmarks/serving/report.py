@@ -62,7 +62,9 @@ def targets(rows: list[Row], paired: list[CeilingPairs] | None = None) -> list[s
     medians = {p.label: p.median for p in paired or [] if p.ratios}
     out = []
     for r in rows:
-        if not r.server.startswith("opsloop") or not r.load or r.status != "ok":
+        if not r.server.startswith("opsloop") or "collect" in r.server:
+            continue
+        if not r.load or r.status != "ok":
             continue
         rps = r.load["rps"]
         checks = []
@@ -74,7 +76,8 @@ def targets(rows: list[Row], paired: list[CeilingPairs] | None = None) -> list[s
             checks.append(f">= 1/3 bare ASGI: {verdict} (median of pairs {medians[label]:.3f})")
         elif bare:
             checks.append(f">= 1/3 bare ASGI: {'yes' if rps >= bare[0] / 3 else 'no'}")
-        out.append(f"{label}: " + ", ".join(checks))
+        if checks:  # neither MLflow nor the bare app measured: nothing to compare with
+            out.append(f"{label}: " + ", ".join(checks))
     return out
 
 

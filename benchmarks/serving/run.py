@@ -6,7 +6,10 @@ worker, one server at a time:
   * mlflow:        `mlflow models serve -m DIR --env-manager local -w 1`,
   * opsloop:       an opsloop online endpoint (`opsloop online-endpoint serve --workers 1`),
   * opsloop-onnx:  the same with `inference_runtime=onnx` (skip with --no-onnx),
-  * bare-asgi:     a constant-answer ASGI app under uvicorn (the ceiling; once, not per model).
+  * bare-asgi:     a constant-answer ASGI app under uvicorn (the ceiling; once, not per model),
+  * opsloop-collect-buffered / opsloop-collect-durable: opsloop-onnx with the data collector
+                   on (all four collections), `durability` buffered or durable; their ratio is
+                   the durable mode's cost (`--collector-pairs N` for alternating pairs).
 
 Each gets single-row `POST /invocations` requests (identical `dataframe_split` body for MLflow
 and opsloop) from a closed-loop keep-alive load generator (`loadgen.py`) at fixed concurrency;
@@ -16,8 +19,9 @@ against the bare ASGI ceiling. Before loading a server it checks that one reques
 same prediction as the model in this process.
 
 Usage:  python benchmarks/serving/run.py [--connections 8] [--warmup 3] [--duration 10]
-            [--models forest,logreg] [--servers mlflow,opsloop,opsloop-onnx,bare-asgi]
+            [--models forest,logreg] [--servers mlflow,opsloop,opsloop-onnx,bare-asgi,...]
             [--no-onnx] [--loadgen-processes 1] [--repeat 1] [--quiet-wait 0] [--ceiling-pairs 0]
+            [--collector-pairs 0]
             [--serialization skops|cloudpickle] [--keep] [--out results.json]
 """
 
@@ -35,13 +39,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from collector_cost import CollectorPairs, collector_pairs, collector_report  # noqa: E402
 from measure import CeilingPairs, Row, ceiling_pairs, measure  # noqa: E402
 from models import train_and_save  # noqa: E402
 from processes import on_sigterm, stop_all  # noqa: E402
 from report import meta, paired_report, table, targets  # noqa: E402
-from servers import Opsloop, bare_spec, mlflow_spec  # noqa: E402
+from servers import VARIANTS, Opsloop, bare_spec, mlflow_spec  # noqa: E402
 
-SERVERS = ("mlflow", "opsloop", "opsloop-onnx", "bare-asgi")
+SERVERS = ("mlflow", *VARIANTS, "bare-asgi")
 MODELS = ("forest", "logreg")
 
 
@@ -49,7 +54,9 @@ def near_the_ceiling_target(row: Row, rows: list[Row]) -> bool:
     """An opsloop row worth pairing: at least 0.1 of the ceiling in the table (a row far
     below 1/3, such as a scikit-learn forest, would only spend minutes confirming it)."""
     bare = next((r.load for r in rows if r.server == "bare-asgi" and r.load), None)
-    if not row.server.startswith("opsloop") or row.load is None or bare is None:
+    if not row.server.startswith("opsloop") or "collect" in row.server:
+        return False
+    if row.load is None or bare is None:
         return False
     return row.load["rps"] >= 0.1 * bare["rps"]
 
@@ -75,6 +82,13 @@ def main() -> int:
         help="after the table, measure the bare ASGI app and each opsloop row this many "
         "times in alternating pairs and report the median ratio (the 1/3 target, read "
         "steadily on a noisy machine)",
+    )
+    parser.add_argument(
+        "--collector-pairs",
+        type=int,
+        default=0,
+        help="after the table, measure opsloop-collect-buffered and -durable this many times "
+        "in alternating pairs per model and report the median durable/buffered ratio",
     )
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--servers", default=",".join(SERVERS))
@@ -102,7 +116,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args()
     servers = [
-        s for s in args.servers.split(",") if s and not (args.no_onnx and s.endswith("onnx"))
+        s
+        for s in args.servers.split(",")
+        if s and not (args.no_onnx and (s.endswith("onnx") or "collect" in s))
     ]
     models_wanted = [m for m in args.models.split(",") if m]
     for name in servers:
@@ -116,6 +132,7 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="opsloop-serving-bench-"))
     rows: list[Row] = []
     paired: list[CeilingPairs] = []
+    collector_paired: list[CollectorPairs] = []
     opsloop = Opsloop(scratch / "opsloop-home")
     info = meta(args)
     started = time.perf_counter()
@@ -130,9 +147,9 @@ def main() -> int:
         t_train = time.perf_counter()
         models = [m for m in train_and_save(scratch, args.serialization) if m.name in models_wanted]
         info["train_s"] = round(time.perf_counter() - t_train, 1)
-        variants = [
-            onnx for onnx, name in ((False, "opsloop"), (True, "opsloop-onnx")) if name in servers
-        ]
+        variants = [name for name in VARIANTS if name in servers]
+        if args.collector_pairs > 0:
+            variants += [v for v in VARIANTS if "collect" in v and v not in variants]
         if variants:
             print("setting up opsloop endpoints ...", flush=True)
             t_setup = time.perf_counter()
@@ -144,16 +161,17 @@ def main() -> int:
             for server in servers:
                 if server == "mlflow":
                     fn = lambda port, m=model: mlflow_spec(m, port)  # noqa: E731
-                elif server == "opsloop":
-                    fn = lambda port, m=model: opsloop.spec(m, port, onnx=False)  # noqa: E731
-                elif server == "opsloop-onnx":
-                    fn = lambda port, m=model: opsloop.spec(m, port, onnx=True)  # noqa: E731
+                elif server in VARIANTS:
+                    fn = lambda port, m=model, v=server: opsloop.spec(m, port, v)  # noqa: E731
                 else:
                     continue
                 rows.append(measure(server, model, fn, args, scratch))
                 if args.ceiling_pairs > 0 and near_the_ceiling_target(rows[-1], rows):
                     label = f"{server}/{model.name}"
                     paired.append(ceiling_pairs(label, fn, bare_spec, model, args, scratch))
+            if args.collector_pairs > 0:
+                either = lambda variant, port, m=model: opsloop.spec(m, port, variant)  # noqa: E731
+                collector_paired.append(collector_pairs(model, either, args, scratch))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -169,6 +187,8 @@ def main() -> int:
         print(line)
     for line in targets(rows, paired):
         print(line)
+    for line in collector_report(rows, collector_paired):
+        print(line)
     invalid = [r for r in rows if r.status == "INVALID"]
     if invalid:
         print(
@@ -182,6 +202,11 @@ def main() -> int:
             "results": [r.__dict__ for r in rows],
             "ceiling_pairs": [p.__dict__ for p in paired],
             "targets": targets(rows, paired),
+            "collector_pairs": [
+                {"model": p.model, "pairs": p.pairs, "ratios": p.ratios, "cpu_us": p.cpu_us}
+                for p in collector_paired
+            ],
+            "collector": collector_report(rows, collector_paired),
         }
         args.out.write_text(json.dumps(doc, indent=2))
         print(f"results written to {args.out}")

@@ -65,12 +65,28 @@ def bare_spec(port: int) -> ServerSpec:
     return ServerSpec(cmd, _base_env(), f"{base}/", f"{base}/invocations")
 
 
+_ONNX = ["inference_runtime=onnx"]
+_COLLECTOR = [
+    f"data_collector.collections.{name}.enabled=true"
+    for name in ("model_inputs", "model_outputs", "request", "response")
+]
+# Server name -> the deployment's `--set` overrides (beyond the concurrency limit). The
+# collector variants run the ONNX path, where the collector's share of a request is largest.
+VARIANTS: dict[str, list[str]] = {
+    "opsloop": [],
+    "opsloop-onnx": _ONNX,
+    "opsloop-collect-buffered": [*_ONNX, *_COLLECTOR, "data_collector.durability=buffered"],
+    "opsloop-collect-durable": [*_ONNX, *_COLLECTOR, "data_collector.durability=durable"],
+}
+
+
 class Opsloop:
     """Every opsloop CLI detail lives here (workspace, model, endpoint, deployment, serve).
 
     `prepare` registers the models and creates one endpoint (with one deployment taking all
-    the traffic) per model and runtime, before anything is measured: one chain of CLI calls
-    per model, the chains in parallel (`jobs`). `spec` then only builds the serve command.
+    the traffic) per model and server variant (`VARIANTS`), before anything is measured: one
+    chain of CLI calls per model, the chains in parallel (`jobs`). `spec` then only builds
+    the serve command.
     """
 
     WORKSPACE = "bench"
@@ -79,16 +95,16 @@ class Opsloop:
         self.env = _base_env()
         self.env["OPSLOOP_HOME"] = str(home)
         self.exe = BIN / "opsloop"
-        self.keys: dict[tuple[str, bool], str] = {}  # (model, onnx) -> endpoint key
-        self.errors: dict[tuple[str, bool], str] = {}  # (model, onnx) -> why it is skipped
+        self.keys: dict[tuple[str, str], str] = {}  # (model, variant) -> endpoint key
+        self.errors: dict[tuple[str, str], str] = {}  # (model, variant) -> why it is skipped
         self.calls: list[tuple[str, float]] = []  # (command, seconds) of every CLI call
         self.lock = threading.Lock()
         self.running: set[subprocess.Popen] = set()
         self.cancelled = False
 
     @staticmethod
-    def endpoint(model: str, onnx: bool) -> str:
-        return f"{model}-onnx" if onnx else model
+    def endpoint(model: str, variant: str) -> str:
+        return model + variant.removeprefix("opsloop")
 
     def _cli(self, *args: str, timeout: float = 180) -> str:
         if not self.exe.exists():
@@ -134,16 +150,16 @@ class Opsloop:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
 
-    def prepare(self, models: list[Model], variants: list[bool], jobs: int = 2) -> None:
-        """Set up one endpoint per (model, onnx) in variants; failures become skip reasons."""
-        wanted = [(m, onnx) for m in models for onnx in variants]
+    def prepare(self, models: list[Model], variants: list[str], jobs: int = 2) -> None:
+        """Set up one endpoint per model and variant; failures become skip reasons."""
+        wanted = [(m, variant) for m in models for variant in variants]
         if not wanted:
             return
         try:
             self._cli("online-endpoint", "--help", timeout=60)
             self._cli("workspace", "create", "--name", self.WORKSPACE)
         except Skip as e:
-            self.errors.update({(m.name, onnx): str(e) for m, onnx in wanted})
+            self.errors.update({(m.name, variant): str(e) for m, variant in wanted})
             return
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:
@@ -154,23 +170,23 @@ class Opsloop:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _prepare_model(self, model: Model, variants: list[bool]) -> None:
+    def _prepare_model(self, model: Model, variants: list[str]) -> None:
         ws = ["-w", self.WORKSPACE]
         try:
             self._cli("model", "create", "--name", model.name, "--path", str(model.path), *ws)
         except Skip as e:
-            self.errors.update({(model.name, onnx): str(e) for onnx in variants})
+            self.errors.update({(model.name, variant): str(e) for variant in variants})
             return
-        for onnx in variants:
-            endpoint = self.endpoint(model.name, onnx)
+        for variant in variants:
+            endpoint = self.endpoint(model.name, variant)
             try:
                 self._cli("online-endpoint", "create", "--name", endpoint, *ws)
                 deploy = ["online-deployment", "create", "--name", "blue"]
                 deploy += ["--endpoint-name", endpoint, "--model", f"{model.name}:1"]
                 deploy += ["--all-traffic", *ws]
                 deploy += ["--set", "request_settings.max_concurrent_requests_per_instance=64"]
-                if onnx:
-                    deploy += ["--set", "inference_runtime=onnx"]
+                for override in VARIANTS[variant]:
+                    deploy += ["--set", override]
                 self._cli(*deploy)
                 raw = self._cli(
                     "online-endpoint", "get-credentials", "--name", endpoint, *ws, "-o", "json"
@@ -179,16 +195,16 @@ class Opsloop:
                     key = json.loads(raw[raw.index("{") : raw.rindex("}") + 1])["primaryKey"]
                 except (ValueError, KeyError) as e:
                     raise Skip(f"no primaryKey in get-credentials output: {raw[:200]!r}") from e
-                self.keys[(model.name, onnx)] = key
+                self.keys[(model.name, variant)] = key
             except Skip as e:
-                self.errors[(model.name, onnx)] = str(e)
+                self.errors[(model.name, variant)] = str(e)
 
-    def spec(self, model: Model, port: int, onnx: bool) -> ServerSpec:
-        key = self.keys.get((model.name, onnx))
+    def spec(self, model: Model, port: int, variant: str) -> ServerSpec:
+        key = self.keys.get((model.name, variant))
         if key is None:
-            raise Skip(self.errors.get((model.name, onnx), "not prepared"))
+            raise Skip(self.errors.get((model.name, variant), "not prepared"))
         cmd = [str(self.exe), "online-endpoint", "serve"]
-        cmd += ["--name", self.endpoint(model.name, onnx), "-w", self.WORKSPACE]
+        cmd += ["--name", self.endpoint(model.name, variant), "-w", self.WORKSPACE]
         cmd += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
         base = f"http://127.0.0.1:{port}"
         return ServerSpec(

@@ -85,8 +85,12 @@ def collect(
 ) -> None:
     collector = deployment.collector
     assert collector is not None
+    # One call per request: a durable collector appends it to its spool in one write.
+    collections = {
+        "request": [{"payload": body.decode("utf-8", errors="replace")}],
+        "response": [{"payload": answer.decode("utf-8", errors="replace")}],
+    }
     if rows is not None:
-        collector.collect("model_inputs", collected_inputs(rows), rid)
-        collector.collect("model_outputs", collected_outputs(result), rid)
-    collector.collect("request", [{"payload": body.decode("utf-8", errors="replace")}], rid)
-    collector.collect("response", [{"payload": answer.decode("utf-8", errors="replace")}], rid)
+        collections["model_inputs"] = collected_inputs(rows)
+        collections["model_outputs"] = collected_outputs(result)
+    collector.collect_request(collections, rid)

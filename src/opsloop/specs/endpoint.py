@@ -97,15 +97,22 @@ class DataCollection(SpecModel):
     data: dict[str, Any] | None = None
 
 
+CollectionName = Literal["model_inputs", "model_outputs", "request", "response"]
+
+
 class DataCollector(SpecModel):
     """Which payloads to keep and how often; written as Parquet off the request path."""
 
-    collections: dict[
-        Literal["model_inputs", "model_outputs", "request", "response"], DataCollection
-    ] = Field(default_factory=dict)
+    collections: dict[CollectionName, DataCollection] = Field(default_factory=dict)
     sampling_rate: float = Field(default=1.0, ge=0.0, le=1.0)
     rolling_rate: Literal["minute", "hour", "day"] = "hour"
     flush_interval_s: float = Field(default=5.0, gt=0)
+    durability: Literal["buffered", "durable"] = Field(
+        default="buffered",
+        description="buffered: rows wait in memory for the next flush (a crash loses up to "
+        "one flush_interval_s); durable: each request's rows are appended to a spool file "
+        "on the local disk before it is answered (a killed process loses none).",
+    )
 
     @field_validator("collections", mode="before")
     @classmethod
