@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
+from pydantic import AfterValidator
 
 from opsloop.errors import ValidationError
 from opsloop.security.actor import Actor, os_user_actor
@@ -24,6 +26,28 @@ def get_actor(x_opsloop_actor: Annotated[str | None, Header()] = None) -> Actor:
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+# Query parameters, bounded here so that no value reaches the store that it cannot hold
+# (both backends keep integers in 64 bits) and the OpenAPI document states the bounds.
+MAX_LIST_LIMIT = 10_000
+INT64_MAX = 2**63 - 1
+ListLimit = Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT, description="At most this many.")]
+LogLines = Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT, description="The last this many lines.")]
+HttpStatus = Annotated[int | None, Query(ge=100, le=599)]
+Revision = Annotated[int | None, Query(ge=1, le=INT64_MAX)]
+
+
+def _utc_moment(value: datetime | None) -> datetime | None:
+    # A moment near the ends of the calendar can have no UTC equivalent (year 1 at +14:00).
+    if value is None or value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the moment is out of range once converted to UTC") from None
+
+
+Moment = Annotated[datetime | None, AfterValidator(_utc_moment), Query()]
 
 
 def require_path_match(in_body: str, in_path: str, *, field: str, noun: str) -> None:

@@ -11,6 +11,13 @@ def server(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8080,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    launch_jobs: Annotated[
+        bool,
+        typer.Option(
+            help="Start a runner for each submitted job. --no-launch-jobs only records them "
+            "(queued): for testing the API, e.g. with a fuzzer whose commands must never run."
+        ),
+    ] = True,
 ) -> None:
     """Serve the REST API under /api/v1 (OpenAPI at /api/v1/openapi.json) and every online
     endpoint at /endpoints/<name>/score.
@@ -18,10 +25,17 @@ def server(
     Metadata goes to OPSLOOP_DATABASE_URL (PostgreSQL for a team), artifacts to
     OPSLOOP_ARTIFACT_URI. Example: OPSLOOP_DATABASE_URL=postgresql://127.0.0.1/test opsloop server --port 8080
     """
+    import os
+
     import uvicorn
 
     from opsloop.config import Settings
     from opsloop.services.context import Platform
+    from opsloop.serving.app import SERVER_LAUNCH_JOBS
+
+    # uvicorn's workers build the app in their own processes: the choice travels in the
+    # environment, as the serving choices do (see opsloop.serving.app).
+    os.environ[SERVER_LAUNCH_JOBS] = "1" if launch_jobs else "0"
 
     settings = Settings()
     Platform(settings)  # migrate once before workers start

@@ -15,6 +15,7 @@ from opsloop.serving.sources import BundleSource, StoreSource
 SERVE_ENDPOINT = "OPSLOOP_SERVE_ENDPOINT"
 SERVE_WORKSPACE = "OPSLOOP_SERVE_WORKSPACE"
 SERVE_BUNDLE = "OPSLOOP_SERVE_BUNDLE"
+SERVER_LAUNCH_JOBS = "OPSLOOP_SERVER_LAUNCH_JOBS"
 
 
 def create_serving_app() -> ServingRuntime:
@@ -39,7 +40,7 @@ class ServerApp:
         from opsloop.services.context import Platform
 
         platform = Platform()
-        self.api = create_app(platform)
+        self.api = create_app(platform, launch_jobs=os.environ.get(SERVER_LAUNCH_JOBS) != "0")
         self.runtime = ServingRuntime(StoreSource(platform), owns_process=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

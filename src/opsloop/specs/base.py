@@ -30,6 +30,16 @@ def _check_name(value: str) -> str:
 AssetName = Annotated[str, AfterValidator(_check_name)]
 
 
+def _check_not_blank(value: str) -> str:
+    # An empty path would be read as the current folder, of whatever process reads it.
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+AssetPath = Annotated[str, AfterValidator(_check_not_blank)]
+
+
 def _version_text(value: object) -> object:
     # YAML reads `version: 1` as an integer; versions are strings.
     return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
