@@ -15,7 +15,8 @@ from helpers import bearer, serving_runtime
 from opsloop import Client
 from opsloop.serving.runtime import ServingRuntime
 
-ROW = {"input_data": {"columns": ["a", "b", "c"], "data": [[1.0, 1.0, 1.0]]}}
+COLUMNS = ["a", "b", "c"]
+ROW = {"input_data": {"columns": COLUMNS, "data": [[1.0, 1.0, 1.0]]}}
 
 
 @pytest.fixture
@@ -87,6 +88,8 @@ def test_client_errors(http: TestClient) -> None:
     missing = http.post("/score", json={"input_data": {"columns": ["a", "b"], "data": [[1, 2]]}})
     assert missing.status_code == 422 and "lacks input column(s) c" in missing.json()["detail"]
     assert http.post("/score", json={"input_data": [["x", "y", "z"]]}).status_code == 422
+    empty = http.post("/invocations", json={"dataframe_split": {"columns": COLUMNS, "data": []}})
+    assert empty.status_code == 422 and "holds no rows" in empty.json()["detail"]
     assert http.get("/score").status_code == 404
     assert http.delete("/score").status_code == 405
     assert http.post("/v2/models/other/infer", json={}).status_code == 404

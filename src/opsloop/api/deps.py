@@ -11,6 +11,7 @@ from pydantic import AfterValidator
 from opsloop.errors import ValidationError
 from opsloop.security.actor import Actor, os_user_actor
 from opsloop.services.context import Platform
+from opsloop.specs.base import unstorable
 
 
 def get_platform(request: Request) -> Platform:
@@ -22,6 +23,14 @@ def get_actor(x_opsloop_actor: Annotated[str | None, Header()] = None) -> Actor:
     # Until access control lands (a later issue), the caller names itself; embedded
     # callers are the OS user.
     return Actor(name=x_opsloop_actor) if x_opsloop_actor else os_user_actor()
+
+
+def storable_parameters(request: Request) -> None:
+    """Path and query values are looked up in the store: text it cannot hold is the
+    caller's error, as in a body (see StorableText)."""
+    for name, value in (*request.path_params.items(), *request.query_params.multi_items()):
+        if unstorable(value):
+            raise ValidationError("must not contain NUL characters", field=name)
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]

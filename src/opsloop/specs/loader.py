@@ -7,6 +7,7 @@ error locations through it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -90,9 +91,10 @@ def line_for(lines: LineMap, location: tuple[str | int, ...]) -> int | None:
     return lines.get(())
 
 
-def _readable_location(location: tuple[str | int, ...]) -> str:
-    # pydantic adds union/tag names ("str", "JobInput", "CommandJobSpec") into locations.
-    noise = {
+# pydantic names union members in error locations: by type ("str"), by model class, or by
+# a schema descriptor such as "function-after[_check_name(), str]" or "list[str]".
+_MEMBER_NAMES = frozenset(
+    (
         "str",
         "int",
         "float",
@@ -103,10 +105,14 @@ def _readable_location(location: tuple[str | int, ...]) -> str:
         "PipelineJobSpec",
         "EnvironmentSpec",
         "ComponentSpec",
-        "function-after[_check_name(), str]",
-    }
-    parts = [str(p) for p in location if str(p) not in noise]
-    return ".".join(parts)
+    )
+)
+_DESCRIPTOR = re.compile(r"^[a-z][a-z-]*\[.*\]$")
+
+
+def _readable_location(location: tuple[str | int, ...]) -> str:
+    parts = [str(p) for p in location]
+    return ".".join(p for p in parts if p not in _MEMBER_NAMES and not _DESCRIPTOR.match(p))
 
 
 def validate_spec(
