@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 
@@ -27,7 +35,12 @@ def _check_name(value: str) -> str:
     return value
 
 
-AssetName = Annotated[str, AfterValidator(_check_name)]
+# The pattern is also stated in the JSON schema (OpenAPI), for clients and generated requests.
+AssetName = Annotated[
+    str,
+    AfterValidator(_check_name),
+    WithJsonSchema({"type": "string", "pattern": NAME_PATTERN.pattern}),
+]
 
 
 def _check_not_blank(value: str) -> str:
