@@ -17,6 +17,7 @@ SERVE_ENDPOINT = "OPSLOOP_SERVE_ENDPOINT"
 SERVE_WORKSPACE = "OPSLOOP_SERVE_WORKSPACE"
 SERVE_BUNDLE = "OPSLOOP_SERVE_BUNDLE"
 SERVER_RUNS_WORKER = "OPSLOOP_SERVER_RUNS_WORKER"
+SERVER_LAUNCH_JOBS = "OPSLOOP_SERVER_LAUNCH_JOBS"
 
 
 def create_serving_app() -> ServingRuntime:
@@ -42,7 +43,7 @@ class ServerApp:
         from opsloop.services.context import Platform
 
         platform = Platform()
-        self.api = create_app(platform)
+        self.api = create_app(platform, launch_jobs=os.environ.get(SERVER_LAUNCH_JOBS) != "0")
         self.runtime = ServingRuntime(StoreSource(platform), owns_process=True)
         self.worker: Worker | None = None
         if os.environ.get(SERVER_RUNS_WORKER, "1") == "1":
