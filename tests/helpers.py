@@ -65,3 +65,48 @@ def assert_invalid(answer: Any, field: str) -> dict[str, Any]:
     assert problem["field"] == field, problem
     assert problem["detail"].startswith(f"{field}: "), problem
     return problem
+
+
+def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.1) -> None:
+    """Poll ``condition()`` until it is true; fail naming ``what`` after ``timeout`` s."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
+
+def job_row(platform: Any, name: str) -> Any:
+    """A job's row as stored now (detached), for tests that look past the API."""
+    from sqlalchemy import select
+
+    from opsloop.store.tables import JobRow
+
+    with platform.database.transaction() as session:
+        row = session.scalar(select(JobRow).where(JobRow.name == name))
+        assert row is not None, f"no job {name!r}"
+        session.expunge(row)
+        return row
+
+
+def wait_healthy(
+    url: str, process: subprocess.Popen[Any] | None = None, timeout: float = 90
+) -> None:
+    """Wait until an `opsloop server` at ``url`` answers its health check."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the server at {url} exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/api/v1/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer within {timeout} s")

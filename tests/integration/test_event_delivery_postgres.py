@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import free_port
+from helpers import free_port, wait_healthy, wait_until
 from opsloop.background.dispatcher import EventDispatcher
 from opsloop.background.leases import lease_holders
 from opsloop.config import Settings
@@ -49,18 +49,6 @@ def _start_server(postgres_url: str, home: Path) -> tuple[subprocess.Popen[bytes
     return process, f"http://127.0.0.1:{port}"
 
 
-def _wait_healthy(url: str) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/v1/health").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} did not start")
-
-
 @pytest.fixture
 def two_servers(
     postgres_url: str, tmp_path: Path
@@ -68,23 +56,14 @@ def two_servers(
     Platform(Settings(database_url=postgres_url, home=tmp_path / "migrate"))  # schema first
     servers = [_start_server(postgres_url, tmp_path / f"server-{i}") for i in range(2)]
     try:
-        for _, url in servers:
-            _wait_healthy(url)
+        for process, url in servers:
+            wait_healthy(url, process)
         yield servers
     finally:
         for process, _ in servers:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=30)
-
-
-def _wait_for(condition: object, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _distinct(receiver: Receiver, subscriber: str) -> int:
@@ -109,16 +88,16 @@ def test_two_servers_deliver_each_event_once_and_survive_the_holder_dying(
                 for i in range(100):
                     registries.create_registry(ctx, RegistrySpec(name=f"r{batch}-{i}"))
 
-        _wait_for(lambda: _distinct(receiver, "webhook:all") >= 300, 120, "300 deliveries")
+        wait_until(lambda: _distinct(receiver, "webhook:all") >= 300, 120, "300 deliveries")
         holder, token, _ = lease_holders(platform.database)[EventDispatcher.lease_name]
         victim = next(p for p, _ in two_servers if f":{p.pid}:" in holder)
         os.killpg(victim.pid, signal.SIGKILL)
         killed_at = time.monotonic()
         before = _distinct(receiver, "webhook:all")
-        _wait_for(lambda: _distinct(receiver, "webhook:all") > before + 5, 60, "a takeover")
+        wait_until(lambda: _distinct(receiver, "webhook:all") > before + 5, 60, "a takeover")
         takeover_s = time.monotonic() - killed_at
 
-        _wait_for(
+        wait_until(
             # "all" also hears the second subscription being created.
             lambda: (
                 _distinct(receiver, "webhook:all") == EVENTS + 1

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import yaml
 
-from helpers import EXAMPLE, free_port
+from helpers import EXAMPLE, free_port, wait_healthy
 from opsloop import Client
 from opsloop.quickstart import _generate_data
 
@@ -38,18 +38,11 @@ def server(postgres_url: str, tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/api/v1/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        else:
+        try:
+            wait_healthy(url, process, timeout=60)
+        except AssertionError:
             process.kill()
-            raise AssertionError(
-                process.stdout.read().decode() if process.stdout else "server did not start"
-            )
+            raise AssertionError(process.stdout.read().decode() if process.stdout else "") from None
         yield url
     finally:
         process.terminate()

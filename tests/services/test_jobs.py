@@ -8,14 +8,14 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from helpers import write
+from helpers import job_row, wait_until, write
 from opsloop import Client
 from opsloop.config import Settings
 from opsloop.execution.processes import group_members, this_host
@@ -54,35 +54,19 @@ def client(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
         yield embedded
 
 
-def _until(condition: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def _row(platform: Platform, name: str) -> JobRow:
-    with platform.database.transaction() as session:
-        row = session.scalar(select(JobRow).where(JobRow.name == name))
-        assert row is not None
-        session.expunge(row)
-        return row
-
-
 def _running_step(platform: Platform, name: str) -> JobRow:
     """Wait for the row's step process to be recorded, and return the row."""
-    _until(lambda: _row(platform, name).step_pgid, 90, f"{name} to start its process")
-    row = _row(platform, name)
+    wait_until(lambda: job_row(platform, name).step_pgid, 90, f"{name} to start its process")
+    row = job_row(platform, name)
     assert row.step_host == this_host() and group_members(row.step_pgid or 0)
     return row
 
 
 def _kill_runner(platform: Platform, job: str) -> None:
-    pid = _row(platform, job).runner_pid
+    pid = job_row(platform, job).runner_pid
     assert pid
     os.kill(pid, signal.SIGKILL)
-    _until(lambda: not _alive(pid), 10, "the runner to die")
+    wait_until(lambda: not _alive(pid), 10, "the runner to die")
 
 
 def _alive(pid: int) -> bool:
@@ -161,7 +145,7 @@ def test_cancel_ends_the_step_process_group(client: Client, tmp_path: Path) -> N
     ended = client.jobs.wait(job.name, timeout=30)
     assert (ended.status, ended.error) == ("Canceled", "canceled")
     assert group_members(pgid) == []
-    assert _row(platform, job.name).step_pgid is None
+    assert job_row(platform, job.name).step_pgid is None
 
     orphaned = client.jobs.create(file=spec)
     pgid = _running_step(platform, orphaned.name).step_pgid or 0
@@ -178,13 +162,13 @@ def test_a_healthy_long_job_is_not_swept(client: Client, tmp_path: Path) -> None
     platform = Platform(client.settings)
     job = client.jobs.create(file=write(tmp_path / "s.yml", "type: command\ncommand: sleep 6\n"))
     _running_step(platform, job.name)
-    first_beat = _row(platform, job.name).heartbeat_at
-    while _row(platform, job.name).status == "Running":
+    first_beat = job_row(platform, job.name).heartbeat_at
+    while job_row(platform, job.name).status == "Running":
         assert job.name not in _sweep(platform)
         time.sleep(0.25)
     finished = client.jobs.get(job.name)
     assert finished.status == "Completed", finished.error
-    last_beat = _row(platform, job.name).heartbeat_at
+    last_beat = job_row(platform, job.name).heartbeat_at
     assert first_beat and last_beat and last_beat - first_beat > timedelta(seconds=3)
 
 
@@ -227,7 +211,7 @@ def test_sweep_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
     assert claimed is not None
     assert job_runs.report(platform, job_runs.report_heartbeat, claimed.id) is True
     assert _sweep(platform, datetime.now(UTC) + timedelta(seconds=20)) == []
-    assert _row(platform, "fresh").status == "Running"
+    assert job_row(platform, "fresh").status == "Running"
 
 
 def test_a_sweep_ends_only_the_processes_of_its_own_host(tmp_path: Path) -> None:
@@ -246,7 +230,7 @@ def test_a_sweep_ends_only_the_processes_of_its_own_host(tmp_path: Path) -> None
             platform, job_runs.report_step_process, claimed.id, pgid=step.pid, host="other-host"
         )
         assert _sweep(platform, datetime.now(UTC) + timedelta(minutes=1)) == ["far"]
-        assert group_members(step.pid) and _row(platform, "far").step_pgid == step.pid
+        assert group_members(step.pid) and job_row(platform, "far").step_pgid == step.pid
         with platform.database.transaction() as session:
             row = session.get(JobRow, claimed.id)
             assert row is not None
@@ -254,7 +238,7 @@ def test_a_sweep_ends_only_the_processes_of_its_own_host(tmp_path: Path) -> None
         assert _sweep(platform) == []
         step.wait(timeout=10)
         assert group_members(step.pid) == []
-        assert _row(platform, "far").step_pgid is None
+        assert job_row(platform, "far").step_pgid is None
     finally:
         step.kill()
         step.wait()
