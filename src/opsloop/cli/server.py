@@ -29,9 +29,9 @@ def server(
     """
     import uvicorn
 
+    from opsloop.app.server import SERVER_RUNS_WORKER
     from opsloop.config import Settings
     from opsloop.services.context import Platform
-    from opsloop.serving.app import SERVER_RUNS_WORKER
 
     settings = Settings()
     Platform(settings)  # migrate once before workers start
@@ -40,7 +40,7 @@ def server(
         f"opsloop server on http://{host}:{port}  (metadata: {_redacted(settings.resolved_database_url())})"
     )
     uvicorn.run(
-        "opsloop.serving.app:create_server_app",
+        "opsloop.app.server:create_server_app",
         factory=True,
         host=host,
         port=port,
