@@ -15,7 +15,16 @@ ROOT = Path(opsloop.__file__).parent
 MAX_LINES = 400
 # What the SDK may import: shared definitions, and the embedded composition root (the one
 # door to the server's code, for when no server URI is set).
-CLIENT_MAY_IMPORT = {"app", "config", "errors", "export", "file_urls", "schemas", "security", "specs"}
+CLIENT_MAY_IMPORT = {
+    "app",
+    "config",
+    "errors",
+    "export",
+    "file_urls",
+    "schemas",
+    "security",
+    "specs",
+}
 SERVER_LAYERS = {"api", "services", "serving", "store", "execution", "runner", "background"}
 
 
@@ -58,7 +67,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
     def visit(node: str, path: list[str]) -> list[str] | None:
         if node in path:
-            return path[path.index(node) :] + [node]
+            return [*path[path.index(node) :], node]
         if node in done:
             return None
         for target in sorted(graph.get(node, ())):

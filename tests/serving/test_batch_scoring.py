@@ -596,10 +596,14 @@ def test_main_warns_when_metrics_cannot_be_logged(
     assert "could not log batch scoring metrics" in caplog.text
 
 
-def test_module_runs_as_a_command(tmp_path: Path) -> None:
+# The old name too: batch endpoint jobs created before the move store it as their command.
+@pytest.mark.parametrize(
+    "module", ["opsloop.serving.batch.scoring", "opsloop.serving.batch_scoring"]
+)
+def test_module_runs_as_a_command(tmp_path: Path, module: str) -> None:
     write_csv_folder(tmp_path / "input", 3)
     write_script(tmp_path / "src", "def run(mini_batch):\n    return mini_batch\n")
-    command = [sys.executable, "-m", "opsloop.serving.batch.scoring"]
+    command = [sys.executable, "-m", module]
 
     done = subprocess.run(
         command + cli_args(tmp_path, script_spec(mini_batch_size=2)),

@@ -37,6 +37,9 @@ class Transport:
         headers = {"x-opsloop-actor": os.environ.get("OPSLOOP_ACTOR") or os_user_actor().name}
         self.remote = settings.is_remote()
         self._http: httpx.Client
+        # Embedded only: the in-process service platform behind the app (tests and tools
+        # reach the embedded store through it; the SDK itself only speaks HTTP).
+        self.platform: Any = None
         if self.remote:
             self._http = httpx.Client(
                 base_url=str(settings.uri).rstrip("/"), headers=headers, timeout=300
@@ -46,6 +49,7 @@ class Transport:
             from opsloop.app.embedded import create_embedded_app
 
             app = create_embedded_app(settings)
+            self.platform = app.platform
             self._http = in_process_client(app, headers=headers, raise_server_exceptions=True)
         self.location = str(settings.uri) if self.remote else str(settings.resolved_home())
 
