@@ -55,3 +55,13 @@ def bearer(client: Any, endpoint: str = "ep") -> dict[str, str]:
     """The Authorization header for an endpoint: its primary key, or a fresh token."""
     credentials = client.online_endpoints.get_credentials(endpoint)
     return {"authorization": f"Bearer {credentials.primary_key or credentials.access_token}"}
+
+
+def assert_invalid(answer: Any, field: str) -> dict[str, Any]:
+    """A 422 problem body that names ``field``."""
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem: dict[str, Any] = answer.json()
+    assert problem["field"] == field, problem
+    assert problem["detail"].startswith(f"{field}: "), problem
+    return problem

@@ -45,6 +45,20 @@ def test_bad_yaml_gets_one_clear_error(tmp_path: Path, monkeypatch: pytest.Monke
     assert "Traceback" not in result.stderr
 
 
+def test_a_typo_in_an_input_type_names_file_line_and_field(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    opsloop("workspace", "create", "--name", "dev", home=home)
+    spec = write(
+        tmp_path / "job.yml",
+        "type: command\ncommand: echo ${{inputs.a}}\ninputs:\n  a:\n    type: integr\n"
+        "    value: 3\n",
+    )
+    result = opsloop("job", "create", "-w", "dev", "-f", str(spec), home=home, check=False)
+    assert result.returncode == 2, result.stderr
+    assert f"{spec}:5: inputs.a.type: Input should be 'string', 'integer'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_autolog_command_job_metrics_in_job_show_json(tmp_path: Path) -> None:
     home = tmp_path / "home"
     data = subprocess.run(

@@ -15,7 +15,8 @@ from helpers import bearer, serving_runtime
 from opsloop import Client
 from opsloop.serving.online.runtime import ServingRuntime
 
-ROW = {"input_data": {"columns": ["a", "b", "c"], "data": [[1.0, 1.0, 1.0]]}}
+COLUMNS = ["a", "b", "c"]
+ROW = {"input_data": {"columns": COLUMNS, "data": [[1.0, 1.0, 1.0]]}}
 
 
 @pytest.fixture
@@ -87,12 +88,40 @@ def test_client_errors(http: TestClient) -> None:
     missing = http.post("/score", json={"input_data": {"columns": ["a", "b"], "data": [[1, 2]]}})
     assert missing.status_code == 422 and "lacks input column(s) c" in missing.json()["detail"]
     assert http.post("/score", json={"input_data": [["x", "y", "z"]]}).status_code == 422
+    empty = http.post("/invocations", json={"dataframe_split": {"columns": COLUMNS, "data": []}})
+    assert empty.status_code == 422 and "holds no rows" in empty.json()["detail"]
     assert http.get("/score").status_code == 404
     assert http.delete("/score").status_code == 405
     assert http.post("/v2/models/other/infer", json={}).status_code == 404
     assert http.post("/endpoints/nope/score", json=ROW).status_code == 404
     pinned = http.post("/score", json=ROW, headers={"opsloop-model-deployment": "ghost"})
     assert pinned.status_code == 404
+
+
+def test_duplicate_column_names_are_the_callers_error(http: TestClient) -> None:
+    # Once a model error (424 "the model failed: AttributeError") or, for a model that
+    # picks columns by name, a silent choice of one of the two.
+    twice = {"columns": ["a", "a", "b", "c"], "data": [[1.0, 2.0, 1.0, 1.0]]}
+    answers = {
+        "azure": http.post("/score", json={"input_data": twice}),
+        "mlflow": http.post("/invocations", json={"dataframe_split": twice}),
+        "csv": http.post(
+            "/invocations", content=b"a,a,b,c\n1,2,1,1\n", headers={"content-type": "text/csv"}
+        ),
+        "v2": http.post(
+            "/v2/models/ep/infer",
+            json={
+                "inputs": [
+                    {"name": name, "shape": [1], "datatype": "FP64", "data": [1.0]}
+                    for name in ("a", "a", "b", "c")
+                ]
+            },
+        ),
+    }
+    for protocol, answer in answers.items():
+        assert answer.status_code == 422, (protocol, answer.text)
+        assert "names the column 'a' more than once" in answer.json()["detail"], protocol
+        assert "opsloop-model-status" not in answer.headers
 
 
 def test_every_answer_has_a_request_id(http: TestClient) -> None:

@@ -38,3 +38,13 @@ def test_the_embedded_api_answers_timestamps_with_their_zone(client: Client) -> 
     workspace = client.workspaces.get("dev")
     assert workspace.created_at.utcoffset() == timedelta(0)
     assert workspace.model_dump(mode="json")["created_at"].endswith("Z")
+
+
+def test_the_migrations_build_exactly_the_tables_the_rows_describe(database: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from opsloop.store.tables import Base
+
+    with database.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from opsloop import __version__
+from opsloop.api.deps import storable_parameters
 from opsloop.api.errors import install_error_handlers
 from opsloop.api.route_actions import annotate_routes
 from opsloop.api.routers import (
@@ -32,7 +33,7 @@ def create_app(platform: Platform | None = None, *, launch_jobs: bool = True) ->
     app.state.platform = platform or Platform()
     app.state.platform.launch_jobs = launch_jobs
     install_error_handlers(app)
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(storable_parameters)])
 
     @api.get("/health", tags=["health"])
     def health() -> dict[str, str]:

@@ -6,7 +6,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from opsloop.errors import OpsloopError, ValidationError
+from opsloop.errors import OpsloopError
+from opsloop.specs.loader import spec_error
+
+_SOURCES = frozenset(("body", "query", "path", "header", "cookie"))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -18,13 +21,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = list(exc.errors())
-        first = max(errors, key=lambda e: len(e.get("loc", ()))) if errors else {}
-        location = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
-        message = first.get("msg", "invalid request")
-        if first.get("type") == "extra_forbidden":
-            message = "unknown key"
-        error = ValidationError(message, field=".".join(location) or None)
+        # The same words as for a spec file; the field is named without where it was sent.
+        errors = [
+            {**e, "loc": e["loc"][1:] if e["loc"] and e["loc"][0] in _SOURCES else e["loc"]}
+            for e in exc.errors()
+        ]
+        error = spec_error(errors)
         return JSONResponse(
             error.to_problem(), status_code=422, media_type="application/problem+json"
         )

@@ -2,8 +2,8 @@
 each process runs the background worker too.
 
 uvicorn's worker processes import the factory by name
-(``opsloop.app.server:create_server_app``), so the choice of running the worker travels in an
-environment variable set by the CLI before it starts uvicorn.
+(``opsloop.app.server:create_server_app``), so the choices (run the worker, launch jobs) travel in
+environment variables set by the CLI before it starts uvicorn.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from opsloop.serving.online.runtime import Receive, Scope, Send, ServingRuntime
 from opsloop.serving.online.sources import StoreSource
 
 SERVER_RUNS_WORKER = "OPSLOOP_SERVER_RUNS_WORKER"
+SERVER_LAUNCH_JOBS = "OPSLOOP_SERVER_LAUNCH_JOBS"
 
 
 class ServerApp:
@@ -25,7 +26,7 @@ class ServerApp:
 
     def __init__(self) -> None:
         platform = Platform()
-        self.api = create_app(platform)
+        self.api = create_app(platform, launch_jobs=os.environ.get(SERVER_LAUNCH_JOBS) != "0")
         self.runtime = ServingRuntime(StoreSource(platform), owns_process=True)
         self.worker: Worker | None = None
         if os.environ.get(SERVER_RUNS_WORKER, "1") == "1":

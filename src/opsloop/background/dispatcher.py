@@ -233,7 +233,7 @@ def wait_until_delivered(
     dispatcher: EventDispatcher, lease: Lease, subscribers: Iterable[str], timeout_s: float
 ) -> None:
     """Run passes until every named subscriber's cursor reached the newest event (tests and
-    ``opsloop worker --once``)."""
+    scripts that need the events delivered before they go on)."""
     deadline = time.monotonic() + timeout_s
     names = set(subscribers)
     while time.monotonic() < deadline:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -42,13 +43,21 @@ class Lease:
         self.holder = holder
         self.ttl = timedelta(seconds=ttl_s)
         self.token: int | None = None
+        self._renew_after = 0.0  # monotonic time after which acquire() writes again
 
     @property
     def held(self) -> bool:
         return self.token is not None
 
     def acquire(self) -> bool:
-        """Renew the lease if held, take it if free or expired; True if we hold it now."""
+        """Renew the lease if held, take it if free or expired; True if we hold it now.
+
+        A held lease is renewed once a third of its time has passed, not on every call: a
+        worker ticking twice a second need not write twice a second. Writes under the
+        lease are checked by ``guard`` in any case."""
+        if self.token is not None and time.monotonic() < self._renew_after:
+            return True
+        started = time.monotonic()
         now = datetime.now(UTC)
         with self.database.transaction() as session:
             self._ensure_row(session)
@@ -57,15 +66,16 @@ class Lease:
             ).one()
             if row.holder == self.holder and row.token == self.token and row.expires_at > now:
                 row.expires_at = now + self.ttl
-                return True
-            if row.expires_at <= now:
+            elif row.expires_at <= now:
                 row.holder, row.token = self.holder, row.token + 1
                 row.expires_at, row.acquired_at = now + self.ttl, now
                 session.flush()
                 self.token = row.token
-                return True
-        self.token = None
-        return False
+            else:
+                self.token = None
+                return False
+        self._renew_after = started + self.ttl.total_seconds() / 3
+        return True
 
     def guard(self, session: Session) -> None:
         """Check, inside the caller's transaction, that we still hold the lease; lock its
@@ -95,6 +105,7 @@ class Lease:
             if row is not None and row.holder == self.holder and row.token == self.token:
                 row.expires_at = datetime.now(UTC)
         self.token = None
+        self._renew_after = 0.0
 
     def _ensure_row(self, session: Session) -> None:
         values = {"name": self.name, "holder": "", "token": 0, "expires_at": _NEVER}

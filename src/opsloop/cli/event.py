@@ -19,7 +19,8 @@ subscription_app = typer.Typer(
 )
 event_app.add_typer(subscription_app, name="subscription")
 
-EVENT_COLUMNS = ["sequence", "time", "type", "workspace", "subject", "actor", "data"]
+# The table keeps what tells events apart; -o json has the whole envelope (data, actor).
+EVENT_COLUMNS = ["sequence", "time", "type", "subject", "workspace"]
 TYPE_COLUMNS = ["type", "resource_type", "description"]
 SUBSCRIPTION_COLUMNS = [
     "name", "event_types", "webhook_url", "workspace", "position", "pending", "failed",
@@ -79,6 +80,8 @@ def create_subscription(
 
     Example: opsloop event subscription create -n ci -t job.failed -t 'model.*' --webhook https://ci.example/hook
     """
+    if file is None and not webhook:
+        raise typer.BadParameter("give the URL to POST events to", param_hint="--webhook")
     fields = {"name": name, "event_types": event_type, "webhook_url": webhook}
     fields["workspace"] = workspace
     made = make_client().event_subscriptions.create(file=file, overrides=set_, **fields)

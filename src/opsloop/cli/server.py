@@ -20,6 +20,13 @@ def server(
             "server; turn off when separate `opsloop worker` processes do it.",
         ),
     ] = True,
+    launch_jobs: Annotated[
+        bool,
+        typer.Option(
+            help="Start a runner for each submitted job. --no-launch-jobs only records them "
+            "(queued): for testing the API, e.g. with a fuzzer whose commands must never run."
+        ),
+    ] = True,
 ) -> None:
     """Serve the REST API under /api/v1 (OpenAPI at /api/v1/openapi.json) and every online
     endpoint at /endpoints/<name>/score.
@@ -27,11 +34,16 @@ def server(
     Metadata goes to OPSLOOP_DATABASE_URL (PostgreSQL for a team), artifacts to
     OPSLOOP_ARTIFACT_URI. Example: OPSLOOP_DATABASE_URL=postgresql://127.0.0.1/test opsloop server --port 8080
     """
+
     import uvicorn
 
-    from opsloop.app.server import SERVER_RUNS_WORKER
+    from opsloop.app.server import SERVER_LAUNCH_JOBS, SERVER_RUNS_WORKER
     from opsloop.config import Settings
     from opsloop.services.context import Platform
+
+    # uvicorn's workers build the app in their own processes: the choices travel in the
+    # environment, as the serving choices do (see opsloop.app.server).
+    os.environ[SERVER_LAUNCH_JOBS] = "1" if launch_jobs else "0"
 
     settings = Settings()
     Platform(settings)  # migrate once before workers start

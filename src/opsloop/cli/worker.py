@@ -11,21 +11,18 @@ import typer
 
 
 def worker() -> None:
-    """Deliver events to their subscribers and sweep jobs whose runner was lost, until
-    stopped (Ctrl-C or SIGTERM).
+    """Deliver events to subscribers and sweep jobs whose runner was lost, until stopped.
 
-    `opsloop server` already runs this beside the API; run more workers (or servers) for
-    availability: each piece of work runs under a lease in the database, so exactly one
-    process does it at a time and another takes over within OPSLOOP_LEASE_TTL_S seconds
-    (15 by default) when it dies.
+    `opsloop server` runs the same work beside the API. Any number of workers and servers may run: each piece of work holds a lease in the database, and another process takes it over within OPSLOOP_LEASE_TTL_S seconds (15) when its holder dies.
 
     Example: OPSLOOP_DATABASE_URL=postgresql://127.0.0.1/test opsloop worker
     """
     from opsloop.background.worker import Worker
     from opsloop.services.context import Platform
 
+    platform = Platform()  # migrations first: their own log lines are not the worker's
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    running = Worker(Platform())
+    running = Worker(platform)
     names = ", ".join(task.lease_name for task in running.tasks)
     typer.echo(f"opsloop worker {running.holder}: {names}")
 

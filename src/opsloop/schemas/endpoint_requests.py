@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from opsloop.specs.base import StorableText
 
 
-class Action(BaseModel):
+class Action(StorableText):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -103,6 +103,8 @@ class TabularPredictor:
 
     def matrix(self, rows: Rows, dtype: Any = np.float64) -> np.ndarray:
         values = self.ordered(rows)
+        if not values:
+            raise BadRequest("the request holds no rows")
         try:
             matrix = np.asarray(values, dtype=dtype)
         except (TypeError, ValueError):

@@ -88,6 +88,7 @@ def parse_csv(body: bytes) -> Rows:
         header = next(reader)
     except StopIteration:
         raise BadRequest("the CSV body is empty", 400) from None
+    _check_unique(header, "the CSV header")
     values = [[_csv_value(cell) for cell in line] for line in reader if line]
     for number, row in enumerate(values, start=2):
         if len(row) != len(header):
@@ -113,6 +114,8 @@ def _split(value: Any, where: str) -> Rows:
         not isinstance(columns, list) or not all(map(isinstance, columns, repeat(str)))
     ):
         raise BadRequest(f"{where}.columns must be a list of names")
+    if columns is not None:
+        _check_unique(columns, f"{where}.columns")
     rows = data if all(map(isinstance, data, repeat(list))) else [_as_row(row) for row in data]
     if columns is not None:
         _check_widths(rows, len(columns), where)
@@ -155,6 +158,18 @@ def _columnar(value: dict[str, Any], where: str) -> Rows:
     if len(lengths) > 1:
         raise BadRequest(f"{where}: every column needs the same number of values")
     return Rows(columns, [list(row) for row in zip(*series, strict=True)])
+
+
+def _check_unique(columns: list[str], where: str) -> None:
+    # A model input is found by its name: with two columns of one name either could be
+    # meant, so the request is the caller's error rather than a model failure.
+    if len(set(columns)) == len(columns):
+        return
+    seen: set[str] = set()
+    for name in columns:
+        if name in seen:
+            raise BadRequest(f"{where} names the column {name!r} more than once")
+        seen.add(name)
 
 
 def _check_widths(rows: list[list[Any]], width: int, where: str) -> None:
@@ -209,6 +224,7 @@ def parse_v2(body: bytes) -> tuple[Rows, str | None]:
         _, shape, data = tensors[0]
         width = shape[1]
         return Rows(None, [data[i * width : (i + 1) * width] for i in range(shape[0])]), request_id
+    _check_unique([name for name, _, _ in tensors], "inputs")
     columns: dict[str, list[Any]] = {}
     for name, shape, data in tensors:
         if len(shape) != 1 and not (len(shape) == 2 and shape[1] == 1):

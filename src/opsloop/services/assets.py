@@ -6,6 +6,8 @@ given. ``name@latest`` is the highest numbered version, then the newest.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from sqlalchemy import func, select
@@ -16,6 +18,20 @@ from opsloop.specs.references import AssetReference, parse_reference
 from opsloop.store.tables import AssetVersionRow, WorkspaceRow
 
 AssetKind = Literal["data", "environment", "component", "model"]
+
+
+@contextmanager
+def reading_source(path: str, *, field: str = "path") -> Iterator[None]:
+    """Reading the files a spec points at: a path that is missing or cannot be read is the
+    caller's error (a 422 naming the field), not the server's."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise ValidationError(f"{path!r} does not exist", field=field) from None
+    except OSError as exc:
+        raise ValidationError(
+            f"{path!r} cannot be read: {exc.strerror or exc}", field=field
+        ) from None
 
 
 def lock_workspace(ctx: ServiceContext, ws: WorkspaceRow) -> None:

@@ -28,11 +28,11 @@ def create_data_asset(ctx: ServiceContext, workspace: str, spec: DataSpec) -> Da
     ctx.begin_mutation(Action.DATA_WRITE, workspace, f"data:{spec.name}")
     ws = require_workspace_row(ctx, workspace)
     url = resolve_datastore_url(ctx, ws, spec.path, "path")
-    with tempfile.TemporaryDirectory(prefix="opsloop-data-") as scratch:
-        try:
-            local = materialize(url, Path(scratch))
-        except FileNotFoundError:
-            raise ValidationError(f"{spec.path!r} does not exist", field="path") from None
+    with (
+        tempfile.TemporaryDirectory(prefix="opsloop-data-") as scratch,
+        assets.reading_source(spec.path),
+    ):
+        local = materialize(url, Path(scratch))
         _check_shape(local, spec.type)
         content_hash = hash_path(local)
         profile = _profile(local, spec.type)

@@ -121,7 +121,7 @@ def list_request_logs(
         query = query.where(EndpointRequestLogRow.status_code == status_code)
     if since is not None:
         query = query.where(EndpointRequestLogRow.at >= since)
-    query = query.order_by(EndpointRequestLogRow.id.desc()).limit(max(1, min(limit, 10_000)))
+    query = query.order_by(EndpointRequestLogRow.id.desc()).limit(limit)
     return [
         RequestLogEntry(**{name: getattr(row, name) for name in _FIELDS})
         for row in ctx.session.scalars(query)

@@ -249,7 +249,9 @@ def _resolve_pipeline_input(
             )
         literal = value.value if value.value is not None else value.default
         if value.type in LITERAL_TYPES and literal is not None:
-            return LiteralBinding(value=coerce_literal(value, literal, field=field))  # type: ignore[arg-type]
+            # A pipeline input declares only its type: no bounds or choices to check.
+            declared = ComponentInput.model_validate({"type": value.type})
+            return LiteralBinding(value=coerce_literal(declared, literal, field=field))
         return UnboundBinding()
     if value is None:
         return UnboundBinding()

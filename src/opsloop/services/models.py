@@ -30,11 +30,11 @@ def create_model(ctx: ServiceContext, workspace: str, spec: ModelSpec) -> Model:
     ctx.begin_mutation(Action.MODELS_WRITE, workspace, f"model:{spec.name}")
     ws = require_workspace_row(ctx, workspace)
     url, lineage = _resolve_source(ctx, ws, spec.path)
-    with tempfile.TemporaryDirectory(prefix="opsloop-model-") as scratch:
-        try:
-            local = materialize(url, Path(scratch))
-        except FileNotFoundError:
-            raise ValidationError(f"{spec.path!r} does not exist", field="path") from None
+    with (
+        tempfile.TemporaryDirectory(prefix="opsloop-model-") as scratch,
+        assets.reading_source(spec.path),
+    ):
+        local = materialize(url, Path(scratch))
         flavors = _flavors(local) if spec.type == "mlflow_model" else []
         content_hash = hash_path(local)
     row = assets.add_version(

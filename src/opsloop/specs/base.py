@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 
@@ -27,7 +35,22 @@ def _check_name(value: str) -> str:
     return value
 
 
-AssetName = Annotated[str, AfterValidator(_check_name)]
+# The pattern is also stated in the JSON schema (OpenAPI), for clients and generated requests.
+AssetName = Annotated[
+    str,
+    AfterValidator(_check_name),
+    WithJsonSchema({"type": "string", "pattern": NAME_PATTERN.pattern}),
+]
+
+
+def _check_not_blank(value: str) -> str:
+    # An empty path would be read as the current folder, of whatever process reads it.
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+AssetPath = Annotated[str, AfterValidator(_check_not_blank)]
 
 
 def _version_text(value: object) -> object:
@@ -38,7 +61,36 @@ def _version_text(value: object) -> object:
 AssetVersion = Annotated[str | None, BeforeValidator(_version_text)]
 
 
-class SpecModel(BaseModel):
+def unstorable(value: Any) -> bool:
+    """Text no store can keep: NUL (PostgreSQL refuses it, SQLite would take it, so the
+    two would differ) or a lone surrogate (not encodable as UTF-8)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(unstorable(k) or unstorable(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(unstorable(item) for item in value)
+    return False  # numbers, None, and nested models, which check their own fields
+
+
+class StorableText(BaseModel):
+    """Base of every request body: each field's text must be storable as it was sent."""
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        if unstorable(value):
+            raise ValueError("text must not contain NUL characters or lone surrogates")
+        return value
+
+
+class SpecModel(StorableText):
     """Base of YAML specs: unknown keys are errors; ``$schema`` is accepted and ignored."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import field_validator
 
-from opsloop.specs.base import AssetVersion, DataType, NamedSpec
+from opsloop.specs.base import AssetPath, AssetVersion, DataType, NamedSpec
 
 
 class DatastoreSpec(NamedSpec):
@@ -26,4 +26,4 @@ class DataSpec(NamedSpec):
 
     version: AssetVersion = None
     type: DataType = "uri_folder"
-    path: str
+    path: AssetPath

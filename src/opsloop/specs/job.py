@@ -7,14 +7,14 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, field_validator
 
 from opsloop.specs.base import AssetType, SpecModel
-from opsloop.specs.component import ComponentInput, ComponentOutput, ComponentSpec
+from opsloop.specs.component import ComponentInput, ComponentOutput, ComponentSpec, InputType
 from opsloop.specs.environment import EnvironmentSpec
 
 
 class JobInput(SpecModel):
     """The long form of a job input: an asset (``type`` + ``path``) or a typed literal."""
 
-    type: str | None = None
+    type: InputType | None = None
     path: str | None = None
     mode: str | None = None
     default: Any = None
@@ -97,12 +97,14 @@ class PipelineJobSpec(_JobCommon):
 
 
 def _job_kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return "pipeline" if value.get("type") == "pipeline" else "command"
-    return "pipeline" if getattr(value, "type", None) == "pipeline" else "command"
+    # Tags named as the classes: pydantic puts the tag into error locations, and a tag
+    # "command" could not be told from the field ``command``.
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return "PipelineJobSpec" if kind == "pipeline" else "CommandJobSpec"
 
 
 JobSpec = Annotated[
-    Annotated[CommandJobSpec, Tag("command")] | Annotated[PipelineJobSpec, Tag("pipeline")],
+    Annotated[CommandJobSpec, Tag("CommandJobSpec")]
+    | Annotated[PipelineJobSpec, Tag("PipelineJobSpec")],
     Discriminator(_job_kind),
 ]

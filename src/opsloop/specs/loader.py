@@ -7,6 +7,8 @@ error locations through it.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -89,23 +91,28 @@ def line_for(lines: LineMap, location: tuple[str | int, ...]) -> int | None:
     return lines.get(())
 
 
-def _readable_location(location: tuple[str | int, ...]) -> str:
-    # pydantic adds union/tag names ("str", "JobInput", "command") into locations.
-    noise = {
+# pydantic names union members in error locations: by type ("str"), by model class, or by
+# a schema descriptor such as "function-after[_check_name(), str]" or "list[str]".
+_MEMBER_NAMES = frozenset(
+    (
         "str",
         "int",
         "float",
         "bool",
         "JobInput",
         "JobOutput",
-        "command",
-        "pipeline",
+        "CommandJobSpec",
+        "PipelineJobSpec",
         "EnvironmentSpec",
         "ComponentSpec",
-        "function-after[_check_name(), str]",
-    }
-    parts = [str(p) for p in location if str(p) not in noise]
-    return ".".join(parts)
+    )
+)
+_DESCRIPTOR = re.compile(r"^[a-z][a-z-]*\[.*\]$")
+
+
+def _readable_location(location: tuple[str | int, ...]) -> str:
+    parts = [str(p) for p in location]
+    return ".".join(p for p in parts if p not in _MEMBER_NAMES and not _DESCRIPTOR.match(p))
 
 
 def validate_spec(
@@ -123,22 +130,31 @@ def validate_spec(
     try:
         return adapter.validate_python(data)
     except pydantic.ValidationError as exc:
-        first = _most_specific_error(exc.errors())
-        location = tuple(first["loc"])
-        field = _readable_location(location) or None
-        message = first["msg"]
-        if first["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif first["type"] == "missing":
-            message = "required key is missing"
-        elif first["type"] == "value_error":  # our own rule: its words, without pydantic's prefix
-            message = str(first["ctx"]["error"])
-        raise ValidationError(
-            message,
-            field=field,
-            file=file,
-            line=line_for(lines or {}, _strip_noise(location)) if lines else None,
-        ) from None
+        raise spec_error(exc.errors(), file=file, lines=lines) from None
+
+
+def spec_error(
+    errors: Sequence[Any], *, file: str | None = None, lines: LineMap | None = None
+) -> ValidationError:
+    """pydantic's errors as one :class:`ValidationError`: the field most specifically at
+    fault, in words for a person (the REST API answers request errors with it too)."""
+    if not errors:
+        return ValidationError("invalid input", file=file)
+    first = _most_specific_error(list(errors))
+    location = tuple(first["loc"])
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    elif first["type"] == "value_error":  # our own rule: its words, without pydantic's prefix
+        message = str(first.get("ctx", {}).get("error", message))
+    return ValidationError(
+        message,
+        field=_readable_location(location) or None,
+        file=file,
+        line=line_for(lines, _strip_noise(location)) if lines else None,
+    )
 
 
 def _strip_noise(location: tuple[str | int, ...]) -> tuple[str | int, ...]:

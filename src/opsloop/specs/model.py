@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from opsloop.specs.base import AssetVersion, ModelType, NamedSpec
+from opsloop.specs.base import AssetPath, AssetVersion, ModelType, NamedSpec
 
 
 class ModelSpec(NamedSpec):
     version: AssetVersion = None
     type: ModelType = "mlflow_model"
-    path: str
+    path: AssetPath

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
+import pydantic
 from fastapi import APIRouter, Body
+from pydantic import Field, TypeAdapter
 
-from opsloop.api.deps import ActorDep, PlatformDep
+from opsloop.api.deps import INT64_MAX, ActorDep, ListLimit, PlatformDep
 from opsloop.errors import ValidationError
 from opsloop.schemas.entities import Job, LogChunk
 from opsloop.services import job_logs, jobs
 from opsloop.specs.job import JobSpec
 
 router = APIRouter(prefix="/workspaces/{workspace}/jobs", tags=["jobs"])
+_OFFSETS = TypeAdapter(dict[str, Annotated[int, Field(ge=0, le=INT64_MAX)]])
 
 
 @router.post("", status_code=201)
@@ -29,7 +31,7 @@ def create_job(
 
 @router.get("")
 def list_jobs(
-    workspace: str, platform: PlatformDep, actor: ActorDep, limit: int = 100
+    workspace: str, platform: PlatformDep, actor: ActorDep, limit: ListLimit = 100
 ) -> list[Job]:
     with platform.context(actor) as ctx:
         return jobs.list_jobs(ctx, workspace, limit)
@@ -53,10 +55,10 @@ def get_job_logs(
     workspace: str, name: str, platform: PlatformDep, actor: ActorDep, offsets: str = "{}"
 ) -> LogChunk:
     try:
-        parsed = {str(k): int(v) for k, v in json.loads(offsets).items()}
-    except (ValueError, AttributeError, TypeError):
+        parsed = _OFFSETS.validate_json(offsets)
+    except pydantic.ValidationError:
         raise ValidationError(
-            "must be a JSON object of step -> byte offset", field="offsets"
+            "must be a JSON object of step -> byte offset (0 or more)", field="offsets"
         ) from None
     with platform.context(actor) as ctx:
         return job_logs.read_job_logs(ctx, workspace, name, parsed)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, PlainTextResponse
 from starlette.background import BackgroundTask
 
-from opsloop.api.deps import ActorDep, PlatformDep, require_path_match
+from opsloop.api.deps import (
+    ActorDep,
+    HttpStatus,
+    ListLimit,
+    LogLines,
+    Moment,
+    PlatformDep,
+    Revision,
+    require_path_match,
+)
 from opsloop.api.transfer import pack_export
 from opsloop.export.install import EXPORT_HEADER
 from opsloop.schemas.endpoint_requests import EndpointExport, OnlineEndpointUpdate, RegenerateKeys
@@ -111,9 +118,9 @@ def list_request_logs(
     platform: PlatformDep,
     actor: ActorDep,
     deployment: str | None = None,
-    status_code: int | None = None,
-    since: datetime | None = None,
-    limit: int = 100,
+    status_code: HttpStatus = None,
+    since: Moment = None,
+    limit: ListLimit = 100,
 ) -> list[RequestLogEntry]:
     with platform.context(actor) as ctx:
         return endpoint_request_logs.list_request_logs(
@@ -145,7 +152,7 @@ def update_deployment(
     spec: OnlineDeploymentSpec,
     platform: PlatformDep,
     actor: ActorDep,
-    endpoint_revision: int | None = None,
+    endpoint_revision: Revision = None,
 ) -> OnlineDeployment:
     """``endpoint_revision``: the endpoint's revision the spec was worked out from (a client
     that read the current spec and changed part of it); 409 if the endpoint moved on."""
@@ -183,7 +190,7 @@ def delete_deployment(
 @router.get("/{name}/deployments/{deployment}/logs", response_class=PlainTextResponse)
 def deployment_logs(
     workspace: str, name: str, deployment: str, platform: PlatformDep, actor: ActorDep,
-    lines: int = 100,
+    lines: LogLines = 100,
 ) -> str:  # fmt: skip
     with platform.context(actor) as ctx:
         return online_deployments.get_deployment_logs(ctx, workspace, name, deployment, lines)
