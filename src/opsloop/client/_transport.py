@@ -82,8 +82,11 @@ class Transport:
     def score(self, path: str, content: bytes, headers: dict[str, str]) -> httpx.Response:
         """POST to a scoring path (``/endpoints/<name>/score``), which lies outside /api/v1;
         the answer is returned as it is, errors included."""
+        # A scoring call is short; in-process there is no network to time out (and Starlette's
+        # TestClient warns on a timeout argument, which would reach the CLI's stderr).
+        options: dict[str, Any] = {"timeout": 60} if self.remote else {}
         try:
-            return self._http.post(path, content=content, headers=headers, timeout=60)
+            return self._http.post(path, content=content, headers=headers, **options)
         except httpx.TransportError as exc:
             raise OpsloopError(
                 f"cannot reach the opsloop server at {self.location}: {exc}"
