@@ -43,8 +43,8 @@ def free_port() -> int:
 
 def serving_runtime(client: Any, endpoint: str = "ep", **options: float) -> Any:
     """The serving runtime over an embedded client's store, serving one endpoint."""
-    from opsloop.serving.runtime import ServingRuntime
-    from opsloop.serving.sources import StoreSource
+    from opsloop.serving.online.runtime import ServingRuntime
+    from opsloop.serving.online.sources import StoreSource
 
     return ServingRuntime(
         StoreSource(client._transport.platform, endpoint=endpoint), single=endpoint, **options

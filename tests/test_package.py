@@ -23,7 +23,7 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["opsloop.serving.request_log_writer", "opsloop.serving.batch_worker"]
+    "module", ["opsloop.serving.collection.request_log_writer", "opsloop.serving.batch.worker"]
 )
 def test_child_process_modules_do_not_import_the_client(module: str) -> None:
     code = f"import sys, {module}; print('opsloop.client' in sys.modules)"

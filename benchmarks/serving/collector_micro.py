@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from opsloop.serving.collector import PayloadCollector
+from opsloop.serving.collection.collector import PayloadCollector
 from opsloop.specs.endpoint import DataCollector
 
 FEATURES = [f"f{i}" for i in range(20)]

@@ -41,6 +41,7 @@ def test_deploy_invoke_route_and_export(tmp_path: Path, model_dirs: dict[str, Pa
     request.write_text(json.dumps({"input_data": [[1, 1, 1], [0, 0, 1]]}))
     answer = opsloop("online-endpoint", "invoke", "-n", "lin-ep", "-r", str(request), home=home)
     assert [round(v, 6) for v in json.loads(answer.stdout)] == [6.0, 3.0]
+    assert not answer.stderr, answer.stderr  # nothing but the answer, embedded as remote
     bad = opsloop(
         "online-endpoint", "update", "-n", "lin-ep", "--traffic", "blue=70", home=home, check=False
     )

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from helpers import write
 from opsloop import Client, ValidationError
+from opsloop.file_urls import local_path_of
 from opsloop.services.context import Platform
-from opsloop.store.artifacts import local_path_of
 from opsloop.store.tables import JobRow
 
 PIPELINE = """

@@ -16,8 +16,8 @@ from opsloop.execution.plan import (
     UnboundBinding,
     read_plan,
 )
-from opsloop.execution.step import _step_hash
-from opsloop.execution.step_files import PreparedInput
+from opsloop.runner.step import _step_hash
+from opsloop.runner.step_files import PreparedInput
 
 # A step row as the dict-based resolver stored it.
 OLD_STEP: dict[str, Any] = {

@@ -6,8 +6,8 @@ from opsloop.errors import ConflictError, ValidationError
 from opsloop.execution.plan import CommandStepPlan, StepOutputBinding
 from opsloop.execution.planner import downstream_of, execution_order, step_dependencies
 from opsloop.execution.states import JobStatus, check_transition
-from opsloop.execution.values import coerce_literal
 from opsloop.specs.component import ComponentInput
+from opsloop.specs.values import coerce_literal
 
 
 def _step(outputs: list[str], **reads: tuple[str, str]) -> CommandStepPlan:

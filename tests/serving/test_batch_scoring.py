@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression
 
-from opsloop.serving.batch_scoring import (
+from opsloop.serving.batch.scoring import (
     SUMMARY_FILE,
     BatchInputError,
     BatchSummary,
@@ -591,15 +591,19 @@ def test_main_warns_when_metrics_cannot_be_logged(
     monkeypatch.setenv("MLFLOW_TRACKING_URI", (tmp_path / "mlruns").as_uri())
     monkeypatch.setenv("MLFLOW_RUN_ID", "no-such-run")
 
-    with caplog.at_level(logging.WARNING, logger="opsloop.serving.batch_scoring"):
+    with caplog.at_level(logging.WARNING, logger="opsloop.serving.batch.scoring"):
         assert main(cli_args(tmp_path, script_spec())) == 0
     assert "could not log batch scoring metrics" in caplog.text
 
 
-def test_module_runs_as_a_command(tmp_path: Path) -> None:
+# The old name too: batch endpoint jobs created before the move store it as their command.
+@pytest.mark.parametrize(
+    "module", ["opsloop.serving.batch.scoring", "opsloop.serving.batch_scoring"]
+)
+def test_module_runs_as_a_command(tmp_path: Path, module: str) -> None:
     write_csv_folder(tmp_path / "input", 3)
     write_script(tmp_path / "src", "def run(mini_batch):\n    return mini_batch\n")
-    command = [sys.executable, "-m", "opsloop.serving.batch_scoring"]
+    command = [sys.executable, "-m", module]
 
     done = subprocess.run(
         command + cli_args(tmp_path, script_spec(mini_batch_size=2)),
@@ -638,7 +642,7 @@ def test_logging_level_filters_the_job_and_worker_logs(
 ) -> None:
     write_csv_folder(tmp_path / "input", 2)
     write_script(tmp_path / "src", LOGGING_SCRIPT)
-    command = [sys.executable, "-m", "opsloop.serving.batch_scoring"]
+    command = [sys.executable, "-m", "opsloop.serving.batch.scoring"]
     arguments = cli_args(tmp_path, script_spec(logging_level=level))
     done = subprocess.run([*command, *arguments], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from opsloop.serving.batching import InlineBatcher
-from opsloop.serving.predictors import MlflowModelInfo, NumpyPredictor
+from opsloop.scoring.predictors import MlflowModelInfo, NumpyPredictor
+from opsloop.serving.online.batching import InlineBatcher
 
 
 class CountingPredictor(NumpyPredictor):

@@ -17,7 +17,7 @@ import fsspec
 import pandas as pd
 import pytest
 
-from opsloop.serving.collector import PayloadCollector, read_collected
+from opsloop.serving.collection.collector import PayloadCollector, read_collected
 from opsloop.specs.endpoint import DataCollector
 
 ENDPOINT, DEPLOYMENT = "credit-ep", "blue"
@@ -207,7 +207,7 @@ def test_a_failing_flush_keeps_the_rows_until_storage_is_back(
     root.write_text("not a folder")  # mkdir under it fails
     collector = _collector(root)
     collector.collect("model_inputs", [{"x": 1}, {"x": 2}], "c-1")
-    with caplog.at_level(logging.ERROR, logger="opsloop.serving.collector"):
+    with caplog.at_level(logging.ERROR, logger="opsloop.serving.collection.collector"):
         collector.flush()  # does not raise
     assert "will retry" in caplog.text
     assert collector.pending_rows == 2
@@ -231,7 +231,7 @@ def test_buffered_rows_are_bounded_while_storage_is_down(
     for number in range(4):
         collector.collect("model_inputs", [{"x": number}, {"x": number}], f"c-{number}")
     assert collector.pending_rows == 4  # the two oldest requests went
-    with caplog.at_level(logging.WARNING, logger="opsloop.serving.collector"):
+    with caplog.at_level(logging.WARNING, logger="opsloop.serving.collection.collector"):
         collector.flush()
     assert "dropped its 4 oldest rows" in caplog.text
     root.unlink()

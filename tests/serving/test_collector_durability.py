@@ -17,8 +17,8 @@ import pandas as pd
 
 from helpers import free_port
 from opsloop import Client
-from opsloop.serving.collector import read_collected
-from opsloop.serving.collector_spool import SUFFIX
+from opsloop.serving.collection.collector import read_collected
+from opsloop.serving.collection.spool import SUFFIX
 
 KILL_AFTER = 300  # answered requests, from both clients together
 COLLECTOR = [

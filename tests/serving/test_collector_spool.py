@@ -17,8 +17,8 @@ import pandas as pd
 import pydantic
 import pytest
 
-from opsloop.serving.collector import PayloadCollector, read_collected
-from opsloop.serving.collector_spool import SUFFIX, Spool, encode
+from opsloop.serving.collection.collector import PayloadCollector, read_collected
+from opsloop.serving.collection.spool import SUFFIX, Spool, encode
 from opsloop.specs.endpoint import DataCollector
 
 ENDPOINT, DEPLOYMENT = "credit-ep", "blue"
@@ -30,7 +30,7 @@ COLLECTIONS = {"model_inputs": {"enabled": True}, "request": {"enabled": True}}
 COLLECTING_PROCESS = """
 import sys, time
 from pathlib import Path
-from opsloop.serving.collector import PayloadCollector
+from opsloop.serving.collection.collector import PayloadCollector
 from opsloop.specs.endpoint import DataCollector
 
 root, spool, count, interval = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])

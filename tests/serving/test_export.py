@@ -16,9 +16,9 @@ import yaml
 
 from opsloop import Client
 from opsloop.errors import NotFoundError, ValidationError
-from opsloop.serving.bundle import DeploymentBundle, EndpointBundle
-from opsloop.serving.export import ExportResult, export_endpoint
-from opsloop.serving.export_k8s import dns_name
+from opsloop.export.k8s import dns_name
+from opsloop.export.writer import ExportResult, export_endpoint
+from opsloop.scoring.bundle import DeploymentBundle, EndpointBundle
 from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
 from opsloop.specs.environment import EnvironmentSpec
 

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from helpers import free_port, serving_runtime
 from opsloop import Client
-from opsloop.serving.collector import read_collected
+from opsloop.serving.collection.collector import read_collected
 
 ROW = {"input_data": {"columns": ["a", "b", "c"], "data": [[1.0, 1.0, 1.0]]}}
 WIDE = ["request_settings.max_concurrent_requests_per_instance=16"]

@@ -12,8 +12,8 @@ from helpers import bearer
 from opsloop import Client
 from opsloop.config import Settings
 from opsloop.services.context import Platform
-from opsloop.serving.runtime import ServingRuntime
-from opsloop.serving.sources import StoreSource
+from opsloop.serving.online.runtime import ServingRuntime
+from opsloop.serving.online.sources import StoreSource
 
 ROW = {"input_data": {"columns": ["a", "b", "c"], "data": [[1.0, 1.0, 1.0]]}}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-from opsloop.serving.metrics import LABELS, LATENCY_BUCKETS, ServingMetrics
-from opsloop.serving.request_log import RECORD_FIELDS
+from opsloop.serving.collection.request_log import RECORD_FIELDS
+from opsloop.serving.online.metrics import LABELS, LATENCY_BUCKETS, ServingMetrics
 
 SECONDS = [0.0001, 0.0005, 0.0007, 0.003, 0.003, 0.04, 0.9, 12.0, 0.002]
 

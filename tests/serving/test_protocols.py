@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from opsloop.serving.protocols import BadRequest, parse_azure, parse_mlflow, parse_v2
+from opsloop.scoring.protocols import BadRequest, parse_azure, parse_mlflow, parse_v2
 
 JSON = "application/json"
 

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from opsloop import Client
-from opsloop.serving.request_log import (
+from opsloop.serving.collection.request_log import (
     STDOUT,
     TARGET_ENV,
     InlineWriter,
@@ -102,7 +102,7 @@ def test_rows_older_than_the_retention_are_deleted(serving_client: Client) -> No
 
 GROUP_SIGNAL_SCRIPT = """
 import os, signal, time
-from opsloop.serving.request_log import ProcessWriter
+from opsloop.serving.collection.request_log import ProcessWriter
 
 signal.signal(signal.SIGTERM, lambda *_: None)  # this process stays; a handler is not inherited
 writer = ProcessWriter("-")
@@ -131,7 +131,7 @@ def test_the_writer_process_logs_only_its_own_news(serving_client: Client) -> No
     plugin when the store opens) would fill it at every start."""
     payload = orjson.dumps([_record(0)])
     done = subprocess.run(
-        [sys.executable, "-m", "opsloop.serving.request_log_writer"],
+        [sys.executable, "-m", "opsloop.serving.collection.request_log_writer"],
         input=len(payload).to_bytes(4, "little") + payload,
         env={**os.environ, TARGET_ENV: _database_url(serving_client)},
         capture_output=True, timeout=60,

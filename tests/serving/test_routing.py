@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from opsloop.serving.routing import TrafficSplit
+from opsloop.serving.online.routing import TrafficSplit
 
 
 def test_split_follows_weights_within_tolerance() -> None:

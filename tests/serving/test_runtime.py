@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from helpers import bearer, serving_runtime
 from opsloop import Client
-from opsloop.serving.runtime import ServingRuntime
+from opsloop.serving.online.runtime import ServingRuntime
 
 COLUMNS = ["a", "b", "c"]
 ROW = {"input_data": {"columns": COLUMNS, "data": [[1.0, 1.0, 1.0]]}}
@@ -360,8 +360,8 @@ def _eventually(check: object, timeout: float = 5.0) -> None:
 
 
 def test_fast_models_move_inline_only_after_measuring(blue: Client) -> None:
-    from opsloop.serving.live import INLINE_AFTER, INLINE_BUDGET_S
-    from opsloop.serving.protocols import Rows
+    from opsloop.scoring.protocols import Rows
+    from opsloop.serving.online.live import INLINE_AFTER, INLINE_BUDGET_S
 
     app = serving_runtime(blue)
     one_row = Rows(None, [[1.0, 1.0, 1.0]])
@@ -389,7 +389,7 @@ def test_fast_models_move_inline_only_after_measuring(blue: Client) -> None:
 
 
 def test_an_endpoints_metrics_hold_only_its_own_series(serving_client: Client) -> None:
-    from opsloop.serving.sources import StoreSource
+    from opsloop.serving.online.sources import StoreSource
 
     serving_client.online_endpoints.create(name="ep2")
     for endpoint in ("ep", "ep2"):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from mlflow.types import ColSpec, Schema, TensorSpec
 
-from opsloop.serving.signature_types import SignatureWidening, schema_problem
+from opsloop.scoring.signature_types import SignatureWidening, schema_problem
 
 SCHEMA = Schema(
     [

@@ -13,8 +13,8 @@ from pathlib import Path
 from fastapi import Request
 
 from opsloop.errors import ValidationError
-from opsloop.serving.bundle import EndpointBundle
-from opsloop.serving.export import ExportFormat, write_export
+from opsloop.export.writer import ExportFormat, write_export
+from opsloop.scoring.bundle import EndpointBundle
 from opsloop.store.artifacts import materialize
 
 MAX_UPLOAD_BYTES = 2 * 1024**3

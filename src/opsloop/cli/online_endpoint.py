@@ -24,7 +24,7 @@ from opsloop.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from opsloop.serving.export_install import ExportFormat
+    from opsloop.export.install import ExportFormat
 
 online_endpoint_app = typer.Typer(
     help="Online endpoints: HTTP scoring with blue/green deployments.", no_args_is_help=True
@@ -240,7 +240,7 @@ def serve(
     """
     import uvicorn
 
-    from opsloop.serving import app as serving_app
+    from opsloop.serving.online import app as serving_app
 
     if (name is None) == (bundle is None):
         raise typer.BadParameter("give --name or --bundle", param_hint="--name")
@@ -268,7 +268,7 @@ def serve(
     # runtime never reads the client address) and no `server` header: per-request work
     # that single-row scoring would otherwise pay for.
     uvicorn.run(
-        "opsloop.serving.app:create_serving_app",
+        "opsloop.serving.online.app:create_serving_app",
         factory=True, host=host, port=port, workers=workers or 1, log_level="warning",
         access_log=False, proxy_headers=False, server_header=False,
     )  # fmt: skip

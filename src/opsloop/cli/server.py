@@ -37,12 +37,12 @@ def server(
 
     import uvicorn
 
+    from opsloop.app.server import SERVER_LAUNCH_JOBS, SERVER_RUNS_WORKER
     from opsloop.config import Settings
     from opsloop.services.context import Platform
-    from opsloop.serving.app import SERVER_LAUNCH_JOBS, SERVER_RUNS_WORKER
 
     # uvicorn's workers build the app in their own processes: the choices travel in the
-    # environment, as the serving choices do (see opsloop.serving.app).
+    # environment, as the serving choices do (see opsloop.app.server).
     os.environ[SERVER_LAUNCH_JOBS] = "1" if launch_jobs else "0"
 
     settings = Settings()
@@ -52,7 +52,7 @@ def server(
         f"opsloop server on http://{host}:{port}  (metadata: {_redacted(settings.resolved_database_url())})"
     )
     uvicorn.run(
-        "opsloop.serving.app:create_server_app",
+        "opsloop.app.server:create_server_app",
         factory=True,
         host=host,
         port=port,

@@ -13,18 +13,18 @@ import orjson
 from opsloop.client._resolve import Resolver
 from opsloop.client._resources import _NamedOperations, _Operations, build_spec
 from opsloop.errors import OpsloopError, RemoteError
-from opsloop.schemas.endpoints import (
-    EndpointCredentials,
-    OnlineDeployment,
-    OnlineEndpoint,
-    RequestLogEntry,
-)
-from opsloop.serving.export_install import (
+from opsloop.export.install import (
     EXPORT_HEADER,
     ExportFormat,
     ExportResult,
     check_destination,
     install_export,
+)
+from opsloop.schemas.endpoints import (
+    EndpointCredentials,
+    OnlineDeployment,
+    OnlineEndpoint,
+    RequestLogEntry,
 )
 from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
 from opsloop.specs.loader import validate_spec
@@ -154,7 +154,7 @@ class OnlineEndpointOperations(_NamedOperations[OnlineEndpoint]):
         """Score a request and return the decoded answer.
 
         Remote: over HTTP to ``<server>/endpoints/<name><route>`` with the endpoint's key
-        or token. Embedded: through the same serving runtime, loaded in-process.
+        or token. Embedded: the same path, answered by the serving runtime in-process.
         """
         content = _body_bytes(request_file, body)
         credentials = self.get_credentials(name, workspace=workspace)
@@ -162,12 +162,7 @@ class OnlineEndpointOperations(_NamedOperations[OnlineEndpoint]):
         headers = {"authorization": f"Bearer {secret}", "content-type": "application/json"}
         if deployment_name:
             headers["opsloop-model-deployment"] = deployment_name
-        transport = self._client._transport
-        if transport.remote:
-            url = f"{str(transport.settings.uri).rstrip('/')}/endpoints/{name}{route}"
-            response = httpx.post(url, content=content, headers=headers, timeout=60)
-        else:
-            response = _invoke_embedded(transport.platform, name, route, content, headers)
+        response = self._client._transport.score(f"/endpoints/{name}{route}", content, headers)
         if response.status_code >= 400:
             raise RemoteError(_detail(response), response.status_code)
         return response.json()
@@ -184,18 +179,6 @@ def _body_bytes(request_file: str | Path | None, body: Any) -> bytes:
     return (
         body if isinstance(body, bytes) else orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
     )
-
-
-def _invoke_embedded(
-    platform: Any, name: str, route: str, content: bytes, headers: dict[str, str]
-) -> httpx.Response:
-    from opsloop.client._transport import in_process_client
-    from opsloop.serving.runtime import ServingRuntime
-    from opsloop.serving.sources import StoreSource
-
-    runtime = ServingRuntime(StoreSource(platform, endpoint=name), single=name)
-    with in_process_client(runtime) as local:
-        return local.post(f"/endpoints/{name}{route}", content=content, headers=headers)
 
 
 def _detail(response: httpx.Response) -> str:

@@ -275,7 +275,7 @@ class ModelOperations(_VersionedOperations):
             raise OpsloopError(
                 f"model {model.reference} is a {model.type}; only mlflow_model loads as pyfunc"
             )
-        from opsloop.store.artifacts import local_path_of
+        from opsloop.file_urls import local_path_of
 
         local = local_path_of(model.path)
         if local is None or not local.exists() or self._client.is_remote:

@@ -1,7 +1,8 @@
 """How the SDK reaches the service layer: always through the REST API.
 
-Remote: HTTP to ``opsloop server``. Embedded: the same ASGI app, in-process, so behaviour
-exists once and embedded and remote answer alike (the Prefect approach).
+Remote: HTTP to ``opsloop server``. Embedded: the same ASGI paths (``opsloop.app.embedded``),
+in-process, so behaviour exists once and embedded and remote answer alike (the Prefect
+approach). Online endpoints score at /endpoints/<name>/... on both, outside /api/v1.
 """
 
 from __future__ import annotations
@@ -36,18 +37,19 @@ class Transport:
         headers = {"x-opsloop-actor": os.environ.get("OPSLOOP_ACTOR") or os_user_actor().name}
         self.remote = settings.is_remote()
         self._http: httpx.Client
-        # Embedded only: the in-process service platform (online endpoints score through it).
+        # Embedded only: the in-process service platform behind the app (tests and tools
+        # reach the embedded store through it; the SDK itself only speaks HTTP).
         self.platform: Any = None
         if self.remote:
             self._http = httpx.Client(
                 base_url=str(settings.uri).rstrip("/"), headers=headers, timeout=300
             )
         else:
-            from opsloop.api.app import create_app
-            from opsloop.services.context import Platform
+            # The one door to the server's code: its composition root, never its layers.
+            from opsloop.app.embedded import create_embedded_app
 
-            self.platform = Platform(settings)
-            app = create_app(self.platform)
+            app = create_embedded_app(settings)
+            self.platform = app.platform
             self._http = in_process_client(app, headers=headers, raise_server_exceptions=True)
         self.location = str(settings.uri) if self.remote else str(settings.resolved_home())
 
@@ -76,6 +78,19 @@ class Transport:
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+    def score(self, path: str, content: bytes, headers: dict[str, str]) -> httpx.Response:
+        """POST to a scoring path (``/endpoints/<name>/score``), which lies outside /api/v1;
+        the answer is returned as it is, errors included."""
+        # A scoring call is short; in-process there is no network to time out (and Starlette's
+        # TestClient warns on a timeout argument, which would reach the CLI's stderr).
+        options: dict[str, Any] = {"timeout": 60} if self.remote else {}
+        try:
+            return self._http.post(path, content=content, headers=headers, **options)
+        except httpx.TransportError as exc:
+            raise OpsloopError(
+                f"cannot reach the opsloop server at {self.location}: {exc}"
+            ) from None
 
     def download(
         self, path: str, destination: Any, *, method: str = "GET", json: Any = None

@@ -68,7 +68,7 @@ class Executor(ABC):
 
 
 class LocalExecutor(Executor):
-    """A detached ``python -m opsloop.execution.runner`` process per job, on this host."""
+    """A detached ``python -m opsloop.runner.runner`` process per job, on this host."""
 
     name = "local"
 

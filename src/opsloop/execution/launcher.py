@@ -36,7 +36,7 @@ def launch_runner(settings: Settings, workspace: str, job_name: str) -> int:
     env.update(store_environment(settings))
     with (folder / "runner.log").open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "opsloop.execution.runner", workspace, job_name],
+            [sys.executable, "-m", "opsloop.runner.runner", workspace, job_name],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

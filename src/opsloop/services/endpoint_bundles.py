@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from opsloop.catalogue.actions import Action
 from opsloop.config import Settings
+from opsloop.scoring.bundle import EndpointBundle
 from opsloop.security.secrets_at_rest import SecretBox
 from opsloop.services.context import ServiceContext
 from opsloop.services.online_deployments import deployment_bundle
 from opsloop.services.online_endpoints import require_endpoint_row
 from opsloop.services.workspaces import require_workspace_row
-from opsloop.serving.bundle import EndpointBundle
 from opsloop.specs.endpoint import OnlineEndpointSpec
 from opsloop.store.tables import DatastoreRow, DeploymentRow, EndpointRow, WorkspaceRow
 

@@ -22,7 +22,6 @@ from opsloop.execution.plan import (
     UnboundBinding,
 )
 from opsloop.execution.planner import execution_order, step_dependencies
-from opsloop.execution.values import coerce_literal
 from opsloop.services import assets
 from opsloop.services.components import resolve_component
 from opsloop.services.context import ServiceContext
@@ -31,6 +30,7 @@ from opsloop.specs.base import ASSET_TYPES, LITERAL_TYPES
 from opsloop.specs.component import ComponentInput, ComponentOutput, ComponentSpec
 from opsloop.specs.job import CommandJobSpec, JobInput, JobOutput, PipelineJobSpec
 from opsloop.specs.references import is_asset_reference, strip_alias
+from opsloop.specs.values import coerce_literal
 from opsloop.store.tables import WorkspaceRow
 
 MODEL_TYPES = {"mlflow_model", "custom_model"}

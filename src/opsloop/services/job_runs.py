@@ -1,6 +1,6 @@
 """What a job's runner reads and reports: the one write path from execution to the store.
 
-A runner (``opsloop.execution``) never touches ``JobRow``: it claims its job, heartbeats,
+A runner (``opsloop.runner``) never touches ``JobRow``: it claims its job, heartbeats,
 reads plans and upstream outputs, and reports each step's start, process, reuse and end
 through these functions, each in a transaction of its own (the runner owns it). Every
 status change goes through ``jobs.set_status``, so it gets its event and audit record.

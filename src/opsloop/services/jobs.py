@@ -1,8 +1,9 @@
 """Jobs: create (resolve, plan, and hand to the executor once committed), read, list,
 cancel, sweep the jobs whose runner was lost.
 
-Execution itself lives in ``opsloop.execution``; the status changes it makes go through
-``set_status`` here so the state machine is enforced in one place.
+Execution itself lives in ``opsloop.execution`` (plans, executors) and ``opsloop.runner``
+(the runner process); the status changes it makes go through ``set_status`` here so the
+state machine is enforced in one place.
 """
 
 from __future__ import annotations

@@ -28,6 +28,8 @@ from opsloop.catalogue.events import (
 from opsloop.config import Settings
 from opsloop.errors import ConflictError, NotFoundError
 from opsloop.schemas.endpoints import OnlineDeployment
+from opsloop.scoring.bundle import DeploymentBundle
+from opsloop.scoring.model_cache import local_copy
 from opsloop.security.actor import Actor
 from opsloop.services import assets
 from opsloop.services.components import require_uploaded
@@ -35,8 +37,6 @@ from opsloop.services.context import Platform, ServiceContext
 from opsloop.services.environments import pin_environment
 from opsloop.services.online_endpoints import require_endpoint_row, require_revision, touch
 from opsloop.services.workspaces import require_workspace_row
-from opsloop.serving.bundle import DeploymentBundle
-from opsloop.serving.model_cache import local_copy
 from opsloop.specs.endpoint import OnlineDeploymentSpec
 from opsloop.store.tables import DeploymentRow, EndpointRow, WorkspaceRow, utcnow
 
@@ -113,7 +113,7 @@ def deploy_online_deployment(
 
 def provision_online_deployment(platform: Platform, draft: DeploymentDraft) -> None:
     """Prove the draft can serve, and keep its verified ONNX file; outside any transaction."""
-    from opsloop.serving.provisioning import provision
+    from opsloop.scoring.provisioning import provision
 
     row, endpoint = draft.row, draft.endpoint
     bundle = deployment_bundle(platform.settings, row)

@@ -36,7 +36,7 @@ class ComponentInput(SpecModel):
     def _default_fits(self) -> ComponentInput:
         if self.default is not None:
             # One mechanism checks defaults and bound values alike.
-            from opsloop.execution.values import coerce_literal
+            from opsloop.specs.values import coerce_literal
 
             coerce_literal(self, self.default)
         return self

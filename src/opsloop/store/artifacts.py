@@ -5,19 +5,10 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import fsspec
 
-
-def local_path_of(url: str) -> Path | None:
-    """The local path behind a ``file://`` URL, or None for remote stores."""
-    parsed = urlparse(url)
-    if parsed.scheme == "file":
-        return Path(unquote(parsed.path))
-    if parsed.scheme == "" and url.startswith("/"):
-        return Path(url)
-    return None
+from opsloop.file_urls import local_path_of
 
 
 def hash_path(path: Path) -> str:

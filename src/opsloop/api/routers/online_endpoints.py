@@ -17,6 +17,7 @@ from opsloop.api.deps import (
     require_path_match,
 )
 from opsloop.api.transfer import pack_export
+from opsloop.export.install import EXPORT_HEADER
 from opsloop.schemas.endpoint_requests import EndpointExport, OnlineEndpointUpdate, RegenerateKeys
 from opsloop.schemas.endpoints import (
     EndpointCredentials,
@@ -30,7 +31,6 @@ from opsloop.services import (
     online_deployments,
     online_endpoints,
 )
-from opsloop.serving.export_install import EXPORT_HEADER
 from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
 
 router = APIRouter(prefix="/workspaces/{workspace}/online-endpoints", tags=["online endpoints"])

@@ -1,0 +1,42 @@
+"""What the SDK talks to when no server URI is set: ``opsloop server``'s two paths, in the
+SDK's own process.
+
+/api/v1/* is the REST API over an in-process Platform; /endpoints/<name>/* scores through
+the serving runtime, as ``opsloop server`` does, so embedded and remote calls take the same
+HTTP path. Unlike the server, the runtime is built per scoring request for that endpoint
+alone (loaded, answered, closed): an embedded CLI call scores once and exits, and loading
+every endpoint's model for it would be wasted work.
+"""
+
+from __future__ import annotations
+
+from opsloop.api.app import create_app
+from opsloop.config import Settings
+from opsloop.services.context import Platform
+from opsloop.serving.online.runtime import Receive, Scope, Send, ServingRuntime
+from opsloop.serving.online.sources import StoreSource
+
+ENDPOINTS = "/endpoints/"
+
+
+class EmbeddedApp:
+    def __init__(self, settings: Settings) -> None:
+        self.platform = Platform(settings)
+        self.api = create_app(self.platform)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith(ENDPOINTS):
+            name = path[len(ENDPOINTS) :].split("/", 1)[0]
+            runtime = ServingRuntime(StoreSource(self.platform, endpoint=name), single=name)
+            await runtime.startup()
+            try:
+                await runtime(scope, receive, send)
+            finally:
+                await runtime.shutdown()
+        else:
+            await self.api(scope, receive, send)
+
+
+def create_embedded_app(settings: Settings) -> EmbeddedApp:
+    return EmbeddedApp(settings)

@@ -1,0 +1,275 @@
+"""Run one step (or a command job) in its own process group and working directory.
+
+Inputs become local paths, outputs go to the artifact store, stdout/stderr go to a log
+file, and a step whose component, code, environment, inputs and parameters hash the same
+as an earlier completed step reuses that step's outputs instead of running. Everything the
+step learns is reported through ``opsloop.services.job_runs``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from opsloop.execution.expressions import render_command
+from opsloop.execution.launcher import job_folder, store_environment
+from opsloop.execution.plan import CommandStepPlan, LiteralBinding, StepOutputBinding, StoredOutput
+from opsloop.execution.processes import end_process_groups, this_host
+from opsloop.execution.states import JobStatus
+from opsloop.runner import step_files as files
+from opsloop.services import job_runs
+from opsloop.services.context import Platform
+from opsloop.services.job_runs import StepView
+
+T = TypeVar("T")
+
+
+@dataclass
+class StepOutcome:
+    status: JobStatus
+    error: str | None = None
+
+
+@dataclass
+class StepRun:
+    """Everything needed to execute one unit; built by the job runner."""
+
+    platform: Platform
+    workspace: str
+    job_name: str  # the top-level job
+    row_id: str
+    label: str  # step name, or the job name for a command job
+    force_rerun: bool
+    cancel: threading.Event
+    parent_run_id: str | None
+    experiment_id: str
+    _process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    # ---- lifecycle -------------------------------------------------------------------
+    def execute(self) -> StepOutcome:
+        plan = self._report(job_runs.load_step, self.row_id).plan
+        folder = job_folder(self.platform.settings, self.workspace, self.job_name)
+        work = folder / "work" / self.label
+        log_path = folder / "logs" / f"{self.label}.txt"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            inputs = files.materialize_inputs(
+                plan.inputs, work / "inputs", self._upstream(plan), self.job_name
+            )
+            code_dir, code_hash = files.materialize_code(plan.component.code, work / "code")
+        except (FileNotFoundError, OSError) as exc:
+            return self._finish(JobStatus.FAILED, error=f"could not prepare inputs: {exc}")
+        step_hash = _step_hash(plan, inputs, code_hash)
+        if not self.force_rerun and plan.component.is_deterministic:
+            reused = self._reusable(step_hash)
+            if reused is not None:
+                log_path.write_text(
+                    f"Reused outputs of {reused.name} (same inputs, code and environment)\n"
+                )
+                self._report(
+                    job_runs.report_step_reused,
+                    self.row_id,
+                    reused,
+                    step_hash=step_hash,
+                    code_hash=code_hash,
+                )
+                return StepOutcome(JobStatus.COMPLETED)
+        run_id = self.platform.tracking.start_run(
+            self.experiment_id,
+            self.label,
+            {
+                "opsloop.job": self.job_name,
+                "opsloop.step": self.label,
+                "opsloop.workspace": self.workspace,
+            },
+            parent_run_id=self.parent_run_id,
+        )
+        params = {k: v.value for k, v in plan.inputs.items() if isinstance(v, LiteralBinding)}
+        self.platform.tracking.log_params(run_id, params)
+        outputs = files.prepare_outputs(
+            plan.outputs,
+            work / "outputs",
+            self.platform.artifacts,
+            f"jobs/{self.workspace}/{self.job_name}/{self.label}",
+        )
+        self._report(
+            job_runs.report_step_started,
+            self.row_id,
+            step_hash=step_hash,
+            mlflow_run_id=run_id,
+            code_hash=code_hash,
+        )
+        if self.cancel.is_set():
+            return self._finish(JobStatus.CANCELED, error="canceled", run_id=run_id)
+        command = render_command(plan.component.command, files.command_values(inputs, outputs))
+        cwd = files.working_copy(code_dir, work / "cwd")
+        context = cwd.parent / "step_context.json"
+        files.write_context(
+            context, {"workspace": self.workspace, "job": self.job_name, "step": self.label}, inputs
+        )
+        env = self._environment(plan, run_id, context)
+        return self._run_process(command, cwd, env, log_path, plan.timeout, outputs, run_id)
+
+    def stop(self) -> None:
+        process = self._process
+        if process is not None and process.poll() is None:
+            _kill_group(process)
+
+    # ---- preparation ----------------------------------------------------------------
+    def _upstream(self, plan: CommandStepPlan) -> dict[str, files.UpstreamOutput]:
+        found: dict[str, files.UpstreamOutput] = {}
+        for name, binding in plan.inputs.items():
+            if not isinstance(binding, StepOutputBinding):
+                continue
+            step = self._report(job_runs.upstream_step, self.row_id, binding.step)
+            if step is None or binding.output not in step.outputs:
+                raise FileNotFoundError(f"step {binding.step!r} left no output {binding.output!r}")
+            found[name] = files.UpstreamOutput(step.outputs[binding.output], step.producer)
+        return found
+
+    def _reusable(self, step_hash: str) -> StepView | None:
+        candidates = self._report(job_runs.reuse_candidates, self.row_id, step_hash)
+        for candidate in candidates:
+            if all(self.platform.artifacts.exists(o.url) for o in candidate.outputs.values()):
+                return candidate
+        return None
+
+    def _environment(self, plan: CommandStepPlan, run_id: str, context: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "OPSLOOP_URI"))}
+        env.update(store_environment(self.platform.settings))
+        env.update(plan.environment_variables)
+        env.update(
+            {
+                "MLFLOW_TRACKING_URI": self.platform.tracking.uri,
+                "MLFLOW_RUN_ID": run_id,
+                "MLFLOW_EXPERIMENT_ID": self.experiment_id,
+                "OPSLOOP_WORKSPACE": self.workspace,
+                "OPSLOOP_JOB_NAME": self.job_name,
+                "OPSLOOP_STEP_NAME": self.label,
+                "OPSLOOP_STEP_CONTEXT": str(context),
+                "PYTHONUNBUFFERED": "1",
+                # Environments run in the current interpreter until materialisation lands.
+                "PATH": os.pathsep.join(
+                    [str(Path(sys.executable).parent), os.environ.get("PATH", "")]
+                ),
+            }
+        )
+        return env
+
+    # ---- running --------------------------------------------------------------------
+    def _run_process(
+        self,
+        command: str,
+        cwd: Path,
+        env: dict[str, str],
+        log_path: Path,
+        timeout: int | None,
+        outputs: dict[str, files.PreparedOutput],
+        run_id: str,
+    ) -> StepOutcome:
+        deadline = time.monotonic() + timeout if timeout else None
+        with log_path.open("wb") as log:
+            self._process = process = subprocess.Popen(
+                ["bash", "-c", command],
+                cwd=cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group: pgid == pid
+            )
+            try:
+                self._report(
+                    job_runs.report_step_process, self.row_id, pgid=process.pid, host=this_host()
+                )
+            except Exception:
+                _kill_group(process)  # an unrecorded process could outlive a lost runner
+                raise
+            while process.poll() is None:
+                if self.cancel.wait(0.1):
+                    _kill_group(process)
+                    return self._finish(JobStatus.CANCELED, error="canceled", run_id=run_id)
+                if deadline and time.monotonic() > deadline:
+                    _kill_group(process)
+                    return self._finish(
+                        JobStatus.FAILED,
+                        error=f"timed out after {timeout} s (limits.timeout)",
+                        run_id=run_id,
+                        exit_code=-signal.SIGKILL,
+                    )
+        code = process.returncode
+        if code != 0:
+            last = files.tail(log_path, self.platform.settings.step_log_tail_lines)
+            return self._finish(
+                JobStatus.FAILED,
+                error=f"exit code {code}; last log lines:\n{last}",
+                run_id=run_id,
+                exit_code=code,
+            )
+        try:
+            stored = files.store_outputs(outputs)
+        except OSError as exc:
+            return self._finish(
+                JobStatus.FAILED, error=f"could not save outputs: {exc}", run_id=run_id, exit_code=0
+            )
+        return self._finish(JobStatus.COMPLETED, run_id=run_id, exit_code=0, outputs=stored)
+
+    # ---- reporting ------------------------------------------------------------------
+    def _finish(
+        self,
+        status: JobStatus,
+        *,
+        error: str | None = None,
+        run_id: str | None = None,
+        exit_code: int | None = None,
+        outputs: dict[str, StoredOutput] | None = None,
+    ) -> StepOutcome:
+        self._report(
+            job_runs.report_step_finished,
+            self.row_id,
+            status,
+            error=error,
+            exit_code=exit_code,
+            outputs=outputs,
+        )
+        if run_id:
+            self.platform.tracking.end_run(run_id, status.value)
+        return StepOutcome(status, error)
+
+    def _report(self, call: Callable[..., T], *args: object, **kwargs: object) -> T:
+        return job_runs.report(self.platform, call, *args, **kwargs)
+
+
+def _step_hash(
+    plan: CommandStepPlan, inputs: dict[str, files.PreparedInput], code_hash: str | None
+) -> str:
+    # The payload's shape is what older rows were hashed with: change it and nothing reuses.
+    environment = plan.component.environment
+    payload = {
+        "component": plan.component.hash,
+        "code": code_hash,
+        "environment": environment.hash if environment else None,
+        "environment_variables": plan.environment_variables,
+        "inputs": {k: v.hash for k, v in sorted(inputs.items())},
+        "outputs": {k: v.type for k, v in sorted(plan.outputs.items())},
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """End the step's whole process group and reap its leader."""
+    end_process_groups([process.pid], reap=process.poll)
+    # SIGKILL has been sent by now; only a process stuck in the kernel could still be there.
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)

@@ -1,0 +1,43 @@
+"""What the runtime learns about one request on its way, and the traffic-log record it
+becomes (fields in the order of ``request_log.RECORD_FIELDS``)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from opsloop.serving.online.live import LiveDeployment, LiveEndpoint
+
+
+class RequestContext:
+    __slots__ = (
+        "auth_type", "deployment", "live", "method", "mirror", "mirrored", "model_s",
+        "model_status", "path", "request_bytes", "throttle_s",
+    )  # fmt: skip
+
+    def __init__(self, live: LiveEndpoint, method: str, path: str, mirrored: bool = False) -> None:
+        self.live = live
+        self.method = method
+        self.path = path
+        self.mirrored = mirrored
+        self.deployment: LiveDeployment | None = None
+        self.auth_type: str | None = None
+        self.model_status: str | None = None
+        self.model_s: float | None = None
+        self.throttle_s = 0.0
+        self.request_bytes = 0
+        self.mirror: tuple[LiveDeployment, str, str, bytes] | None = None
+
+    def record(
+        self, request_id: str, status: int, response_bytes: int, started: float
+    ) -> tuple[Any, ...]:
+        """``started``: the request's ``time.perf_counter()`` when it arrived."""
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        return (
+            time.time(), self.live.bundle.workspace, self.live.name,
+            self.deployment.name if self.deployment else None, request_id, self.method,
+            self.path[:255], status, self.model_status, self.request_bytes, response_bytes,
+            elapsed_ms, self.model_s * 1000 if self.model_s is not None else None,
+            self.throttle_s * 1000, self.auth_type, self.mirrored,
+        )  # fmt: skip
