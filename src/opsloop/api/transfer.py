@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tarfile
 import tempfile
@@ -13,8 +12,7 @@ from pathlib import Path
 from fastapi import Request
 
 from opsloop.errors import ValidationError
-from opsloop.export.writer import ExportFormat, write_export
-from opsloop.scoring.bundle import EndpointBundle
+from opsloop.export.archive import pack_folder
 from opsloop.store.artifacts import materialize
 
 MAX_UPLOAD_BYTES = 2 * 1024**3
@@ -48,13 +46,6 @@ async def received_upload(request: Request, *, name: str, is_folder: bool) -> As
         yield content
 
 
-def pack_folder(folder: Path, archive: Path) -> Path:
-    with tarfile.open(archive, "w:gz") as tar:
-        for item in sorted(folder.iterdir()):
-            tar.add(item, arcname=item.name)
-    return archive
-
-
 def pack_url(url: str) -> Path:
     """A temporary tar.gz of what ``url`` holds (the caller deletes it)."""
     descriptor, name = tempfile.mkstemp(prefix="opsloop-", suffix=".tar.gz")
@@ -68,22 +59,3 @@ def pack_url(url: str) -> Path:
             with tarfile.open(archive, "w:gz") as tar:
                 tar.add(local, arcname=local.name)
     return archive
-
-
-def pack_export(
-    bundle: EndpointBundle, fmt: ExportFormat, image_registry: str | None
-) -> tuple[Path, str]:
-    """A temporary tar.gz of the endpoint's export (the caller deletes it), and the export's
-    summary for the ``opsloop-export`` header: image tags and notes, as ASCII JSON."""
-    descriptor, name = tempfile.mkstemp(prefix="opsloop-export-", suffix=".tar.gz")
-    os.close(descriptor)
-    archive = Path(name)
-    try:
-        with tempfile.TemporaryDirectory(prefix="opsloop-export-") as scratch:
-            result = write_export(bundle, fmt, Path(scratch), image_registry=image_registry)
-            pack_folder(result.destination, archive)
-    except BaseException:
-        archive.unlink()
-        raise
-    summary = json.dumps({"images": result.images, "notes": list(result.notes)})
-    return archive, summary

@@ -9,15 +9,19 @@ SQLite would hold its write lock all that time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from opsloop.catalogue.actions import Action
 from opsloop.config import Settings
+from opsloop.export.archive import pack_export
+from opsloop.export.writer import ExportFormat
 from opsloop.scoring.bundle import EndpointBundle
+from opsloop.security.actor import Actor
 from opsloop.security.secrets_at_rest import SecretBox
-from opsloop.services.context import ServiceContext
+from opsloop.services.context import Platform, ServiceContext
 from opsloop.services.online_deployments import deployment_bundle
 from opsloop.services.online_endpoints import require_endpoint_row
 from opsloop.services.workspaces import require_workspace_row
@@ -95,3 +99,19 @@ def read_stored_endpoint(ctx: ServiceContext, workspace: str, name: str) -> Stor
     ctx.authorize(Action.ONLINE_ENDPOINTS_EXPORT, workspace)
     ws = require_workspace_row(ctx, workspace)
     return stored_endpoint(ctx.session, require_endpoint_row(ctx, ws, name))
+
+
+def export_online_endpoint(
+    platform: Platform,
+    actor: Actor,
+    workspace: str,
+    name: str,
+    fmt: ExportFormat,
+    image_registry: str | None,
+) -> tuple[Path, str]:
+    """The endpoint's export as a temporary tar.gz (the caller deletes it) and its summary.
+    The endpoint is read in a transaction; its model files are fetched and packed with none
+    open (a first fetch can take minutes)."""
+    with platform.context(actor) as ctx:
+        stored = read_stored_endpoint(ctx, workspace, name)
+    return pack_export(stored.fetch(platform.settings), fmt, image_registry)

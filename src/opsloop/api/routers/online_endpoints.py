@@ -16,7 +16,6 @@ from opsloop.api.deps import (
     Revision,
     require_path_match,
 )
-from opsloop.api.transfer import pack_export
 from opsloop.export.install import EXPORT_HEADER
 from opsloop.schemas.endpoint_requests import EndpointExport, OnlineEndpointUpdate, RegenerateKeys
 from opsloop.schemas.endpoints import (
@@ -96,11 +95,8 @@ def export_endpoint(
 ) -> FileResponse:
     """The Dockerfiles and manifests as a gzipped tar archive; the image tags and what the
     export could not carry over are in the ``opsloop-export`` header (JSON)."""
-    with platform.context(actor) as ctx:
-        stored = endpoint_bundles.read_stored_endpoint(ctx, workspace, name)
-    # Model files are fetched with no transaction open (a first fetch can take minutes).
-    archive, summary = pack_export(
-        stored.fetch(platform.settings), body.format, body.image_registry
+    archive, summary = endpoint_bundles.export_online_endpoint(
+        platform, actor, workspace, name, body.format, body.image_registry
     )
     return FileResponse(
         archive,
