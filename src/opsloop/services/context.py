@@ -45,7 +45,8 @@ class Platform:
         # In-process event subscribers (schedules, monitors, actions); webhooks live in the
         # store. The dispatcher delivers to both.
         self.subscribers: list[EventSubscriber] = []
-        # Off in tests that look at submitted jobs without running them.
+        # Off for `opsloop server --no-launch-jobs` (the API fuzzer) and tests that look at
+        # submitted jobs without running them.
         self.launch_jobs = True
 
     @property
