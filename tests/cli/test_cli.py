@@ -108,11 +108,28 @@ def test_quickstart_ends_with_a_model_whose_lineage_names_job_and_data(tmp_path:
         opsloop("job", "show", "-n", model["lineage"]["job"], "-o", "json", home=home).stdout
     )
     assert job["status"] == "Completed" and job["type"] == "pipeline"
-    # Re-running the pipeline unchanged reuses every step.
+    # Re-running the pipeline unchanged reuses prep and train; evaluate and register read the
+    # registry (is_deterministic: false), so they run again and compare with the champion now
+    # registered: the same model, not strictly better, so nothing new is registered.
     rerun = json.loads(
         opsloop(
             "job", "create", "-f", str(TRAIN / "pipeline.yml"), "--stream", "-o", "json", home=home
         ).stdout
     )
     assert rerun["status"] == "Completed"
-    assert all(step["reused_from"] for step in rerun["steps"]), rerun["steps"]
+    reuse = {step["step_name"]: step["reuse_reason"] for step in rerun["steps"]}
+    first = {step["step_name"]: step["name"] for step in job["steps"]}
+    assert reuse == {
+        "prep_data": f"reused from {first['prep_data']}",
+        "train_model": f"reused from {first['train_model']}",
+        "evaluate_model": "ran: not deterministic",
+        "register_model": "ran: not deterministic",
+    }
+    shown = json.loads(opsloop("job", "show", "-n", rerun["name"], "-o", "json", home=home).stdout)
+    evaluate = next(s for s in shown["steps"] if s["step_name"] == "evaluate_model")
+    assert evaluate["metrics"]["deploy_flag"] == 0
+    assert evaluate["metrics"]["champion_rmse"] == evaluate["metrics"]["rmse"]
+    latest = opsloop("model", "show", "-n", "taxi-fare-model@latest", "-o", "json", home=home)
+    assert json.loads(latest.stdout)["version"] == "1"
+    table = opsloop("job", "show", "-n", rerun["name"], home=home).stdout
+    assert "ran: not deterministic" in table and "reused from" in table

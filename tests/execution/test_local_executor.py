@@ -50,6 +50,7 @@ def test_pipeline_runs_then_reuses_then_force_reruns(client: Client, tmp_path: P
     first = client.jobs.wait(client.jobs.create(file=spec).name, timeout=120)
     assert first.status == "Completed", first.error
     assert [s.status for s in first.steps] == ["Completed", "Completed"]
+    assert [s.reuse_reason for s in first.steps] == ["ran: no matching earlier run"] * 2
     assert _output_text(client, first.name, "consume", "result", "shout.txt") == "HELLO"
     assert "read hello" in client.jobs.logs(first.name).text
 
@@ -64,11 +65,29 @@ def test_pipeline_runs_then_reuses_then_force_reruns(client: Client, tmp_path: P
     forced = client.jobs.wait(forced.name, timeout=120)
     assert forced.status == "Completed"
     assert [s.reused_from for s in forced.steps] == [None, None]
+    assert [s.reuse_reason for s in forced.steps] == ["ran: force_rerun"] * 2
 
     changed = client.jobs.create(file=spec, overrides=["inputs.greeting=bye"])
     changed = client.jobs.wait(changed.name, timeout=120)
     assert [s.reused_from for s in changed.steps] == [None, None]
     assert _output_text(client, changed.name, "consume", "result", "shout.txt") == "BYE"
+
+
+def test_a_step_that_is_not_deterministic_runs_every_time(client: Client, tmp_path: Path) -> None:
+    """A step that reads state its inputs do not show (here the clock) is never reused; what
+    depends on it reruns only when its output changed."""
+    clock = PIPELINE.replace(
+        "  consume:",
+        "  clock:\n    component:\n      name: clock\n      type: command\n"
+        "      command: date +%s%N\n      is_deterministic: false\n  consume:",
+    )
+    spec = write(tmp_path / "pipeline.yml", clock)
+    first = client.jobs.wait(client.jobs.create(file=spec).name, timeout=120)
+    second = client.jobs.wait(client.jobs.create(file=spec).name, timeout=120)
+    assert first.status == second.status == "Completed", (first.error, second.error)
+    reasons = {s.step_name: (s.reused_from, s.reuse_reason) for s in second.steps}
+    assert reasons["clock"] == (None, "ran: not deterministic")
+    assert reasons["produce"] == (f"{first.name}.produce", f"reused from {first.name}.produce")
 
 
 def test_failing_step_fails_the_job_with_exit_code_and_log_tail(

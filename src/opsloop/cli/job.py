@@ -135,12 +135,13 @@ def _show(job: Job, output: str) -> None:
     if job.error:
         console.print(f"[red]error:[/red] {job.error}", markup=True, highlight=False)
     if job.steps:
-        table = Table("step", "status", "reused from", "duration", "exit", "metrics")
+        table = Table("step", "status", "reuse", "duration", "exit", "metrics")
         for step in job.steps:
             table.add_row(
                 step.step_name or step.name,
                 step.status,
-                step.reused_from or "",
+                step.reuse_reason
+                or (f"reused from {step.reused_from}" if step.reused_from else ""),
                 _duration(step),
                 "" if step.exit_code is None else str(step.exit_code),
                 _metrics(step),

@@ -41,7 +41,7 @@ def quickstart(
     typer.echo(f"    {env} opsloop model show -w dev -n taxi-fare-model@latest -o json")
     typer.echo(f"    {env} opsloop data show -w dev -n taxi-data@latest -o json")
     typer.echo(
-        f"    {env} opsloop job create -w dev -f {_pipeline_path()}   # rerun: every step is reused"
+        f"    {env} opsloop job create -w dev -f {_pipeline_path()}   # rerun: prep and train are reused"
     )
     if result.endpoint:
         request = _pipeline_path().parents[1] / "deploy" / "online" / "score-request.json"

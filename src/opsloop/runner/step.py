@@ -35,6 +35,10 @@ from opsloop.services.job_runs import StepView
 T = TypeVar("T")
 
 
+# Short, for job show's table; docs/jobs.md says what "matching" means.
+NO_EARLIER_RUN = "ran: no matching earlier run"
+
+
 @dataclass
 class StepOutcome:
     status: JobStatus
@@ -71,8 +75,10 @@ class StepRun:
         except (FileNotFoundError, OSError) as exc:
             return self._finish(JobStatus.FAILED, error=f"could not prepare inputs: {exc}")
         step_hash = _step_hash(plan, inputs, code_hash)
-        if not self.force_rerun and plan.component.is_deterministic:
+        reuse_reason = self._why_not_reused(plan)
+        if reuse_reason is None:
             reused = self._reusable(step_hash)
+            reuse_reason = NO_EARLIER_RUN
             if reused is not None:
                 log_path.write_text(
                     f"Reused outputs of {reused.name} (same inputs, code and environment)\n"
@@ -109,6 +115,7 @@ class StepRun:
             step_hash=step_hash,
             mlflow_run_id=run_id,
             code_hash=code_hash,
+            reuse_reason=reuse_reason if self.parent_run_id else None,
         )
         if self.cancel.is_set():
             return self._finish(JobStatus.CANCELED, error="canceled", run_id=run_id)
@@ -120,6 +127,16 @@ class StepRun:
         )
         env = self._environment(plan, run_id, context)
         return self._run_process(command, cwd, env, log_path, plan.timeout, outputs, run_id)
+
+    def _why_not_reused(self, plan: CommandStepPlan) -> str | None:
+        """Why this step must run even if an earlier one matches; None if it may be reused."""
+        if self.force_rerun:
+            return "ran: force_rerun"
+        if not plan.component.is_deterministic:
+            # It reads state its inputs do not show (the registry, the clock, a service):
+            # an earlier run's outputs may be stale.
+            return "ran: not deterministic"
+        return None
 
     def stop(self) -> None:
         process = self._process

@@ -109,6 +109,7 @@ class Job(Entity):
     exit_code: int | None = None
     error: str | None = None
     reused_from: str | None = None
+    reuse_reason: str | None = None  # why the step was reused, or why it ran
     inputs: dict[str, Any] = Field(default_factory=dict)
     outputs: dict[str, Any] = Field(default_factory=dict)
     mlflow_run_id: str | None = None

@@ -180,6 +180,7 @@ def report_step_reused(
         JobStatus.COMPLETED,
         step_hash=step_hash,
         reused_from=source.producer,
+        reuse_reason=f"reused from {source.producer}",
         outputs=_outputs_json(source.outputs),
         mlflow_run_id=source.mlflow_run_id,
         exit_code=0,
@@ -188,7 +189,13 @@ def report_step_reused(
 
 
 def report_step_started(
-    ctx: ServiceContext, step_id: str, *, step_hash: str, mlflow_run_id: str, code_hash: str | None
+    ctx: ServiceContext,
+    step_id: str,
+    *,
+    step_hash: str,
+    mlflow_run_id: str,
+    code_hash: str | None,
+    reuse_reason: str | None = None,
 ) -> None:
     row = _require(ctx, step_id)
     set_status(
@@ -196,6 +203,7 @@ def report_step_started(
         row,
         JobStatus.RUNNING,
         step_hash=step_hash,
+        reuse_reason=reuse_reason,
         mlflow_run_id=mlflow_run_id,
         spec=_with_code_hash(row, code_hash),
     )

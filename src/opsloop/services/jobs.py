@@ -326,6 +326,7 @@ def to_entity(row: JobRow, workspace: str, steps: list[JobRow] | None = None) ->
         exit_code=row.exit_code,
         error=row.error,
         reused_from=row.reused_from,
+        reuse_reason=row.reuse_reason,
         inputs=row.inputs,
         outputs=row.outputs,
         mlflow_run_id=row.mlflow_run_id,

@@ -141,6 +141,7 @@ class JobRow(Base):
     outputs: Mapped[dict[str, Any]] = mapped_column(default=dict)  # name -> artifact URL
     step_hash: Mapped[str | None] = mapped_column(String(64))
     reused_from: Mapped[str | None] = mapped_column(String(255))
+    reuse_reason: Mapped[str | None] = mapped_column(Text)  # why reused, or why not
     mlflow_run_id: Mapped[str | None] = mapped_column(String(64))
     exit_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
