@@ -126,8 +126,10 @@ class EventDispatcher:
                     break
                 delivered += 1
             position = event.sequence
-            if delivered and delivered % 20 == 0 and not lease.acquire():
-                return delivered  # renewing failed: another holder has the work now
+            # Renews once a third of the lease has passed (cheap otherwise), so a pass of
+            # slow webhooks keeps its lease; if another holder has it now, stop here.
+            if not lease.acquire():
+                return delivered
         self._move_cursor(subscriber.name, position, lease)
         return delivered
 
