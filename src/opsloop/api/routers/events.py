@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from opsloop.api.deps import ActorDep, PlatformDep
+from opsloop.api.deps import ActorDep, ListLimit, Moment, PlatformDep
 from opsloop.catalogue.events import EVENT_TYPES
 from opsloop.schemas.events import CloudEvent, EventSubscription, EventType
 from opsloop.services import events
@@ -22,9 +21,9 @@ def list_events(
     actor: ActorDep,
     type: Annotated[str | None, Query(max_length=128)] = None,
     workspace: Annotated[str | None, Query(max_length=255)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=events.MAX_LIST)] = 100,
+    since: Moment = None,
+    until: Moment = None,
+    limit: ListLimit = 100,
 ) -> list[CloudEvent]:
     with platform.context(actor) as ctx:
         return events.list_events(
