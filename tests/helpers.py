@@ -19,11 +19,14 @@ def write(path: Path, text: str) -> Path:
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "classical"
 
 
-def opsloop(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+def opsloop(
+    *args: str, home: Path, check: bool = True, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OPSLOOP_HOME": str(home), "OPSLOOP_WORKSPACE": "dev", "COLUMNS": "200"}
     result = subprocess.run(
         [sys.executable, "-m", "opsloop.cli.main", *args],
         env=env,
+        cwd=cwd,
         text=True,
         capture_output=True,
         timeout=600,

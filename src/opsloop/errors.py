@@ -45,7 +45,9 @@ class ValidationError(OpsloopError):
         if file:
             location = f"{file}:{line}: " if line else f"{file}: "
         prefix = f"{field}: " if field else ""
-        super().__init__(f"{location}{prefix}{message}", field=field, file=file, line=line)
+        super().__init__(
+            f"{location}{prefix}{message}", field=field, file=file, line=line, reason=message
+        )
         self.reason = message
         self.field = field
         self.file = file

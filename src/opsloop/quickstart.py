@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opsloop.client import Client
+from opsloop.client._progress import StepProgress
 from opsloop.errors import ConflictError, OpsloopError
 from opsloop.schemas.entities import Job, Model
 
@@ -183,21 +184,12 @@ def _generate_data(example: Path, target: Path, rows: int) -> Path:
 
 
 def _follow_steps(client: Client, name: str, say: Say, timeout: float = 1800) -> Job:
-    seen: dict[str, str] = {}
+    progress = StepProgress()
     deadline = time.monotonic() + timeout
     while True:
         job = client.jobs.get(name)
-        for step in job.steps:
-            label = step.step_name or step.name
-            if seen.get(label) != step.status:
-                seen[label] = step.status
-                extra = f" (reused from {step.reused_from})" if step.reused_from else ""
-                duration = (
-                    f" {step.duration_seconds:.1f}s"
-                    if step.duration_seconds and step.is_terminal
-                    else ""
-                )
-                say(f"    {label:<16} {step.status}{duration}{extra}")
+        for line in progress.changes(job):
+            say(f"    {line}")
         if job.is_terminal or time.monotonic() > deadline:
             return job
         time.sleep(0.3)

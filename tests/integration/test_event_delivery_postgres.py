@@ -36,6 +36,7 @@ def _start_server(postgres_url: str, home: Path) -> tuple[subprocess.Popen[bytes
         **os.environ,
         "OPSLOOP_DATABASE_URL": postgres_url,
         "OPSLOOP_HOME": str(home),
+        "OPSLOOP_ARTIFACT_URI": (home.parent / "artifacts").as_uri(),
         "OPSLOOP_LEASE_TTL_S": str(LEASE_TTL_S),
         "OPSLOOP_EVENT_POLL_INTERVAL_S": "0.1",
     }

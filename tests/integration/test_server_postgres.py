@@ -29,6 +29,7 @@ def server(postgres_url: str, tmp_path: Path) -> Iterator[str]:
         **os.environ,
         "OPSLOOP_DATABASE_URL": postgres_url,
         "OPSLOOP_HOME": str(tmp_path / "server-home"),
+        "OPSLOOP_ARTIFACT_URI": (tmp_path / "artifacts").as_uri(),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "opsloop.cli.main", "server", "--port", str(port)],

@@ -87,3 +87,33 @@ def test_references_accept_the_azureml_alias() -> None:
     assert not is_asset_reference("file:///tmp/x")
     with pytest.raises(ValidationError):
         parse_reference("taxi@newest")
+
+
+def test_a_misspelt_required_key_is_named_with_the_key_it_was_meant_to_be(
+    tmp_path: Path,
+) -> None:
+    spec = write(tmp_path / "data.yml", "name: taxi\ntype: uri_file\npth: ./taxi.csv\n")
+    with pytest.raises(ValidationError) as caught:
+        load_spec_file(spec, DataSpec)
+    assert str(caught.value) == f"{spec}:3: pth: unknown key (did you mean path?)"
+
+
+def test_a_misspelt_optional_key_in_a_nested_spec_suggests_the_field_there(
+    tmp_path: Path,
+) -> None:
+    spec = write(
+        tmp_path / "job.yml",
+        "type: pipeline\njobs:\n  a:\n    type: command\n    command: echo\n    enviroment: e:1\n",
+    )
+    with pytest.raises(ValidationError) as caught:
+        load_spec_file(spec, JobSpec)
+    assert "job.yml:6: jobs.a.enviroment: unknown key (did you mean environment?)" in str(
+        caught.value
+    )
+
+
+def test_an_unknown_key_like_no_field_gets_no_suggestion(tmp_path: Path) -> None:
+    spec = write(tmp_path / "data.yml", "name: taxi\npath: x.csv\nzzzz: 1\n")
+    with pytest.raises(ValidationError) as caught:
+        load_spec_file(spec, DataSpec)
+    assert str(caught.value) == f"{spec}:3: zzzz: unknown key"

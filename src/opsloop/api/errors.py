@@ -26,6 +26,16 @@ def install_error_handlers(app: FastAPI) -> None:
             {**e, "loc": e["loc"][1:] if e["loc"] and e["loc"][0] in _SOURCES else e["loc"]}
             for e in exc.errors()
         ]
+        if any(e["type"] == "json_invalid" for e in errors):
+            # Not a field's value at fault but the body itself: a bad request, as for any
+            # body that cannot be parsed.
+            problem = {
+                "type": "BadRequest",
+                "title": "Bad request",
+                "status": 400,
+                "detail": "the request body is not valid JSON",
+            }
+            return JSONResponse(problem, status_code=400, media_type="application/problem+json")
         error = spec_error(errors)
         return JSONResponse(
             error.to_problem(), status_code=422, media_type="application/problem+json"

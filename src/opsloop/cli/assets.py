@@ -107,6 +107,9 @@ def create_data(
     """Register a data asset version (local files are uploaded).
 
     Example: opsloop data create -w dev -n taxi-data --type uri_file --path ./data/taxi.csv
+
+    From a spec: opsloop data create -w dev -f data.yml --set path=./taxi.csv (a --set path
+    is relative to the current folder; a path in the file to the file's folder)
     """
     fields: dict[str, Any] = {
         "name": name,

@@ -66,7 +66,10 @@ def check_output(output: str) -> str:
 
 
 def emit(value: BaseModel | list[Any], output: str, columns: list[str]) -> None:
-    """Print an entity or a list of them as a table or as stable JSON."""
+    """Print an entity (one field per line) or a list of them (a table), or stable JSON.
+
+    Tables fold long values onto more lines instead of cutting them: a user came for the
+    identifiers, and half of one cannot be pasted into the next command."""
     check_output(output)
     if output == "json":
         if isinstance(value, list):
@@ -75,11 +78,25 @@ def emit(value: BaseModel | list[Any], output: str, columns: list[str]) -> None:
             data = value.model_dump(mode="json")
         typer.echo(json.dumps(data, indent=2, sort_keys=True))
         return
-    rows = value if isinstance(value, list) else [value]
-    table = Table(*columns, show_lines=False)
-    for row in rows:
+    if not isinstance(value, list):
+        _emit_record(value, columns)
+        return
+    table = Table(show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in value:
         dumped = row.model_dump(mode="json")
         table.add_row(*[_moment(getattr(row, c, None)) or _cell(dumped.get(c)) for c in columns])
+    console.print(table)
+
+
+def _emit_record(record: BaseModel, fields: list[str]) -> None:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column("field", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    dumped = record.model_dump(mode="json")
+    for name in fields:
+        table.add_row(name, _moment(getattr(record, name, None)) or _cell(dumped.get(name), "\n"))
     console.print(table)
 
 
@@ -92,13 +109,13 @@ def _moment(value: Any) -> str | None:
     return in_utc.strftime("%Y-%m-%d %H:%M:%SZ")
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, separator: str = ", ") -> str:
     if value is None:
         return ""
     if isinstance(value, float):  # a table is read, not parsed: -o json keeps every digit
         return f"{value:.3f}".rstrip("0").rstrip(".")
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
+        return separator.join(f"{k}={_cell(v)}" for k, v in value.items())
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(_cell(v) for v in value)
     return str(value)

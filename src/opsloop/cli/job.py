@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from opsloop.cli.common import File, Output, Set, Workspace, check_output, console, make_client
+from opsloop.client import Client
 from opsloop.schemas.entities import Job
 
 job_app = typer.Typer(
@@ -52,16 +53,14 @@ def stream_(name: JobName, workspace: Workspace = None, output: Output = "table"
     _follow(make_client(workspace), name, output)
 
 
-def _follow(client: object, name: str, output: str) -> None:
-    from opsloop.client import Client
-
-    assert isinstance(client, Client)
+def _follow(client: Client, name: str, output: str) -> None:
     try:
         job = client.jobs.stream(name, out=sys.stderr if output == "json" else sys.stdout)
     except KeyboardInterrupt:
+        where = f"-w {client.workspace_name(None)} -n {name}"
         typer.echo(
-            f"\nStopped following. The job goes on: `opsloop job stream -n {name}` follows it again,"
-            f" `opsloop job cancel -n {name}` stops it.",
+            f"\nStopped following. The job goes on: `opsloop job stream {where}` follows it"
+            f" again, `opsloop job cancel {where}` stops it.",
             err=True,
         )
         raise typer.Exit(130) from None
@@ -114,9 +113,31 @@ def logs(name: JobName, workspace: Workspace = None) -> None:
 
 
 @job_app.command("cancel")
-def cancel(name: JobName, workspace: Workspace = None, output: Output = "table") -> None:
-    """Cancel a queued or running job.  Example: opsloop job cancel -w dev -n NAME"""
-    _show(make_client(workspace).jobs.cancel(name), output)
+def cancel(
+    name: JobName,
+    workspace: Workspace = None,
+    output: Output = "table",
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for the job to stop (0: do not wait).")
+    ] = 30,
+) -> None:
+    """Cancel a queued or running job and show it once it has stopped.
+
+    Example: opsloop job cancel -w dev -n NAME
+    """
+    client = make_client(workspace)
+    job = client.jobs.cancel(name)
+    if not job.is_terminal and wait > 0:
+        try:
+            job = client.jobs.wait(name, timeout=wait)
+        except TimeoutError:
+            job = client.jobs.get(name)
+            typer.echo(
+                f"Cancel requested; {name} is still {job.status} after {wait:g} s "
+                "(its runner stops it at its next check).",
+                err=True,
+            )
+    _show(job, output)
 
 
 def _duration(job: Job) -> str:

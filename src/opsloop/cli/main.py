@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -43,6 +44,25 @@ app.add_typer(event_app, name="event")
 app.command("server")(server)
 app.command("worker")(worker)
 app.command("quickstart")(quickstart)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """opsloop: a self-hosted MLOps platform. Embedded by default (./.opsloop); set
+    OPSLOOP_URI=http://host:port to use a server."""
 
 
 @app.command("version")

@@ -24,6 +24,8 @@ from opsloop.cli.common import (
 
 model_app = typer.Typer(help="Models: versioned MLflow models with lineage.", no_args_is_help=True)
 COLUMNS = ["name", "version", "type", "flavors", "lineage", "created_at"]
+# A list is scanned for names and versions; `model show` has the lineage in full.
+LIST_COLUMNS = ["name", "version", "type", "flavors", "created_at"]
 Reference = Annotated[str, typer.Option("--name", "-n", help="name, name:version or name@latest.")]
 
 
@@ -71,7 +73,7 @@ def list_(
     output: Output = "table",
 ) -> None:
     """List models (latest of each) or every version of one.  Example: opsloop model list -w dev"""
-    emit(make_client(workspace).models.list(name), output, COLUMNS)
+    emit(make_client(workspace).models.list(name), output, LIST_COLUMNS)
 
 
 @model_app.command("show")

@@ -30,10 +30,8 @@ online_endpoint_app = typer.Typer(
     help="Online endpoints: HTTP scoring with blue/green deployments.", no_args_is_help=True
 )
 COLUMNS = ["name", "auth_mode", "traffic", "mirror_traffic", "deployments", "scoring_path"]
-LOG_COLUMNS = [
-    "at", "deployment", "status_code", "model_status", "duration_ms", "throttle_ms",
-    "auth_type", "mirrored", "request_id",
-]  # fmt: skip
+# What a person scans the log for; -o json has every field (throttle_ms, auth_type, ...).
+LOG_COLUMNS = ["at", "deployment", "status_code", "model_status", "duration_ms", "request_id"]
 CREDENTIAL_COLUMNS = [
     "auth_mode", "primary_key", "secondary_key", "access_token", "expiry_time_utc", "token_type",
 ]  # fmt: skip

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -34,26 +36,35 @@ def quickstart(
         f"    pipeline {job.name}: {job.status} in {job.duration_seconds or 0:.1f}s; "
         f"quickstart took {result.seconds:.1f}s"
     )
-    env = f"OPSLOOP_HOME={home}"
+    run = f"OPSLOOP_HOME={home} {opsloop_command()}"
     typer.echo("\nLook further:")
-    typer.echo(f"    {env} opsloop job show -w dev -n {job.name}")
-    typer.echo(f"    {env} opsloop job logs -w dev -n {job.name}")
-    typer.echo(f"    {env} opsloop model show -w dev -n taxi-fare-model@latest -o json")
-    typer.echo(f"    {env} opsloop data show -w dev -n taxi-data@latest -o json")
+    typer.echo(f"    {run} job show -w dev -n {job.name}")
+    typer.echo(f"    {run} job logs -w dev -n {job.name}")
+    typer.echo(f"    {run} model show -w dev -n taxi-fare-model@latest -o json")
+    typer.echo(f"    {run} data show -w dev -n taxi-data@latest -o json")
     typer.echo(
-        f"    {env} opsloop job create -w dev -f {_pipeline_path()}   # rerun: prep and train are reused"
+        f"    {run} job create -w dev -f {_pipeline_path()}   # rerun: prep and train are reused"
     )
     if result.endpoint:
         request = _pipeline_path().parents[1] / "deploy" / "online" / "score-request.json"
-        typer.echo(
-            f"    {env} opsloop online-endpoint invoke -w staging -n {result.endpoint} -r {request}"
-        )
-        typer.echo(f"    {env} opsloop online-endpoint logs -w staging -n {result.endpoint}")
-        typer.echo(
-            f"    {env} opsloop online-endpoint serve -w staging -n {result.endpoint} --port 8000"
-        )
+        typer.echo(f"    {run} online-endpoint invoke -w staging -n {result.endpoint} -r {request}")
+        typer.echo(f"    {run} online-endpoint logs -w staging -n {result.endpoint}")
+        typer.echo(f"    {run} online-endpoint serve -w staging -n {result.endpoint} --port 8000")
     if job.status != "Completed" or result.model is None or not result.predictions:
         raise typer.Exit(1)
+
+
+def opsloop_command() -> str:
+    """How to run this opsloop from the user's shell: ``opsloop`` when that is what PATH
+    finds, else the path of this installation's script (``.venv/bin/opsloop`` after the
+    README's install, which does not activate the virtualenv)."""
+    script = Path(sys.executable).parent / "opsloop"
+    on_path = shutil.which("opsloop")
+    if not script.exists() or (on_path and Path(on_path).resolve() == script.resolve()):
+        return "opsloop"
+    with contextlib.suppress(ValueError):
+        return str(script.absolute().relative_to(Path.cwd()))
+    return str(script.absolute())
 
 
 def _pipeline_path() -> Path:

@@ -27,18 +27,29 @@ def server(
             "(queued): for testing the API, e.g. with a fuzzer whose commands must never run."
         ),
     ] = True,
+    local_artifacts: Annotated[
+        bool,
+        typer.Option(
+            help="Allow a shared database (OPSLOOP_DATABASE_URL) with artifacts in this "
+            "machine's home folder, which other servers and workers cannot read."
+        ),
+    ] = False,
 ) -> None:
     """Serve the REST API under /api/v1 (OpenAPI at /api/v1/openapi.json) and every online
     endpoint at /endpoints/<name>/score.
 
     Metadata goes to OPSLOOP_DATABASE_URL (PostgreSQL for a team), artifacts to
-    OPSLOOP_ARTIFACT_URI. Example: OPSLOOP_DATABASE_URL=postgresql://127.0.0.1/test opsloop server --port 8080
+    OPSLOOP_ARTIFACT_URI (required with a shared database, unless --local-artifacts).
+
+    Example: OPSLOOP_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test
+    OPSLOOP_ARTIFACT_URI=file:///srv/opsloop/artifacts opsloop server --port 8080
     """
 
     import uvicorn
 
     from opsloop.app.server import SERVER_LAUNCH_JOBS, SERVER_RUNS_WORKER
     from opsloop.config import Settings
+    from opsloop.errors import OpsloopError
     from opsloop.services.context import Platform
 
     # uvicorn's workers build the app in their own processes: the choices travel in the
@@ -46,10 +57,20 @@ def server(
     os.environ[SERVER_LAUNCH_JOBS] = "1" if launch_jobs else "0"
 
     settings = Settings()
+    shared_database = not settings.resolved_database_url().startswith("sqlite")
+    if shared_database and not settings.artifact_uri and not local_artifacts:
+        raise OpsloopError(
+            "OPSLOOP_DATABASE_URL names a shared database but OPSLOOP_ARTIFACT_URI is not set, "
+            f"so artifacts would go to {settings.resolved_artifact_uri()} on this machine only. "
+            "Set OPSLOOP_ARTIFACT_URI to storage every server and worker reaches (s3://..., "
+            "file:///shared/...), or pass --local-artifacts to keep them here."
+        )
     Platform(settings)  # migrate once before workers start
     os.environ[SERVER_RUNS_WORKER] = "1" if background else "0"
     typer.echo(
-        f"opsloop server on http://{host}:{port}  (metadata: {_redacted(settings.resolved_database_url())})"
+        f"opsloop server on http://{host}:{port}\n"
+        f"  metadata:  {_redacted(settings.resolved_database_url())}\n"
+        f"  artifacts: {settings.resolved_artifact_uri()}"
     )
     uvicorn.run(
         "opsloop.app.server:create_server_app",

@@ -42,6 +42,8 @@ def create(
     """Create a workspace.
 
     Example: opsloop workspace create --name prod --kind production
+
+    From a spec: opsloop workspace create -f workspace.yml --set name=prod
     """
     fields = {"name": name, "kind": kind, "description": description, "tags": parse_tags(tag)}
     emit(make_client().workspaces.create(file=file, overrides=set_, **fields), output, COLUMNS)

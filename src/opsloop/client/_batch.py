@@ -11,7 +11,6 @@ from opsloop.client._resources import _NamedOperations, _Operations, build_spec
 from opsloop.schemas.endpoints import BatchDeployment, BatchEndpoint
 from opsloop.schemas.entities import Job
 from opsloop.specs.endpoint import BatchDeploymentSpec, BatchEndpointSpec
-from opsloop.specs.loader import validate_spec
 
 
 class BatchEndpointOperations(_NamedOperations[BatchEndpoint]):
@@ -59,13 +58,14 @@ class BatchDeploymentOperations(_Operations):
         )
         self._client._upload_workspace = self._ws(workspace)
         data = Resolver(self._client._upload).deployment(data, origin)
-        validate_spec(BatchDeploymentSpec, data, file=origin.file, lines=origin.lines)
+        origin.validate(BatchDeploymentSpec, data)
         path = (
             f"/workspaces/{self._ws(workspace)}/batch-endpoints/{data['endpoint_name']}/deployments"
         )
-        answer = self._client.request(
-            "POST", path, json=data, params={"set_default": "true"} if set_default else None
-        )
+        with origin.located():
+            answer = self._client.request(
+                "POST", path, json=data, params={"set_default": "true"} if set_default else None
+            )
         return BatchDeployment.model_validate(answer)
 
     def get(

@@ -27,7 +27,6 @@ from opsloop.schemas.endpoints import (
     RequestLogEntry,
 )
 from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
-from opsloop.specs.loader import validate_spec
 
 # What an endpoint update can change (auth_mode only to the value it already has).
 _UPDATABLE = ("traffic", "mirror_traffic", "description", "tags", "auth_mode")
@@ -201,7 +200,7 @@ class OnlineDeploymentOperations(_Operations):
         )
         self._client._upload_workspace = self._ws(workspace)
         data = Resolver(self._client._upload).deployment(data, origin)
-        validate_spec(OnlineDeploymentSpec, data, file=origin.file, lines=origin.lines)
+        origin.validate(OnlineDeploymentSpec, data)
         return data
 
     def create(

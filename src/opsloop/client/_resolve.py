@@ -8,7 +8,8 @@ import io
 import json
 import os
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,15 +26,23 @@ Uploader = Callable[[bytes, str, str], str]  # (content, name, kind) -> URL
 
 @dataclass
 class Origin:
-    """Where a spec came from, to name file and line in errors."""
+    """Where a spec came from, to name file and line in errors.
+
+    ``given`` maps the value paths that came from the command line (``--set``) or from
+    keyword arguments to how the user wrote them: those values are relative to where the
+    user stands, not to the spec's folder, and errors about them name the option."""
 
     base_dir: Path
     file: str | None = None
     lines: LineMap = field(default_factory=dict)
     prefix: tuple[str, ...] = ()
+    given: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     def error(self, message: str, *path: str) -> ValidationError:
         location = (*self.prefix, *path)
+        given = self.given_as(location)
+        if given is not None:
+            return ValidationError(message, field=given)
         return ValidationError(
             message,
             field=".".join(location) or None,
@@ -41,8 +50,38 @@ class Origin:
             line=line_for(self.lines, location) if self.file else None,
         )
 
+    def given_as(self, location: tuple[str, ...]) -> str | None:
+        """How the user gave this value (``--set path``), if not in the file."""
+        for end in range(len(location), 0, -1):
+            if location[:end] in self.given:
+                return self.given[location[:end]]
+        return None
+
+    def base_for(self, *path: str) -> Path:
+        """The folder a relative path at ``path`` is relative to."""
+        return Path.cwd() if self.given_as((*self.prefix, *path)) else self.base_dir
+
+    def validate(self, model: Any, data: dict[str, Any]) -> Any:
+        """Validate spec data, naming the file and line, or the option it came from."""
+        with self.located():
+            return validate_spec(model, data, file=self.file, lines=self.lines)
+
+    @contextmanager
+    def located(self) -> Iterator[None]:
+        """Errors about a field (the server's too: references, bindings, cycles) name
+        where the user wrote it: the file and line, or the command-line option."""
+        try:
+            yield
+        except ValidationError as exc:
+            if not exc.field or (exc.file and exc.file != self.file):
+                raise
+            path = tuple(exc.field.split("."))
+            if self.given_as(path) is None and exc.file == self.file and exc.line:
+                raise
+            raise self.error(exc.reason, *path) from None
+
     def nested(self, *path: str) -> Origin:
-        return Origin(self.base_dir, self.file, self.lines, (*self.prefix, *path))
+        return Origin(self.base_dir, self.file, self.lines, (*self.prefix, *path), self.given)
 
 
 def is_local_path(value: str) -> bool:
@@ -55,7 +94,7 @@ class Resolver:
         self._uploaded: dict[Path, str] = {}
 
     def upload_path(self, value: str, origin: Origin, *path: str) -> str:
-        local = (origin.base_dir / value).resolve()
+        local = (origin.base_for(*path) / value).resolve()
         if not local.exists():
             raise origin.error(f"local path {str(local)!r} does not exist", *path)
         if local not in self._uploaded:
@@ -74,15 +113,15 @@ class Resolver:
     def model(self, data: dict[str, Any], origin: Origin) -> dict[str, Any]:
         path = data.get("path")
         if isinstance(path, str) and is_local_path(path):
-            data["path"] = step_output_reference(origin.base_dir / path) or self.upload_path(
-                path, origin, "path"
-            )
+            data["path"] = step_output_reference(
+                origin.base_for("path") / path
+            ) or self.upload_path(path, origin, "path")
         return data
 
     def environment(self, data: dict[str, Any], origin: Origin) -> dict[str, Any]:
         conda = data.get("conda_file")
         if isinstance(conda, str):
-            conda_path = (origin.base_dir / conda).resolve()
+            conda_path = (origin.base_for("conda_file") / conda).resolve()
             try:
                 data["conda_file"] = yaml.safe_load(conda_path.read_text())
             except OSError:
@@ -95,7 +134,7 @@ class Resolver:
                 ) from None
         requirements = data.get("requirements")
         if isinstance(requirements, str) and "\n" not in requirements:
-            req_path = (origin.base_dir / requirements).resolve()
+            req_path = (origin.base_for("requirements") / requirements).resolve()
             if not req_path.is_file():
                 raise origin.error(
                     f"requirements file {str(req_path)!r} does not exist", "requirements"
@@ -154,7 +193,7 @@ class Resolver:
     def _component_file(self, relative: str, origin: Origin) -> dict[str, Any]:
         from opsloop.specs.component import ComponentSpec
 
-        path = (origin.base_dir / relative.strip()).resolve()
+        path = (origin.base_for() / relative.strip()).resolve()
         if not path.is_file():
             raise origin.error(f"component file {str(path)!r} does not exist")
         data, lines = read_yaml(path)

@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 import httpx
 from pydantic import BaseModel
 
+from opsloop.client._progress import StepProgress
 from opsloop.client._resolve import Origin, Resolver
 from opsloop.errors import OpsloopError
 from opsloop.schemas.entities import (
@@ -36,9 +37,8 @@ from opsloop.specs import (
     RegistrySpec,
     WorkspaceSpec,
     apply_overrides,
-    validate_spec,
 )
-from opsloop.specs.loader import read_yaml
+from opsloop.specs.loader import override_paths, read_yaml
 
 if TYPE_CHECKING:
     from opsloop.client._client import Client
@@ -63,10 +63,13 @@ def build_spec(
         data, origin = spec.model_dump(by_alias=True, exclude_none=True), Origin(Path.cwd())
     else:
         data, origin = dict(spec or {}), Origin(Path.cwd())
-    data.update({k: v for k, v in (fields or {}).items() if v is not None})
+    given = {k: v for k, v in (fields or {}).items() if v is not None}
+    data.update(given)
+    origin.given.update({(key,): key for key in given})
     if overrides:
         apply_overrides(data, overrides)
-    validate_spec(model, data, file=origin.file, lines=origin.lines)
+        origin.given.update({path: f"--set {'.'.join(path)}" for path in override_paths(overrides)})
+    origin.validate(model, data)
     return data, origin
 
 
@@ -121,8 +124,9 @@ class _Operations:
         # changed between two submissions is uploaded again.
         resolver = Resolver(self._client._upload)
         data = getattr(resolver, kind)(data, origin)
-        validate_spec(model, data, file=origin.file, lines=origin.lines)
-        return self._post(entity, f"/workspaces/{ws}/{_ROUTES[kind]}", data)
+        origin.validate(model, data)
+        with origin.located():
+            return self._post(entity, f"/workspaces/{ws}/{_ROUTES[kind]}", data)
 
 
 _ROUTES = {
@@ -325,17 +329,23 @@ class JobOperations(_Operations):
         out: IO[str] | None = None,
         poll_seconds: float = 0.5,
     ) -> Job:
-        """Print the job's logs as they are written until it ends; returns the final job."""
+        """Print the job's logs as they are written, and each pipeline step's state as it
+        changes (Running, Completed in 12.3 s, Reused from ...), until the job ends;
+        returns the final job."""
         out = out or sys.stdout
         offsets: dict[str, int] = {}
+        progress = StepProgress()
         while True:
             chunk = self.logs(name, workspace=workspace, offsets=offsets)
             if chunk.text:
                 out.write(chunk.text)
-                out.flush()
+            job = self.get(name, workspace=workspace)
+            for line in progress.changes(job):
+                out.write(f"[step] {line}\n")
+            out.flush()
             offsets = chunk.offsets
             if chunk.complete:
-                return self.get(name, workspace=workspace)
+                return job if job.is_terminal else self.get(name, workspace=workspace)
             time.sleep(poll_seconds)
 
     def wait(

@@ -131,6 +131,7 @@ def _error_from(response: httpx.Response) -> OpsloopError:
             problem.get("file"),
             problem.get("line"),
         )
+        error.reason = problem.get("reason") or detail
         return error
     if kind is not None:
         return kind(detail)

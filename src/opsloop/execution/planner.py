@@ -46,8 +46,10 @@ def execution_order(dependencies: Mapping[str, set[str]]) -> list[str]:
     try:
         return list(TopologicalSorter(dependencies).static_order())
     except CycleError as exc:
-        cycle = " -> ".join(str(step) for step in exc.args[1])
-        raise ValidationError(f"the pipeline has a cycle: {cycle}", field="jobs") from None
+        steps = [str(step) for step in exc.args[1]]
+        raise ValidationError(
+            f"the pipeline has a cycle: {' -> '.join(steps)}", field=f"jobs.{steps[0]}"
+        ) from None
 
 
 def downstream_of(step: str, dependencies: Mapping[str, set[str]]) -> set[str]:

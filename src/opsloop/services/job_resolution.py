@@ -283,7 +283,9 @@ def _bind_input(
         if isinstance(parent, LiteralBinding) and decl.type in ASSET_TYPES:
             return _asset_binding(ctx, ws, str(parent.value), decl.type, field=field)
         if isinstance(parent, LiteralBinding):
-            return LiteralBinding(value=coerce_literal(decl, parent.value, field=field))
+            return LiteralBinding(
+                value=_coerce_parent_value(decl, parent.value, binding.name, field)
+            )
         return parent.model_copy()
     if isinstance(value, str) and "${{" in value:
         raise ValidationError(f"{value!r} must be exactly one ${{{{...}}}} expression", field=field)
@@ -345,3 +347,15 @@ def _bind_output(
     if isinstance(value, JobOutput) and value.path:
         return OutputPlan(type=value.type, path=resolve_datastore_url(ctx, ws, value.path, field))
     return OutputPlan(type=kind)
+
+
+def _coerce_parent_value(decl: ComponentInput, value: Any, name: str, field: str) -> Any:
+    """A pipeline input's value checked against the step input it is bound to; an error
+    names the pipeline input, where the user wrote the value (or set it with --set)."""
+    try:
+        return coerce_literal(decl, value, field=field)
+    except ValidationError as exc:
+        parts = field.split(".")
+        step_at = len(parts) - 1 - parts[::-1].index("jobs") if "jobs" in parts else 0
+        parent_field = ".".join([*parts[:step_at], "inputs", name])
+        raise ValidationError(f"{exc.reason} (for {field})", field=parent_field) from None

@@ -7,6 +7,7 @@ error locations through it.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ import pydantic
 import yaml
 
 from opsloop.errors import ValidationError
+from opsloop.specs.keys import known_keys
 
 SpecT = TypeVar("SpecT")
 LineMap = dict[tuple[str, ...], int]
@@ -130,21 +132,29 @@ def validate_spec(
     try:
         return adapter.validate_python(data)
     except pydantic.ValidationError as exc:
-        raise spec_error(exc.errors(), file=file, lines=lines) from None
+        raise spec_error(exc.errors(), file=file, lines=lines, model=model) from None
 
 
 def spec_error(
-    errors: Sequence[Any], *, file: str | None = None, lines: LineMap | None = None
+    errors: Sequence[Any],
+    *,
+    file: str | None = None,
+    lines: LineMap | None = None,
+    model: Any = None,
 ) -> ValidationError:
     """pydantic's errors as one :class:`ValidationError`: the field most specifically at
-    fault, in words for a person (the REST API answers request errors with it too)."""
+    fault, in words for a person (the REST API answers request errors with it too).
+
+    An unknown key comes before a missing one: a misspelt key (``pth:``) causes both, and
+    the unknown key is the one the user has to fix; it names the key it was likely meant
+    to be."""
     if not errors:
         return ValidationError("invalid input", file=file)
     first = _most_specific_error(list(errors))
     location = tuple(first["loc"])
     message = first["msg"]
     if first["type"] == "extra_forbidden":
-        message = "unknown key"
+        message = "unknown key" + _did_you_mean(first, errors, model)
     elif first["type"] == "missing":
         message = "required key is missing"
     elif first["type"] == "value_error":  # our own rule: its words, without pydantic's prefix
@@ -164,7 +174,29 @@ def _strip_noise(location: tuple[str | int, ...]) -> tuple[str | int, ...]:
 
 def _most_specific_error(errors: list[Any]) -> Any:
     # A union reports one error per member; the deepest location explains the most.
-    return max(errors, key=lambda error: len(_strip_noise(tuple(error["loc"]))))
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+    return max(unknown or errors, key=lambda error: len(_strip_noise(tuple(error["loc"]))))
+
+
+def _did_you_mean(unknown: Any, errors: Sequence[Any], model: Any) -> str:
+    location = _strip_noise(tuple(unknown["loc"]))
+    if not location:
+        return ""
+    parent, key = location[:-1], str(location[-1])
+    candidates = {
+        str(_strip_noise(tuple(e["loc"]))[-1])
+        for e in errors
+        if e["type"] == "missing" and _strip_noise(tuple(e["loc"]))[:-1] == parent
+    }
+    if model is not None:
+        candidates |= known_keys(model, parent)
+    match = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]}?)" if match else ""
+
+
+def override_paths(overrides: list[str]) -> list[tuple[str, ...]]:
+    """The value paths that ``--set`` overrides name."""
+    return [tuple(o.partition("=")[0].strip().split(".")) for o in overrides if "=" in o]
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:

@@ -32,3 +32,17 @@ def test_a_lone_surrogate_is_refused(api: TestClient) -> None:
 def test_nested_spec_text_is_named_at_its_field(api: TestClient) -> None:
     body = {"command": "echo", "environment": {"name": "e", "image": "python\u0000"}}
     assert_invalid(api.post("/workspaces/dev/jobs", json=body), "environment.image")
+
+
+def test_a_body_that_is_not_json_is_a_400(api: TestClient) -> None:
+    answer = api.post(
+        "/workspaces", content=b"name: dev", headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["detail"] == "the request body is not valid JSON"
+
+
+def test_a_misspelt_field_is_named_before_the_missing_one(api: TestClient) -> None:
+    answer = api.post("/workspaces", json={"nmae": "qa"})
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == "nmae: unknown key (did you mean name?)"
