@@ -170,15 +170,33 @@ def invoke(
 
 @online_endpoint_app.command("get-credentials")
 def get_credentials(
-    name: EndpointName, workspace: Workspace = None, output: Output = "json"
+    name: EndpointName,
+    workspace: Workspace = None,
+    output: Output = "json",
+    query: Annotated[
+        str | None,
+        typer.Option(
+            "--query",
+            help="Print only this value, bare: primaryKey, secondaryKey or accessToken.",
+        ),
+    ] = None,
 ) -> None:
     """Print the keys (key auth) or a token valid for an hour (token auth), as JSON spelt
     as az ml spells it (or -o table).
 
-    Example: opsloop online-endpoint get-credentials -w dev -n taxi-fare
+    Example: KEY=$(opsloop online-endpoint get-credentials -w dev -n taxi-fare --query primaryKey)
     """
     check_output(output)
     credentials = make_client(workspace).online_endpoints.get_credentials(name)
+    if query is not None:
+        values = credentials.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if query not in values:
+            raise typer.BadParameter(
+                f"{query!r} is not in these credentials; choose from {', '.join(sorted(values))}",
+                param_hint="--query",
+            )
+        typer.echo(values[query])
+        return
     if output == "table":
         present = credentials.model_dump(exclude_none=True)
         emit(credentials, output, [field for field in CREDENTIAL_COLUMNS if field in present])

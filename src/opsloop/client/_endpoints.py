@@ -12,7 +12,7 @@ import orjson
 
 from opsloop.client._resolve import Resolver
 from opsloop.client._resources import _NamedOperations, _Operations, build_spec
-from opsloop.errors import OpsloopError, RemoteError
+from opsloop.errors import OpsloopError, RemoteError, ValidationError
 from opsloop.export.install import (
     EXPORT_HEADER,
     ExportFormat,
@@ -172,7 +172,14 @@ def _body_bytes(request_file: str | Path | None, body: Any) -> bytes:
         path = Path(request_file)
         if not path.is_file():
             raise OpsloopError(f"request file {str(path)!r} does not exist")
-        return path.read_bytes()
+        content = path.read_bytes()
+        try:  # the request is JSON: say which file is not, rather than the server's words
+            orjson.loads(content)
+        except orjson.JSONDecodeError as exc:
+            raise ValidationError(
+                f"the request is not valid JSON: {exc.msg}", file=str(path), line=exc.lineno
+            ) from None
+        return content
     if body is None:
         raise OpsloopError("give a request file or a body to score")
     return (
