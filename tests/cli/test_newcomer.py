@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +129,32 @@ def test_a_shared_database_without_an_artifact_store_is_refused(
     assert result.returncode == 1
     assert "OPSLOOP_ARTIFACT_URI is not set" in result.stderr
     assert "--local-artifacts" in result.stderr
+
+
+def test_ctrl_c_on_stream_prints_commands_that_run_as_printed(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    opsloop("workspace", "create", "--name", "dev", home=home)
+    spec = write(tmp_path / "slow.yml", "type: command\ncommand: echo started; sleep 60\n")
+    env = {**os.environ, "OPSLOOP_HOME": str(home)}
+    env.pop("OPSLOOP_WORKSPACE", None)
+    streaming = subprocess.Popen(
+        [sys.executable, "-m", "opsloop.cli.main", "job", "create", "-w", "dev", "-f", str(spec),
+         "--stream"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert streaming.stdout is not None
+    for line in streaming.stdout:  # wait until the step runs and its output is followed
+        if "started" in line:
+            break
+    streaming.send_signal(signal.SIGINT)
+    _, stderr = streaming.communicate(timeout=60)
+    assert streaming.returncode == 130
+    cancel = re.search(r"`(opsloop job cancel [^`]+)`", stderr)
+    assert cancel and " -w dev " in cancel.group(1), stderr
+    args = shlex.split(cancel.group(1))[1:]
+    canceled = subprocess.run(
+        [sys.executable, "-m", "opsloop.cli.main", *args, "-o", "json"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert canceled.returncode == 0, canceled.stderr
+    assert json.loads(canceled.stdout)["status"] == "Canceled"
