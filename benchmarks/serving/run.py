@@ -4,7 +4,10 @@ Side by side in one run, on the same scikit-learn models (a 100-tree random fore
 logistic regression, 20 numeric features, synthetic data, fixed seed), each server with one
 worker, one server at a time:
   * mlflow:        `mlflow models serve -m DIR --env-manager local -w 1`,
-  * opsloop:       an opsloop online endpoint (`opsloop online-endpoint serve --workers 1`),
+  * opsloop:       an opsloop online endpoint (`opsloop online-endpoint serve --workers 1`)
+                   with the defaults: `inference_runtime` auto (the runtime it chose is
+                   printed under the table),
+  * opsloop-native: the same with `inference_runtime=native` (the model's own flavor),
   * opsloop-onnx:  the same with `inference_runtime=onnx` (skip with --no-onnx),
   * bare-asgi:     a constant-answer ASGI app under uvicorn (the ceiling; once, not per model),
   * opsloop-collect-buffered / opsloop-collect-durable: opsloop-onnx with the data collector
@@ -183,6 +186,15 @@ def main() -> int:
     info["opsloop_cli_calls"] = opsloop.calls
     print()
     print(table(rows))
+    info["opsloop_runtimes"] = {
+        f"{variant}/{model}": {"runtime": runtime, "reason": reason}
+        for (model, variant), (runtime, reason) in sorted(
+            opsloop.runtimes.items(),
+            key=lambda item: (item[0][0], list(VARIANTS).index(item[0][1])),
+        )
+    }
+    for label, chosen in info["opsloop_runtimes"].items():
+        print(f"{label} runs on {chosen['runtime']} ({chosen['reason']})")
     for line in paired_report(paired):
         print(line)
     for line in targets(rows, paired):

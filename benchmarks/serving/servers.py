@@ -70,10 +70,13 @@ _COLLECTOR = [
     f"data_collector.collections.{name}.enabled=true"
     for name in ("model_inputs", "model_outputs", "request", "response")
 ]
-# Server name -> the deployment's `--set` overrides (beyond the concurrency limit). The
-# collector variants run the ONNX path, where the collector's share of a request is largest.
+# Server name -> the deployment's `--set` overrides (beyond the concurrency limit). `opsloop`
+# keeps the defaults (inference_runtime auto); `opsloop-native` pins the model's own flavor
+# (the default before auto). The collector variants run the ONNX path, where the collector's
+# share of a request is largest.
 VARIANTS: dict[str, list[str]] = {
     "opsloop": [],
+    "opsloop-native": ["inference_runtime=native"],
     "opsloop-onnx": _ONNX,
     "opsloop-collect-buffered": [*_ONNX, *_COLLECTOR, "data_collector.durability=buffered"],
     "opsloop-collect-durable": [*_ONNX, *_COLLECTOR, "data_collector.durability=durable"],
@@ -97,6 +100,8 @@ class Opsloop:
         self.exe = BIN / "opsloop"
         self.keys: dict[tuple[str, str], str] = {}  # (model, variant) -> endpoint key
         self.errors: dict[tuple[str, str], str] = {}  # (model, variant) -> why it is skipped
+        # (model, variant) -> the runtime provisioning chose and why (online-deployment show)
+        self.runtimes: dict[tuple[str, str], tuple[str, str]] = {}
         self.calls: list[tuple[str, float]] = []  # (command, seconds) of every CLI call
         self.lock = threading.Lock()
         self.running: set[subprocess.Popen] = set()
@@ -187,7 +192,13 @@ class Opsloop:
                 deploy += ["--set", "request_settings.max_concurrent_requests_per_instance=64"]
                 for override in VARIANTS[variant]:
                     deploy += ["--set", override]
-                self._cli(*deploy)
+                created = self._cli(*deploy, "-o", "json")
+                with contextlib.suppress(ValueError, KeyError):
+                    shown = json.loads(created[created.index("{") : created.rindex("}") + 1])
+                    self.runtimes[(model.name, variant)] = (
+                        shown["runtime"],
+                        shown["runtime_reason"],
+                    )
                 raw = self._cli(
                     "online-endpoint", "get-credentials", "--name", endpoint, *ws, "-o", "json"
                 )

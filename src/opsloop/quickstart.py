@@ -132,15 +132,16 @@ def deploy_to_staging(client: Client, model: Model, example: Path, say: Say) -> 
         for d in client.online_deployments.list(endpoint_name=STAGING_ENDPOINT, workspace="staging")
     }
     if "blue" in existing:
-        client.online_deployments.update(
+        deployment = client.online_deployments.update(
             file=deploy / "online-deployment.yml", workspace="staging", overrides=overrides
         )
     else:
-        client.online_deployments.create(
+        deployment = client.online_deployments.create(
             file=deploy / "online-deployment.yml", workspace="staging", overrides=overrides,
             all_traffic=True,
         )  # fmt: skip
     say(f"    endpoint {STAGING_ENDPOINT}: deployment blue takes 100% of traffic")
+    say(f"    runtime {deployment.runtime} ({deployment.runtime_reason})")
     started = time.monotonic()
     predictions = client.online_endpoints.invoke(
         STAGING_ENDPOINT, request_file=deploy / "score-request.json", workspace="staging"

@@ -58,6 +58,11 @@ def test_deploy_invoke_route_and_export(tmp_path: Path, model_dirs: dict[str, Pa
     assert [entry["status_code"] for entry in logs] == [200]
     provisioning = opsloop("online-deployment", "get-logs", "-n", "blue", "-e", "lin-ep", home=home)
     assert "provisioned" in provisioning.stdout
+    assert "inference runtime onnx (auto: converted to ONNX" in provisioning.stdout
+    shown = opsloop(
+        "online-deployment", "show", "-n", "blue", "-e", "lin-ep", "-o", "table", home=home
+    )
+    assert "runtime onnx, from inference_runtime auto: converted to ONNX" in shown.stdout
     target = tmp_path / "deploy"
     opsloop(
         "online-endpoint",

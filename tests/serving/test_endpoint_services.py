@@ -227,7 +227,7 @@ def test_onnx_runtime_is_verified_and_matches(serving_client: Client) -> None:
     )  # fmt: skip
     assert deployment.spec["inference_runtime"] == "onnx"
     logs = serving_client.online_deployments.get_logs("fast", endpoint_name="ep")
-    assert "converted to ONNX and verified" in logs
+    assert "inference runtime onnx (onnx: converted to ONNX, same predictions" in logs
     key = serving_client.online_endpoints.get_credentials("ep").primary_key
     app = serving_runtime(serving_client)
     with TestClient(app, headers={"authorization": f"Bearer {key}"}) as http:

@@ -60,7 +60,7 @@ def test_health_metadata_and_metrics(http: TestClient) -> None:
     assert http.get("/v2/health/live", headers={"authorization": ""}).status_code == 200
     assert http.get("/v2/health/ready").json() == {"ready": True}
     metadata = http.get("/v2/models/blue").json()
-    assert metadata["versions"] == ["1"] and metadata["platform"] == "sklearn"
+    assert metadata["versions"] == ["1"] and metadata["platform"] == "onnx"  # auto
     assert metadata["inputs"] == [
         {"name": column, "datatype": "FP64", "shape": [-1]} for column in ("a", "b", "c")
     ]

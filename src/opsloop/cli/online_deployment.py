@@ -12,7 +12,9 @@ online_deployment_app = typer.Typer(
     help="Online deployments: a model (and optional scoring script) behind an endpoint.",
     no_args_is_help=True,
 )
-COLUMNS = ["endpoint_name", "name", "model", "model_type", "provisioning_state", "updated_at"]
+COLUMNS = [
+    "endpoint_name", "name", "model", "model_type", "runtime", "provisioning_state", "updated_at",
+]  # fmt: skip
 Name = Annotated[str, typer.Option("--name", "-n", help="Deployment name.")]
 EndpointName = Annotated[str, typer.Option("--endpoint-name", "-e", help="Endpoint name.")]
 OptionalName = Annotated[str | None, typer.Option("--name", "-n", help="Deployment name.")]
@@ -20,6 +22,16 @@ OptionalEndpoint = Annotated[
     str | None, typer.Option("--endpoint-name", "-e", help="Endpoint name.")
 ]
 Model = Annotated[str | None, typer.Option("--model", "-m", help="name:version or name@latest.")]
+
+
+def _emit_one(deployment: Any, output: str) -> None:
+    """One deployment, and under its table why it runs on its runtime: a sentence, which a
+    table column squeezed into 80 characters would break into a word per line."""
+    emit(deployment, output, COLUMNS)
+    if output == "table" and deployment.runtime_reason:
+        typer.echo(
+            f"runtime {deployment.runtime}, from inference_runtime {deployment.runtime_reason}"
+        )
 
 
 def _fields(
@@ -52,7 +64,7 @@ def create(
         file=file, overrides=set_, all_traffic=all_traffic,
         **_fields(name, endpoint_name, model, description),
     )  # fmt: skip
-    emit(deployment, output, COLUMNS)
+    _emit_one(deployment, output)
 
 
 @online_deployment_app.command("update")
@@ -76,7 +88,7 @@ def update(
     deployment = make_client(workspace).online_deployments.update(
         file=file, overrides=set_, **_fields(name, endpoint_name, model, description)
     )
-    emit(deployment, output, COLUMNS)
+    _emit_one(deployment, output)
 
 
 @online_deployment_app.command("show")
@@ -85,7 +97,7 @@ def show(
 ) -> None:
     """Show a deployment.  Example: opsloop online-deployment show -w dev -e taxi-fare -n blue"""
     client = make_client(workspace)
-    emit(client.online_deployments.get(name, endpoint_name=endpoint_name), output, COLUMNS)
+    _emit_one(client.online_deployments.get(name, endpoint_name=endpoint_name), output)
 
 
 @online_deployment_app.command("list")

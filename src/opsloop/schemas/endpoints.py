@@ -34,6 +34,13 @@ class OnlineDeployment(Entity):
     model: str | None = None
     model_type: str | None = None
     provisioning_state: str
+    runtime: str | None = Field(
+        default=None,
+        description="What scores requests, as provisioning chose it from the spec's "
+        "inference_runtime: onnx, sklearn, pyfunc (the model's own flavor) or script. None "
+        "for deployments provisioned before the choice was recorded.",
+    )
+    runtime_reason: str | None = Field(default=None, description="Why that runtime.")
     spec: dict[str, Any]
     created_at: datetime
     created_by: str

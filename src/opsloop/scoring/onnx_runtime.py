@@ -1,13 +1,14 @@
 """ONNX Runtime for scikit-learn models: convert with skl2onnx, verify, then serve.
 
-Conversion happens when a deployment is created or updated, and the converted model goes
-live only if it gives the same predictions as the original on the model's input example
-(labels equal for classifiers; values within ``RTOL``/``ATOL`` for regressors, since
-ONNX computes in float32).
+Conversion happens when a deployment is created or updated (``runtime_choice`` decides
+whether to try), and the converted model goes live only if it gives the same predictions
+as the original on the model's input example (labels equal for classifiers; values within
+``RTOL``/``ATOL`` for regressors, since ONNX computes in float32).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ class OnnxPredictor(TabularPredictor):
             import onnxruntime
         except ImportError:
             raise ValidationError(
-                "inference_runtime onnx needs onnxruntime: pip install 'opsloop[onnx]'", field=FIELD
+                "inference_runtime onnx needs onnxruntime: pip install onnxruntime", field=FIELD
             ) from None
         options = onnxruntime.SessionOptions()
         # One request is one small matrix: extra threads only add hand-off latency.
@@ -54,29 +55,35 @@ class OnnxPredictor(TabularPredictor):
         return result.ravel() if result.ndim == 2 and result.shape[1] == 1 else result
 
 
-def convert_and_verify(model_dir: Path, destination: Path) -> Path:
-    """Write ``destination`` (model.onnx) or raise a ValidationError that says why not."""
-    try:
-        from skl2onnx import convert_sklearn
-        from skl2onnx.common.data_types import FloatTensorType
-    except ImportError:
-        raise ValidationError(
-            "inference_runtime onnx needs skl2onnx and onnxruntime: pip install 'opsloop[onnx]'",
-            field=FIELD,
-        ) from None
-    info = MlflowModelInfo.read(model_dir)
-    if "sklearn" not in info.flavors or not info.numeric_inputs:
-        raise ValidationError(
-            "inference_runtime onnx supports scikit-learn models with numeric inputs", field=FIELD
-        )
-    sample = sample_rows(model_dir)
+def onnx_obstacle(info: MlflowModelInfo, sample: Rows | None) -> str | None:
+    """Why this model cannot go through ONNX Runtime, or None if a conversion may be tried."""
+    if not onnx_installed():
+        return ONNX_EXTRA_MISSING
+    if "sklearn" not in info.flavors:
+        flavors = ", ".join(sorted(info.flavors)) or "none"
+        return f"the conversion covers scikit-learn models, this one's flavors are {flavors}"
+    if not info.numeric_inputs:
+        return "the model has non-numeric inputs, which the conversion does not take"
     if sample is None:
-        raise ValidationError(
-            "inference_runtime onnx needs the model's input example to verify the conversion; "
-            "log the model with input_example",
-            field=FIELD,
-        )
+        return NO_INPUT_EXAMPLE
+    return None
+
+
+def onnx_installed() -> bool:
+    return all(importlib.util.find_spec(name) is not None for name in ("skl2onnx", "onnxruntime"))
+
+
+def convert(model_dir: Path, destination: Path) -> str | None:
+    """Write ``destination`` (model.onnx) and return None, or return why this model cannot
+    be served by ONNX Runtime (not converted, or not the same predictions)."""
+    info = MlflowModelInfo.read(model_dir)
+    sample = sample_rows(model_dir)
+    obstacle = onnx_obstacle(info, sample)
+    if obstacle is not None or sample is None:
+        return obstacle
     import mlflow.sklearn
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
 
     model = mlflow.sklearn.load_model(str(model_dir))
     width = len(info.input_columns) if info.input_columns else len(sample.values[0])
@@ -86,29 +93,44 @@ def convert_and_verify(model_dir: Path, destination: Path) -> Path:
             model, initial_types=[("input", FloatTensorType([None, width]))], options=options
         )
     except Exception as exc:
-        raise ValidationError(f"skl2onnx cannot convert this model: {exc}", field=FIELD) from None
+        return f"skl2onnx cannot convert this model: {str(exc).splitlines()[0]}"
     destination.parent.mkdir(parents=True, exist_ok=True)
     destination.write_bytes(onnx_model.SerializeToString())
-    _verify(model, OnnxPredictor(destination, info), sample)
+    return _difference(model, OnnxPredictor(destination, info), sample)
+
+
+def convert_and_verify(model_dir: Path, destination: Path) -> Path:
+    """``convert`` for a pinned ``inference_runtime: onnx``: a ValidationError says why not."""
+    problem = convert(model_dir, destination)
+    if problem is not None:
+        raise ValidationError(
+            f"inference_runtime onnx cannot serve this model: {problem}{_HINTS.get(problem, '')}",
+            field=FIELD,
+        )
     return destination
 
 
-def _verify(model: Any, converted: OnnxPredictor, sample: Rows) -> None:
+ONNX_EXTRA_MISSING = "onnx extra not installed"
+NO_INPUT_EXAMPLE = "the model has no input example to verify a conversion against"
+_HINTS = {
+    ONNX_EXTRA_MISSING: " (pip install skl2onnx onnxruntime)",
+    NO_INPUT_EXAMPLE: "; log the model with input_example",
+}
+
+
+def _difference(model: Any, converted: OnnxPredictor, sample: Rows) -> str | None:
     warnings.filterwarnings("ignore", message="X does not have valid feature names")
     expected = np.asarray(model.predict(converted.matrix(sample)))
     actual = np.asarray(converted.predict(sample))
     if expected.shape != actual.shape:
-        raise ValidationError(
-            f"the ONNX model answers shape {actual.shape}, the original {expected.shape}",
-            field=FIELD,
-        )
+        return f"the ONNX model answers shape {actual.shape}, the original {expected.shape}"
     if expected.dtype.kind in "fc":
         same = np.allclose(actual, expected, rtol=RTOL, atol=ATOL)
     else:
         same = bool(np.array_equal(actual.astype(expected.dtype), expected))
-    if not same:
-        raise ValidationError(
-            "the ONNX model's predictions differ from the original on the input example "
-            f"(original {expected[:3].tolist()}, onnx {actual[:3].tolist()}); keep inference_runtime native",
-            field=FIELD,
-        )
+    if same:
+        return None
+    return (
+        "the ONNX model's predictions differ from the original on the input example "
+        f"(original {expected[:3].tolist()}, onnx {actual[:3].tolist()})"
+    )

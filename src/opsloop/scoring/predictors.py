@@ -3,7 +3,8 @@
 - ``NumpyPredictor``: an MLflow scikit-learn model with numeric inputs; rows become one
   numpy array and go straight to the estimator, skipping the per-request pandas round
   trip that dominates single-row latency in ``mlflow models serve``.
-- ``OnnxPredictor`` (``inference_runtime: onnx``): the same through ONNX Runtime.
+- ``OnnxPredictor``: the same through ONNX Runtime, when ``runtime_choice`` chose it
+  (``inference_runtime: auto``, the default, or ``onnx``).
 - ``FramePredictor``: any other MLflow model, through pyfunc and a DataFrame.
 - ``ScriptPredictor``: a scoring script with ``init()`` and ``run(raw_data)``.
 """
@@ -227,25 +228,38 @@ def _import_script(script: Path, code_dir: Path) -> Any:
 
 
 def load_predictor(deployment: DeploymentBundle) -> Predictor:
-    """The predictor a deployment's spec asks for."""
+    """The predictor provisioning chose: ONNX Runtime when it left a verified ONNX file, the
+    scoring script when there is one, the model's own flavor otherwise."""
     if deployment.spec.code_configuration is not None:
         return ScriptPredictor(deployment)
-    if deployment.model_dir is None:
+    model_dir = require_mlflow_model(deployment.model_dir, deployment.model_type)
+    info = MlflowModelInfo.read(model_dir)
+    if deployment.onnx_path is not None:
+        from opsloop.scoring.onnx_runtime import OnnxPredictor
+
+        return OnnxPredictor(deployment.onnx_path, info)
+    if deployment.spec.inference_runtime == "onnx":
+        raise ValidationError(
+            "the ONNX model has not been converted yet", field="inference_runtime"
+        )
+    if native_kind(info) == NumpyPredictor.kind:
+        return NumpyPredictor(model_dir, info)
+    return FramePredictor(model_dir, info)
+
+
+def native_kind(info: MlflowModelInfo) -> str:
+    """The model's own flavor as a predictor: scikit-learn on a numpy matrix when its inputs
+    are numbers, MLflow's pyfunc on a DataFrame otherwise."""
+    return "sklearn" if "sklearn" in info.flavors and info.numeric_inputs else "pyfunc"
+
+
+def require_mlflow_model(model_dir: Path | None, model_type: str | None) -> Path:
+    """The folder of an MLflow model that a deployment without a scoring script can serve."""
+    if model_dir is None:
         raise ValidationError("a deployment without a scoring script needs a model", field="model")
-    if deployment.model_type == "custom_model":
+    if model_type == "custom_model":
         raise ValidationError(
             "a custom_model needs a code_configuration with a scoring script",
             field="code_configuration",
         )
-    info = MlflowModelInfo.read(deployment.model_dir)
-    if deployment.spec.inference_runtime == "onnx":
-        from opsloop.scoring.onnx_runtime import OnnxPredictor
-
-        if deployment.onnx_path is None:
-            raise ValidationError(
-                "the ONNX model has not been converted yet", field="inference_runtime"
-            )
-        return OnnxPredictor(deployment.onnx_path, info)
-    if "sklearn" in info.flavors and info.numeric_inputs:
-        return NumpyPredictor(deployment.model_dir, info)
-    return FramePredictor(deployment.model_dir, info)
+    return model_dir

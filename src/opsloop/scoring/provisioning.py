@@ -1,4 +1,5 @@
-"""Prove a deployment can serve before it goes live: load, init, score the input example."""
+"""Prove a deployment can serve before it goes live: choose its runtime, load, init, score
+the input example."""
 
 from __future__ import annotations
 
@@ -11,23 +12,23 @@ from opsloop.errors import ValidationError
 from opsloop.scoring.bundle import DeploymentBundle
 from opsloop.scoring.predictors import ModelFailure, load_predictor, sample_rows
 from opsloop.scoring.protocols import BadRequest
+from opsloop.scoring.runtime_choice import RuntimeChoice, choose_runtime
 
 
-def provision(bundle: DeploymentBundle, scratch: Path, logger: logging.Logger) -> Path | None:
-    """Returns the verified ONNX file when the deployment asks for ONNX Runtime."""
+def provision(bundle: DeploymentBundle, scratch: Path, logger: logging.Logger) -> RuntimeChoice:
+    """The runtime chosen (with the verified ONNX file in ``scratch`` if it is ONNX)."""
     started = time.monotonic()
     logger.info(
         "provisioning %s (model %s:%s)", bundle.name, bundle.model_name, bundle.model_version
     )
-    onnx_path: Path | None = None
     try:
-        if bundle.spec.inference_runtime == "onnx":
-            from opsloop.scoring.onnx_runtime import convert_and_verify
-
-            assert bundle.model_dir is not None
-            onnx_path = convert_and_verify(bundle.model_dir, scratch / "model.onnx")
-            bundle = replace(bundle, onnx_path=onnx_path)
-            logger.info("converted to ONNX and verified on the input example")
+        choice = choose_runtime(
+            bundle.spec.inference_runtime, bundle.model_dir, scratch,
+            model_type=bundle.model_type,
+            scoring_script=bundle.spec.code_configuration is not None,
+        )  # fmt: skip
+        logger.info("inference runtime %s (%s)", choice.runtime, choice.reason)
+        bundle = replace(bundle, onnx_path=choice.onnx_path)
         predictor = load_predictor(bundle)
         sample = (
             sample_rows(bundle.model_dir)
@@ -56,4 +57,4 @@ def provision(bundle: DeploymentBundle, scratch: Path, logger: logging.Logger) -
             f"the model cannot be loaded: {type(exc).__name__}: {exc}", field="model"
         ) from None
     logger.info("provisioned in %.2f s", time.monotonic() - started)
-    return onnx_path
+    return choice

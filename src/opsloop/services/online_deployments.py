@@ -1,8 +1,10 @@
 """Online deployments: a model (and optional scoring script) behind an endpoint.
 
 Creating or updating a deployment provisions it before anything is stored: the model is
-loaded, the scoring script's ``init()`` runs, the model's input example is scored, and an
-ONNX conversion (``inference_runtime: onnx``) is verified against the original. A
+loaded, the scoring script's ``init()`` runs, the model's input example is scored, and the
+runtime is chosen (``inference_runtime``: under ``auto``, the default, an ONNX conversion
+that predicts the same as the original on the input example; see ``scoring.runtime_choice``)
+and recorded with its reason. A
 deployment that cannot serve is refused with the reason, never half-created. Provisioning
 runs between two transactions (see ``DeploymentDraft``), so no lock is held while a model
 loads.
@@ -112,17 +114,19 @@ def deploy_online_deployment(
 
 
 def provision_online_deployment(platform: Platform, draft: DeploymentDraft) -> None:
-    """Prove the draft can serve, and keep its verified ONNX file; outside any transaction."""
+    """Prove the draft can serve, and keep the runtime chosen for it (and its verified ONNX
+    file); outside any transaction."""
     from opsloop.scoring.provisioning import provision
 
     row, endpoint = draft.row, draft.endpoint
     bundle = deployment_bundle(platform.settings, row)
     logger = deployment_logger(platform.settings, endpoint, row.name)
     with tempfile.TemporaryDirectory(prefix="opsloop-provision-") as scratch:
-        onnx_path = provision(bundle, Path(scratch), logger)
-        if onnx_path is not None:
+        choice = provision(bundle, Path(scratch), logger)
+        if choice.onnx_path is not None:
             key = f"endpoints/{endpoint}/{row.name}/{row.model_hash or 'model'}/model.onnx"
-            row.onnx_url = platform.artifacts.put(onnx_path, key)
+            row.onnx_url = platform.artifacts.put(choice.onnx_path, key)
+    row.runtime, row.runtime_reason = choice.runtime, choice.reason
     row.provisioning_state = "Succeeded"
 
 
@@ -283,7 +287,7 @@ def require_deployment_row(ctx: ServiceContext, endpoint: EndpointRow, name: str
 
 _PROVISIONED_FIELDS = (
     "model_name", "model_version", "model_type", "model_url", "model_hash", "code_url", "spec",
-    "onnx_url", "provisioning_state",
+    "onnx_url", "runtime", "runtime_reason", "provisioning_state",
 )  # fmt: skip
 
 
@@ -304,7 +308,7 @@ def _resolve(
     pin_environment(ctx, ws, stored)
     row.code_url = spec.code_configuration.code if spec.code_configuration else None
     row.spec = stored
-    row.onnx_url = None
+    row.onnx_url = row.runtime = row.runtime_reason = None
 
 
 def _require_absent(ctx: ServiceContext, endpoint: EndpointRow, name: str) -> None:
@@ -333,6 +337,8 @@ def to_entity(row: DeploymentRow, endpoint: EndpointRow, workspace: str) -> Onli
         model=_model_reference(row),
         model_type=row.model_type,
         provisioning_state=row.provisioning_state,
+        runtime=row.runtime,
+        runtime_reason=row.runtime_reason,
         spec=spec,
         created_at=row.created_at,
         created_by=row.created_by,

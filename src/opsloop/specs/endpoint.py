@@ -2,7 +2,7 @@
 
 Key names and defaults follow Azure ML (``request_timeout_ms`` 5000,
 ``max_concurrent_requests_per_instance`` 1, ``mini_batch_size`` 10, ...). opsloop adds
-``inference_runtime`` (``native`` or ``onnx``) and ``max_request_body_bytes``.
+``inference_runtime`` (``auto``, ``native`` or ``onnx``) and ``max_request_body_bytes``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from opsloop.specs.base import AssetName, NamedSpec, SpecModel
 from opsloop.specs.environment import EnvironmentSpec
 
 AuthMode = Literal["key", "token", "aml_token"]
-InferenceRuntime = Literal["native", "onnx"]
+InferenceRuntime = Literal["auto", "native", "onnx"]
+# The issue that made ``auto`` the default calls the model's own flavor ``sklearn``; it is
+# read as ``native`` (which covers every flavor), so one spelling is stored and shown.
+_RUNTIME_ALIASES = {"sklearn": "native"}
 
 
 def _env_text(value: object) -> object:
@@ -144,12 +147,22 @@ class OnlineDeploymentSpec(NamedSpec):
     readiness_probe: ProbeSettings = Field(default_factory=ProbeSettings)
     data_collector: DataCollector | None = None
     app_insights_enabled: bool = False
-    inference_runtime: InferenceRuntime = "native"
+    inference_runtime: InferenceRuntime = Field(
+        default="auto",
+        description="auto: ONNX Runtime where the model converts and predicts the same on its "
+        "input example, the model's own flavor otherwise; native (or sklearn): always the "
+        "model's own flavor; onnx: ONNX Runtime or the deployment is refused.",
+    )
     max_request_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 
     _coerce_env = field_validator("environment_variables", mode="before")(
         lambda cls, value: _env_text(value)
     )
+
+    @field_validator("inference_runtime", mode="before")
+    @classmethod
+    def _runtime_alias(cls, value: object) -> object:
+        return _RUNTIME_ALIASES.get(value, value) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _model_or_script(self) -> OnlineDeploymentSpec:

@@ -281,6 +281,9 @@ class DeploymentRow(Base):
     model_hash: Mapped[str | None] = mapped_column(String(64))
     code_url: Mapped[str | None] = mapped_column(Text)
     onnx_url: Mapped[str | None] = mapped_column(Text)
+    # What provisioning chose for inference_runtime (onnx, sklearn, pyfunc, script) and why.
+    runtime: Mapped[str | None] = mapped_column(String(32))
+    runtime_reason: Mapped[str | None] = mapped_column(Text)
     provisioning_state: Mapped[str] = mapped_column(String(32), default="Succeeded")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(255))
