@@ -133,7 +133,7 @@ def test_pinned_onnx_still_refuses_what_auto_falls_back_from(runtime_client: Cli
     ):
         with pytest.raises(ValidationError, match=message) as caught:
             _deploy(runtime_client, model, "inference_runtime=onnx")
-        assert caught.value.field == "inference_runtime"
+        assert caught.value.field == "--set inference_runtime"  # where the user wrote it
     assert runtime_client.online_deployments.list(endpoint_name="ep") == []
 
 
@@ -148,7 +148,7 @@ def test_pinned_native_and_its_sklearn_alias_never_convert(serving_client: Clien
         assert http.get("/v2/models/green").json()["platform"] == "sklearn"
     with pytest.raises(ValidationError, match="'auto', 'native' or 'onnx'") as caught:
         _deploy(serving_client, "lin:1", "inference_runtime=fast", name="red")
-    assert caught.value.field == "inference_runtime"
+    assert caught.value.field == "--set inference_runtime"  # where the user wrote it
 
 
 def test_a_scoring_script_runs_under_auto(serving_client: Client, script_dir: Path) -> None:
