@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import orjson
 
-from opsloop.client._resolve import Resolver
+from opsloop.client._resolve import Origin, Resolver
 from opsloop.client._resources import _NamedOperations, _Operations, build_spec
 from opsloop.errors import OpsloopError, RemoteError, ValidationError
 from opsloop.export.install import (
@@ -201,14 +201,14 @@ class OnlineDeploymentOperations(_Operations):
 
     def _spec(
         self, spec: Any, file: Any, overrides: Any, fields: dict[str, Any], workspace: str | None
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], Origin]:
         data, origin = build_spec(
             OnlineDeploymentSpec, spec, file=file, overrides=overrides, fields=fields
         )
         self._client._upload_workspace = self._ws(workspace)
         data = Resolver(self._client._upload).deployment(data, origin)
         origin.validate(OnlineDeploymentSpec, data)
-        return data
+        return data, origin
 
     def create(
         self,
@@ -221,13 +221,14 @@ class OnlineDeploymentOperations(_Operations):
         **fields: Any,
     ) -> OnlineDeployment:
         """Provision a deployment (the model is loaded and checked before it is stored)."""
-        data = self._spec(spec, file, overrides, fields, workspace)
-        answer = self._client.request(
-            "POST",
-            self._path(workspace, data["endpoint_name"]),
-            json=data,
-            params={"all_traffic": "true"} if all_traffic else None,
-        )
+        data, origin = self._spec(spec, file, overrides, fields, workspace)
+        with origin.located():
+            answer = self._client.request(
+                "POST",
+                self._path(workspace, data["endpoint_name"]),
+                json=data,
+                params={"all_traffic": "true"} if all_traffic else None,
+            )
         return OnlineDeployment.model_validate(answer)
 
     def update(
@@ -248,9 +249,10 @@ class OnlineDeploymentOperations(_Operations):
         if spec is None and file is None:
             spec, revision = self._current_spec(fields, workspace)
             params = {"endpoint_revision": revision}  # refused if the endpoint moved on
-        data = self._spec(spec, file, overrides, fields, workspace)
+        data, origin = self._spec(spec, file, overrides, fields, workspace)
         path = self._path(workspace, data["endpoint_name"], data["name"])
-        answer = self._client.request("PUT", path, json=data, params=params)
+        with origin.located():
+            answer = self._client.request("PUT", path, json=data, params=params)
         return OnlineDeployment.model_validate(answer)
 
     def get(
