@@ -5,6 +5,7 @@ binary request refused with a 400 that says what is wrong, never a 500."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -199,3 +200,20 @@ def test_binary_over_http_and_no_cut_of_a_body_is_a_server_error(http: TestClien
     problem = refused.json()
     assert problem["status"] == 400 and problem["error"] == problem["detail"]
     assert "binary_data_size is 24 bytes, the body has 23 left" in problem["error"]
+
+
+def test_a_deployment_that_failed_to_load_answers_v2_routes_cleanly(
+    serving_client: Client, home: Path
+) -> None:
+    serving_client.online_deployments.create(
+        name="blue", endpoint_name="ep", model="lin:1", all_traffic=True
+    )
+    for mlmodel in home.rglob("MLmodel"):  # the served copy breaks after provisioning
+        mlmodel.write_text("flavors: {}\n")
+    with TestClient(serving_runtime(serving_client), headers=bearer(serving_client)) as http:
+        ready = http.get("/v2/models/blue/ready")
+        assert ready.status_code == 503 and ready.json() == {"ready": False}
+        body, length = _valid()
+        headers = {"inference-header-content-length": length.decode()}
+        failed = http.post("/v2/models/ep/infer", content=body, headers=headers)
+        assert failed.status_code == 503 and "failed to load" in failed.json()["error"]

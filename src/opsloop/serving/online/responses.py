@@ -129,7 +129,10 @@ def _json_data(values: np.ndarray, datatype: str) -> Any:
 
 def v2_error(reply: Reply) -> Reply:
     """A problem answered on a V2 route, with the ``error`` member the Open Inference
-    Protocol's clients read, as JSON (KServe's client reads nothing from another type)."""
+    Protocol's clients read, as JSON (KServe's client reads nothing from another type).
+    Other answers (``{"ready": false}``) stay as they are."""
+    if reply.content_type != PROBLEM:
+        return reply
     body = orjson.loads(reply.body)
     body["error"] = body["detail"]
     answer = Reply(reply.status, orjson.dumps(body), JSON)
