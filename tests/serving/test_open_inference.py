@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 from helpers import bearer, serving_runtime
 from opsloop import Client
+from opsloop.scoring import tensors
 from opsloop.scoring.bundle import DeploymentBundle
 from opsloop.scoring.open_inference import parse_v2
 from opsloop.scoring.protocols import BadRequest
@@ -138,6 +139,8 @@ EIGHT = np.ones(1).tobytes()
 MALFORMED = [
     (_valid()[0], b"ten", "must be a whole number of bytes, got 'ten'"),
     (_valid()[0], b"100000", "says 100000 bytes of JSON, the body has only"),
+    (_valid()[0], b"\xb2", "must be a whole number of bytes, got '\xb2'"),
+    (_valid()[0], b"9" * 5000, "says 9999999999999999999999999999999999999999 bytes of JSON"),
     (_valid()[0], b"10", "the request body is not valid JSON"),
     (_valid()[0], None, "needs the Inference-Header-Content-Length header"),
     (*_with_json({"inputs": [_tensor(24)]}, EIGHT * 2), "binary_data_size is 24 bytes, the body has 16 left"),
@@ -148,7 +151,8 @@ MALFORMED = [
     (*_with_json({"inputs": [_tensor(24, data=[1, 2, 3])]}, EIGHT * 3), "has both data and parameters.binary_data_size"),
     (*_with_json({"inputs": [{**_tensor(24), "parameters": [24]}]}, EIGHT * 3), "inputs[0].parameters must be an object"),
     (*_with_json({"inputs": [{**_tensor(5), "datatype": "BYTES", "shape": [1]}]}, b"\x09\x00\x00\x00a"), "BYTES element 0 says 9 bytes, 1 are left"),
-    (*_with_json({"inputs": [{**_tensor(2), "datatype": "BYTES", "shape": [1]}]}, b"\x09\x00"), "the BYTES data ends before element 0 of 1"),
+    (*_with_json({"inputs": [{**_tensor(8), "datatype": "BYTES", "shape": [2]}]}, b"\x04\x00\x00\x00abcd"), "the BYTES data ends before element 1 of 2"),
+    (*_with_json({"inputs": [{**_tensor(8), "datatype": "BYTES", "shape": [10**12]}]}, EIGHT), "1000000000000 BYTES elements take at least 4000000000000 bytes"),
     (*_with_json({"inputs": [{**_tensor(6), "datatype": "BYTES", "shape": [1]}]}, b"\x01\x00\x00\x00ab"), "1 bytes are left after its 1 BYTES elements"),
     (*_with_json({"inputs": [_tensor(24)], "outputs": [{"name": "proba"}]}, EIGHT * 3), "outputs[0]: no output 'proba'"),
     (*_with_json({"inputs": [_tensor(24)], "outputs": [{"name": "predict", "parameters": {"classification": 2}}]}, EIGHT * 3), "classification extension is not supported"),
@@ -164,6 +168,26 @@ def test_malformed_binary_requests_say_what_is_wrong(
     with pytest.raises(BadRequest) as refused:
         parse_v2(body, length)
     assert message in refused.value.message and refused.value.status == 400
+
+
+def test_any_framing_parses_or_is_a_bad_request() -> None:
+    """Every datatype, shape and claimed size against 24 bytes: rows or BadRequest, never
+    another exception (which the runtime would answer 500)."""
+    data = bytes(range(24))
+    outcomes = set()
+    for datatype in tensors.DATATYPES:
+        for shape in ([1, 3], [3], [2, 2], [0, 3], [24], [1, 1, 3], [10**12]):
+            for size in (0, 1, 4, 12, 23, 24, 25, 10**9):
+                tensor = {"name": "x", "shape": shape, "datatype": datatype}
+                body, length = _with_json(
+                    {"inputs": [{**tensor, "parameters": {"binary_data_size": size}}]}, data
+                )
+                try:
+                    parse_v2(body, length)
+                    outcomes.add("rows")
+                except BadRequest as exc:
+                    outcomes.add(exc.status)
+    assert outcomes == {"rows", 400, 422}
 
 
 @pytest.fixture

@@ -48,6 +48,12 @@ def decode(datatype: str, raw: memoryview, count: int, where: str) -> np.ndarray
 
 
 def _decode_bytes(raw: memoryview, count: int, where: str) -> np.ndarray:
+    if count * _LENGTH.size > len(raw):  # before the shape's array is allocated
+        raise BadRequest(
+            f"{where}: {count} BYTES elements take at least {count * _LENGTH.size} bytes "
+            f"(a 4-byte length each), binary_data_size is {len(raw)}",
+            400,
+        )
     values = np.empty(count, dtype=object)
     offset, end = 0, len(raw)
     for index in range(count):
