@@ -113,3 +113,43 @@ def wait_healthy(
             pass
         time.sleep(0.3)
     raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def import_path(path: Path) -> Any:
+    """A script imported by its file path (an example's module, say), once per process."""
+    import importlib.util
+
+    name = f"imported_{path.parent.name}_{path.stem}".replace("-", "_")
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def serve_in_thread(app: Any) -> Any:
+    """A real uvicorn server over ``app`` on a free port, in a daemon thread, started;
+    ``(url, stop)``."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise AssertionError("the test server did not start")
+        time.sleep(0.05)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+    return f"http://127.0.0.1:{port}", stop

@@ -59,7 +59,11 @@ def collector_pairs(
 
 def collector_report(rows: list[Row], paired: list[CollectorPairs]) -> list[str]:
     lines = []
-    ok = {(r.server, r.model): r for r in rows if r.status == "ok" and r.load}
+    ok = {
+        (r.server, r.model): r
+        for r in rows
+        if r.status == "ok" and r.load and r.request == "invocations"
+    }
     for model in dict.fromkeys(r.model for r in rows):
         buffered, durable = ok.get((BUFFERED, model)), ok.get((DURABLE, model))
         if buffered and durable and buffered.load and durable.load:

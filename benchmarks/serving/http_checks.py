@@ -17,12 +17,20 @@ from processes import log_tail
 def http(
     url: str, body: bytes | None = None, headers: dict[str, str] | None = None, timeout: float = 5
 ) -> tuple[int, bytes]:
+    status, answer, _ = http_with_headers(url, body, headers, timeout)
+    return status, answer
+
+
+def http_with_headers(
+    url: str, body: bytes | None = None, headers: dict[str, str] | None = None, timeout: float = 5
+) -> tuple[int, bytes, dict[str, str]]:
+    """(status, body, headers with lower-case names)."""
     req = urllib.request.Request(url, data=body, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read()
+            return r.status, r.read(), {k.lower(): v for k, v in r.headers.items()}
     except urllib.error.HTTPError as e:
-        return e.code, e.read()
+        return e.code, e.read(), {k.lower(): v for k, v in e.headers.items()}
 
 
 def wait_ready(proc: subprocess.Popen, url: str, log: Path, timeout: float) -> None:

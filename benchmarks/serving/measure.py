@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from http_checks import http, predictions, same, wait_ready
+from bodies import build, v2_predictions
+from http_checks import http_with_headers, predictions, same, wait_ready
 from loadgen import START_DELAY_S, LoadResult, run_load
 from models import Model
 from processes import free_port, machine_busy_seconds, server_cpu_seconds, start, stop, wait_quiet
@@ -24,6 +25,8 @@ BUSY_CORES = 0.25  # other processes above this during a measurement: flag the n
 class Row:
     server: str
     model: str
+    request: str = "invocations"  # see bodies.KINDS
+    rows: int = 1  # rows per request
     status: str = "ok"  # ok | skipped | failed | INVALID
     reason: str = ""
     same_prediction: bool | None = None
@@ -36,10 +39,16 @@ class Row:
 
 
 def measure(
-    server: str, model: Model | None, spec_fn, args: argparse.Namespace, scratch: Path
+    server: str,
+    model: Model | None,
+    spec_fn,
+    args: argparse.Namespace,
+    scratch: Path,
+    kind: str = "invocations",
 ) -> Row:
-    row = Row(server, model.name if model else "-")
-    label = f"{server}/{row.model}"
+    request = build(kind, model) if model is not None else None
+    row = Row(server, model.name if model else "-", kind, request.rows if request else 1)
+    label = f"{server}/{row.model}" + ("" if kind == "invocations" else f" [{kind}]")
     try:
         port = free_port()
         spec: ServerSpec = spec_fn(port)
@@ -47,7 +56,11 @@ def measure(
         row.status, row.reason = "skipped", str(e)
         print(f"  {label}: skipped ({e})", flush=True)
         return row
-    log = scratch / f"{server}-{row.model}.log"
+    if request is not None and request.v2 and spec.v2_url is None:
+        row.status, row.reason = "skipped", f"{server} does not speak the V2 protocol"
+        return row
+    url = spec.v2_url if request is not None and request.v2 else spec.url
+    log = scratch / f"{server}-{row.model}-{kind}.log"
     if args.quiet_wait > 0:
         busy = wait_quiet(args.quiet_wait)
         if busy >= 0.2:
@@ -57,18 +70,20 @@ def measure(
     try:
         wait_ready(proc, spec.ready_url, log, spec.ready_timeout)
         row.startup_s = time.perf_counter() - t0
-        body = model.body if model else b'{"ping": 1}'
-        headers = {"Content-Type": "application/json", **spec.headers}
-        status, answer = http(spec.url, body, headers, timeout=30)
+        body = request.body if request else b'{"ping": 1}'
+        request_headers = request.headers if request else {"Content-Type": "application/json"}
+        headers = {**request_headers, **spec.headers}
+        status, answer, answer_headers = http_with_headers(url, body, headers, timeout=30)
         if status != 200:
             raise RuntimeError(f"check request answered {status}: {answer[:300]!r}")
-        if model is not None:
-            row.same_prediction = same(predictions(answer), model.expected)
+        if request is not None:
+            got = v2_predictions(answer, answer_headers) if request.v2 else predictions(answer)
+            row.same_prediction = same(got, request.expected)
             if not row.same_prediction:
-                print(f"  {label}: WARNING prediction {answer[:200]!r} != {model.expected}")
+                print(f"  {label}: WARNING prediction {got[:5]!r} != {request.expected[:5]}")
         attempts = []
         for i in range(args.repeat):
-            result, server_cpu, other_cpu = _load(proc, spec, body, args)
+            result, server_cpu, other_cpu = _load(proc, url, body, headers, args)
             if other_cpu > BUSY_CORES:
                 result.warnings.append(
                     f"machine busy: other processes used {other_cpu:.2f} cores during the "
@@ -111,7 +126,7 @@ def measure(
 
 
 def _load(
-    proc: subprocess.Popen, spec: ServerSpec, body: bytes, args: argparse.Namespace
+    proc: subprocess.Popen, url: str, body: bytes, headers: dict, args: argparse.Namespace
 ) -> tuple[LoadResult, float, float]:
     """Run the load generator; sample the server's and the machine's CPU over the same
     measured window. Returns (result, server cores, other cores)."""
@@ -126,9 +141,9 @@ def _load(
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     result = run_load(
-        spec.url,
+        url,
         body=body,
-        headers={"Content-Type": "application/json", **spec.headers},
+        headers=headers,
         connections=args.connections,
         warmup=args.warmup,
         duration=args.duration,

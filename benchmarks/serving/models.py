@@ -6,8 +6,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 FEATURES = [f"f{i}" for i in range(20)]
 SEED = 0
+BATCH_ROWS = 1000  # the largest request (see bodies.py)
 
 
 @dataclass
@@ -16,6 +19,8 @@ class Model:
     path: Path
     body: bytes  # the one-row dataframe_split request body
     expected: list  # the in-process model's prediction for that row
+    rows: np.ndarray  # BATCH_ROWS rows (the first is the body's), rounded as the body's
+    predicted: list  # the in-process model's predictions for them
 
 
 def train_and_save(folder: Path, serialization: str) -> list[Model]:
@@ -28,7 +33,8 @@ def train_and_save(folder: Path, serialization: str) -> list[Model]:
 
     X, y = make_classification(n_samples=5000, n_features=20, n_informative=10, random_state=SEED)
     frame = pd.DataFrame(X, columns=FEATURES)
-    row = [round(float(v), 6) for v in X[0]]
+    rows = np.round(X[:BATCH_ROWS], 6)
+    row = rows[0].tolist()
     body = json.dumps({"dataframe_split": {"columns": FEATURES, "data": [row]}}).encode()
     row_frame = pd.DataFrame([row], columns=FEATURES)
     estimators = {
@@ -56,5 +62,6 @@ def train_and_save(folder: Path, serialization: str) -> list[Model]:
             input_example=frame.iloc[:1],
             **kwargs,
         )
-        models.append(Model(name, path, body, est.predict(row_frame).tolist()))
+        predicted = est.predict(pd.DataFrame(rows, columns=FEATURES)).tolist()
+        models.append(Model(name, path, body, est.predict(row_frame).tolist(), rows, predicted))
     return models

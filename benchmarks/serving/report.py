@@ -24,27 +24,31 @@ def table(rows: list[Row]) -> str:
     bare = next((r for r in rows if r.server == "bare-asgi" and r.status == "ok" and r.load), None)
     bare_rps = bare.load["rps"] if bare and bare.load else None
     lines = [
-        "| server | model | req/s | p50 ms | p99 ms | non-200 | x MLflow | x bare ASGI "
-        "| server CPU | loadgen CPU | other CPU | note |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| server | model | request | req/s | rows/s | p50 ms | p99 ms | non-200 | x MLflow "
+        "| x bare ASGI | server CPU | loadgen CPU | other CPU | note |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         if r.load is None:
             reason = r.reason.replace("|", "\\|")
             lines.append(
-                f"| {r.server} | {r.model} | - | - | - | - | - | - | - | - | - | {r.status}: {reason} |"
+                f"| {r.server} | {r.model} | {r.request} | - | - | - | - | - | - | - | - | - | - "
+                f"| {r.status}: {reason} |"
             )
             continue
         rps = r.load["rps"]
-        x_mlflow = rps / mlflow_rps[r.model] if r.model in mlflow_rps else None
-        x_bare = rps / bare_rps if bare_rps else None
+        # The ratios compare the same single-row request; V2 rows compare with each other.
+        single = r.request == "invocations"
+        x_mlflow = rps / mlflow_rps[r.model] if single and r.model in mlflow_rps else None
+        x_bare = rps / bare_rps if single and bare_rps else None
         note = "" if r.status == "ok" else f"{r.status}: {r.reason}".replace("|", "\\|")
         if r.same_prediction is False:
             note = (note + "; " if note else "") + "prediction differs from the model"
         if r.other_cpu is not None and r.other_cpu > BUSY_CORES:
             note = (note + "; " if note else "") + "machine busy (other CPU): unreliable"
         lines.append(
-            f"| {r.server} | {r.model} | {rps:,.0f} | {_fmt(r.load['p50_ms'], '.2f')} "
+            f"| {r.server} | {r.model} | {r.request} | {rps:,.0f} | {rps * r.rows:,.0f} "
+            f"| {_fmt(r.load['p50_ms'], '.2f')} "
             f"| {_fmt(r.load['p99_ms'], '.2f')} | {r.load['non_200']} | {_fmt(x_mlflow, '.1f')} "
             f"| {_fmt(x_bare, '.3f')} | {_fmt(r.server_cpu, '.2f')} "
             f"| {', '.join(f'{c:.2f}' for c in r.load['client_cpu'])} "
@@ -64,7 +68,7 @@ def targets(rows: list[Row], paired: list[CeilingPairs] | None = None) -> list[s
     for r in rows:
         if not r.server.startswith("opsloop") or "collect" in r.server:
             continue
-        if not r.load or r.status != "ok":
+        if not r.load or r.status != "ok" or r.request != "invocations":
             continue
         rps = r.load["rps"]
         checks = []

@@ -16,6 +16,8 @@ worker, one server at a time:
 
 Each gets single-row `POST /invocations` requests (identical `dataframe_split` body for MLflow
 and opsloop) from a closed-loop keep-alive load generator (`loadgen.py`) at fixed concurrency;
+with `--requests`, opsloop (and opsloop-onnx) also get Open Inference Protocol requests of 1
+and 1,000 rows, in JSON and with the binary tensor data extension (see bodies.py), each a row;
 it reports requests per second, p50/p99 latency, non-200 answers (a run with any is flagged
 INVALID), the CPU used by the server and by the load generator, and ratios against MLflow and
 against the bare ASGI ceiling. Before loading a server it checks that one request returns the
@@ -24,7 +26,7 @@ same prediction as the model in this process.
 Usage:  python benchmarks/serving/run.py [--connections 8] [--warmup 3] [--duration 10]
             [--models forest,logreg] [--servers mlflow,opsloop,opsloop-onnx,bare-asgi,...]
             [--no-onnx] [--loadgen-processes 1] [--repeat 1] [--quiet-wait 0] [--ceiling-pairs 0]
-            [--collector-pairs 0]
+            [--collector-pairs 0] [--requests invocations,v2-json-1,v2-binary-1,...]
             [--serialization skops|cloudpickle] [--keep] [--out results.json]
 """
 
@@ -42,6 +44,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from bodies import KINDS  # noqa: E402
 from collector_cost import CollectorPairs, collector_pairs, collector_report  # noqa: E402
 from measure import CeilingPairs, Row, ceiling_pairs, measure  # noqa: E402
 from models import train_and_save  # noqa: E402
@@ -51,6 +54,7 @@ from servers import VARIANTS, Opsloop, bare_spec, mlflow_spec  # noqa: E402
 
 SERVERS = ("mlflow", *VARIANTS, "bare-asgi")
 MODELS = ("forest", "logreg")
+V2_SERVERS = ("opsloop", "opsloop-onnx")  # the servers measured with --requests v2-...
 
 
 def near_the_ceiling_target(row: Row, rows: list[Row]) -> bool:
@@ -58,6 +62,8 @@ def near_the_ceiling_target(row: Row, rows: list[Row]) -> bool:
     below 1/3, such as a scikit-learn forest, would only spend minutes confirming it)."""
     bare = next((r.load for r in rows if r.server == "bare-asgi" and r.load), None)
     if not row.server.startswith("opsloop") or "collect" in row.server:
+        return False
+    if row.request != "invocations":
         return False
     if row.load is None or bare is None:
         return False
@@ -94,6 +100,12 @@ def main() -> int:
         "in alternating pairs per model and report the median durable/buffered ratio",
     )
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument(
+        "--requests",
+        default="invocations",
+        help=f"the requests each server is measured with, any of {','.join(KINDS)}: the V2 "
+        f"ones for {' and '.join(V2_SERVERS)} only, each a row of its own",
+    )
     parser.add_argument("--servers", default=",".join(SERVERS))
     parser.add_argument("--no-onnx", action="store_true", help="leave out opsloop-onnx")
     parser.add_argument(
@@ -130,6 +142,10 @@ def main() -> int:
     for name in models_wanted:
         if name not in MODELS:
             parser.error(f"unknown model {name!r}; choose from {MODELS}")
+    kinds = [k for k in args.requests.split(",") if k]
+    for kind in kinds:
+        if kind not in KINDS:
+            parser.error(f"unknown request {kind!r}; choose from {KINDS}")
 
     signal.signal(signal.SIGTERM, on_sigterm)
     scratch = Path(tempfile.mkdtemp(prefix="opsloop-serving-bench-"))
@@ -168,10 +184,14 @@ def main() -> int:
                     fn = lambda port, m=model, v=server: opsloop.spec(m, port, v)  # noqa: E731
                 else:
                     continue
-                rows.append(measure(server, model, fn, args, scratch))
-                if args.ceiling_pairs > 0 and near_the_ceiling_target(rows[-1], rows):
-                    label = f"{server}/{model.name}"
-                    paired.append(ceiling_pairs(label, fn, bare_spec, model, args, scratch))
+                if "invocations" in kinds:
+                    rows.append(measure(server, model, fn, args, scratch))
+                    if args.ceiling_pairs > 0 and near_the_ceiling_target(rows[-1], rows):
+                        label = f"{server}/{model.name}"
+                        paired.append(ceiling_pairs(label, fn, bare_spec, model, args, scratch))
+                for kind in kinds:
+                    if kind != "invocations" and server in V2_SERVERS:
+                        rows.append(measure(server, model, fn, args, scratch, kind))
             if args.collector_pairs > 0:
                 either = lambda variant, port, m=model: opsloop.spec(m, port, variant)  # noqa: E731
                 collector_paired.append(collector_pairs(model, either, args, scratch))

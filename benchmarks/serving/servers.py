@@ -31,6 +31,7 @@ class ServerSpec:
     ready_url: str
     url: str  # scoring URL
     headers: dict[str, str] = field(default_factory=dict)
+    v2_url: str | None = None  # POST /v2/models/<m>/infer, for servers that speak V2
     ready_timeout: float = 90.0
 
 
@@ -224,4 +225,5 @@ class Opsloop:
             f"{base}/v2/health/ready",
             f"{base}/invocations",
             headers={"Authorization": f"Bearer {key}"},
+            v2_url=f"{base}/v2/models/{self.endpoint(model.name, variant)}/infer",
         )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from opsloop.scoring.protocols import BadRequest, parse_azure, parse_mlflow, parse_v2
+from opsloop.scoring.open_inference import parse_v2
+from opsloop.scoring.protocols import BadRequest, parse_azure, parse_mlflow
 
 JSON = "application/json"
 
@@ -79,11 +80,12 @@ def test_azure_rows_without_columns_and_errors() -> None:
 
 
 def test_v2_matrix_and_named_columns() -> None:
-    rows, request_id = parse_v2(
+    rows = parse_v2(
         b'{"id": "r1", "inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP32", "data": [1, 2, 3, 4]}]}'
     )
-    assert request_id == "r1" and rows.columns is None and rows.values == [[1, 2], [3, 4]]
-    rows, _ = parse_v2(
+    assert rows.reply.request_id == "r1" and rows.reply.binary is False
+    assert rows.columns is None and rows.values == [[1, 2], [3, 4]]
+    rows = parse_v2(
         b'{"inputs": [{"name": "a", "shape": [2], "datatype": "INT64", "data": [1, 3]},'
         b' {"name": "b", "shape": [2], "datatype": "FP64", "data": [2.0, 4.0]}]}'
     )

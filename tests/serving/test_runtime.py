@@ -11,6 +11,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+import opsloop
 from helpers import bearer, serving_runtime
 from opsloop import Client
 from opsloop.serving.online.runtime import ServingRuntime
@@ -51,7 +52,9 @@ def test_every_protocol_scores_the_same_prediction(http: TestClient) -> None:
     )
     body = v2.json()
     assert body["outputs"][0]["data"] == [expected] and body["outputs"][0]["shape"] == [1]
-    assert body["model_name"] == "blue" and body["model_version"] == "1"
+    # The model as the path names it (what a client checks), the deployment a parameter.
+    assert body["model_name"] == "ep" and body["model_version"] == "1" and body["id"] == "r1"
+    assert body["parameters"] == {"deployment": "blue"}
     # The same routes under /endpoints/<name>/, as ``opsloop server`` serves them.
     assert http.post("/endpoints/ep/score", json=ROW).json() == [expected]
 
@@ -60,7 +63,16 @@ def test_health_metadata_and_metrics(http: TestClient) -> None:
     assert http.get("/v2/health/live", headers={"authorization": ""}).status_code == 200
     assert http.get("/v2/health/ready").json() == {"ready": True}
     metadata = http.get("/v2/models/blue").json()
+    assert metadata["name"] == "blue"
     assert metadata["versions"] == ["1"] and metadata["platform"] == "onnx"  # auto
+    assert metadata["parameters"] == {"deployment": "blue", "model": "lin:1"}
+    endpoint = http.get("/v2/models/ep").json()
+    assert endpoint["name"] == "ep" and endpoint["parameters"]["deployment"] == "blue"
+    server = http.get("/v2")
+    assert server.json() == {
+        "name": "opsloop", "version": opsloop.__version__, "extensions": ["binary_tensor_data"]
+    }  # fmt: skip
+    assert http.get("/v2", headers={"authorization": ""}).status_code == 401
     assert metadata["inputs"] == [
         {"name": column, "datatype": "FP64", "shape": [-1]} for column in ("a", "b", "c")
     ]

@@ -104,7 +104,7 @@ class TabularPredictor:
 
     def matrix(self, rows: Rows, dtype: Any = np.float64) -> np.ndarray:
         values = self.ordered(rows)
-        if not values:
+        if len(values) == 0:
             raise BadRequest("the request holds no rows")
         try:
             matrix = np.asarray(values, dtype=dtype)
@@ -116,7 +116,7 @@ class TabularPredictor:
             raise BadRequest(f"the model takes {expected} input columns, the request has {width}")
         return matrix
 
-    def ordered(self, rows: Rows) -> list[list[Any]]:
+    def ordered(self, rows: Rows) -> list[list[Any]] | np.ndarray:
         expected = self.info.input_columns
         if rows.columns is None or expected is None or rows.columns == expected:
             return rows.values

@@ -5,7 +5,8 @@ the single-row path free of pandas: a predictor can turn rows into one numpy arr
 
 - MLflow scoring (``/invocations``): ``dataframe_split``, ``dataframe_records``,
   ``instances``, ``inputs`` or a CSV body.
-- Open Inference Protocol V2 (``/v2/models/<name>/infer``): typed tensors.
+- Open Inference Protocol V2 (``/v2/models/<name>/infer``): typed tensors, in JSON or
+  binary (see ``open_inference``).
 - Azure ML (``/score``): ``{"input_data": ...}`` or ``{"data": ...}``.
 """
 
@@ -13,10 +14,10 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from itertools import repeat
 from typing import Any, NamedTuple
 
+import numpy as np
 import orjson
 
 
@@ -32,8 +33,11 @@ class BadRequest(Exception):
 class Rows(NamedTuple):
     # A NamedTuple: built once or twice per request, and a frozen dataclass costs ~1 µs.
     columns: list[str] | None
-    values: list[list[Any]]
+    # A 2-D array when the request held one binary matrix: it reaches the model uncopied.
+    values: list[list[Any]] | np.ndarray
     params: dict[str, Any] | None = None
+    # What the protocol asks of the answer (V2: the request's id, binary or JSON outputs).
+    reply: Any = None
 
 
 def load_json(body: bytes) -> Any:
@@ -88,7 +92,7 @@ def parse_csv(body: bytes) -> Rows:
         header = next(reader)
     except StopIteration:
         raise BadRequest("the CSV body is empty", 400) from None
-    _check_unique(header, "the CSV header")
+    check_unique(header, "the CSV header")
     values = [[_csv_value(cell) for cell in line] for line in reader if line]
     for number, row in enumerate(values, start=2):
         if len(row) != len(header):
@@ -115,7 +119,7 @@ def _split(value: Any, where: str) -> Rows:
     ):
         raise BadRequest(f"{where}.columns must be a list of names")
     if columns is not None:
-        _check_unique(columns, f"{where}.columns")
+        check_unique(columns, f"{where}.columns")
     rows = data if all(map(isinstance, data, repeat(list))) else [_as_row(row) for row in data]
     if columns is not None:
         _check_widths(rows, len(columns), where)
@@ -141,7 +145,7 @@ def _records(value: Any, where: str) -> Rows:
 
 def _instances(value: Any, where: str) -> Rows:
     if isinstance(value, dict):
-        return _columnar(value, where)
+        return columnar(value, where)
     if not isinstance(value, list) or not value:
         raise BadRequest(f"{where} must be a non-empty list of rows or an object of columns")
     if all(isinstance(row, dict) for row in value):
@@ -151,7 +155,7 @@ def _instances(value: Any, where: str) -> Rows:
     return Rows(None, rows)
 
 
-def _columnar(value: dict[str, Any], where: str) -> Rows:
+def columnar(value: dict[str, Any], where: str) -> Rows:
     columns = list(value)
     series = [_as_row(v) for v in value.values()]
     lengths = {len(s) for s in series}
@@ -160,7 +164,7 @@ def _columnar(value: dict[str, Any], where: str) -> Rows:
     return Rows(columns, [list(row) for row in zip(*series, strict=True)])
 
 
-def _check_unique(columns: list[str], where: str) -> None:
+def check_unique(columns: list[str], where: str) -> None:
     # A model input is found by its name: with two columns of one name either could be
     # meant, so the request is the caller's error rather than a model failure.
     if len(set(columns)) == len(columns):
@@ -191,104 +195,3 @@ def parse_azure(body: bytes) -> Rows:
     else:
         rows = _instances(value, key)
     return Rows(rows.columns, rows.values, params if isinstance(params, dict) else None)
-
-
-# ---- Open Inference Protocol V2 -------------------------------------------------------
-_V2_TYPES = {
-    "BOOL": bool,
-    "UINT8": int,
-    "UINT16": int,
-    "UINT32": int,
-    "UINT64": int,
-    "INT8": int,
-    "INT16": int,
-    "INT32": int,
-    "INT64": int,
-    "FP16": float,
-    "FP32": float,
-    "FP64": float,
-    "BYTES": str,
-}
-
-
-def parse_v2(body: bytes) -> tuple[Rows, str | None]:
-    """One 2-D tensor of rows, or several 1-D tensors that are named columns."""
-    document = load_json(body)
-    if not isinstance(document, dict) or not isinstance(document.get("inputs"), list):
-        raise BadRequest('the body must be an object with an "inputs" list of tensors')
-    tensors = [_v2_tensor(t, i) for i, t in enumerate(document["inputs"])]
-    if not tensors:
-        raise BadRequest("inputs holds no tensors")
-    request_id = document.get("id")
-    if len(tensors) == 1 and len(tensors[0][1]) == 2:
-        _, shape, data = tensors[0]
-        width = shape[1]
-        return Rows(None, [data[i * width : (i + 1) * width] for i in range(shape[0])]), request_id
-    _check_unique([name for name, _, _ in tensors], "inputs")
-    columns: dict[str, list[Any]] = {}
-    for name, shape, data in tensors:
-        if len(shape) != 1 and not (len(shape) == 2 and shape[1] == 1):
-            raise BadRequest(
-                f"tensor {name!r}: with several tensors each must be one column of shape [n]"
-            )
-        columns[name] = data
-    return _columnar(columns, "inputs"), request_id
-
-
-def _v2_tensor(tensor: Any, index: int) -> tuple[str, list[int], list[Any]]:
-    where = f"inputs[{index}]"
-    if not isinstance(tensor, dict):
-        raise BadRequest(f"{where} must be an object with name, shape, datatype and data")
-    missing = [key for key in ("name", "shape", "datatype", "data") if key not in tensor]
-    if missing:
-        raise BadRequest(f"{where} lacks {', '.join(missing)}")
-    name, shape, datatype, data = (tensor[k] for k in ("name", "shape", "datatype", "data"))
-    if datatype not in _V2_TYPES:
-        raise BadRequest(f"{where}: unknown datatype {datatype!r}")
-    if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
-        raise BadRequest(f"{where}: shape must be a list of non-negative integers")
-    flat = _flatten(data)
-    expected = math.prod(shape)
-    if len(flat) != expected:
-        raise BadRequest(f"{where}: shape {shape} needs {expected} values, data has {len(flat)}")
-    kind = _V2_TYPES[datatype]
-    for value in flat:
-        if not _fits(value, kind):
-            raise BadRequest(f"{where}: value {value!r} is not {datatype}")
-    return str(name), shape, flat
-
-
-def _flatten(data: Any) -> list[Any]:
-    if not isinstance(data, list):
-        return [data]
-    if data and isinstance(data[0], list):
-        return [value for item in data for value in _flatten(item)]
-    return data
-
-
-def _fits(value: Any, kind: type) -> bool:
-    if kind is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if kind is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, kind)
-
-
-def v2_datatype(values: Any) -> str:
-    """The V2 datatype of a prediction array or list."""
-    dtype = getattr(values, "dtype", None)
-    if dtype is not None:
-        kind = dtype.kind
-        if kind == "f":
-            return "FP32" if dtype.itemsize == 4 else "FP64"
-        if kind in "iu":
-            return "INT64"
-        if kind == "b":
-            return "BOOL"
-        return "BYTES"
-    first = values[0] if values else 0.0
-    if isinstance(first, bool):
-        return "BOOL"
-    if isinstance(first, int):
-        return "INT64"
-    return "FP64" if isinstance(first, float) else "BYTES"

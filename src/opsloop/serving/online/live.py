@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jwt
 
@@ -165,6 +165,19 @@ class LiveDeployment:
     def runs_inline(self, rows: Rows) -> bool:
         """Whether to skip the thread pool: small requests to a proven-fast tabular model."""
         return self.proven_fast and len(rows.values) <= INLINE_MAX_ROWS
+
+    async def run_inline(self, rows: Rows) -> Any:
+        """Predictions for rows that ``runs_inline``, on the event loop (a thread hand-off
+        would cost more than the prediction), in one model call with the other requests of
+        this turn of the loop (see batching). The caller holds a slot of the gate."""
+        batcher = self.batcher
+        assert batcher is not None
+        try:
+            matrix = batcher.predictor.matrix(rows, batcher.predictor.matrix_dtype)
+        except BaseException:
+            self.gate.release()  # the batcher releases the slot of what it accepts
+            raise
+        return await batcher.submit(matrix)
 
     @classmethod
     def load(

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 class RequestContext:
     __slots__ = (
-        "auth_type", "deployment", "live", "method", "mirror", "mirrored", "model_s",
+        "auth_type", "deployment", "live", "method", "mirror", "mirrored", "model", "model_s",
         "model_status", "path", "request_bytes", "throttle_s",
     )  # fmt: skip
 
@@ -22,12 +22,14 @@ class RequestContext:
         self.path = path
         self.mirrored = mirrored
         self.deployment: LiveDeployment | None = None
+        self.model: str | None = None  # as a V2 path names it
         self.auth_type: str | None = None
         self.model_status: str | None = None
         self.model_s: float | None = None
         self.throttle_s = 0.0
         self.request_bytes = 0
-        self.mirror: tuple[LiveDeployment, str, str, bytes] | None = None
+        # (shadow, protocol, content type, body, Inference-Header-Content-Length)
+        self.mirror: tuple[LiveDeployment, str, str, bytes, bytes | None] | None = None
 
     def record(
         self, request_id: str, status: int, response_bytes: int, started: float

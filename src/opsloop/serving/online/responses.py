@@ -9,10 +9,14 @@ import numpy as np
 import orjson
 
 from opsloop.scoring.bundle import DeploymentBundle
-from opsloop.scoring.protocols import Rows, v2_datatype
+from opsloop.scoring.open_inference import OUTPUT_NAME, V2Reply
+from opsloop.scoring.protocols import Rows
+from opsloop.scoring.tensors import datatype_of, encode
 
 JSON = b"application/json"
 PROBLEM = b"application/problem+json"
+BINARY = b"application/octet-stream"
+HEADER_LENGTH = b"inference-header-content-length"
 _DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 TITLES = {
     400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
@@ -81,26 +85,65 @@ def format_azure(result: Any) -> Reply:
     return Reply(200, _dumps(plain(result)))
 
 
-def format_v2(result: Any, bundle: DeploymentBundle, request_id: str) -> Reply:
+def format_v2(
+    result: Any, model_name: str, bundle: DeploymentBundle, request_id: str, reply: V2Reply | None
+) -> Reply:
+    """One output tensor of predictions, in JSON or, when the request asked for it, as
+    binary tensor data after the JSON header. ``model_name``: as the request named it."""
     values = np.asarray(plain(result)) if not isinstance(result, np.ndarray) else result
-    outputs = {
-        "name": "predict",
+    datatype = datatype_of(values)
+    output: dict[str, Any] = {
+        "name": OUTPUT_NAME,
         "shape": list(values.shape),
-        "datatype": v2_datatype(values),
-        "data": values.ravel(),
+        "datatype": datatype,
     }
     body = {
-        "model_name": bundle.name,
+        "model_name": model_name,
         "model_version": bundle.model_version,
-        "id": request_id,
-        "outputs": [outputs],
+        "id": reply.request_id
+        if reply is not None and reply.request_id is not None
+        else request_id,
+        "parameters": {"deployment": bundle.name},
+        "outputs": [output],
     }
-    return Reply(200, _dumps(body))
+    if reply is None or not reply.binary:
+        output["data"] = _json_data(values, datatype)
+        return Reply(200, _dumps(body))
+    data = encode(values, datatype)
+    output["parameters"] = {"binary_data_size": len(data)}
+    header = _dumps(body)
+    answer = Reply(200, header + data, BINARY)
+    answer.headers.append((HEADER_LENGTH, str(len(header)).encode()))
+    return answer
+
+
+def _json_data(values: np.ndarray, datatype: str) -> Any:
+    if datatype != "BYTES":
+        return values.ravel()
+    # Text as JSON strings (orjson writes no numpy text arrays, nor bytes).
+    return [
+        value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
+        for value in values.ravel().tolist()
+    ]
+
+
+def v2_error(reply: Reply) -> Reply:
+    """A problem answered on a V2 route, with the ``error`` member the Open Inference
+    Protocol's clients read, as JSON (KServe's client reads nothing from another type).
+    Other answers (``{"ready": false}``) stay as they are."""
+    if reply.content_type != PROBLEM:
+        return reply
+    body = orjson.loads(reply.body)
+    body["error"] = body["detail"]
+    answer = Reply(reply.status, orjson.dumps(body), JSON)
+    answer.headers = reply.headers
+    return answer
 
 
 def collected_inputs(rows: Rows) -> list[dict[str, Any]]:
-    columns = rows.columns or [f"col_{i}" for i in range(len(rows.values[0]) if rows.values else 0)]
-    return [dict(zip(columns, row, strict=False)) for row in rows.values]
+    values = rows.values.tolist() if isinstance(rows.values, np.ndarray) else rows.values
+    columns = rows.columns or [f"col_{i}" for i in range(len(values[0]) if values else 0)]
+    return [dict(zip(columns, row, strict=False)) for row in values]
 
 
 def collected_outputs(result: Any) -> list[dict[str, Any]]:

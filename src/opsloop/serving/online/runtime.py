@@ -8,6 +8,7 @@ Routes, relative to ``/endpoints/<name>`` (or to ``/`` when one endpoint is serv
     POST /invocations                MLflow scoring protocol
     POST /v2/models/<m>/infer        Open Inference Protocol V2 (<m>: endpoint or deployment)
     GET  /v2/models/<m>[/ready]      model metadata / readiness
+    GET  /v2                         server metadata (name, version, extensions)
     GET  /v2/health/live|ready       probes (no auth)
     GET  /metrics                    Prometheus (no auth)
 """
@@ -29,17 +30,16 @@ from opsloop.serving.online.live import LiveDeployment
 from opsloop.serving.online.live_set import LiveEndpoints
 from opsloop.serving.online.metrics import ServingMetrics
 from opsloop.serving.online.request_context import RequestContext
-from opsloop.serving.online.responses import (
-    Reply,
-    problem,
-)
+from opsloop.serving.online.responses import Reply, problem, v2_error
 from opsloop.serving.online.routes import (
+    SERVER,
     UNKNOWN_MODEL,
     answer,
     collect,
     model_metadata,
     parse,
     route,
+    server_metadata,
 )
 from opsloop.serving.online.sources import EndpointSource
 
@@ -137,6 +137,8 @@ class ServingRuntime:
         given_id = headers.get(b"x-request-id")
         request_id = given_id.decode("latin-1") if given_id else self._new_request_id()
         reply, context = await self._handle(scope, headers, receive, request_id)
+        if reply.status >= 400 and self._split_path(scope["path"])[1].startswith("/v2"):
+            reply = v2_error(reply)
         reply.headers.append((b"x-request-id", request_id.encode()))
         if context is not None and context.deployment is not None:
             reply.headers.append((b"azureml-model-deployment", context.deployment.name.encode()))
@@ -210,6 +212,9 @@ class ServingRuntime:
             return problem(
                 404, f"no model {model!r} here: name the endpoint {live.name!r} or a deployment"
             ), None
+        if protocol == SERVER:
+            return server_metadata(), None
+        context.model = model
         pinned = _pinned(headers) or (model if model in live.deployments else None)
         deployment_name = pinned or live.split.choose()
         deployment = live.deployments.get(deployment_name) if deployment_name else None
@@ -225,7 +230,8 @@ class ServingRuntime:
             return problem(status, message), context
         context.deployment = deployment
         if protocol in ("metadata", "ready"):
-            return model_metadata(deployment, protocol), None
+            assert model is not None
+            return model_metadata(deployment, protocol, model), None
         body, too_large = await read_body(
             headers.get(b"content-length"), receive, deployment.max_body_bytes
         )
@@ -233,11 +239,15 @@ class ServingRuntime:
         if too_large:
             return problem(413, f"the body is over {deployment.max_body_bytes} bytes"), context
         content_type = headers.get(b"content-type", b"application/json").decode("latin-1")
-        reply = await self._score(deployment, protocol, content_type, body, request_id, context)
+        header_length = headers.get(b"inference-header-content-length")
+        reply = await self._score(
+            deployment, protocol, content_type, body, header_length, request_id, context
+        )
         if reply.status == 200 and not pinned:
             shadow = live.split.mirror_to()
             if shadow is not None and shadow in live.deployments:
-                context.mirror = (live.deployments[shadow], protocol, content_type, body)
+                copy = (live.deployments[shadow], protocol, content_type, body, header_length)
+                context.mirror = copy
         return reply, context
 
     async def _score(
@@ -246,6 +256,7 @@ class ServingRuntime:
         protocol: str,
         content_type: str,
         body: bytes,
+        header_length: bytes | None,
         request_id: str,
         context: RequestContext,
     ) -> Reply:
@@ -256,7 +267,8 @@ class ServingRuntime:
                 503, f"deployment {deployment.name!r} failed to load: {deployment.error}"
             )
         try:
-            rows = None if predictor.takes_raw_body else parse(protocol, content_type, body)
+            raw = predictor.takes_raw_body
+            rows = None if raw else parse(protocol, content_type, body, header_length)
         except BadRequest as exc:
             return problem(exc.status, exc.message)
         # A free slot is taken without creating a coroutine; only a wait needs one.
@@ -268,7 +280,7 @@ class ServingRuntime:
         model_started = time.perf_counter()
         try:
             if rows is not None and deployment.runs_inline(rows):
-                result = await _run_batched(deployment, rows)
+                result = await deployment.run_inline(rows)
             else:
                 in_flight = self.metrics.in_flight_gauge(context.live.name, deployment.name)
                 result = await self._run_in_pool(
@@ -289,9 +301,9 @@ class ServingRuntime:
         finally:
             context.model_s = time.perf_counter() - model_started
         context.model_status = "ok"
-        reply = answer(protocol, deployment, result, request_id)
+        reply = answer(protocol, deployment, result, request_id, rows, context.model)
         if deployment.collector is not None and deployment.collector.should_sample():
-            collect(deployment, rows, body, result, reply.body, request_id)
+            collect(deployment, rows, body, header_length, result, reply, request_id)
         return reply
 
     async def _run_in_pool(
@@ -320,7 +332,7 @@ class ServingRuntime:
     def _mirror(self, origin: RequestContext, scope: Scope, request_id: str) -> None:
         """Score a copy on the shadow after the caller has its answer; results are dropped."""
         assert origin.mirror is not None
-        shadow, protocol, content_type, body = origin.mirror
+        shadow, protocol, content_type, body, header_length = origin.mirror
         live = origin.live
 
         async def run() -> None:
@@ -331,7 +343,10 @@ class ServingRuntime:
                 len(body),
                 "mirror",
             )
-            reply = await self._score(shadow, protocol, content_type, body, request_id, context)
+            context.model = origin.model
+            reply = await self._score(
+                shadow, protocol, content_type, body, header_length, request_id, context
+            )
             self.metrics.tally(live.name, shadow.name).mirrored += 1
             self._account(context, reply, request_id, started)
 
@@ -371,20 +386,6 @@ def _pinned(headers: dict[bytes, bytes]) -> str | None:
         if value:
             return value.decode("latin-1")
     return None
-
-
-async def _run_batched(deployment: LiveDeployment, rows: Rows) -> Any:
-    """A small request to a model known to answer in well under a millisecond runs on the
-    event loop (a thread hand-off would cost more than the prediction), in one model call
-    with the other requests of this turn of the loop (see batching)."""
-    batcher = deployment.batcher
-    assert batcher is not None
-    try:
-        matrix = batcher.predictor.matrix(rows, batcher.predictor.matrix_dtype)
-    except BaseException:
-        deployment.gate.release()  # the batcher releases the slot of what it accepts
-        raise
-    return await batcher.submit(matrix)
 
 
 def _release(deployment: LiveDeployment, in_flight: Any) -> None:

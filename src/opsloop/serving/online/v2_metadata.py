@@ -10,13 +10,14 @@ from typing import Any
 import numpy as np
 import yaml
 
+from opsloop.scoring.open_inference import OUTPUT_NAME
+from opsloop.scoring.tensors import datatype_of_dtype
+
 # MLflow column types -> V2 datatypes (tensor specs carry a numpy dtype: see _tensor_datatype).
 _COLUMN_DATATYPES = {
     "double": "FP64", "float": "FP32", "long": "INT64", "integer": "INT32", "boolean": "BOOL",
     "string": "BYTES", "binary": "BYTES", "datetime": "BYTES",
 }  # fmt: skip
-# Infer answers one tensor of predictions under this name (see responses.format_v2).
-OUTPUT_NAME = "predict"
 
 
 def signature_tensors(model_dir: Path | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -58,12 +59,6 @@ def _tensors(specs: Any, default_name: str) -> list[dict[str, Any]]:
 
 def _tensor_datatype(dtype_name: str) -> str:
     try:
-        dtype = np.dtype(dtype_name)
+        return datatype_of_dtype(np.dtype(dtype_name))
     except TypeError:
         return "BYTES"
-    bits = dtype.itemsize * 8
-    if dtype.kind == "f":
-        return f"FP{bits}"
-    if dtype.kind in "iu":
-        return f"{'INT' if dtype.kind == 'i' else 'UINT'}{bits}"
-    return "BOOL" if dtype.kind == "b" else "BYTES"
