@@ -74,3 +74,31 @@ def test_the_service_authorises_the_action_its_route_declares(
     assert answer.status_code < 300, answer.text
     route = path.replace("/dev", "/{workspace}") if "/workspaces/dev" in path else path
     assert set(authorizer.seen) == {ROUTE_ACTIONS[(method, route)]}
+
+
+def test_archive_restore_and_job_download_authorise_their_declared_actions(
+    recorded: tuple[TestClient, RecordingAuthorizer],
+) -> None:
+    http, authorizer = recorded
+    ws = "/api/v1/workspaces/dev"
+    assert http.post("/api/v1/workspaces", json={"name": "dev"}).status_code == 201
+    assert (
+        http.post(f"{ws}/environments", json={"name": "env", "image": "python:3.11"}).status_code
+        == 201
+    )
+    job = http.post(f"{ws}/jobs", json={"command": "echo hi"}).json()["name"]
+    for method, path, route in (
+        ("POST", f"{ws}/environments/env/archive", "environments/{name}/archive"),
+        ("POST", f"{ws}/environments/env/restore", "environments/{name}/restore"),
+        ("GET", f"{ws}/jobs/{job}/download", "jobs/{name}/download"),
+    ):
+        authorizer.seen.clear()
+        http.request(method, path)  # the job has stored nothing: refused, once authorised
+        action = ROUTE_ACTIONS[(method, f"/api/v1/workspaces/{{workspace}}/{route}")]
+        assert set(authorizer.seen) == {action}
+    assert {a.value for a in Action if a.verb == "archive"} == {
+        "data/archive",
+        "environments/archive",
+        "components/archive",
+        "models/archive",
+    }

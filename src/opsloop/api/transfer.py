@@ -10,8 +10,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Request
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
-from opsloop.errors import ValidationError
+from opsloop.errors import NotFoundError, ValidationError
 from opsloop.export.archive import pack_folder
 from opsloop.store.artifacts import materialize
 
@@ -59,3 +61,41 @@ def pack_url(url: str) -> Path:
             with tarfile.open(archive, "w:gz") as tar:
                 tar.add(local, arcname=local.name)
     return archive
+
+
+def pack_urls(urls: dict[str, str]) -> Path:
+    """A temporary tar.gz with one folder per entry of ``urls`` (name -> URL) holding what
+    that URL holds (the caller deletes it). A URL whose content is gone is a 404 naming it."""
+    descriptor, name = tempfile.mkstemp(prefix="opsloop-", suffix=".tar.gz")
+    os.close(descriptor)
+    archive = Path(name)
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="opsloop-pack-") as scratch,
+            tarfile.open(archive, "w:gz") as tar,
+        ):
+            for entry, url in sorted(urls.items()):
+                try:
+                    local = materialize(url, Path(scratch) / entry)
+                except FileNotFoundError:
+                    raise NotFoundError(
+                        f"output {entry!r} is no longer in the artifact store ({url})"
+                    ) from None
+                tar.add(local, arcname=entry if local.is_dir() else f"{entry}/{local.name}")
+    except BaseException:
+        archive.unlink()
+        raise
+    return archive
+
+
+def tar_response(
+    archive: Path, filename: str, headers: dict[str, str] | None = None
+) -> FileResponse:
+    """A temporary tar.gz as the answer, deleted once sent."""
+    return FileResponse(
+        archive,
+        media_type="application/gzip",
+        filename=filename,
+        headers=headers,
+        background=BackgroundTask(archive.unlink),
+    )

@@ -20,12 +20,16 @@ class Action(StrEnum):
     DATASTORES_WRITE = "datastores/write"
     DATA_READ = "data/read"
     DATA_WRITE = "data/write"
+    DATA_ARCHIVE = "data/archive"
     ENVIRONMENTS_READ = "environments/read"
     ENVIRONMENTS_WRITE = "environments/write"
+    ENVIRONMENTS_ARCHIVE = "environments/archive"
     COMPONENTS_READ = "components/read"
     COMPONENTS_WRITE = "components/write"
+    COMPONENTS_ARCHIVE = "components/archive"
     MODELS_READ = "models/read"
     MODELS_WRITE = "models/write"
+    MODELS_ARCHIVE = "models/archive"
     UPLOADS_WRITE = "uploads/write"
     JOBS_READ = "jobs/read"
     JOBS_WRITE = "jobs/write"
@@ -77,14 +81,18 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.DATASTORES_WRITE: "create or change a datastore",
     Action.DATA_READ: "list, show and download data assets",
     Action.DATA_WRITE: "register data asset versions",
+    Action.DATA_ARCHIVE: "archive and restore data asset versions",
     Action.ENVIRONMENTS_READ: "list and show environments",
     Action.ENVIRONMENTS_WRITE: "register environment versions",
+    Action.ENVIRONMENTS_ARCHIVE: "archive and restore environment versions",
     Action.COMPONENTS_READ: "list and show components",
     Action.COMPONENTS_WRITE: "register component versions",
+    Action.COMPONENTS_ARCHIVE: "archive and restore component versions",
     Action.MODELS_READ: "list, show and download models",
     Action.MODELS_WRITE: "register model versions",
+    Action.MODELS_ARCHIVE: "archive and restore model versions",
     Action.UPLOADS_WRITE: "upload files and folders into the artifact store",
-    Action.JOBS_READ: "list and show jobs",
+    Action.JOBS_READ: "list and show jobs, download their outputs",
     Action.JOBS_WRITE: "submit jobs (and report their progress, for runners)",
     Action.JOBS_CANCEL: "cancel jobs",
     Action.JOBS_LOGS_READ: "read the logs of jobs and their steps",

@@ -94,6 +94,75 @@ class ModelRegistered(EventPayload):
     step: str | None = None
 
 
+class AssetArchiveChanged(EventPayload):
+    """Versions of an asset were archived (hidden from lists and ``name@latest``, still
+    found by ``name:version``) or restored; the subject names the asset, and the version
+    when one was given."""
+
+    versions: list[str]  # the versions whose state changed
+
+
+class DataArchived(AssetArchiveChanged):
+    event_type = "data.archived"
+    resource_type = "data"
+    description = "Data asset versions were archived."
+
+
+class DataRestored(AssetArchiveChanged):
+    event_type = "data.restored"
+    resource_type = "data"
+    description = "Archived data asset versions were restored."
+
+
+class EnvironmentArchived(AssetArchiveChanged):
+    event_type = "environment.archived"
+    resource_type = "environments"
+    description = "Environment versions were archived."
+
+
+class EnvironmentRestored(AssetArchiveChanged):
+    event_type = "environment.restored"
+    resource_type = "environments"
+    description = "Archived environment versions were restored."
+
+
+class ComponentArchived(AssetArchiveChanged):
+    event_type = "component.archived"
+    resource_type = "components"
+    description = "Component versions were archived."
+
+
+class ComponentRestored(AssetArchiveChanged):
+    event_type = "component.restored"
+    resource_type = "components"
+    description = "Archived component versions were restored."
+
+
+class ModelArchived(AssetArchiveChanged):
+    event_type = "model.archived"
+    resource_type = "models"
+    description = "Model versions were archived."
+
+
+class ModelRestored(AssetArchiveChanged):
+    event_type = "model.restored"
+    resource_type = "models"
+    description = "Archived model versions were restored."
+
+
+# (asset kind, archived) -> the event that says so
+ASSET_ARCHIVE_EVENTS: dict[tuple[str, bool], type[AssetArchiveChanged]] = {
+    ("data", True): DataArchived,
+    ("data", False): DataRestored,
+    ("environment", True): EnvironmentArchived,
+    ("environment", False): EnvironmentRestored,
+    ("component", True): ComponentArchived,
+    ("component", False): ComponentRestored,
+    ("model", True): ModelArchived,
+    ("model", False): ModelRestored,
+}
+
+
 # ---- jobs ---------------------------------------------------------------------------
 class JobCreated(EventPayload):
     event_type = "job.created"

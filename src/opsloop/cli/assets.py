@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from opsloop.cli.archive import IncludeArchived, add_archive_commands, list_columns
 from opsloop.cli.common import (
     Description,
     File,
@@ -128,10 +129,17 @@ def create_data(
 
 @data_app.command("list")
 def list_data(
-    workspace: Workspace = None, name: FilterName = None, output: Output = "table"
+    workspace: Workspace = None,
+    name: FilterName = None,
+    include_archived: IncludeArchived = False,
+    output: Output = "table",
 ) -> None:
     """List data assets (latest of each), or every version of one name.  Example: opsloop data list -w dev"""
-    emit(make_client(workspace).data.list(name), output, DATA_COLUMNS)
+    emit(
+        make_client(workspace).data.list(name, include_archived=include_archived),
+        output,
+        list_columns(DATA_COLUMNS, include_archived),
+    )
 
 
 @data_app.command("show")
@@ -180,10 +188,17 @@ def create_environment(
 
 @environment_app.command("list")
 def list_environments(
-    workspace: Workspace = None, name: FilterName = None, output: Output = "table"
+    workspace: Workspace = None,
+    name: FilterName = None,
+    include_archived: IncludeArchived = False,
+    output: Output = "table",
 ) -> None:
     """List environments.  Example: opsloop environment list -w dev"""
-    emit(make_client(workspace).environments.list(name), output, ENV_COLUMNS)
+    emit(
+        make_client(workspace).environments.list(name, include_archived=include_archived),
+        output,
+        list_columns(ENV_COLUMNS, include_archived),
+    )
 
 
 @environment_app.command("show")
@@ -220,10 +235,17 @@ def create_component(
 
 @component_app.command("list")
 def list_components(
-    workspace: Workspace = None, name: FilterName = None, output: Output = "table"
+    workspace: Workspace = None,
+    name: FilterName = None,
+    include_archived: IncludeArchived = False,
+    output: Output = "table",
 ) -> None:
     """List components.  Example: opsloop component list -w dev"""
-    emit(make_client(workspace).components.list(name), output, COMPONENT_COLUMNS)
+    emit(
+        make_client(workspace).components.list(name, include_archived=include_archived),
+        output,
+        list_columns(COMPONENT_COLUMNS, include_archived),
+    )
 
 
 @component_app.command("show")
@@ -236,3 +258,8 @@ def show_component(
         output,
         COMPONENT_COLUMNS,
     )
+
+
+add_archive_commands(data_app, "data", "data", "taxi-data")
+add_archive_commands(environment_app, "environment", "environments", "taxi-train-env")
+add_archive_commands(component_app, "component", "components", "taxi_train")

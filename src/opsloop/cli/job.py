@@ -1,9 +1,10 @@
-"""``opsloop job``: submit, follow, inspect and cancel jobs."""
+"""``opsloop job``: submit, follow, inspect, cancel jobs and download their outputs."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -138,6 +139,31 @@ def cancel(
                 err=True,
             )
     _show(job, output)
+
+
+@job_app.command("download")
+def download(
+    name: JobName,
+    workspace: Workspace = None,
+    output_name: Annotated[
+        str | None, typer.Option("--output-name", help="Only this output (default: all).")
+    ] = None,
+    step: Annotated[
+        str | None,
+        typer.Option("--step", help="A pipeline step's outputs (default: the pipeline's own)."),
+    ] = None,
+    download_path: Annotated[
+        Path, typer.Option("--download-path", "-p", help="Folder to write to.")
+    ] = Path("."),
+) -> None:
+    """Download a job's outputs into DOWNLOAD_PATH/<job>/<output>/ (a step's into
+    DOWNLOAD_PATH/<job>.<step>/<output>/).
+
+    Example: opsloop job download -w dev -n NAME --output-name trained_model -p ./outputs
+    """
+    client = make_client(workspace)
+    target = client.jobs.download(name, download_path, output_name=output_name, step=step)
+    typer.echo(f"Downloaded to {target}")
 
 
 def _duration(job: Job) -> str:

@@ -1,4 +1,4 @@
-"""``opsloop model``: register, list, show and download models."""
+"""``opsloop model``: register, list, show, download, archive and restore models."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from opsloop.cli.archive import IncludeArchived, add_archive_commands, list_columns
 from opsloop.cli.common import (
     Description,
     File,
@@ -70,10 +71,15 @@ def list_(
     name: Annotated[
         str | None, typer.Option("--name", "-n", help="Only versions of this name.")
     ] = None,
+    include_archived: IncludeArchived = False,
     output: Output = "table",
 ) -> None:
     """List models (latest of each) or every version of one.  Example: opsloop model list -w dev"""
-    emit(make_client(workspace).models.list(name), output, LIST_COLUMNS)
+    emit(
+        make_client(workspace).models.list(name, include_archived=include_archived),
+        output,
+        list_columns(LIST_COLUMNS, include_archived),
+    )
 
 
 @model_app.command("show")
@@ -96,3 +102,6 @@ def download(
     """Download a model's files.  Example: opsloop model download -w dev -n taxi-fare-model:1 -p ./models"""
     target = make_client(workspace).models.download(asset_reference(name, version), download_path)
     typer.echo(f"Downloaded to {target}")
+
+
+add_archive_commands(model_app, "model", "models", "taxi-fare-model")

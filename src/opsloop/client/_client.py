@@ -9,12 +9,12 @@ from typing import Any
 from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
 from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
 from opsloop.client._events import EventOperations, EventSubscriptionOperations
+from opsloop.client._jobs import JobOperations
 from opsloop.client._resources import (
     ComponentOperations,
     DataOperations,
     DatastoreOperations,
     EnvironmentOperations,
-    JobOperations,
     ModelOperations,
     RegistryOperations,
     WorkspaceOperations,

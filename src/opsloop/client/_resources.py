@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import builtins
-import sys
 import tarfile
 import tempfile
-import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 from pydantic import BaseModel
 
-from opsloop.client._progress import StepProgress
 from opsloop.client._resolve import Origin, Resolver
 from opsloop.errors import OpsloopError
 from opsloop.schemas.entities import (
@@ -21,8 +18,6 @@ from opsloop.schemas.entities import (
     DataAsset,
     Datastore,
     Environment,
-    Job,
-    LogChunk,
     Model,
     Registry,
     Workspace,
@@ -32,7 +27,6 @@ from opsloop.specs import (
     DataSpec,
     DatastoreSpec,
     EnvironmentSpec,
-    JobSpec,
     ModelSpec,
     RegistrySpec,
     WorkspaceSpec,
@@ -94,13 +88,21 @@ class _Operations:
         return entity.model_validate(self._client.request("POST", path, json=body))
 
     def _download_folder(
-        self, path: str, target: Path, *, method: str = "GET", json: Any = None
+        self,
+        path: str,
+        target: Path,
+        *,
+        method: str = "GET",
+        json: Any = None,
+        params: dict[str, Any] | None = None,
     ) -> httpx.Headers:
         """Fetch a gzipped tar answer and unpack it into ``target``; the answer's headers."""
         with tempfile.TemporaryDirectory(prefix="opsloop-dl-") as scratch:
             archive = Path(scratch) / "download.tar.gz"
             with archive.open("wb") as handle:
-                headers = self._client._transport.download(path, handle, method=method, json=json)
+                headers = self._client._transport.download(
+                    path, handle, method=method, json=json, params=params
+                )
             target.mkdir(parents=True, exist_ok=True)
             with tarfile.open(archive, "r:gz") as tar:
                 tar.extractall(target, filter="data")
@@ -240,9 +242,43 @@ class _VersionedOperations(_Operations):
         """``name:version`` or ``name@latest`` (``azureml:`` prefix accepted)."""
         return self._get(self.entity, f"/workspaces/{self._ws(workspace)}/{self.route}/{reference}")
 
-    def list(self, name: str | None = None, *, workspace: str | None = None) -> list[Any]:
-        """All versions of ``name`` (newest first), or the latest version of every name."""
-        return self._list(self.entity, f"/workspaces/{self._ws(workspace)}/{self.route}", name=name)
+    def list(
+        self,
+        name: str | None = None,
+        *,
+        workspace: str | None = None,
+        include_archived: bool = False,
+    ) -> list[Any]:
+        """All versions of ``name`` (newest first), or the latest version of every name;
+        archived versions only with ``include_archived``."""
+        return self._list(
+            self.entity,
+            f"/workspaces/{self._ws(workspace)}/{self.route}",
+            name=name,
+            include_archived=include_archived or None,
+        )
+
+    def archive(
+        self, name: str, version: str | None = None, *, workspace: str | None = None
+    ) -> builtins.list[Any]:
+        """Archive one version of ``name``, or every version of it: hidden from ``list``
+        and ``name@latest``, still found by ``name:version`` (so jobs and deployments that
+        use it go on working). Returns the versions named, oldest first."""
+        return self._set_archived("archive", name, version, workspace)
+
+    def restore(
+        self, name: str, version: str | None = None, *, workspace: str | None = None
+    ) -> builtins.list[Any]:
+        """Undo ``archive`` for one version of ``name``, or every version of it."""
+        return self._set_archived("restore", name, version, workspace)
+
+    def _set_archived(
+        self, verb: str, name: str, version: str | None, workspace: str | None
+    ) -> builtins.list[Any]:
+        path = f"/workspaces/{self._ws(workspace)}/{self.route}/{name}/{verb}"
+        params = None if version is None else {"version": version}
+        answer = self._client.request("POST", path, params=params)
+        return [self.entity.model_validate(item) for item in answer]
 
 
 class DataOperations(_VersionedOperations):
@@ -286,82 +322,3 @@ class ModelOperations(_VersionedOperations):
             cache = Path(tempfile.mkdtemp(prefix="opsloop-model-"))
             local = self.download(model.reference, cache, workspace=workspace)
         return mlflow.pyfunc.load_model(str(local))
-
-
-class JobOperations(_Operations):
-    def create(
-        self,
-        spec: Any = None,
-        *,
-        file: str | Path | None = None,
-        workspace: str | None = None,
-        overrides: list[str] | None = None,
-        **fields: Any,
-    ) -> Job:
-        """Submit a command or pipeline job; it starts at once and runs in the background."""
-        return self._submit(workspace, "job", JobSpec, Job, spec, file, overrides, fields)
-
-    def get(self, name: str, *, workspace: str | None = None) -> Job:
-        return self._get(Job, f"/workspaces/{self._ws(workspace)}/jobs/{name}")
-
-    def list(self, *, workspace: str | None = None, limit: int = 100) -> list[Job]:
-        return self._list(Job, f"/workspaces/{self._ws(workspace)}/jobs", limit=limit)
-
-    def cancel(self, name: str, *, workspace: str | None = None) -> Job:
-        return self._post(Job, f"/workspaces/{self._ws(workspace)}/jobs/{name}/cancel", {})
-
-    def logs(
-        self, name: str, *, workspace: str | None = None, offsets: dict[str, int] | None = None
-    ) -> LogChunk:
-        import json
-
-        return self._get(
-            LogChunk,
-            f"/workspaces/{self._ws(workspace)}/jobs/{name}/logs",
-            offsets=json.dumps(offsets or {}),
-        )
-
-    def stream(
-        self,
-        name: str,
-        *,
-        workspace: str | None = None,
-        out: IO[str] | None = None,
-        poll_seconds: float = 0.5,
-    ) -> Job:
-        """Print the job's logs as they are written, and each pipeline step's state as it
-        changes (Running, Completed in 12.3 s, Reused from ...), until the job ends;
-        returns the final job."""
-        out = out or sys.stdout
-        offsets: dict[str, int] = {}
-        progress = StepProgress()
-        while True:
-            chunk = self.logs(name, workspace=workspace, offsets=offsets)
-            if chunk.text:
-                out.write(chunk.text)
-            job = self.get(name, workspace=workspace)
-            for line in progress.changes(job):
-                out.write(f"[step] {line}\n")
-            out.flush()
-            offsets = chunk.offsets
-            if chunk.complete:
-                return job if job.is_terminal else self.get(name, workspace=workspace)
-            time.sleep(poll_seconds)
-
-    def wait(
-        self,
-        name: str,
-        *,
-        workspace: str | None = None,
-        timeout: float = 3600,
-        poll_seconds: float = 0.3,
-    ) -> Job:
-        """Block until the job reaches Completed, Failed or Canceled."""
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.get(name, workspace=workspace)
-            if job.is_terminal:
-                return job
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"job {name} still {job.status} after {timeout:.0f} s")
-            time.sleep(poll_seconds)

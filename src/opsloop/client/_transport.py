@@ -93,11 +93,17 @@ class Transport:
             ) from None
 
     def download(
-        self, path: str, destination: Any, *, method: str = "GET", json: Any = None
+        self,
+        path: str,
+        destination: Any,
+        *,
+        method: str = "GET",
+        json: Any = None,
+        params: dict[str, Any] | None = None,
     ) -> httpx.Headers:
         """Stream the answer's body into ``destination`` (a binary file); its headers."""
         try:
-            with self._http.stream(method, f"{API}{path}", json=json) as response:
+            with self._http.stream(method, f"{API}{path}", json=json, params=params) as response:
                 if response.status_code >= 400:
                     response.read()
                     raise _error_from(response)

@@ -53,6 +53,9 @@ class AssetVersion(Entity):
     content_hash: str | None = None
     created_at: datetime
     created_by: str
+    # Hidden from lists and name@latest; still found by name:version.
+    archived: bool = False
+    archived_at: datetime | None = None
 
     @property
     def reference(self) -> str:

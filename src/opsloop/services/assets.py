@@ -1,23 +1,37 @@
 """Versioning shared by every asset kind: data, environment, component and model.
 
 Versions auto-increment per name ("1", "2", ...); an explicit version string is kept as
-given. ``name@latest`` is the highest numbered version, then the newest.
+given. ``name@latest`` is the highest numbered version, then the newest, that is not
+archived. An archived version (Azure ML's archive) is hidden from lists and from
+``name@latest`` but still found by ``name:version``, so what already uses it (a job, a
+deployment) goes on working; restoring it undoes that.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, select
 
+from opsloop.catalogue.actions import Action
+from opsloop.catalogue.events import ASSET_ARCHIVE_EVENTS
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.services.context import ServiceContext
+from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.references import AssetReference, parse_reference
 from opsloop.store.tables import AssetVersionRow, WorkspaceRow
 
 AssetKind = Literal["data", "environment", "component", "model"]
+
+_ARCHIVE_ACTIONS: dict[AssetKind, Action] = {
+    "data": Action.DATA_ARCHIVE,
+    "environment": Action.ENVIRONMENTS_ARCHIVE,
+    "component": Action.COMPONENTS_ARCHIVE,
+    "model": Action.MODELS_ARCHIVE,
+}
 
 
 @contextmanager
@@ -94,6 +108,8 @@ def resolve(
     )
     if row is None:
         message = f"{kind} {ref} not found in workspace {ws.name!r}"
+        if not ref.version and _find_any(ctx, ws, kind, ref.name):
+            message += f": every version of {ref.name} is archived; name one or restore one"
         if field:
             raise ValidationError(message, field=field)
         raise NotFoundError(message)
@@ -101,12 +117,20 @@ def resolve(
 
 
 def list_versions(
-    ctx: ServiceContext, ws: WorkspaceRow, kind: AssetKind, name: str | None
+    ctx: ServiceContext,
+    ws: WorkspaceRow,
+    kind: AssetKind,
+    name: str | None,
+    *,
+    include_archived: bool = False,
 ) -> list[AssetVersionRow]:
-    """All versions of ``name``, newest first; without a name, the latest of each."""
+    """All versions of ``name``, newest first; without a name, the latest of each. Archived
+    versions count only with ``include_archived``."""
     query = select(AssetVersionRow).where(
         AssetVersionRow.workspace_id == ws.id, AssetVersionRow.asset_kind == kind
     )
+    if not include_archived:
+        query = query.where(AssetVersionRow.archived_at.is_(None))
     if name is not None:
         rows = ctx.session.scalars(query.where(AssetVersionRow.name == name))
         return sorted(rows, key=_sort_key, reverse=True)
@@ -116,6 +140,46 @@ def list_versions(
         if current is None or _sort_key(row) > _sort_key(current):
             latest[row.name] = row
     return [latest[n] for n in sorted(latest)]
+
+
+def set_archived(
+    ctx: ServiceContext,
+    workspace: str,
+    kind: AssetKind,
+    name: str,
+    version: str | None,
+    *,
+    archived: bool,
+) -> list[AssetVersionRow]:
+    """Archive (or restore) version ``version`` of ``name``, or every version of it when
+    ``version`` is None; returns those versions, oldest first. Archiving what is archived
+    already (or restoring what is not) changes nothing and records nothing."""
+    action = _ARCHIVE_ACTIONS[kind]
+    target = f"{kind}:{name}:{version}" if version else f"{kind}:{name}"
+    ctx.begin_mutation(action, workspace, target)
+    ws = require_workspace_row(ctx, workspace)
+    if version:
+        found = _find(ctx, ws, kind, name, version)
+        rows = [found] if found is not None else []
+    else:
+        rows = list_versions(ctx, ws, kind, name, include_archived=True)
+    if not rows:
+        named = f"{name}:{version}" if version else name
+        raise NotFoundError(f"{kind} {named} not found in workspace {ws.name!r}")
+    changed = [row for row in rows if (row.archived_at is None) == archived]
+    now = datetime.now(UTC)
+    for row in changed:
+        row.archived_at = now if archived else None
+    if changed:
+        ctx.record(
+            action,
+            workspace=workspace,
+            target=target,
+            event=ASSET_ARCHIVE_EVENTS[(kind, archived)](
+                versions=[row.version for row in sorted(changed, key=_sort_key)]
+            ),
+        )
+    return sorted(rows, key=_sort_key)
 
 
 def _sort_key(row: AssetVersionRow) -> tuple[int, Any]:
@@ -153,6 +217,22 @@ def _latest(
     return versions[0] if versions else None
 
 
+def _find_any(ctx: ServiceContext, ws: WorkspaceRow, kind: AssetKind, name: str) -> bool:
+    """Whether ``name`` has any version, archived ones included."""
+    return (
+        ctx.session.scalar(
+            select(AssetVersionRow.id)
+            .where(
+                AssetVersionRow.workspace_id == ws.id,
+                AssetVersionRow.asset_kind == kind,
+                AssetVersionRow.name == name,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def common_fields(row: AssetVersionRow, workspace: str) -> dict[str, Any]:
     return {
         "workspace": workspace,
@@ -163,4 +243,6 @@ def common_fields(row: AssetVersionRow, workspace: str) -> dict[str, Any]:
         "content_hash": row.content_hash,
         "created_at": row.created_at,
         "created_by": row.created_by,
+        "archived": row.archived_at is not None,
+        "archived_at": row.archived_at,
     }

@@ -101,11 +101,24 @@ def get_component(ctx: ServiceContext, workspace: str, reference: str) -> Compon
 
 
 def list_components(
-    ctx: ServiceContext, workspace: str, name: str | None = None
+    ctx: ServiceContext,
+    workspace: str,
+    name: str | None = None,
+    *,
+    include_archived: bool = False,
 ) -> list[Component]:
     ctx.authorize(Action.COMPONENTS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
-    return [to_entity(r, workspace) for r in assets.list_versions(ctx, ws, "component", name)]
+    rows = assets.list_versions(ctx, ws, "component", name, include_archived=include_archived)
+    return [to_entity(r, workspace) for r in rows]
+
+
+def set_archived(
+    ctx: ServiceContext, workspace: str, name: str, version: str | None, *, archived: bool
+) -> list[Component]:
+    """Archive (or restore) one version of ``name``, or all of them; oldest first."""
+    rows = assets.set_archived(ctx, workspace, "component", name, version, archived=archived)
+    return [to_entity(r, workspace) for r in rows]
 
 
 def to_entity(row: AssetVersionRow, workspace: str) -> Component:

@@ -65,11 +65,24 @@ def get_data_asset(ctx: ServiceContext, workspace: str, reference: str) -> DataA
 
 
 def list_data_assets(
-    ctx: ServiceContext, workspace: str, name: str | None = None
+    ctx: ServiceContext,
+    workspace: str,
+    name: str | None = None,
+    *,
+    include_archived: bool = False,
 ) -> list[DataAsset]:
     ctx.authorize(Action.DATA_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
-    return [to_entity(r, workspace) for r in assets.list_versions(ctx, ws, "data", name)]
+    rows = assets.list_versions(ctx, ws, "data", name, include_archived=include_archived)
+    return [to_entity(r, workspace) for r in rows]
+
+
+def set_archived(
+    ctx: ServiceContext, workspace: str, name: str, version: str | None, *, archived: bool
+) -> list[DataAsset]:
+    """Archive (or restore) one version of ``name``, or all of them; oldest first."""
+    rows = assets.set_archived(ctx, workspace, "data", name, version, archived=archived)
+    return [to_entity(r, workspace) for r in rows]
 
 
 def _check_shape(local: Path, asset_type: str) -> None:

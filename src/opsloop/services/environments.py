@@ -88,11 +88,24 @@ def get_environment(ctx: ServiceContext, workspace: str, reference: str) -> Envi
 
 
 def list_environments(
-    ctx: ServiceContext, workspace: str, name: str | None = None
+    ctx: ServiceContext,
+    workspace: str,
+    name: str | None = None,
+    *,
+    include_archived: bool = False,
 ) -> list[Environment]:
     ctx.authorize(Action.ENVIRONMENTS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
-    return [to_entity(r, workspace) for r in assets.list_versions(ctx, ws, "environment", name)]
+    rows = assets.list_versions(ctx, ws, "environment", name, include_archived=include_archived)
+    return [to_entity(r, workspace) for r in rows]
+
+
+def set_archived(
+    ctx: ServiceContext, workspace: str, name: str, version: str | None, *, archived: bool
+) -> list[Environment]:
+    """Archive (or restore) one version of ``name``, or all of them; oldest first."""
+    rows = assets.set_archived(ctx, workspace, "environment", name, version, archived=archived)
+    return [to_entity(r, workspace) for r in rows]
 
 
 def to_entity(row: AssetVersionRow, workspace: str) -> Environment:

@@ -65,10 +65,25 @@ def get_model(ctx: ServiceContext, workspace: str, reference: str) -> Model:
     return to_entity(assets.resolve(ctx, ws, "model", reference), workspace)
 
 
-def list_models(ctx: ServiceContext, workspace: str, name: str | None = None) -> list[Model]:
+def list_models(
+    ctx: ServiceContext,
+    workspace: str,
+    name: str | None = None,
+    *,
+    include_archived: bool = False,
+) -> list[Model]:
     ctx.authorize(Action.MODELS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
-    return [to_entity(r, workspace) for r in assets.list_versions(ctx, ws, "model", name)]
+    rows = assets.list_versions(ctx, ws, "model", name, include_archived=include_archived)
+    return [to_entity(r, workspace) for r in rows]
+
+
+def set_archived(
+    ctx: ServiceContext, workspace: str, name: str, version: str | None, *, archived: bool
+) -> list[Model]:
+    """Archive (or restore) one version of ``name``, or all of them; oldest first."""
+    rows = assets.set_archived(ctx, workspace, "model", name, version, archived=archived)
+    return [to_entity(r, workspace) for r in rows]
 
 
 def _resolve_source(ctx: ServiceContext, ws: WorkspaceRow, path: str) -> tuple[str, ModelLineage]:

@@ -115,6 +115,8 @@ class AssetVersionRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # profile, lineage, ...
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(255))
+    # Set while archived: hidden from lists and from name@latest, still found by version.
+    archived_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class JobRow(Base):

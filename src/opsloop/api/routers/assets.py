@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Callable
+from enum import Enum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
 
 from opsloop.api.deps import ActorDep, PlatformDep
 from opsloop.schemas.entities import Component, DataAsset, Datastore, Environment
@@ -12,6 +16,15 @@ from opsloop.specs.data import DataSpec, DatastoreSpec
 from opsloop.specs.environment import EnvironmentSpec
 
 router = APIRouter(prefix="/workspaces/{workspace}")
+
+IncludeArchived = Annotated[
+    bool, Query(description="List archived versions too (hidden by default).")
+]
+ArchiveVersion = Annotated[
+    str | None,
+    Query(min_length=1, max_length=64, description="Only this version (default: every version)."),
+]
+SetArchived = Callable[..., list[Any]]
 
 
 @router.post("/datastores", status_code=201, tags=["datastores"])
@@ -44,10 +57,14 @@ def create_data(
 
 @router.get("/data", tags=["data"])
 def list_data(
-    workspace: str, platform: PlatformDep, actor: ActorDep, name: str | None = None
+    workspace: str,
+    platform: PlatformDep,
+    actor: ActorDep,
+    name: str | None = None,
+    include_archived: IncludeArchived = False,
 ) -> list[DataAsset]:
     with platform.context(actor) as ctx:
-        return data_assets.list_data_assets(ctx, workspace, name)
+        return data_assets.list_data_assets(ctx, workspace, name, include_archived=include_archived)
 
 
 @router.get("/data/{reference}", tags=["data"])
@@ -66,10 +83,16 @@ def create_environment(
 
 @router.get("/environments", tags=["environments"])
 def list_environments(
-    workspace: str, platform: PlatformDep, actor: ActorDep, name: str | None = None
+    workspace: str,
+    platform: PlatformDep,
+    actor: ActorDep,
+    name: str | None = None,
+    include_archived: IncludeArchived = False,
 ) -> list[Environment]:
     with platform.context(actor) as ctx:
-        return environments.list_environments(ctx, workspace, name)
+        return environments.list_environments(
+            ctx, workspace, name, include_archived=include_archived
+        )
 
 
 @router.get("/environments/{reference}", tags=["environments"])
@@ -90,10 +113,14 @@ def create_component(
 
 @router.get("/components", tags=["components"])
 def list_components(
-    workspace: str, platform: PlatformDep, actor: ActorDep, name: str | None = None
+    workspace: str,
+    platform: PlatformDep,
+    actor: ActorDep,
+    name: str | None = None,
+    include_archived: IncludeArchived = False,
 ) -> list[Component]:
     with platform.context(actor) as ctx:
-        return components.list_components(ctx, workspace, name)
+        return components.list_components(ctx, workspace, name, include_archived=include_archived)
 
 
 @router.get("/components/{reference}", tags=["components"])
@@ -102,3 +129,47 @@ def get_component(
 ) -> Component:
     with platform.context(actor) as ctx:
         return components.get_component(ctx, workspace, reference)
+
+
+def add_archive_routes(
+    router: APIRouter, route: str, noun: str, set_archived: SetArchived, response_model: Any
+) -> None:
+    """``POST <route>/{name}/archive`` and ``.../restore`` (``?version=`` for one version),
+    answering the versions named, as they are now."""
+    tags: list[str | Enum] = [route.strip("/")] if route else []
+    for verb, archived in (("archive", True), ("restore", False)):
+        router.add_api_route(
+            f"{route}/{{name}}/{verb}",
+            _archive_endpoint(set_archived, archived=archived),
+            methods=["POST"],
+            response_model=response_model,
+            tags=tags,
+            name=f"{verb}_{noun.replace(' ', '_')}",
+            summary=f"{verb.capitalize()} {noun} versions",
+            description=(
+                f"{verb.capitalize()} one version of a {noun} (`version`), or every version. "
+                "Archived versions are hidden from lists and from `name@latest`, and still "
+                "found by `name:version`."
+            ),
+        )
+
+
+def _archive_endpoint(set_archived: SetArchived, *, archived: bool) -> Callable[..., list[Any]]:
+    def endpoint(
+        workspace: str,
+        name: str,
+        platform: PlatformDep,
+        actor: ActorDep,
+        version: ArchiveVersion = None,
+    ) -> list[Any]:
+        with platform.context(actor) as ctx:
+            return set_archived(ctx, workspace, name, version, archived=archived)
+
+    return endpoint
+
+
+add_archive_routes(router, "/data", "data asset", data_assets.set_archived, list[DataAsset])
+add_archive_routes(
+    router, "/environments", "environment", environments.set_archived, list[Environment]
+)
+add_archive_routes(router, "/components", "component", components.set_archived, list[Component])

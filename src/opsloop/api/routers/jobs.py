@@ -1,17 +1,19 @@
-"""Jobs: submit, read, list, cancel, follow logs."""
+"""Jobs: submit, read, list, cancel, follow logs, download outputs."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import pydantic
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import FileResponse
 from pydantic import Field, TypeAdapter
 
 from opsloop.api.deps import INT64_MAX, ActorDep, ListLimit, PlatformDep
+from opsloop.api.transfer import pack_urls, tar_response
 from opsloop.errors import ValidationError
 from opsloop.schemas.entities import Job, LogChunk
-from opsloop.services import job_logs, jobs
+from opsloop.services import job_logs, job_outputs, jobs
 from opsloop.specs.job import JobSpec
 
 router = APIRouter(prefix="/workspaces/{workspace}/jobs", tags=["jobs"])
@@ -62,3 +64,22 @@ def get_job_logs(
         ) from None
     with platform.context(actor) as ctx:
         return job_logs.read_job_logs(ctx, workspace, name, parsed)
+
+
+@router.get("/{name}/download", response_class=FileResponse)
+def download_job_outputs(
+    workspace: str,
+    name: str,
+    platform: PlatformDep,
+    actor: ActorDep,
+    output_name: Annotated[str | None, Query(description="Only this output.")] = None,
+    step: Annotated[
+        str | None, Query(description="A pipeline step's outputs (default: the pipeline's).")
+    ] = None,
+) -> FileResponse:
+    """The job's stored outputs as a gzipped tar archive, one folder per output."""
+    with platform.context(actor) as ctx:
+        found = job_outputs.outputs_to_download(
+            ctx, workspace, name, output_name=output_name, step=step
+        )
+    return tar_response(pack_urls(found.urls), f"{found.job}-outputs.tar.gz")

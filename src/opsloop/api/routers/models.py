@@ -1,13 +1,13 @@
-"""Models: register, read, list, download."""
+"""Models: register, read, list, download, archive and restore."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
 
 from opsloop.api.deps import ActorDep, PlatformDep
-from opsloop.api.transfer import pack_url
+from opsloop.api.routers.assets import IncludeArchived, add_archive_routes
+from opsloop.api.transfer import pack_url, tar_response
 from opsloop.schemas.entities import Model
 from opsloop.services import models
 from opsloop.specs.model import ModelSpec
@@ -23,10 +23,14 @@ def create_model(workspace: str, spec: ModelSpec, platform: PlatformDep, actor: 
 
 @router.get("")
 def list_models(
-    workspace: str, platform: PlatformDep, actor: ActorDep, name: str | None = None
+    workspace: str,
+    platform: PlatformDep,
+    actor: ActorDep,
+    name: str | None = None,
+    include_archived: IncludeArchived = False,
 ) -> list[Model]:
     with platform.context(actor) as ctx:
-        return models.list_models(ctx, workspace, name)
+        return models.list_models(ctx, workspace, name, include_archived=include_archived)
 
 
 @router.get("/{reference}")
@@ -42,10 +46,7 @@ def download_model(
     """The model's files as a gzipped tar archive."""
     with platform.context(actor) as ctx:
         model = models.get_model(ctx, workspace, reference)
-    archive = pack_url(model.path)
-    return FileResponse(
-        archive,
-        media_type="application/gzip",
-        filename=f"{model.name}-{model.version}.tar.gz",
-        background=BackgroundTask(archive.unlink),
-    )
+    return tar_response(pack_url(model.path), f"{model.name}-{model.version}.tar.gz")
+
+
+add_archive_routes(router, "", "model", models.set_archived, list[Model])

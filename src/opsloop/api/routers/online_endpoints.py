@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, PlainTextResponse
-from starlette.background import BackgroundTask
 
 from opsloop.api.deps import (
     ActorDep,
@@ -16,6 +15,7 @@ from opsloop.api.deps import (
     Revision,
     require_path_match,
 )
+from opsloop.api.transfer import tar_response
 from opsloop.export.install import EXPORT_HEADER
 from opsloop.schemas.endpoint_requests import EndpointExport, OnlineEndpointUpdate, RegenerateKeys
 from opsloop.schemas.endpoints import (
@@ -98,13 +98,7 @@ def export_endpoint(
     archive, summary = endpoint_bundles.export_online_endpoint(
         platform, actor, workspace, name, body.format, body.image_registry
     )
-    return FileResponse(
-        archive,
-        media_type="application/gzip",
-        filename=f"{name}-{body.format}.tar.gz",
-        headers={EXPORT_HEADER: summary},
-        background=BackgroundTask(archive.unlink),
-    )
+    return tar_response(archive, f"{name}-{body.format}.tar.gz", {EXPORT_HEADER: summary})
 
 
 @router.get("/{name}/request-logs")
