@@ -3,7 +3,7 @@
 The blocks are taken from README.md by their ``<!-- readme-test: NAME -->`` markers and
 run in order in one scratch folder that looks like the repository root (``examples`` and
 ``.venv`` linked in), so what they write (``taxi.csv``, ``trips/``, ``./models``,
-``./deploy``, ``.opsloop``) never lands in the checkout. The one change made to them: the
+``./outputs``, ``./deploy``, ``.opsloop``) never lands in the checkout. The one change made to them: the
 serve block's port 8000 becomes a free port, so that tests running side by side do not
 collide.
 """
@@ -60,6 +60,7 @@ def test_the_readme_runs_as_written(tmp_path: Path) -> None:
     assert "Canceled" in out
     assert (tmp_path / "models" / "taxi-fare-model-1" / "MLmodel").is_file()
     assert (tmp_path / "deploy").is_dir()
+    assert (tmp_path / "outputs" / "first-run" / "trained_model" / "MLmodel").is_file()
     # The curl to /score answered predictions for the request's three trips.
     assert re.search(r"\[\s*[\d.]+,\s*[\d.]+,\s*[\d.]+\s*\]", out), out[-3000:]
     predictions = list((tmp_path / ".opsloop").rglob("predictions.csv"))
