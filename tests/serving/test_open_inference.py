@@ -230,8 +230,9 @@ def test_a_deployment_that_failed_to_load_answers_v2_routes_cleanly(
     serving_client: Client, home: Path
 ) -> None:
     serving_client.online_deployments.create(
-        name="blue", endpoint_name="ep", model="lin:1", all_traffic=True
-    )
+        name="blue", endpoint_name="ep", model="lin:1", all_traffic=True,
+        inference_runtime="native",  # auto would serve an ONNX copy that needs no MLmodel
+    )  # fmt: skip
     for mlmodel in home.rglob("MLmodel"):  # the served copy breaks after provisioning
         mlmodel.write_text("flavors: {}\n")
     with TestClient(serving_runtime(serving_client), headers=bearer(serving_client)) as http:

@@ -95,6 +95,15 @@ def test_health_metadata_and_metrics(http: TestClient) -> None:
     assert "opsloop_endpoint_requests_in_flight" in metrics
 
 
+def test_root_and_health_answer_without_a_key(http: TestClient) -> None:
+    # What a load balancer probes, and what a person opens first.
+    for path in ("/", "/health", "/endpoints/ep/", "/endpoints/ep/health"):
+        answer = http.get(path, headers={"authorization": ""})
+        assert answer.status_code == 200, (path, answer.text)
+        assert answer.json()["endpoint"] == "ep" and answer.json()["ready"] is True
+        assert "Authorization: Bearer" in answer.json()["routes"]["auth"]
+
+
 def test_client_errors(http: TestClient) -> None:
     assert http.post("/score", content=b"{oops").status_code == 400
     missing = http.post("/score", json={"input_data": {"columns": ["a", "b"], "data": [[1, 2]]}})
@@ -102,8 +111,12 @@ def test_client_errors(http: TestClient) -> None:
     assert http.post("/score", json={"input_data": [["x", "y", "z"]]}).status_code == 422
     empty = http.post("/invocations", json={"dataframe_split": {"columns": COLUMNS, "data": []}})
     assert empty.status_code == 422 and "holds no rows" in empty.json()["detail"]
-    assert http.get("/score").status_code == 404
+    wrong_method = http.get("/score")
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "POST"
+    assert wrong_method.json()["detail"] == "/score takes POST, not GET"
     assert http.delete("/score").status_code == 405
+    assert http.get("/v2/models/ep/infer").status_code == 405
+    assert http.get("/nowhere").status_code == 404
     assert http.post("/v2/models/other/infer", json={}).status_code == 404
     assert http.post("/endpoints/nope/score", json=ROW).status_code == 404
     pinned = http.post("/score", json=ROW, headers={"opsloop-model-deployment": "ghost"})

@@ -29,6 +29,7 @@ from opsloop.serving.online.asgi import Receive, Scope, Send, read_body
 from opsloop.serving.online.live import LiveDeployment
 from opsloop.serving.online.live_set import LiveEndpoints
 from opsloop.serving.online.metrics import ServingMetrics
+from opsloop.serving.online.probes import health_probe, no_route
 from opsloop.serving.online.request_context import RequestContext
 from opsloop.serving.online.responses import Reply, problem, v2_error
 from opsloop.serving.online.routes import (
@@ -186,20 +187,15 @@ class ServingRuntime:
                 404, f"no online endpoint {name!r} is served here" if name else "not found"
             ), None
         method = scope["method"]
-        if path == "/v2/health/live":
-            return Reply(200, b'{"live":true}'), None
-        if path == "/v2/health/ready":
-            return (
-                Reply(200, b'{"ready":true}') if live.ready else problem(503, "not ready")
-            ), None
-        if path == "/metrics":
+        probe = health_probe(path, method, live)
+        if probe is not None:
+            return probe, None
+        if path == "/metrics" and method == "GET":
             exposition = self.metrics.exposition(live.name)
             return Reply(200, exposition, b"text/plain; version=0.0.4"), None
         protocol, model = route(path, method, live)
         if protocol is None:
-            return problem(
-                404 if method in ("GET", "POST") else 405, f"no route {method} {path}"
-            ), None
+            return no_route(path, method), None
         context = RequestContext(live, method, path)
         context.auth_type = live.auth.check(headers.get(b"authorization"))
         if context.auth_type is None:
