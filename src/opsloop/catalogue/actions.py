@@ -27,6 +27,9 @@ class Action(StrEnum):
     MODELS_READ = "models/read"
     MODELS_WRITE = "models/write"
     UPLOADS_WRITE = "uploads/write"
+    COMPUTES_READ = "computes/read"
+    COMPUTES_WRITE = "computes/write"
+    COMPUTES_DELETE = "computes/delete"
     JOBS_READ = "jobs/read"
     JOBS_WRITE = "jobs/write"
     JOBS_CANCEL = "jobs/cancel"
@@ -84,6 +87,9 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.MODELS_READ: "list, show and download models",
     Action.MODELS_WRITE: "register model versions",
     Action.UPLOADS_WRITE: "upload files and folders into the artifact store",
+    Action.COMPUTES_READ: "list and show computes",
+    Action.COMPUTES_WRITE: "create computes",
+    Action.COMPUTES_DELETE: "delete computes",
     Action.JOBS_READ: "list and show jobs",
     Action.JOBS_WRITE: "submit jobs (and report their progress, for runners)",
     Action.JOBS_CANCEL: "cancel jobs",

@@ -73,6 +73,15 @@ def build_spec(
     return data, origin
 
 
+def _with_located_warnings(entity: EntityT, origin: Origin) -> EntityT:
+    """An entity just created, its ``warnings`` (keys accepted and not used) naming the
+    file and line they were written at."""
+    warnings = getattr(entity, "warnings", None)
+    if warnings:
+        entity.warnings = [origin.locate(w) for w in warnings]  # type: ignore[attr-defined]
+    return entity
+
+
 class _Operations:
     def __init__(self, client: Client) -> None:
         self._client = client
@@ -126,7 +135,8 @@ class _Operations:
         data = getattr(resolver, kind)(data, origin)
         origin.validate(model, data)
         with origin.located():
-            return self._post(entity, f"/workspaces/{ws}/{_ROUTES[kind]}", data)
+            created = self._post(entity, f"/workspaces/{ws}/{_ROUTES[kind]}", data)
+        return _with_located_warnings(created, origin)
 
 
 _ROUTES = {
@@ -200,8 +210,13 @@ class _NamedOperations(_Operations, Generic[EntityT]):
         overrides: list[str] | None = None,
         **fields: Any,
     ) -> EntityT:
-        data, _ = build_spec(self.spec_model, spec, file=file, overrides=overrides, fields=fields)
-        return self._post(self.entity, self._path(workspace), data)
+        data, origin = build_spec(
+            self.spec_model, spec, file=file, overrides=overrides, fields=fields
+        )
+        with origin.located():
+            return _with_located_warnings(
+                self._post(self.entity, self._path(workspace), data), origin
+            )
 
     def get(self, name: str, *, workspace: str | None = None) -> EntityT:
         return self._get(self.entity, self._path(workspace, name))
