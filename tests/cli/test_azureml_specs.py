@@ -167,6 +167,9 @@ def test_azure_ml_shaped_specs_run_unchanged(mode: str, tmp_path: Path) -> None:
     assert (artifacts / "outputs" / "greeting.txt").read_text() == "hello from ./outputs\n"
     assert (artifacts / "logs" / "note.txt").read_text() == "a note\n"
     assert sys.executable in (artifacts / "user_logs" / "std_log.txt").read_text()
+    opsloop("job", "download", "-n", job["name"], "-p", str(tmp_path / "run"), home=home)
+    downloaded = tmp_path / "run" / "artifacts"
+    assert (downloaded / "outputs" / "greeting.txt").read_text() == "hello from ./outputs\n"
     shown = opsloop("job", "show", "-n", job["name"], home=home).stdout
     assert "compute local, environment anonymous-environment:" in shown
     assert "interpreter: " in shown

@@ -50,6 +50,7 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("GET", f"{_WS}/jobs/{{name}}"): A.JOBS_READ,
     ("POST", f"{_WS}/jobs/{{name}}/cancel"): A.JOBS_CANCEL,
     ("GET", f"{_WS}/jobs/{{name}}/logs"): A.JOBS_LOGS_READ,
+    ("GET", f"{_WS}/jobs/{{name}}/outputs/{{output}}/download"): A.JOBS_READ,
     ("POST", f"{_WS}/online-endpoints"): A.ONLINE_ENDPOINTS_WRITE,
     ("GET", f"{_WS}/online-endpoints"): A.ONLINE_ENDPOINTS_READ,
     ("GET", _OE): A.ONLINE_ENDPOINTS_READ,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -120,6 +121,24 @@ def logs(name: JobName, workspace: Workspace = None) -> None:
         if not chunk.text or chunk.offsets == offsets:
             break
         offsets = chunk.offsets
+
+
+@job_app.command("download")
+def download(
+    name: JobName,
+    workspace: Workspace = None,
+    output_name: Annotated[
+        str, typer.Option("--output-name", help="The output (artifacts: ./outputs, ./logs).")
+    ] = "artifacts",
+    download_path: Annotated[
+        Path, typer.Option("--download-path", "-p", help="Folder to download into.")
+    ] = Path("."),
+) -> None:
+    """Download a job output.  Example: opsloop job download -w dev -n NAME -p ./run"""
+    target = make_client(workspace).jobs.download(
+        name, output_name=output_name, download_path=download_path
+    )
+    typer.echo(f"Downloaded {name} output {output_name} to {target}")
 
 
 @job_app.command("cancel")

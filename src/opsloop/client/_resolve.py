@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -24,6 +24,7 @@ from opsloop.specs.loader import LineMap, line_for, read_yaml, validate_spec
 from opsloop.specs.references import is_asset_reference, is_spec_file
 
 Uploader = Callable[[bytes, str, str], str]  # (content, name, kind) -> URL
+EntityT = TypeVar("EntityT")
 
 
 @dataclass
@@ -51,6 +52,14 @@ class Origin:
             file=self.file,
             line=line_for(self.lines, location) if self.file else None,
         )
+
+    def locate_warnings(self, entity: EntityT) -> EntityT:
+        """An entity just created, its ``warnings`` (keys accepted and not used) naming
+        where each key was written."""
+        warnings = getattr(entity, "warnings", None)
+        if warnings:
+            entity.warnings = [self.locate(w) for w in warnings]  # type: ignore[attr-defined]
+        return entity
 
     def locate(self, warning: SpecWarning) -> SpecWarning:
         """A server's warning about a field, with the file and line it was written at."""

@@ -73,15 +73,6 @@ def build_spec(
     return data, origin
 
 
-def _with_located_warnings(entity: EntityT, origin: Origin) -> EntityT:
-    """An entity just created, its ``warnings`` (keys accepted and not used) naming the
-    file and line they were written at."""
-    warnings = getattr(entity, "warnings", None)
-    if warnings:
-        entity.warnings = [origin.locate(w) for w in warnings]  # type: ignore[attr-defined]
-    return entity
-
-
 class _Operations:
     def __init__(self, client: Client) -> None:
         self._client = client
@@ -136,7 +127,7 @@ class _Operations:
         origin.validate(model, data)
         with origin.located():
             created = self._post(entity, f"/workspaces/{ws}/{_ROUTES[kind]}", data)
-        return _with_located_warnings(created, origin)
+        return origin.locate_warnings(created)
 
 
 _ROUTES = {
@@ -214,9 +205,7 @@ class _NamedOperations(_Operations, Generic[EntityT]):
             self.spec_model, spec, file=file, overrides=overrides, fields=fields
         )
         with origin.located():
-            return _with_located_warnings(
-                self._post(self.entity, self._path(workspace), data), origin
-            )
+            return origin.locate_warnings(self._post(self.entity, self._path(workspace), data))
 
     def get(self, name: str, *, workspace: str | None = None) -> EntityT:
         return self._get(self.entity, self._path(workspace, name))
@@ -362,6 +351,27 @@ class JobOperations(_Operations):
             if chunk.complete:
                 return job if job.is_terminal else self.get(name, workspace=workspace)
             time.sleep(poll_seconds)
+
+    def download(
+        self,
+        name: str,
+        *,
+        output_name: str = "artifacts",
+        download_path: str | Path = ".",
+        workspace: str | None = None,
+    ) -> Path:
+        """Copy a job output's files here, laid out as ``az ml job download`` does:
+        ``<path>/artifacts`` (what the command wrote to ./outputs and ./logs, and its log)
+        or ``<path>/named-outputs/<output>``; returns that folder."""
+        base = Path(download_path)
+        target = (
+            base / output_name
+            if output_name == "artifacts"
+            else base / "named-outputs" / output_name
+        )
+        path = f"/workspaces/{self._ws(workspace)}/jobs/{name}/outputs/{output_name}/download"
+        self._download_folder(path, target)
+        return target
 
     def wait(
         self,

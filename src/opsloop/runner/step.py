@@ -52,6 +52,19 @@ class StepOutcome:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A step ready to run: its plan, folders, local inputs, code snapshot and hash."""
+
+    plan: CommandStepPlan
+    work: Path
+    log_path: Path
+    inputs: dict[str, files.PreparedInput]
+    code_dir: Path | None
+    code_hash: str | None
+    step_hash: str
+
+
 @dataclass
 class StepRun:
     """Everything needed to execute one unit; built by the job runner."""
@@ -113,22 +126,15 @@ class StepRun:
             return self._finish(JobStatus.CANCELED, error="canceled")
         try:
             return self._start(
-                plan, work, log_path, inputs, code_dir, code_hash, step_hash, reuse_reason
+                _Prepared(plan, work, log_path, inputs, code_dir, code_hash, step_hash),
+                reuse_reason,
             )
         finally:
             slot.release()
 
-    def _start(
-        self,
-        plan: CommandStepPlan,
-        work: Path,
-        log_path: Path,
-        inputs: dict[str, files.PreparedInput],
-        code_dir: Path | None,
-        code_hash: str | None,
-        step_hash: str,
-        reuse_reason: str,
-    ) -> StepOutcome:
+    def _start(self, ready: _Prepared, reuse_reason: str) -> StepOutcome:
+        """Run the step's process, once it holds an instance of its compute."""
+        plan, work, log_path, inputs = ready.plan, ready.work, ready.log_path, ready.inputs
         run_id = self.platform.tracking.start_run(
             self.experiment_id,
             self.label,
@@ -150,16 +156,16 @@ class StepRun:
         self._report(
             job_runs.report_step_started,
             self.row_id,
-            step_hash=step_hash,
+            step_hash=ready.step_hash,
             mlflow_run_id=run_id,
-            code_hash=code_hash,
+            code_hash=ready.code_hash,
             reuse_reason=reuse_reason if self.parent_run_id else None,
             interpreter=INTERPRETER,
         )
         if self.cancel.is_set():
             return self._finish(JobStatus.CANCELED, error="canceled", run_id=run_id)
         command = render_command(plan.component.command, files.command_values(inputs, outputs))
-        cwd = files.working_copy(code_dir, work / "cwd")
+        cwd = files.working_copy(ready.code_dir, work / "cwd")
         files.make_artifact_folders(cwd)
         context = cwd.parent / "step_context.json"
         files.write_context(

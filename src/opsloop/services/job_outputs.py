@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from opsloop.errors import ValidationError
+from opsloop.catalogue.actions import Action
+from opsloop.errors import NotFoundError, ValidationError
 from opsloop.services.context import ServiceContext
+from opsloop.services.workspaces import require_workspace_row
 from opsloop.store.tables import JobRow, WorkspaceRow
 
 _JOB_OUTPUT = re.compile(
@@ -62,6 +64,18 @@ def parse_job_output(
     if not path:
         return JobOutputSource(stored["url"], stored.get("hash"), producer, output)
     return JobOutputSource(f"{stored['url'].rstrip('/')}/{path}", None, producer, output)
+
+
+def get_job_output(ctx: ServiceContext, workspace: str, job: str, output: str) -> str:
+    """The URL of a saved job output, for download (``artifacts`` is every command job's)."""
+    ctx.authorize(Action.JOBS_READ, workspace)
+    ws = require_workspace_row(ctx, workspace)
+    try:
+        return parse_job_output(
+            ctx, ws, f"azureml://jobs/{job}/outputs/{output}", field="output"
+        ).url
+    except ValidationError as exc:
+        raise NotFoundError(exc.reason) from None
 
 
 def job_output_url(
