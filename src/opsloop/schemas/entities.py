@@ -87,6 +87,7 @@ class Environment(AssetVersion):
     image: str | None = None
     conda_file: dict[str, Any] | None = None
     requirements: list[str] | None = None
+    build: dict[str, Any] | None = None  # a Docker build context, uploaded
 
 
 class Component(AssetVersion):

@@ -162,4 +162,5 @@ def to_entity(row: AssetVersionRow, workspace: str) -> Environment:
         image=row.spec.get("image"),
         conda_file=row.spec.get("conda_file"),
         requirements=row.spec.get("requirements"),
+        build=row.spec.get("build"),
     )
