@@ -11,6 +11,7 @@ from opsloop.api.route_actions import annotate_routes
 from opsloop.api.routers import (
     assets,
     batch_endpoints,
+    computes,
     events,
     jobs,
     models,
@@ -42,6 +43,7 @@ def create_app(platform: Platform | None = None, *, launch_jobs: bool = True) ->
     for module in (
         workspaces,
         assets,
+        computes,
         jobs,
         models,
         online_endpoints,

@@ -31,6 +31,9 @@ class Action(StrEnum):
     MODELS_WRITE = "models/write"
     MODELS_ARCHIVE = "models/archive"
     UPLOADS_WRITE = "uploads/write"
+    COMPUTES_READ = "computes/read"
+    COMPUTES_WRITE = "computes/write"
+    COMPUTES_DELETE = "computes/delete"
     JOBS_READ = "jobs/read"
     JOBS_WRITE = "jobs/write"
     JOBS_CANCEL = "jobs/cancel"
@@ -92,6 +95,9 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.MODELS_WRITE: "register model versions",
     Action.MODELS_ARCHIVE: "archive and restore model versions",
     Action.UPLOADS_WRITE: "upload files and folders into the artifact store",
+    Action.COMPUTES_READ: "list and show computes",
+    Action.COMPUTES_WRITE: "create computes",
+    Action.COMPUTES_DELETE: "delete computes",
     Action.JOBS_READ: "list and show jobs, download their outputs",
     Action.JOBS_WRITE: "submit jobs (and report their progress, for runners)",
     Action.JOBS_CANCEL: "cancel jobs",

@@ -64,6 +64,20 @@ class DatastoreCreated(EventPayload):
     url: str
 
 
+class ComputeCreated(EventPayload):
+    event_type = "compute.created"
+    resource_type = "computes"
+    description = "A compute was created."
+    type: str
+    max_instances: int | None = None
+
+
+class ComputeDeleted(EventPayload):
+    event_type = "compute.deleted"
+    resource_type = "computes"
+    description = "A compute was deleted."
+
+
 # ---- versioned assets ---------------------------------------------------------------
 class DataRegistered(EventPayload):
     event_type = "data.registered"

@@ -36,6 +36,13 @@ Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmat
 Tags = Annotated[list[str] | None, typer.Option("--tag", help="Tag key=value (repeatable).")]
 
 
+def echo_warnings(warnings: list[Any]) -> None:
+    """The keys a server accepted and does not use, one line each, on stderr (so -o json
+    stays parseable)."""
+    for warning in warnings:
+        typer.secho(f"Warning: {warning}", fg=typer.colors.YELLOW, err=True)
+
+
 def make_client(workspace: str | None = None) -> Client:
     return Client(workspace=workspace)
 

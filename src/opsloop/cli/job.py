@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from opsloop.cli.common import File, Output, Set, Workspace, check_output, console, make_client
+from opsloop.cli.common import (
+    File,
+    Output,
+    Set,
+    Workspace,
+    check_output,
+    console,
+    echo_warnings,
+    make_client,
+)
 from opsloop.client import Client
 from opsloop.schemas.entities import Job
 
@@ -38,6 +47,7 @@ def create(
     """
     client = make_client(workspace)
     job = client.jobs.create(file=file, overrides=set_, name=name)
+    echo_warnings(job.warnings)
     if not stream:
         _show(job, output)
         return
@@ -201,8 +211,26 @@ def _show(job: Job, output: str) -> None:
             )
         if job.metrics:
             console.print("metrics: " + _metrics(job))
+    _show_runtime(job)
     for name, output_value in job.outputs.items():
         console.print(f"output {name}: {output_value.get('url')}")
+
+
+def _show_runtime(job: Job) -> None:
+    """Where the job's steps ran: compute and environment (grouped), and the interpreter
+    that ran them (environments run in it until they are materialised)."""
+    units = job.steps or [job]
+    groups: dict[tuple[str | None, str | None], list[str]] = {}
+    for unit in units:
+        groups.setdefault((unit.compute, unit.environment), []).append(unit.step_name or "")
+    for (compute, environment), names in groups.items():
+        label = f"{', '.join(names)}: " if job.steps else ""
+        console.print(
+            f"{label}compute {compute or 'local'}, environment {environment or '(none)'}",
+            highlight=False,
+        )
+    for interpreter in sorted({u.interpreter for u in units if u.interpreter}):
+        console.print(f"interpreter: {interpreter}", highlight=False)
 
 
 def _metrics(job: Job) -> str:

@@ -10,6 +10,7 @@ import typer
 from opsloop import __version__
 from opsloop.cli.assets import component_app, data_app, datastore_app, environment_app
 from opsloop.cli.batch_endpoint import batch_deployment_app, batch_endpoint_app
+from opsloop.cli.compute import compute_app
 from opsloop.cli.event import event_app
 from opsloop.cli.job import job_app
 from opsloop.cli.model import model_app
@@ -34,6 +35,7 @@ app.add_typer(datastore_app, name="datastore")
 app.add_typer(data_app, name="data")
 app.add_typer(environment_app, name="environment")
 app.add_typer(component_app, name="component")
+app.add_typer(compute_app, name="compute")
 app.add_typer(job_app, name="job")
 app.add_typer(model_app, name="model")
 app.add_typer(online_endpoint_app, name="online-endpoint")

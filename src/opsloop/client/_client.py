@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
+from opsloop.client._computes import ComputeOperations
 from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
 from opsloop.client._events import EventOperations, EventSubscriptionOperations
 from opsloop.client._jobs import JobOperations
@@ -57,6 +58,7 @@ class Client:
         self.data = DataOperations(self)
         self.environments = EnvironmentOperations(self)
         self.components = ComponentOperations(self)
+        self.computes = ComputeOperations(self)
         self.jobs = JobOperations(self)
         self.models = ModelOperations(self)
         self.online_endpoints = OnlineEndpointOperations(self)

@@ -1,5 +1,6 @@
 """Client-side resolution of local things in specs: code folders, data and model paths,
-conda files and ``file:`` components are read or uploaded before a spec is submitted
+conda files, build contexts and component files (``file:./train.yml`` or ``./train.yml``)
+are read or uploaded before a spec is submitted
 (as the ``az ml`` CLI does), and their problems are reported with file and line."""
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from opsloop.errors import ValidationError
+from opsloop.specs.azureml_keys import SpecWarning
 from opsloop.specs.base import ASSET_TYPES
 from opsloop.specs.loader import LineMap, line_for, read_yaml, validate_spec
-from opsloop.specs.references import is_asset_reference
+from opsloop.specs.references import is_asset_reference, is_spec_file
 
 Uploader = Callable[[bytes, str, str], str]  # (content, name, kind) -> URL
+EntityT = TypeVar("EntityT")
 
 
 @dataclass
@@ -49,6 +52,25 @@ class Origin:
             file=self.file,
             line=line_for(self.lines, location) if self.file else None,
         )
+
+    def locate_warnings(self, entity: EntityT) -> EntityT:
+        """An entity just created, its ``warnings`` (keys accepted and not used) naming
+        where each key was written."""
+        warnings = getattr(entity, "warnings", None)
+        if warnings:
+            entity.warnings = [self.locate(w) for w in warnings]  # type: ignore[attr-defined]
+        return entity
+
+    def locate(self, warning: SpecWarning) -> SpecWarning:
+        """A server's warning about a field, with the file and line it was written at."""
+        location = (*self.prefix, *warning.field.split("."))
+        given = self.given_as(location)
+        if given is not None:
+            return warning.model_copy(update={"field": given})
+        if self.file is None:
+            return warning
+        line = line_for(self.lines, location)
+        return warning.model_copy(update={"file": self.file, "line": line})
 
     def given_as(self, location: tuple[str, ...]) -> str | None:
         """How the user gave this value (``--set path``), if not in the file."""
@@ -132,6 +154,10 @@ class Resolver:
                 raise origin.error(
                     f"conda file {str(conda_path)!r} is not valid YAML: {exc}", "conda_file"
                 ) from None
+        build = data.get("build")
+        build_path = build.get("path") if isinstance(build, dict) else None
+        if isinstance(build, dict) and isinstance(build_path, str) and is_local_path(build_path):
+            build["path"] = self.upload_path(build["path"], origin, "build", "path")
         requirements = data.get("requirements")
         if isinstance(requirements, str) and "\n" not in requirements:
             req_path = (origin.base_for("requirements") / requirements).resolve()
@@ -175,6 +201,8 @@ class Resolver:
             data["component"] = self._component_file(
                 component[len("file:") :], origin.nested("component")
             )
+        elif isinstance(component, str) and is_spec_file(component):
+            data["component"] = self._component_file(component, origin.nested("component"))
         elif isinstance(component, dict):
             data["component"] = self.component(component, origin.nested("component"))
         for step_name, step in (data.get("jobs") or {}).items():

@@ -128,7 +128,8 @@ class _Operations:
         data = getattr(resolver, kind)(data, origin)
         origin.validate(model, data)
         with origin.located():
-            return self._post(entity, f"/workspaces/{ws}/{_ROUTES[kind]}", data)
+            created = self._post(entity, f"/workspaces/{ws}/{_ROUTES[kind]}", data)
+        return origin.locate_warnings(created)
 
 
 _ROUTES = {
@@ -202,8 +203,11 @@ class _NamedOperations(_Operations, Generic[EntityT]):
         overrides: list[str] | None = None,
         **fields: Any,
     ) -> EntityT:
-        data, _ = build_spec(self.spec_model, spec, file=file, overrides=overrides, fields=fields)
-        return self._post(self.entity, self._path(workspace), data)
+        data, origin = build_spec(
+            self.spec_model, spec, file=file, overrides=overrides, fields=fields
+        )
+        with origin.located():
+            return origin.locate_warnings(self._post(self.entity, self._path(workspace), data))
 
     def get(self, name: str, *, workspace: str | None = None) -> EntityT:
         return self._get(self.entity, self._path(workspace, name))

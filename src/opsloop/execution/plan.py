@@ -34,6 +34,7 @@ class AssetBinding(PlanModel):
     url: str
     hash: str | None = None
     asset: str | None = None  # "data:name:version" when bound by reference
+    mode: str | None = None  # Azure ML's access mode; "direct" passes the URL, not a path
 
 
 class StepOutputBinding(PlanModel):
@@ -78,6 +79,14 @@ class ComponentPlan(PlanModel):
     hash: str
 
 
+class ComputePlan(PlanModel):
+    """The compute a step runs on, as it was when the job was submitted."""
+
+    name: str = "local"
+    type: str = "local"
+    max_instances: int | None = None  # at most this many steps on it at once
+
+
 class CommandStepPlan(PlanModel):
     """One unit that runs a process: a command job, or one step of a pipeline."""
 
@@ -89,6 +98,8 @@ class CommandStepPlan(PlanModel):
     depends_on: list[str] = Field(default_factory=list)
     description: str | None = None
     code_hash: str | None = None  # set once the code snapshot has been hashed
+    compute: ComputePlan = Field(default_factory=ComputePlan)
+    interpreter: str | None = None  # set once the step starts: the Python that runs it
 
 
 class PipelineOutputSource(PlanModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from platform import python_version
 from typing import TypeVar
 
 from opsloop.execution.expressions import render_command
@@ -28,11 +30,16 @@ from opsloop.execution.plan import CommandStepPlan, LiteralBinding, StepOutputBi
 from opsloop.execution.processes import end_process_groups, this_host
 from opsloop.execution.states import JobStatus
 from opsloop.runner import step_files as files
+from opsloop.runner.compute_slots import acquire_slot
 from opsloop.services import job_runs
 from opsloop.services.context import Platform
 from opsloop.services.job_runs import StepView
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+# What runs a step's `python`: environments run in this interpreter until they are
+# materialised (its folder leads the step's PATH); job show names it.
+INTERPRETER = f"{sys.executable} (Python {python_version()})"
 
 
 # Short, for job show's table; docs/jobs.md says what "matching" means.
@@ -43,6 +50,19 @@ NO_EARLIER_RUN = "ran: no matching earlier run"
 class StepOutcome:
     status: JobStatus
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A step ready to run: its plan, folders, local inputs, code snapshot and hash."""
+
+    plan: CommandStepPlan
+    work: Path
+    log_path: Path
+    inputs: dict[str, files.PreparedInput]
+    code_dir: Path | None
+    code_hash: str | None
+    step_hash: str
 
 
 @dataclass
@@ -91,6 +111,30 @@ class StepRun:
                     code_hash=code_hash,
                 )
                 return StepOutcome(JobStatus.COMPLETED)
+        slot = acquire_slot(
+            self.platform.settings.resolved_home(),
+            self.workspace,
+            plan.compute,
+            self.cancel,
+            on_wait=lambda: _note(
+                log_path,
+                f"Waiting for a free instance of compute {plan.compute.name!r} "
+                f"(max_instances {plan.compute.max_instances})\n",
+            ),
+        )
+        if slot is None:
+            return self._finish(JobStatus.CANCELED, error="canceled")
+        try:
+            return self._start(
+                _Prepared(plan, work, log_path, inputs, code_dir, code_hash, step_hash),
+                reuse_reason,
+            )
+        finally:
+            slot.release()
+
+    def _start(self, ready: _Prepared, reuse_reason: str) -> StepOutcome:
+        """Run the step's process, once it holds an instance of its compute."""
+        plan, work, log_path, inputs = ready.plan, ready.work, ready.log_path, ready.inputs
         run_id = self.platform.tracking.start_run(
             self.experiment_id,
             self.label,
@@ -104,7 +148,7 @@ class StepRun:
         params = {k: v.value for k, v in plan.inputs.items() if isinstance(v, LiteralBinding)}
         self.platform.tracking.log_params(run_id, params)
         outputs = files.prepare_outputs(
-            plan.outputs,
+            files.with_artifacts(plan.outputs),
             work / "outputs",
             self.platform.artifacts,
             f"jobs/{self.workspace}/{self.job_name}/{self.label}",
@@ -112,15 +156,17 @@ class StepRun:
         self._report(
             job_runs.report_step_started,
             self.row_id,
-            step_hash=step_hash,
+            step_hash=ready.step_hash,
             mlflow_run_id=run_id,
-            code_hash=code_hash,
+            code_hash=ready.code_hash,
             reuse_reason=reuse_reason if self.parent_run_id else None,
+            interpreter=INTERPRETER,
         )
         if self.cancel.is_set():
             return self._finish(JobStatus.CANCELED, error="canceled", run_id=run_id)
         command = render_command(plan.component.command, files.command_values(inputs, outputs))
-        cwd = files.working_copy(code_dir, work / "cwd")
+        cwd = files.working_copy(ready.code_dir, work / "cwd")
+        files.make_artifact_folders(cwd)
         context = cwd.parent / "step_context.json"
         files.write_context(
             context, {"workspace": self.workspace, "job": self.job_name, "step": self.label}, inputs
@@ -196,7 +242,8 @@ class StepRun:
         run_id: str,
     ) -> StepOutcome:
         deadline = time.monotonic() + timeout if timeout else None
-        with log_path.open("wb") as log:
+        artifacts = _ArtifactSaver(cwd, log_path, outputs)
+        with log_path.open("ab") as log:
             self._process = process = subprocess.Popen(
                 ["bash", "-c", command],
                 cwd=cwd,
@@ -216,7 +263,12 @@ class StepRun:
             while process.poll() is None:
                 if self.cancel.wait(0.1):
                     _kill_group(process)
-                    return self._finish(JobStatus.CANCELED, error="canceled", run_id=run_id)
+                    return self._finish(
+                        JobStatus.CANCELED,
+                        error="canceled",
+                        run_id=run_id,
+                        outputs=artifacts.save_alone(),
+                    )
                 if deadline and time.monotonic() > deadline:
                     _kill_group(process)
                     return self._finish(
@@ -224,6 +276,7 @@ class StepRun:
                         error=f"timed out after {timeout} s (limits.timeout)",
                         run_id=run_id,
                         exit_code=-signal.SIGKILL,
+                        outputs=artifacts.save_alone(),
                     )
         code = process.returncode
         if code != 0:
@@ -233,8 +286,10 @@ class StepRun:
                 error=f"exit code {code}; last log lines:\n{last}",
                 run_id=run_id,
                 exit_code=code,
+                outputs=artifacts.save_alone(),
             )
         try:
+            files.collect_artifacts(cwd, log_path, outputs[files.ARTIFACTS])
             stored = files.store_outputs(outputs)
         except OSError as exc:
             return self._finish(
@@ -266,6 +321,28 @@ class StepRun:
 
     def _report(self, call: Callable[..., T], *args: object, **kwargs: object) -> T:
         return job_runs.report(self.platform, call, *args, **kwargs)
+
+
+class _ArtifactSaver:
+    """Keeps ``./outputs`` and ``./logs`` of a step that did not succeed (its other outputs
+    are not saved): they are often what says why."""
+
+    def __init__(self, cwd: Path, log_path: Path, outputs: dict[str, files.PreparedOutput]):
+        self.cwd, self.log_path, self.outputs = cwd, log_path, outputs
+
+    def save_alone(self) -> dict[str, StoredOutput] | None:
+        artifacts = {files.ARTIFACTS: self.outputs[files.ARTIFACTS]}
+        try:
+            files.collect_artifacts(self.cwd, self.log_path, artifacts[files.ARTIFACTS])
+            return files.store_outputs(artifacts)
+        except OSError:
+            log.exception("could not save the artifacts of a step that did not succeed")
+            return None
+
+
+def _note(log_path: Path, text: str) -> None:
+    with log_path.open("a") as log_file:
+        log_file.write(text)
 
 
 def _step_hash(

@@ -1,5 +1,6 @@
 """A step's files: inputs made local, output folders prepared and saved, a private working
-copy of the code, and the context file a step can read to see where its inputs came from."""
+copy of the code, Azure ML's default artifact folders (``./outputs``, ``./logs``), and the
+context file a step can read to see where its inputs came from."""
 
 from __future__ import annotations
 
@@ -64,6 +65,9 @@ def materialize_inputs(
         if isinstance(binding, AssetBinding):
             url, known_hash = binding.url, binding.hash
             source: dict[str, Any] = {"asset": binding.asset, "url": url}
+            if binding.mode == "direct":  # Azure ML's meaning: the step gets the URL itself
+                prepared[name] = PreparedInput(url, known_hash or f"url:{url}", source)
+                continue
         elif isinstance(binding, StepOutputBinding):
             found = upstream[name]
             url, known_hash = found.output.url, found.output.hash
@@ -96,6 +100,9 @@ def prepare_outputs(
     scratch folder copied to the destination when the step succeeds."""
     outputs: dict[str, PreparedOutput] = {}
     for name, output in declared.items():
+        if output.type == "uri_file" and output.path:
+            outputs[name] = _file_at(output.path, scratch / name)
+            continue
         url = output.path or artifacts.url_for(f"{prefix}/outputs/{name}")
         direct = local_path_of(url)
         folder = direct if direct is not None else scratch / name
@@ -114,6 +121,23 @@ def prepare_outputs(
     return outputs
 
 
+def _file_at(url: str, folder: Path) -> PreparedOutput:
+    """A ``uri_file`` output with a path of its own: written in a scratch folder and copied
+    beside whatever else is in the destination's folder (which is left as it is)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    root_url, _, filename = url.rstrip("/").rpartition("/")
+    return PreparedOutput(
+        path=folder / filename,
+        folder=folder,
+        url=url,
+        root_url=root_url,
+        direct=False,
+        type="uri_file",
+    )
+
+
 def store_outputs(outputs: dict[str, PreparedOutput]) -> dict[str, StoredOutput]:
     stored: dict[str, StoredOutput] = {}
     for name, output in outputs.items():
@@ -121,6 +145,37 @@ def store_outputs(outputs: dict[str, PreparedOutput]) -> dict[str, StoredOutput]
             copy_to_url(output.folder, output.root_url)
         stored[name] = StoredOutput(url=output.url, type=output.type, hash=hash_path(output.folder))
     return stored
+
+
+# Every command job and step has them in its working folder, as on Azure ML; what they hold
+# is kept as the step's output ``artifacts`` (with the step's log under user_logs/).
+ARTIFACTS = "artifacts"
+ARTIFACT_FOLDERS = ("outputs", "logs")
+
+
+def with_artifacts(declared: dict[str, OutputPlan]) -> dict[str, OutputPlan]:
+    """The declared outputs plus ``artifacts`` (a step may bind it, as Azure ML's may)."""
+    return {**declared, ARTIFACTS: declared.get(ARTIFACTS) or OutputPlan(type="uri_folder")}
+
+
+def make_artifact_folders(cwd: Path) -> None:
+    for name in ARTIFACT_FOLDERS:
+        (cwd / name).mkdir(exist_ok=True)
+
+
+def collect_artifacts(cwd: Path, log_path: Path, artifacts: PreparedOutput) -> None:
+    """Move ``./outputs`` and ``./logs`` into the artifacts output, with a copy of the log."""
+    for name in ARTIFACT_FOLDERS:
+        source = cwd / name
+        if source.is_dir() and not source.is_symlink():
+            target = artifacts.folder / name
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.move(source, target)  # a rename when both are on one file system
+    user_logs = artifacts.folder / "user_logs"
+    user_logs.mkdir(parents=True, exist_ok=True)
+    if log_path.is_file():
+        shutil.copy2(log_path, user_logs / "std_log.txt")
 
 
 def command_values(

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opsloop.specs.azureml_keys import SpecWarning
+
 
 class Entity(BaseModel):
     model_config = ConfigDict(frozen=False)
@@ -62,6 +64,22 @@ class AssetVersion(Entity):
         return f"{self.name}:{self.version}"
 
 
+class Compute(Entity):
+    """Where jobs run: ``local`` runs steps as processes on the host that runs the job."""
+
+    workspace: str
+    name: str
+    type: str
+    max_instances: int | None = None  # at most this many steps at once (None: no limit)
+    min_instances: int = 0
+    description: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    properties: dict[str, Any] = Field(default_factory=dict)  # Azure ML keys, stored only
+    created_at: datetime
+    created_by: str
+    warnings: list[SpecWarning] = Field(default_factory=list)  # only when just created
+
+
 class DataAsset(AssetVersion):
     type: str
     path: str
@@ -72,6 +90,7 @@ class Environment(AssetVersion):
     image: str | None = None
     conda_file: dict[str, Any] | None = None
     requirements: list[str] | None = None
+    build: dict[str, Any] | None = None  # a Docker build context, uploaded
 
 
 class Component(AssetVersion):
@@ -120,6 +139,11 @@ class Job(Entity):
     params: dict[str, str] = Field(default_factory=dict)
     steps: list[Job] = Field(default_factory=list)
     spec: dict[str, Any] = Field(default_factory=dict)
+    compute: str | None = None  # a command job's or step's compute
+    environment: str | None = None  # the environment it was pinned to
+    interpreter: str | None = None  # the Python that ran it, once it ran
+    # Azure ML keys in the spec that opsloop accepted and does not use; only when created.
+    warnings: list[SpecWarning] = Field(default_factory=list)
 
     @property
     def duration_seconds(self) -> float | None:

@@ -13,10 +13,12 @@ from opsloop.execution.expressions import check_command
 from opsloop.schemas.entities import Component
 from opsloop.services import assets
 from opsloop.services.context import ServiceContext
-from opsloop.services.environments import content_hash, environment_content
+from opsloop.services.curated_environments import curated_by_name, resolve_curated
+from opsloop.services.environments import inline_environment_row
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.component import ComponentSpec
-from opsloop.specs.environment import EnvironmentSpec
+from opsloop.specs.environment import InlineEnvironmentSpec
+from opsloop.specs.references import parse_reference, parse_registry_uri
 from opsloop.store.tables import AssetVersionRow, WorkspaceRow
 
 
@@ -82,15 +84,32 @@ def require_uploaded(code: str, *, field: str) -> None:
 
 
 def resolve_environment(
-    ctx: ServiceContext, ws: WorkspaceRow, environment: str | EnvironmentSpec | None, *, field: str
+    ctx: ServiceContext,
+    ws: WorkspaceRow,
+    environment: str | InlineEnvironmentSpec | None,
+    *,
+    field: str,
 ) -> dict[str, Any] | None:
-    """Pin an environment reference to a version (or hash an inline one)."""
+    """Pin an environment to a version: a workspace reference, an inline environment
+    (stored once per content), or a curated one of the built-in ``azureml`` registry
+    (``azureml://registries/azureml/...`` or ``azureml:AzureML-<name>``)."""
     if environment is None:
         return None
-    if isinstance(environment, EnvironmentSpec):
-        content = environment_content(environment)
-        return {"reference": None, "content": content, "hash": content_hash(content)}
-    row = assets.resolve(ctx, ws, "environment", environment, field=field)
+    if isinstance(environment, InlineEnvironmentSpec):
+        row = inline_environment_row(ctx, ws, environment, field=field)
+    else:
+        registry = parse_registry_uri(environment, field=field)
+        if registry is not None:
+            return resolve_curated(registry, field=field)
+        reference = parse_reference(environment, field=field)
+        try:
+            row = assets.resolve(ctx, ws, "environment", reference, field=field)
+        except ValidationError:
+            # A workspace environment of that name wins; else a curated name (AzureML-...).
+            curated = curated_by_name(reference.name, reference.version, field=field)
+            if curated is None:
+                raise
+            return curated
     return {"reference": f"{row.name}:{row.version}", "content": row.spec, "hash": row.content_hash}
 
 

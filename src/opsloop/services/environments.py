@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from opsloop.catalogue.actions import Action
 from opsloop.catalogue.events import EnvironmentRegistered
-from opsloop.errors import ValidationError
+from opsloop.errors import ConflictError, ValidationError
 from opsloop.schemas.entities import Environment
 from opsloop.services import assets
 from opsloop.services.context import ServiceContext
 from opsloop.services.workspaces import require_workspace_row
-from opsloop.specs.environment import EnvironmentSpec
+from opsloop.specs.environment import EnvironmentSpec, InlineEnvironmentSpec
 from opsloop.store.tables import AssetVersionRow, WorkspaceRow
+
+# The name inline environments without one are stored under; the version is their hash.
+ANONYMOUS = "anonymous-environment"
 
 
 def create_environment(ctx: ServiceContext, workspace: str, spec: EnvironmentSpec) -> Environment:
@@ -51,7 +56,56 @@ def add_environment_row(
     )
 
 
-def environment_content(spec: EnvironmentSpec) -> dict[str, Any]:
+def inline_environment_row(
+    ctx: ServiceContext, ws: WorkspaceRow, spec: InlineEnvironmentSpec, *, field: str
+) -> AssetVersionRow:
+    """An environment written inside a job or component, stored once per content (as
+    Azure ML does): without a name, as ``anonymous-environment:<content hash>``; with one,
+    as the version of that name holding the same content, or else a new version."""
+    with located(field):
+        content = environment_content(spec)
+    digest = content_hash(content)
+    name = spec.name or ANONYMOUS
+    version = spec.version or (None if spec.name else digest[:32])
+    for row in assets.list_versions(ctx, ws, "environment", name):
+        if row.content_hash == digest and version in (None, row.version):
+            return row
+    ctx.begin_mutation(Action.ENVIRONMENTS_WRITE, ws.name, f"environment:{name}")
+    with located(field):
+        row = assets.add_version(
+            ctx,
+            ws,
+            "environment",
+            name,
+            version,
+            description=spec.description,
+            tags=spec.tags,
+            content_hash=digest,
+            spec=content,
+        )
+    ctx.record(
+        Action.ENVIRONMENTS_WRITE,
+        workspace=ws.name,
+        target=f"environment:{row.name}:{row.version}",
+        event=EnvironmentRegistered(),
+    )
+    return row
+
+
+@contextmanager
+def located(field: str) -> Iterator[None]:
+    """Errors about an inline environment name where it was written."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise ValidationError(
+            exc.reason, field=f"{field}.{exc.field}" if exc.field else field
+        ) from None
+    except ConflictError as exc:
+        raise ValidationError(str(exc), field=field) from None
+
+
+def environment_content(spec: InlineEnvironmentSpec) -> dict[str, Any]:
     """The parts of an environment that decide what runs (and so what it hashes to)."""
     if isinstance(spec.conda_file, str):
         raise ValidationError(
@@ -61,7 +115,14 @@ def environment_content(spec: EnvironmentSpec) -> dict[str, Any]:
     requirements = spec.requirements
     if isinstance(requirements, str):
         requirements = [line.strip() for line in requirements.splitlines() if line.strip()]
-    return {"image": spec.image, "conda_file": spec.conda_file, "requirements": requirements}
+    content: dict[str, Any] = {
+        "image": spec.image,
+        "conda_file": spec.conda_file,
+        "requirements": requirements,
+    }
+    if spec.build is not None:  # only when set: the hashes of environments without one stay
+        content["build"] = spec.build
+    return content
 
 
 def pin_environment(ctx: ServiceContext, ws: WorkspaceRow, stored: dict[str, Any]) -> None:
@@ -114,4 +175,5 @@ def to_entity(row: AssetVersionRow, workspace: str) -> Environment:
         image=row.spec.get("image"),
         conda_file=row.spec.get("conda_file"),
         requirements=row.spec.get("requirements"),
+        build=row.spec.get("build"),
     )

@@ -10,12 +10,10 @@ from pydantic import BaseModel
 from opsloop.errors import ValidationError
 from opsloop.execution.expressions import as_single_binding
 from opsloop.execution.plan import (
-    AssetBinding,
     CommandStepPlan,
     ComponentPlan,
     InputBinding,
     LiteralBinding,
-    OutputPlan,
     PipelineOutputSource,
     PipelinePlan,
     StepOutputBinding,
@@ -24,16 +22,16 @@ from opsloop.execution.plan import (
 from opsloop.execution.planner import execution_order, step_dependencies
 from opsloop.services import assets
 from opsloop.services.components import resolve_component
+from opsloop.services.computes import resolve_compute
 from opsloop.services.context import ServiceContext
-from opsloop.services.datastores import resolve_datastore_url
+from opsloop.services.curated_environments import unavailable
+from opsloop.services.step_bindings import asset_binding, bind_output
 from opsloop.specs.base import ASSET_TYPES, LITERAL_TYPES
 from opsloop.specs.component import ComponentInput, ComponentOutput, ComponentSpec
 from opsloop.specs.job import CommandJobSpec, JobInput, JobOutput, PipelineJobSpec
-from opsloop.specs.references import is_asset_reference, strip_alias
+from opsloop.specs.references import is_spec_file, parse_registry_uri
 from opsloop.specs.values import coerce_literal
 from opsloop.store.tables import WorkspaceRow
-
-MODEL_TYPES = {"mlflow_model", "custom_model"}
 
 
 class ResolvedPipeline(BaseModel):
@@ -45,16 +43,16 @@ class ResolvedPipeline(BaseModel):
 
 
 def resolve_command_job(
-    ctx: ServiceContext, ws: WorkspaceRow, spec: CommandJobSpec
+    ctx: ServiceContext, ws: WorkspaceRow, spec: CommandJobSpec, job_name: str
 ) -> CommandStepPlan:
     """A command job is one step: its component plus bindings of literal values and assets."""
-    step = _resolve_step(ctx, ws, spec, field="", parent_inputs=None)
+    step = _resolve_step(ctx, ws, spec, field="", parent_inputs=None, job_name=job_name)
     step.description = spec.description
     return step
 
 
 def resolve_pipeline_job(
-    ctx: ServiceContext, ws: WorkspaceRow, spec: PipelineJobSpec
+    ctx: ServiceContext, ws: WorkspaceRow, spec: PipelineJobSpec, job_name: str
 ) -> ResolvedPipeline:
     parent_inputs = {
         name: _resolve_pipeline_input(ctx, ws, value, field=f"inputs.{name}")
@@ -69,6 +67,7 @@ def resolve_pipeline_job(
             parent_inputs=parent_inputs,
             parent_outputs=spec.outputs,
             default_compute=spec.settings.default_compute,
+            job_name=job_name,
         )
         for name, step in spec.jobs.items()
     }
@@ -106,6 +105,7 @@ def _resolve_step(
     *,
     field: str,
     parent_inputs: dict[str, InputBinding] | None,
+    job_name: str,
     parent_outputs: dict[str, Any] | None = None,
     default_compute: str | None = None,
 ) -> CommandStepPlan:
@@ -142,13 +142,14 @@ def _resolve_step(
         else:
             raise ValidationError("required input is not bound", field=f"{prefix}inputs.{name}")
     outputs = {
-        name: _bind_output(
+        name: bind_output(
             ctx,
             ws,
             spec.outputs.get(name),
             decl,
             field=f"{prefix}outputs.{name}",
             parent_outputs=parent_outputs,
+            job_name=job_name,
         )
         for name, decl in resolved.outputs.items()
     }
@@ -157,18 +158,21 @@ def _resolve_step(
             raise ValidationError(
                 "the component has no such output", field=f"{prefix}outputs.{name}"
             )
-    compute = spec.compute or default_compute or "local"
-    if strip_alias(compute) != "local":
-        raise ValidationError(
-            f"compute {compute!r} is not available; this version runs on 'local'",
-            field=f"{prefix}compute",
-        )
+    compute = resolve_compute(
+        ctx,
+        ws,
+        spec.compute or default_compute,
+        field=f"{prefix}compute"
+        if spec.compute or not default_compute
+        else "settings.default_compute",
+    )
     return CommandStepPlan(
         component=resolved,
         inputs=inputs,
         outputs=outputs,
         environment_variables={**resolved.environment_variables, **spec.environment_variables},
         timeout=spec.limits.timeout if spec.limits else None,
+        compute=compute,
     )
 
 
@@ -178,11 +182,14 @@ def _component_of(
     if isinstance(spec.component, ComponentSpec):
         return spec.component
     if isinstance(spec.component, str):
-        if spec.component.startswith("file:"):
+        if spec.component.startswith("file:") or is_spec_file(spec.component):
             raise ValidationError(
-                "file: components must be loaded by the client before submission",
+                "component files must be loaded by the client before submission",
                 field=f"{prefix}component",
             )
+        registry = parse_registry_uri(spec.component, field=f"{prefix}component")
+        if registry is not None:
+            raise unavailable(registry, field=f"{prefix}component")
         row = assets.resolve(ctx, ws, "component", spec.component, field=f"{prefix}component")
         stored = row.spec
         return ComponentSpec.model_validate(
@@ -244,8 +251,8 @@ def _resolve_pipeline_input(
 ) -> InputBinding:
     if isinstance(value, JobInput):
         if value.type in ASSET_TYPES or value.path is not None:
-            return _asset_binding(
-                ctx, ws, value.path or "", value.type or "uri_folder", field=field
+            return asset_binding(
+                ctx, ws, value.path or "", value.type or "uri_folder", field=field, mode=value.mode
             )
         literal = value.value if value.value is not None else value.default
         if value.type in LITERAL_TYPES and literal is not None:
@@ -281,7 +288,7 @@ def _bind_input(
             )
         parent = parent_inputs[binding.name]
         if isinstance(parent, LiteralBinding) and decl.type in ASSET_TYPES:
-            return _asset_binding(ctx, ws, str(parent.value), decl.type, field=field)
+            return asset_binding(ctx, ws, str(parent.value), decl.type, field=field, mode=decl.mode)
         if isinstance(parent, LiteralBinding):
             return LiteralBinding(
                 value=_coerce_parent_value(decl, parent.value, binding.name, field)
@@ -291,62 +298,14 @@ def _bind_input(
         raise ValidationError(f"{value!r} must be exactly one ${{{{...}}}} expression", field=field)
     if decl.type in ASSET_TYPES:
         if isinstance(value, JobInput):
-            return _asset_binding(ctx, ws, value.path or "", value.type or decl.type, field=field)
-        return _asset_binding(ctx, ws, str(value), decl.type, field=field)
+            kind, mode = value.type or decl.type, value.mode or decl.mode
+            return asset_binding(ctx, ws, value.path or "", kind, field=field, mode=mode)
+        return asset_binding(ctx, ws, str(value), decl.type, field=field, mode=decl.mode)
     if isinstance(value, JobInput):
         value = value.value if value.value is not None else value.default
         if value is None:
             return UnboundBinding()
     return LiteralBinding(value=coerce_literal(decl, value, field=field))
-
-
-def _asset_binding(
-    ctx: ServiceContext, ws: WorkspaceRow, path: str, kind: str, *, field: str
-) -> AssetBinding:
-    if not path:
-        raise ValidationError("an asset input needs a path", field=field)
-    if is_asset_reference(path):
-        asset_kind: assets.AssetKind = "model" if kind in MODEL_TYPES else "data"
-        row = assets.resolve(ctx, ws, asset_kind, path, field=field)
-        return AssetBinding(
-            type=kind,
-            url=row.path,
-            hash=row.content_hash,
-            asset=f"{asset_kind}:{row.name}:{row.version}",
-        )
-    if "://" not in path:
-        raise ValidationError(
-            f"{path!r} is neither a reference (name:version, name@latest) nor a URL; "
-            "local paths are uploaded by the CLI and SDK",
-            field=field,
-        )
-    url = resolve_datastore_url(ctx, ws, path, field)
-    return AssetBinding(type=kind, url=url)
-
-
-def _bind_output(
-    ctx: ServiceContext,
-    ws: WorkspaceRow,
-    value: Any,
-    decl: ComponentOutput,
-    *,
-    field: str,
-    parent_outputs: dict[str, Any] | None,
-) -> OutputPlan:
-    kind = decl.type
-    binding = as_single_binding(value, field=field)
-    if binding is not None:
-        if binding.scope != "parent.outputs" or parent_outputs is None:
-            raise ValidationError(f"{binding} cannot bind an output", field=field)
-        if binding.name not in parent_outputs:
-            raise ValidationError(
-                f"{binding} is not bound: the pipeline declares no output {binding.name!r}",
-                field=field,
-            )
-        return OutputPlan(type=kind, parent_output=binding.name)
-    if isinstance(value, JobOutput) and value.path:
-        return OutputPlan(type=value.type, path=resolve_datastore_url(ctx, ws, value.path, field))
-    return OutputPlan(type=kind)
 
 
 def _coerce_parent_value(decl: ComponentInput, value: Any, name: str, field: str) -> Any:

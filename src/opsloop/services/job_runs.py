@@ -196,6 +196,7 @@ def report_step_started(
     mlflow_run_id: str,
     code_hash: str | None,
     reuse_reason: str | None = None,
+    interpreter: str | None = None,
 ) -> None:
     row = _require(ctx, step_id)
     set_status(
@@ -205,7 +206,7 @@ def report_step_started(
         step_hash=step_hash,
         reuse_reason=reuse_reason,
         mlflow_run_id=mlflow_run_id,
-        spec=_with_code_hash(row, code_hash),
+        spec=_with_code_hash(row, code_hash, interpreter),
     )
 
 
@@ -236,10 +237,15 @@ def report_step_finished(
     return True
 
 
-def _with_code_hash(row: JobRow, code_hash: str | None) -> dict[str, Any]:
-    """The step's stored plan, now saying which code snapshot it ran."""
+def _with_code_hash(
+    row: JobRow, code_hash: str | None, interpreter: str | None = None
+) -> dict[str, Any]:
+    """The step's stored plan, now saying which code snapshot (and interpreter) it ran."""
     plan = CommandStepPlan.model_validate(row.spec)
-    return plan.model_copy(update={"code_hash": code_hash}).to_json()
+    update: dict[str, Any] = {"code_hash": code_hash}
+    if interpreter is not None:
+        update["interpreter"] = interpreter
+    return plan.model_copy(update=update).to_json()
 
 
 def _outputs_json(outputs: dict[str, StoredOutput]) -> dict[str, Any]:

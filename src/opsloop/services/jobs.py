@@ -25,6 +25,7 @@ from opsloop.schemas.entities import Job
 from opsloop.services.context import Platform, ServiceContext
 from opsloop.services.job_resolution import resolve_command_job, resolve_pipeline_job
 from opsloop.services.workspaces import require_workspace_row
+from opsloop.specs.azureml_keys import job_warnings
 from opsloop.specs.job import CommandJobSpec, PipelineJobSpec
 from opsloop.store.tables import JobRow, WorkspaceRow
 
@@ -58,7 +59,7 @@ def create_job(ctx: ServiceContext, workspace: str, spec: CommandJobSpec | Pipel
         "created_by": str(ctx.actor),
     }
     if isinstance(spec, PipelineJobSpec):
-        resolved = resolve_pipeline_job(ctx, ws, spec)
+        resolved = resolve_pipeline_job(ctx, ws, spec, name)
         job = JobRow(
             name=name,
             type="pipeline",
@@ -86,7 +87,7 @@ def create_job(ctx: ServiceContext, workspace: str, spec: CommandJobSpec | Pipel
                 )
             )
     else:
-        plan = resolve_command_job(ctx, ws, spec)
+        plan = resolve_command_job(ctx, ws, spec, name)
         job = JobRow(
             name=name,
             type="command",
@@ -108,7 +109,9 @@ def create_job(ctx: ServiceContext, workspace: str, spec: CommandJobSpec | Pipel
     if ctx.platform.launch_jobs:
         # Only once committed, so the runner always finds the job it is given.
         ctx.after_commit(lambda: launch_job(ctx.platform, workspace, name))
-    return to_entity(job, workspace, steps=step_rows(ctx, job))
+    created = to_entity(job, workspace, steps=step_rows(ctx, job))
+    created.warnings = job_warnings(spec)
+    return created
 
 
 def get_job(ctx: ServiceContext, workspace: str, name: str) -> Job:
@@ -332,4 +335,18 @@ def to_entity(row: JobRow, workspace: str, steps: list[JobRow] | None = None) ->
         mlflow_run_id=row.mlflow_run_id,
         steps=[to_entity(s, workspace) for s in steps or []],
         spec=row.spec,
+        **_runtime(row),
     )
+
+
+def _runtime(row: JobRow) -> dict[str, str | None]:
+    """Where a command job or step runs: its compute, environment and interpreter."""
+    if row.type == "pipeline":
+        return {}
+    environment = (row.spec.get("component") or {}).get("environment") or {}
+    return {
+        "compute": (row.spec.get("compute") or {}).get("name", "local"),
+        "environment": environment.get("reference")
+        or (f"inline:{environment['hash'][:12]}" if environment.get("hash") else None),
+        "interpreter": row.spec.get("interpreter"),
+    }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,13 +16,11 @@ from opsloop.schemas.entities import Model, ModelLineage
 from opsloop.services import assets
 from opsloop.services.context import ServiceContext
 from opsloop.services.datastores import resolve_datastore_url
-from opsloop.services.jobs import require_job_row
+from opsloop.services.job_output_uris import parse_job_output
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.model import ModelSpec
 from opsloop.store.artifacts import hash_path, materialize
 from opsloop.store.tables import AssetVersionRow, JobRow, WorkspaceRow
-
-_JOB_OUTPUT = re.compile(r"^azureml://jobs/(?P<job>[^/]+)/outputs/(?P<output>[^/]+)/?$")
 
 
 def create_model(ctx: ServiceContext, workspace: str, spec: ModelSpec) -> Model:
@@ -87,27 +84,12 @@ def set_archived(
 
 
 def _resolve_source(ctx: ServiceContext, ws: WorkspaceRow, path: str) -> tuple[str, ModelLineage]:
-    match = _JOB_OUTPUT.match(path)
-    if match is None:
+    if not path.startswith("azureml://jobs/"):
         if "://" not in path:
             raise ValidationError("local paths are uploaded by the CLI and SDK first", field="path")
         return resolve_datastore_url(ctx, ws, path, "path"), ModelLineage()
-    job = require_job_row(ctx, ws, match["job"])
-    output = match["output"]
-    producer = job
-    if job.type == "pipeline":
-        source = job.spec.get("outputs", {}).get(output)
-        if source is None:
-            raise ValidationError(f"job {job.name!r} has no output {output!r}", field="path")
-        producer = _step(ctx, job, source["step"])
-        output = source["output"]
-    stored = producer.outputs.get(output)
-    if stored is None:
-        raise ValidationError(
-            f"job {producer.name!r} has no saved output {output!r} (status {producer.status})",
-            field="path",
-        )
-    return stored["url"], lineage_of(ctx, producer, output)
+    source = parse_job_output(ctx, ws, path, field="path")
+    return source.url, lineage_of(ctx, source.producer, source.output)
 
 
 def lineage_of(ctx: ServiceContext, producer: JobRow, output: str) -> ModelLineage:
@@ -135,15 +117,6 @@ def _data_assets_read(ctx: ServiceContext, top: JobRow) -> set[str]:
             if asset and asset.startswith("data:"):
                 found.add(asset.removeprefix("data:"))
     return found
-
-
-def _step(ctx: ServiceContext, job: JobRow, step_name: str) -> JobRow:
-    row = ctx.session.scalar(
-        select(JobRow).where(JobRow.parent_id == job.id, JobRow.step_name == step_name)
-    )
-    if row is None:
-        raise ValidationError(f"job {job.name!r} has no step {step_name!r}", field="path")
-    return row
 
 
 def _flavors(local: Path) -> list[str]:

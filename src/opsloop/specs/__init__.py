@@ -1,8 +1,9 @@
 """Pydantic models of every YAML spec, and the loader that reports file and line."""
 
 from opsloop.specs.component import ComponentInput, ComponentOutput, ComponentSpec
+from opsloop.specs.compute import ComputeSpec
 from opsloop.specs.data import DataSpec, DatastoreSpec
-from opsloop.specs.environment import EnvironmentSpec
+from opsloop.specs.environment import EnvironmentSpec, InlineEnvironmentSpec
 from opsloop.specs.job import (
     CommandJobSpec,
     JobInput,
@@ -20,9 +21,11 @@ __all__ = [
     "ComponentInput",
     "ComponentOutput",
     "ComponentSpec",
+    "ComputeSpec",
     "DataSpec",
     "DatastoreSpec",
     "EnvironmentSpec",
+    "InlineEnvironmentSpec",
     "JobInput",
     "JobOutput",
     "JobSpec",

@@ -7,7 +7,11 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from opsloop.specs.base import AssetType, AssetVersion, NamedSpec, SpecModel
-from opsloop.specs.environment import EnvironmentSpec
+from opsloop.specs.environment import InlineEnvironmentSpec
+
+# Azure ML's data access modes; docs/azureml.md says what each means locally.
+InputMode = Literal["ro_mount", "download", "direct", "eval_mount", "eval_download"]
+OutputMode = Literal["rw_mount", "upload", "direct"]
 
 InputType = Literal[
     "string",
@@ -30,7 +34,7 @@ class ComponentInput(SpecModel):
     min: float | None = None
     max: float | None = None
     enum: list[Any] | None = None
-    mode: str | None = None
+    mode: InputMode | None = None
 
     @model_validator(mode="after")
     def _default_fits(self) -> ComponentInput:
@@ -45,7 +49,7 @@ class ComponentInput(SpecModel):
 class ComponentOutput(SpecModel):
     type: AssetType = "uri_folder"
     description: str | None = None
-    mode: str | None = None
+    mode: OutputMode | None = None
 
 
 class ComponentSpec(NamedSpec):
@@ -55,7 +59,7 @@ class ComponentSpec(NamedSpec):
     inputs: dict[str, ComponentInput] = Field(default_factory=dict)
     outputs: dict[str, ComponentOutput] = Field(default_factory=dict)
     code: str | None = None
-    environment: str | EnvironmentSpec | None = None
+    environment: str | InlineEnvironmentSpec | None = None
     command: str
     environment_variables: dict[str, str] = Field(default_factory=dict)
     is_deterministic: bool = True

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator
+from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator
 
 from opsloop.specs.base import AssetType, SpecModel
-from opsloop.specs.component import ComponentInput, ComponentOutput, ComponentSpec, InputType
-from opsloop.specs.environment import EnvironmentSpec
+from opsloop.specs.component import (
+    ComponentInput,
+    ComponentOutput,
+    ComponentSpec,
+    InputMode,
+    InputType,
+    OutputMode,
+)
+from opsloop.specs.environment import InlineEnvironmentSpec
 
 
 class JobInput(SpecModel):
@@ -16,7 +23,7 @@ class JobInput(SpecModel):
 
     type: InputType | None = None
     path: str | None = None
-    mode: str | None = None
+    mode: InputMode | None = None
     default: Any = None
     value: Any = None
     optional: bool = False
@@ -26,7 +33,7 @@ class JobInput(SpecModel):
 class JobOutput(SpecModel):
     type: AssetType = "uri_folder"
     path: str | None = None
-    mode: str | None = None
+    mode: OutputMode | None = None
     description: str | None = None
 
 
@@ -39,6 +46,11 @@ class Limits(SpecModel):
 
 
 class PipelineSettings(SpecModel):
+    """Azure ML passes pipeline settings through, so keys beyond these are accepted (each
+    with a warning that opsloop does not use it) rather than refused."""
+
+    model_config = ConfigDict(extra="allow")
+
     default_compute: str | None = None
     default_datastore: str | None = None
     continue_on_step_failure: bool = False
@@ -56,6 +68,9 @@ class _JobCommon(SpecModel):
     compute: str | None = None
     environment_variables: dict[str, str] = Field(default_factory=dict)
     limits: Limits | None = None
+    # Azure ML keys that have no local meaning: accepted, each with a warning (job_warnings).
+    identity: dict[str, Any] | None = None
+    properties: dict[str, Any] | None = None
 
     @field_validator("environment_variables", mode="before")
     @classmethod
@@ -71,10 +86,12 @@ class CommandJobSpec(_JobCommon):
     type: Literal["command"] = "command"
     command: str | None = None
     code: str | None = None
-    environment: str | EnvironmentSpec | None = None
+    environment: str | InlineEnvironmentSpec | None = None
     component: str | ComponentSpec | None = None
     resources: dict[str, Any] | None = None
     distribution: dict[str, Any] | None = None
+    services: dict[str, Any] | None = None
+    queue_settings: dict[str, Any] | None = None
     # Declared inputs/outputs of an inline command (the component the job implies).
     input_types: dict[str, ComponentInput] | None = Field(default=None, exclude=True)
     output_types: dict[str, ComponentOutput] | None = Field(default=None, exclude=True)

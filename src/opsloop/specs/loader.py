@@ -106,6 +106,7 @@ _MEMBER_NAMES = frozenset(
         "CommandJobSpec",
         "PipelineJobSpec",
         "EnvironmentSpec",
+        "InlineEnvironmentSpec",
         "ComponentSpec",
     )
 )
@@ -172,10 +173,23 @@ def _strip_noise(location: tuple[str | int, ...]) -> tuple[str | int, ...]:
     return tuple(readable.split(".")) if readable else ()
 
 
+# Errors that only say a union member was of another type: the member the value was
+# written for explains more (an inline environment's ``{}`` is not "not a string").
+_TYPE_MISMATCHES = frozenset(
+    ("string_type", "int_type", "float_type", "bool_type", "none_required", "model_type")
+)
+
+
 def _most_specific_error(errors: list[Any]) -> Any:
     # A union reports one error per member; the deepest location explains the most.
     unknown = [e for e in errors if e["type"] == "extra_forbidden"]
-    return max(unknown or errors, key=lambda error: len(_strip_noise(tuple(error["loc"]))))
+    return max(
+        unknown or errors,
+        key=lambda error: (
+            len(_strip_noise(tuple(error["loc"]))),
+            error["type"] not in _TYPE_MISMATCHES,
+        ),
+    )
 
 
 def _did_you_mean(unknown: Any, errors: Sequence[Any], model: Any) -> str:

@@ -119,6 +119,26 @@ class AssetVersionRow(Base):
     archived_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class ComputeRow(Base):
+    """A named compute of a workspace, where jobs run: ``local`` (processes on this host)
+    with at most ``max_instances`` steps at once. Azure ML keys with no local meaning
+    (size, tier, ...) are kept in ``spec``."""
+
+    __tablename__ = "computes"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(32))
+    max_instances: Mapped[int | None] = mapped_column(Integer)
+    min_instances: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(255))
+
+
 class JobRow(Base):
     """A job, or one step of a pipeline job (``parent_id`` set)."""
 

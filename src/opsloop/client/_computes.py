@@ -1,0 +1,23 @@
+"""``client.computes``: where a workspace's jobs run."""
+
+from __future__ import annotations
+
+from opsloop.client._resources import _NamedOperations
+from opsloop.schemas.entities import Compute
+from opsloop.specs.compute import ComputeSpec
+
+
+class ComputeOperations(_NamedOperations[Compute]):
+    """Create, read, list and delete computes::
+
+    client.computes.create(name="cpu-cluster", type="local", max_instances=2)
+    client.computes.get("azureml:cpu-cluster")
+    """
+
+    route = "computes"
+    spec_model = ComputeSpec
+    entity = Compute
+
+    def delete(self, name: str, *, workspace: str | None = None) -> None:
+        """Delete a compute; jobs already submitted keep the compute they were planned on."""
+        self._client.request("DELETE", self._path(workspace, name))
