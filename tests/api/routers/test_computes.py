@@ -195,11 +195,3 @@ def test_references_that_name_nothing_here_are_refused_in_words(
 ) -> None:
     problem = assert_invalid(api.post(JOBS, json=body), field)
     assert words in problem["detail"]
-
-
-def test_downloading_an_output_a_job_has_not_saved_is_a_404(api: TestClient) -> None:
-    job = api.post(JOBS, json={"command": "echo hi"}).json()
-    answer = api.get(f"{JOBS}/{job['name']}/outputs/artifacts/download")
-    assert answer.status_code == 404
-    assert "has no saved output 'artifacts' (status Queued)" in answer.json()["detail"]
-    assert api.get(f"{JOBS}/nope/outputs/artifacts/download").status_code == 404
