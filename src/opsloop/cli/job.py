@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -20,8 +20,10 @@ from opsloop.cli.common import (
     echo_warnings,
     make_client,
 )
-from opsloop.client import Client
-from opsloop.schemas.entities import Job
+
+if TYPE_CHECKING:
+    from opsloop.client import Client
+    from opsloop.schemas.entities import Job
 
 job_app = typer.Typer(
     help="Jobs: command and pipeline jobs run on the local executor.", no_args_is_help=True
