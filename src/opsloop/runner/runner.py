@@ -170,8 +170,15 @@ class JobRunner:
             status, failed, timed_out=deadline is not None and time.monotonic() > deadline
         )
         outputs = self._pipeline_outputs(plan)
-        self._report(job_runs.report_finished, self.job_id, final, error=error, outputs=outputs)
-        self.platform.tracking.end_run(parent_run, final.value)
+        tracking = self.platform.tracking.end_run(parent_run, final.value)
+        self._report(
+            job_runs.report_finished,
+            self.job_id,
+            final,
+            error=error,
+            outputs=outputs,
+            tracking=tracking,
+        )
         return final
 
     def _ready(self, status: dict[str, JobStatus], dependencies: dict[str, set[str]]) -> list[str]:
