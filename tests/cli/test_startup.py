@@ -22,10 +22,10 @@ def loaded_by(*args: str, home: Path, env: dict[str, str] | None = None) -> tupl
     listing = home.parent / "modules.json"
     script = (
         "import json, sys\n"
-        "from opsloop.cli.main import main\n"
+        "from opsloop.cli.main import run\n"
         "sys.argv = ['opsloop', *sys.argv[2:]]\n"
         "try:\n"
-        "    main()\n"
+        "    run()\n"
         "except SystemExit:\n"
         "    pass\n"
         "with open(sys.argv_listing, 'w') as f:\n"

@@ -47,6 +47,7 @@ def create(
 
     Example: opsloop job create -w dev -f pipeline.yml --set settings.force_rerun=true --stream
     """
+    _start_runner_ahead()
     client = make_client(workspace)
     job = client.jobs.create(file=file, overrides=set_, name=name)
     echo_warnings(job.warnings)
@@ -58,6 +59,18 @@ def create(
         err=output == "json",
     )
     _follow(client, job.name, output)
+
+
+def _start_runner_ahead() -> None:
+    """Embedded, start the job's runner now: its second or more of loading then overlaps
+    this call's own start-up and the submission (see ``start_standby_runner``)."""
+    from opsloop.config import Settings
+
+    settings = Settings()
+    if not settings.is_remote():
+        from opsloop.execution.launcher import start_standby_runner
+
+        start_standby_runner(settings)
 
 
 @job_app.command("stream")

@@ -127,4 +127,4 @@ def _pauses(longest: float) -> Iterator[float]:
     pause = min(0.05, longest)
     while True:
         yield pause
-        pause = min(pause * 1.5, longest)
+        pause = min(pause * 1.2, longest)
