@@ -11,7 +11,6 @@ from typing import IO, Any
 from opsloop.client._progress import StepProgress
 from opsloop.client._resources import _Operations
 from opsloop.schemas.entities import Job, LogChunk
-from opsloop.specs import JobSpec
 
 
 class JobOperations(_Operations):
@@ -25,7 +24,7 @@ class JobOperations(_Operations):
         **fields: Any,
     ) -> Job:
         """Submit a command or pipeline job; it starts at once and runs in the background."""
-        return self._submit(workspace, "job", JobSpec, Job, spec, file, overrides, fields)
+        return self._submit(workspace, "job", "JobSpec", Job, spec, file, overrides, fields)
 
     def get(self, name: str, *, workspace: str | None = None) -> Job:
         return self._get(Job, f"/workspaces/{self._ws(workspace)}/jobs/{name}")
