@@ -9,6 +9,7 @@ from pathlib import Path
 
 from helpers import job_row, wait_until, write
 from opsloop import Client
+from opsloop.config import Settings
 from opsloop.execution import launcher
 
 
@@ -26,6 +27,16 @@ def test_a_runner_started_ahead_runs_the_next_job(client: Client, tmp_path: Path
     assert "runner started ahead of job" in log and "finished: Completed" in log
     assert launcher._store_key(client.settings) not in launcher._standby  # handed over
     assert standby.wait(timeout=60) == 0
+
+
+def test_a_runner_started_on_a_new_home_creates_it_private(home: Path) -> None:
+    assert not home.exists()
+    launcher.start_standby_runner(Settings(home=home))
+    standby = launcher._standby.pop(launcher._store_key(Settings(home=home)))
+    assert standby.stdin is not None
+    standby.stdin.close()  # no job: it ends
+    assert home.stat().st_mode & 0o777 == 0o700
+    assert standby.wait(timeout=300) == 0
 
 
 def test_a_runner_handed_no_job_ends_with_the_process_that_started_it(home: Path) -> None:

@@ -85,3 +85,16 @@ def test_a_current_store_is_checked_without_loading_alembic(tmp_path: Path) -> N
         [sys.executable, "-c", check], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_two_processes_starting_on_a_new_store_both_find_it_migrated(store_url: str) -> None:
+    """A CLI call and the runner it starts ahead both open the store at once."""
+    migrate = f"from opsloop.store.database import Database\nDatabase({store_url!r}).migrate()\n"
+    processes = [
+        subprocess.Popen([sys.executable, "-c", migrate], stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    for process in processes:
+        _, errors = process.communicate(timeout=300)
+        assert process.returncode == 0, errors
+    assert Database(store_url).revisions() == {head_revision()}

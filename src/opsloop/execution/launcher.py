@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from opsloop.config import Settings
+from opsloop.security.private_files import make_private_dir
 
 RUNNER = "opsloop.runner.runner"
 STANDBY = "--standby"  # the runner's argument: wait for a job on standard input
@@ -66,8 +67,11 @@ def start_standby_runner(settings: Settings) -> None:
         running = _standby.get(key)
         if running is not None and running.poll() is None:
             return
+        # This may be the first thing to touch the home: create it for its owner only, as
+        # the platform does (a folder that exists keeps its mode).
+        make_private_dir(settings.resolved_home())
         folder = settings.resolved_home() / "jobs"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(exist_ok=True)
         _standby[key] = subprocess.Popen(
             [sys.executable, "-m", RUNNER, STANDBY],
             stdin=subprocess.PIPE,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
+_MIGRATION_LOCK = 0x6F70736D6967  # "opsmig": the PostgreSQL advisory lock of migrations
 
 
 class Database:
@@ -54,6 +55,13 @@ class Database:
                 config.set_main_option("script_location", str(MIGRATIONS))
                 config.attributes["secret_box"] = secret_box
                 with self.engine.begin() as connection:
+                    if connection.dialect.name == "postgresql":
+                        # Two processes may start on a store that needs migrating (a CLI call
+                        # and the runner it starts ahead): one migrates, the other then finds
+                        # nothing to do. SQLite's BEGIN IMMEDIATE already serialises them.
+                        connection.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                        )
                     config.attributes["connection"] = connection
                     command.upgrade(config, "head")
             _migrated.add(self.url)
