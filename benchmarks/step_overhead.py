@@ -7,6 +7,8 @@ Runs, side by side in one run on one machine:
                start/end times,
   * job:       a command job end to end, from submission to Completed (adds the runner
                process start-up),
+  * CLI job:   `opsloop job create --stream` of that command job, the whole command (a
+               fresh process: its own start, the submission, following the job to its end),
   * pipeline:  a pipeline of N independent `python -c pass` steps, per step,
   * quickstart (optional, --quickstart): the whole `opsloop quickstart`.
 
@@ -16,6 +18,7 @@ Usage:  python benchmarks/step_overhead.py [--repeat 5] [--steps 8] [--quickstar
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -31,6 +34,20 @@ def bare(repeat: int) -> list[float]:
     for _ in range(repeat):
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def cli_job(spec: Path, home: Path, repeat: int) -> list[float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSLOOP_")}
+    env["OPSLOOP_HOME"] = str(home)
+    command = [str(Path(sys.executable).parent / "opsloop"), "job", "create", "-w", "bench"]
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(
+            [*command, "-f", str(spec), "--stream"], env=env, check=True, stdout=subprocess.DEVNULL
+        )
         times.append(time.perf_counter() - start)
     return times
 
@@ -81,6 +98,7 @@ def main() -> None:
             )  # MLflow schema creation
             floor = statistics.median(bare(args.repeat))
             runs = opsloop_runs(client, folder, args.repeat, args.steps)
+        runs["CLI job create --stream"] = cli_job(folder / "job.yml", folder / "home", args.repeat)
         rows = [("bare `python -c pass`", floor)]
         rows += [
             (f"opsloop {name.replace('_', ' ')}", statistics.median(v)) for name, v in runs.items()

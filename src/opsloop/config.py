@@ -9,17 +9,24 @@ the store are encrypted with ``OPSLOOP_MASTER_KEY`` or the home's ``master.key``
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+ENV_PREFIX = "opsloop_"
 
 
-class Settings(BaseSettings):
-    """Settings read from ``OPSLOOP_*`` environment variables."""
+class Settings(BaseModel):
+    """Settings read from ``OPSLOOP_*`` environment variables (``OPSLOOP_HOME`` is ``home``;
+    names in any case); a value given to the constructor wins over the environment.
 
-    model_config = SettingsConfigDict(env_prefix="OPSLOOP_", extra="ignore")
+    A plain model reading the environment itself: pydantic-settings, with its sources for
+    files and clouds, costs every CLI call about 60 ms of imports for the same result."""
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
 
     home: Path = Field(default=Path(".opsloop"), description="Embedded home folder.")
     database_url: str | None = Field(
@@ -71,6 +78,19 @@ class Settings(BaseSettings):
         default=None,
         description="Key that encrypts the store's secrets (default: the home's master.key file).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, given: Any) -> Any:
+        if not isinstance(given, dict):
+            return given
+        environment = {name.lower(): value for name, value in os.environ.items()}
+        found = {
+            field: environment[ENV_PREFIX + field]
+            for field in cls.model_fields
+            if ENV_PREFIX + field in environment
+        }
+        return {**found, **given}
 
     def resolved_home(self) -> Path:
         return self.home.expanduser().resolve()

@@ -5,16 +5,21 @@ SDK's own process.
 the serving runtime, as ``opsloop server`` does, so embedded and remote calls take the same
 HTTP path. Unlike the server, the runtime is built per scoring request for that endpoint
 alone (loaded, answered, closed): an embedded CLI call scores once and exits, and loading
-every endpoint's model for it would be wasted work.
+every endpoint's model for it would be wasted work. For the same reason the API includes a
+router on the first request that reaches it, and the serving runtime is imported on the
+first scoring request.
 """
 
 from __future__ import annotations
 
-from opsloop.api.app import create_app
+from typing import TYPE_CHECKING
+
+from opsloop.api.app import create_app, include_routers_for
 from opsloop.config import Settings
 from opsloop.services.context import Platform
-from opsloop.serving.online.runtime import Receive, Scope, Send, ServingRuntime
-from opsloop.serving.online.sources import StoreSource
+
+if TYPE_CHECKING:
+    from opsloop.serving.online.runtime import Receive, Scope, Send
 
 ENDPOINTS = "/endpoints/"
 
@@ -22,11 +27,16 @@ ENDPOINTS = "/endpoints/"
 class EmbeddedApp:
     def __init__(self, settings: Settings) -> None:
         self.platform = Platform(settings)
-        self.api = create_app(self.platform)
+        self.api = create_app(self.platform, lazy_routers=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         if scope["type"] == "http" and path.startswith(ENDPOINTS):
+            # Imported on the first scoring call: the runtime brings numpy and the model
+            # flavours, which a CLI call that does not score should not pay for.
+            from opsloop.serving.online.runtime import ServingRuntime
+            from opsloop.serving.online.sources import StoreSource
+
             name = path[len(ENDPOINTS) :].split("/", 1)[0]
             runtime = ServingRuntime(StoreSource(self.platform, endpoint=name), single=name)
             await runtime.startup()
@@ -35,6 +45,8 @@ class EmbeddedApp:
             finally:
                 await runtime.shutdown()
         else:
+            if scope["type"] == "http":
+                include_routers_for(self.api, path)
             await self.api(scope, receive, send)
 
 

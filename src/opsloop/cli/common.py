@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from opsloop.client import Client
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from opsloop.client import Client
 
 console = Console()
 err_console = Console(stderr=True)
@@ -44,6 +46,10 @@ def echo_warnings(warnings: list[Any]) -> None:
 
 
 def make_client(workspace: str | None = None) -> Client:
+    # Imported here, not at the top: `--help`, a typo and a usage error answer without the
+    # SDK's imports (and the embedded platform's behind them).
+    from opsloop.client import Client
+
     return Client(workspace=workspace)
 
 

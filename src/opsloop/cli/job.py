@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -20,8 +20,10 @@ from opsloop.cli.common import (
     echo_warnings,
     make_client,
 )
-from opsloop.client import Client
-from opsloop.schemas.entities import Job
+
+if TYPE_CHECKING:
+    from opsloop.client import Client
+    from opsloop.schemas.entities import Job
 
 job_app = typer.Typer(
     help="Jobs: command and pipeline jobs run on the local executor.", no_args_is_help=True
@@ -45,6 +47,7 @@ def create(
 
     Example: opsloop job create -w dev -f pipeline.yml --set settings.force_rerun=true --stream
     """
+    _start_runner_ahead()
     client = make_client(workspace)
     job = client.jobs.create(file=file, overrides=set_, name=name)
     echo_warnings(job.warnings)
@@ -56,6 +59,18 @@ def create(
         err=output == "json",
     )
     _follow(client, job.name, output)
+
+
+def _start_runner_ahead() -> None:
+    """Embedded, start the job's runner now: its second or more of loading then overlaps
+    this call's own start-up and the submission (see ``start_standby_runner``)."""
+    from opsloop.config import Settings
+
+    settings = Settings()
+    if not settings.is_remote():
+        from opsloop.execution.launcher import start_standby_runner
+
+        start_standby_runner(settings)
 
 
 @job_app.command("stream")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import os
 import sys
 from typing import Annotated
 
@@ -73,12 +76,33 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def main() -> None:
+def run() -> None:
+    """Run the command line in ``sys.argv``; ends with SystemExit, as a Click program does."""
     try:
         app()
     except OpsloopError as exc:
         typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(2 if exc.status_code in (400, 422) else 1)
+
+
+def main() -> None:
+    """The ``opsloop`` executable: run, then end the process at once.
+
+    Python's own teardown frees every module and object one by one: a third of the CPU of
+    an embedded call that lists something. Nothing is lost by skipping it: the output is
+    flushed, the exit handlers run, and every store write was committed by then."""
+    try:
+        run()
+        code = 0
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (| head)
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 if __name__ == "__main__":

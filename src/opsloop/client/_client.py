@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
 from opsloop.client._computes import ComputeOperations
-from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
-from opsloop.client._events import EventOperations, EventSubscriptionOperations
 from opsloop.client._jobs import JobOperations
 from opsloop.client._resources import (
     ComponentOperations,
@@ -22,6 +20,11 @@ from opsloop.client._resources import (
 )
 from opsloop.client._transport import Transport
 from opsloop.config import Settings
+
+if TYPE_CHECKING:
+    from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
+    from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
+    from opsloop.client._events import EventOperations, EventSubscriptionOperations
 
 
 class Client:
@@ -61,12 +64,45 @@ class Client:
         self.computes = ComputeOperations(self)
         self.jobs = JobOperations(self)
         self.models = ModelOperations(self)
-        self.online_endpoints = OnlineEndpointOperations(self)
-        self.online_deployments = OnlineDeploymentOperations(self)
-        self.batch_endpoints = BatchEndpointOperations(self)
-        self.batch_deployments = BatchDeploymentOperations(self)
-        self.events = EventOperations(self)
-        self.event_subscriptions = EventSubscriptionOperations(self)
+
+    # The endpoint and event operations are built on first use: their modules bring the
+    # endpoint and event specs, which a process that never touches them (most CLI calls)
+    # should not import.
+    @cached_property
+    def online_endpoints(self) -> OnlineEndpointOperations:
+        from opsloop.client._endpoints import OnlineEndpointOperations
+
+        return OnlineEndpointOperations(self)
+
+    @cached_property
+    def online_deployments(self) -> OnlineDeploymentOperations:
+        from opsloop.client._endpoints import OnlineDeploymentOperations
+
+        return OnlineDeploymentOperations(self)
+
+    @cached_property
+    def batch_endpoints(self) -> BatchEndpointOperations:
+        from opsloop.client._batch import BatchEndpointOperations
+
+        return BatchEndpointOperations(self)
+
+    @cached_property
+    def batch_deployments(self) -> BatchDeploymentOperations:
+        from opsloop.client._batch import BatchDeploymentOperations
+
+        return BatchDeploymentOperations(self)
+
+    @cached_property
+    def events(self) -> EventOperations:
+        from opsloop.client._events import EventOperations
+
+        return EventOperations(self)
+
+    @cached_property
+    def event_subscriptions(self) -> EventSubscriptionOperations:
+        from opsloop.client._events import EventSubscriptionOperations
+
+        return EventSubscriptionOperations(self)
 
     @property
     def is_remote(self) -> bool:

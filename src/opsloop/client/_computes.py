@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from opsloop.client._resources import _NamedOperations
 from opsloop.schemas.entities import Compute
-from opsloop.specs.compute import ComputeSpec
 
 
 class ComputeOperations(_NamedOperations[Compute]):
@@ -15,7 +14,7 @@ class ComputeOperations(_NamedOperations[Compute]):
     """
 
     route = "computes"
-    spec_model = ComputeSpec
+    spec_model = "ComputeSpec"  # built on first use (opsloop.specs)
     entity = Compute
 
     def delete(self, name: str, *, workspace: str | None = None) -> None:

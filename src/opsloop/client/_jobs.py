@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from opsloop.client._progress import StepProgress
 from opsloop.client._resources import _Operations
 from opsloop.schemas.entities import Job, LogChunk
-from opsloop.specs import JobSpec
 
 
 class JobOperations(_Operations):
@@ -24,7 +24,7 @@ class JobOperations(_Operations):
         **fields: Any,
     ) -> Job:
         """Submit a command or pipeline job; it starts at once and runs in the background."""
-        return self._submit(workspace, "job", JobSpec, Job, spec, file, overrides, fields)
+        return self._submit(workspace, "job", "JobSpec", Job, spec, file, overrides, fields)
 
     def get(self, name: str, *, workspace: str | None = None) -> Job:
         return self._get(Job, f"/workspaces/{self._ws(workspace)}/jobs/{name}")
@@ -60,18 +60,19 @@ class JobOperations(_Operations):
         out = out or sys.stdout
         offsets: dict[str, int] = {}
         progress = StepProgress()
+        pauses = _pauses(poll_seconds)
         while True:
             chunk = self.logs(name, workspace=workspace, offsets=offsets)
             if chunk.text:
                 out.write(chunk.text)
-            job = self.get(name, workspace=workspace)
+            job = self._status(name, workspace)
             for line in progress.changes(job):
                 out.write(f"[step] {line}\n")
             out.flush()
             offsets = chunk.offsets
             if chunk.complete:
-                return job if job.is_terminal else self.get(name, workspace=workspace)
-            time.sleep(poll_seconds)
+                return self.get(name, workspace=workspace)
+            time.sleep(next(pauses))
 
     def wait(
         self,
@@ -83,13 +84,19 @@ class JobOperations(_Operations):
     ) -> Job:
         """Block until the job reaches Completed, Failed or Canceled."""
         deadline = time.monotonic() + timeout
+        pauses = _pauses(poll_seconds)
         while True:
-            job = self.get(name, workspace=workspace)
+            job = self._status(name, workspace)
             if job.is_terminal:
-                return job
+                return self.get(name, workspace=workspace)
             if time.monotonic() > deadline:
                 raise TimeoutError(f"job {name} still {job.status} after {timeout:.0f} s")
-            time.sleep(poll_seconds)
+            time.sleep(next(pauses))
+
+    def _status(self, name: str, workspace: str | None) -> Job:
+        """The job without the metrics of runs still going: those are read from MLflow,
+        whose import a process that only follows the status should not pay for."""
+        return self._get(Job, f"/workspaces/{self._ws(workspace)}/jobs/{name}", tracking=False)
 
     def download(
         self,
@@ -111,3 +118,12 @@ class JobOperations(_Operations):
             params={k: v for k, v in params.items() if v is not None},
         )
         return target
+
+
+def _pauses(longest: float) -> Iterator[float]:
+    """Pauses between polls: short at first, when a quick job is likely to end, growing to
+    ``longest`` so a long job is not polled more often than asked."""
+    pause = min(0.05, longest)
+    while True:
+        yield pause
+        pause = min(pause * 1.2, longest)

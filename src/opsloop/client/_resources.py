@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from opsloop.client._resolve import Origin, Resolver
 from opsloop.errors import OpsloopError
 from opsloop.schemas.entities import (
     Component,
@@ -22,20 +21,10 @@ from opsloop.schemas.entities import (
     Registry,
     Workspace,
 )
-from opsloop.specs import (
-    ComponentSpec,
-    DataSpec,
-    DatastoreSpec,
-    EnvironmentSpec,
-    ModelSpec,
-    RegistrySpec,
-    WorkspaceSpec,
-    apply_overrides,
-)
-from opsloop.specs.loader import override_paths, read_yaml
 
 if TYPE_CHECKING:
     from opsloop.client._client import Client
+    from opsloop.client._resolve import Origin
 
 EntityT = TypeVar("EntityT", bound=BaseModel)
 
@@ -48,7 +37,15 @@ def build_spec(
     overrides: list[str] | None = None,
     fields: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], Origin]:
-    """Spec data from a file, a mapping or a spec object, with overrides, checked once."""
+    """Spec data from a file, a mapping or a spec object, with overrides, checked once.
+    ``model``: the spec class, or its name in ``opsloop.specs``."""
+    # Imported here: the spec models and the YAML loader are for submitting, and a call
+    # that reads (list, show) should not pay for building them.
+    from opsloop.client._resolve import Origin
+    from opsloop.specs import apply_overrides
+    from opsloop.specs.loader import override_paths, read_yaml
+
+    model = _spec_class(model)
     if file is not None:
         path = Path(file)
         data, lines = read_yaml(path)
@@ -65,6 +62,15 @@ def build_spec(
         origin.given.update({path: f"--set {'.'.join(path)}" for path in override_paths(overrides)})
     origin.validate(model, data)
     return data, origin
+
+
+def _spec_class(model: Any) -> Any:
+    """A spec class given by its name in ``opsloop.specs`` (or already a class)."""
+    if isinstance(model, str):
+        import opsloop.specs
+
+        return getattr(opsloop.specs, model)
+    return model
 
 
 class _Operations:
@@ -119,7 +125,10 @@ class _Operations:
         overrides: Any,
         fields: dict[str, Any],
     ) -> EntityT:
+        from opsloop.client._resolve import Resolver
+
         ws = self._ws(workspace)
+        model = _spec_class(model)
         data, origin = build_spec(model, spec, file=file, overrides=overrides, fields=fields)
         self._client._upload_workspace = ws
         # One resolver per submission: a folder shared by steps uploads once, and a file
@@ -150,7 +159,7 @@ class WorkspaceOperations(_Operations):
         overrides: list[str] | None = None,
         **fields: Any,
     ) -> Workspace:
-        data, _ = build_spec(WorkspaceSpec, spec, file=file, overrides=overrides, fields=fields)
+        data, _ = build_spec("WorkspaceSpec", spec, file=file, overrides=overrides, fields=fields)
         return self._post(Workspace, "/workspaces", data)
 
     def get(self, name: str) -> Workspace:
@@ -172,7 +181,7 @@ class RegistryOperations(_Operations):
         overrides: list[str] | None = None,
         **fields: Any,
     ) -> Registry:
-        data, _ = build_spec(RegistrySpec, spec, file=file, overrides=overrides, fields=fields)
+        data, _ = build_spec("RegistrySpec", spec, file=file, overrides=overrides, fields=fields)
         return self._post(Registry, "/registries", data)
 
     def get(self, name: str) -> Registry:
@@ -218,7 +227,7 @@ class _NamedOperations(_Operations, Generic[EntityT]):
 
 class DatastoreOperations(_NamedOperations[Datastore]):
     route = "datastores"
-    spec_model = DatastoreSpec
+    spec_model = "DatastoreSpec"
     entity = Datastore
 
 
@@ -286,19 +295,19 @@ class _VersionedOperations(_Operations):
 
 
 class DataOperations(_VersionedOperations):
-    kind, route, spec_model, entity = "data", "data", DataSpec, DataAsset
+    kind, route, spec_model, entity = "data", "data", "DataSpec", DataAsset
 
 
 class EnvironmentOperations(_VersionedOperations):
-    kind, route, spec_model, entity = "environment", "environments", EnvironmentSpec, Environment
+    kind, route, spec_model, entity = "environment", "environments", "EnvironmentSpec", Environment
 
 
 class ComponentOperations(_VersionedOperations):
-    kind, route, spec_model, entity = "component", "components", ComponentSpec, Component
+    kind, route, spec_model, entity = "component", "components", "ComponentSpec", Component
 
 
 class ModelOperations(_VersionedOperations):
-    kind, route, spec_model, entity = "model", "models", ModelSpec, Model
+    kind, route, spec_model, entity = "model", "models", "ModelSpec", Model
 
     def download(
         self, reference: str, destination: str | Path, *, workspace: str | None = None

@@ -10,6 +10,12 @@ import threading
 from pathlib import Path
 
 from opsloop.config import Settings
+from opsloop.security.private_files import make_private_dir
+
+RUNNER = "opsloop.runner.runner"
+STANDBY = "--standby"  # the runner's argument: wait for a job on standard input
+_standby: dict[str, subprocess.Popen[bytes]] = {}
+_standby_lock = threading.Lock()
 
 
 def store_environment(settings: Settings) -> dict[str, str]:
@@ -32,18 +38,76 @@ def job_folder(settings: Settings, workspace: str, job_name: str) -> Path:
 def launch_runner(settings: Settings, workspace: str, job_name: str) -> int:
     folder = job_folder(settings, workspace, job_name)
     folder.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k != "OPSLOOP_URI"}
-    env.update(store_environment(settings))
+    standby = _hand_to_standby(settings, workspace, job_name)
+    if standby is not None:
+        return standby
     with (folder / "runner.log").open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "opsloop.runner.runner", workspace, job_name],
+            [sys.executable, "-m", RUNNER, workspace, job_name],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=env,
+            env=_runner_environment(settings),
             cwd=folder,
             start_new_session=True,
         )
+    _reap(process)
+    return process.pid
+
+
+def start_standby_runner(settings: Settings) -> None:
+    """Start a runner before its job exists: it loads what every job needs (its imports,
+    the store, MLflow: a second or more) and waits for ``launch_runner`` to hand it one.
+
+    A command-line call about to submit a job starts one first, so that work overlaps the
+    call's own start-up instead of following the submission. Handed no job, it ends when
+    this process does (its end of the pipe closes)."""
+    key = _store_key(settings)
+    with _standby_lock:
+        running = _standby.get(key)
+        if running is not None and running.poll() is None:
+            return
+        # This may be the first thing to touch the home: create it for its owner only, as
+        # the platform does (a folder that exists keeps its mode).
+        make_private_dir(settings.resolved_home())
+        folder = settings.resolved_home() / "jobs"
+        folder.mkdir(exist_ok=True)
+        _standby[key] = subprocess.Popen(
+            [sys.executable, "-m", RUNNER, STANDBY],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,  # until it has a job, whose runner.log it then writes
+            stderr=subprocess.DEVNULL,
+            env=_runner_environment(settings),
+            cwd=folder,
+            start_new_session=True,
+        )
+
+
+def _hand_to_standby(settings: Settings, workspace: str, job_name: str) -> int | None:
+    """Give the job to this process's standby runner for the store; its pid, or None."""
+    with _standby_lock:
+        process = _standby.pop(_store_key(settings), None)
+    if process is None or process.stdin is None or process.poll() is not None:
+        return None
+    try:
+        process.stdin.write(f"{workspace}\n{job_name}\n".encode())
+        process.stdin.close()
+    except OSError:  # it ended meanwhile: start a runner as usual
+        return None
+    _reap(process)
+    return process.pid
+
+
+def _runner_environment(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "OPSLOOP_URI"}
+    env.update(store_environment(settings))
+    return env
+
+
+def _store_key(settings: Settings) -> str:
+    return repr(sorted(store_environment(settings).items()))
+
+
+def _reap(process: subprocess.Popen[bytes]) -> None:
     # Reap the child when it ends so a long-lived server leaves no zombies.
     threading.Thread(target=process.wait, daemon=True).start()
-    return process.pid

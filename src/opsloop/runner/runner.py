@@ -13,10 +13,13 @@ import os
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
+from opsloop.config import Settings
+from opsloop.execution.launcher import RUNNER, STANDBY, job_folder
 from opsloop.execution.plan import PipelinePlan, StoredOutput
 from opsloop.execution.planner import downstream_of
 from opsloop.execution.processes import this_host
@@ -29,6 +32,7 @@ from opsloop.services.job_runs import RunView, StepView
 log = logging.getLogger("opsloop.runner")
 T = TypeVar("T")
 _POLL_S = 0.5
+LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 
 class JobRunner:
@@ -170,8 +174,15 @@ class JobRunner:
             status, failed, timed_out=deadline is not None and time.monotonic() > deadline
         )
         outputs = self._pipeline_outputs(plan)
-        self._report(job_runs.report_finished, self.job_id, final, error=error, outputs=outputs)
-        self.platform.tracking.end_run(parent_run, final.value)
+        tracking = self.platform.tracking.end_run(parent_run, final.value)
+        self._report(
+            job_runs.report_finished,
+            self.job_id,
+            final,
+            error=error,
+            outputs=outputs,
+            tracking=tracking,
+        )
         return final
 
     def _ready(self, status: dict[str, JobStatus], dependencies: dict[str, set[str]]) -> list[str]:
@@ -214,12 +225,42 @@ class JobRunner:
 
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
+    if args == [STANDBY]:
+        return standby()
     if len(args) != 2:
-        print("usage: python -m opsloop.runner.runner WORKSPACE JOB", file=sys.stderr)
+        print(f"usage: python -m {RUNNER} WORKSPACE JOB | {STANDBY}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     result = JobRunner(Platform(), args[0], args[1]).run()
     log.info("job %s finished: %s", args[1], result)
+    return 0
+
+
+def standby() -> int:
+    """Load what every job needs, then run the job ``launch_runner`` hands over on standard
+    input (its workspace and name, a line each); end if none comes."""
+    platform: Platform | None = None
+    warm_up_error = ""
+    try:
+        platform = Platform()
+        platform.tracking.client  # noqa: B018 - MLflow's import and store: most of the wait
+    except Exception:  # reported in the job's log once there is one; the job then fails
+        warm_up_error = traceback.format_exc()
+    workspace, job_name = sys.stdin.readline().strip(), sys.stdin.readline().strip()
+    if not workspace or not job_name:
+        return 0
+    settings = platform.settings if platform is not None else Settings()
+    folder = job_folder(settings, workspace, job_name)
+    os.chdir(folder)
+    with (folder / "runner.log").open("ab") as runner_log:
+        os.dup2(runner_log.fileno(), sys.stdout.fileno())
+        os.dup2(runner_log.fileno(), sys.stderr.fileno())
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    log.info("runner started ahead of job %s (pid %s)", job_name, os.getpid())
+    if warm_up_error:
+        log.error("loading before the job failed:\n%s", warm_up_error)
+    result = JobRunner(platform or Platform(), workspace, job_name).run()
+    log.info("job %s finished: %s", job_name, result)
     return 0
 
 

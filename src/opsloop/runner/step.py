@@ -260,8 +260,10 @@ class StepRun:
             except Exception:
                 _kill_group(process)  # an unrecorded process could outlive a lost runner
                 raise
+            pause = 0.005  # short at first: most quick commands end within a few of them
             while process.poll() is None:
-                if self.cancel.wait(0.1):
+                pause = min(pause * 2, 0.1)
+                if self.cancel.wait(pause):
                     _kill_group(process)
                     return self._finish(
                         JobStatus.CANCELED,
@@ -307,6 +309,9 @@ class StepRun:
         exit_code: int | None = None,
         outputs: dict[str, StoredOutput] | None = None,
     ) -> StepOutcome:
+        # The run is closed first, so the step ends with what MLflow holds then: reading a
+        # finished job (`job show`, the end of `--stream`) then needs no MLflow.
+        tracking = self.platform.tracking.end_run(run_id, status.value) if run_id else None
         self._report(
             job_runs.report_step_finished,
             self.row_id,
@@ -314,9 +319,8 @@ class StepRun:
             error=error,
             exit_code=exit_code,
             outputs=outputs,
+            tracking=tracking,
         )
-        if run_id:
-            self.platform.tracking.end_run(run_id, status.value)
         return StepOutcome(status, error)
 
     def _report(self, call: Callable[..., T], *args: object, **kwargs: object) -> T:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsloop.specs.azureml_keys import SpecWarning
+from opsloop.specs.spec_warnings import SpecWarning
 
 
 class Entity(BaseModel):

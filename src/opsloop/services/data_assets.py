@@ -12,7 +12,6 @@ from pathlib import Path
 from opsloop.catalogue.actions import Action
 from opsloop.catalogue.events import DataRegistered
 from opsloop.errors import ValidationError
-from opsloop.monitoring.profile import profile_table
 from opsloop.schemas.entities import DataAsset
 from opsloop.services import assets
 from opsloop.services.context import ServiceContext
@@ -21,7 +20,6 @@ from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.data import DataSpec
 from opsloop.store.artifacts import hash_path, materialize
 from opsloop.store.tables import AssetVersionRow
-from opsloop.tabular.reader import TableReadError, is_tabular, read_table
 
 
 def create_data_asset(ctx: ServiceContext, workspace: str, spec: DataSpec) -> DataAsset:
@@ -95,6 +93,11 @@ def _check_shape(local: Path, asset_type: str) -> None:
 
 
 def _profile(local: Path, asset_type: str) -> dict[str, object] | None:
+    # Imported here: they bring pandas and numpy (about 1 s), which only registering a
+    # data asset needs, not every process that lists or shows one.
+    from opsloop.monitoring.profile import profile_table
+    from opsloop.tabular.reader import TableReadError, is_tabular, read_table
+
     if not is_tabular(local, asset_type):
         return None
     try:

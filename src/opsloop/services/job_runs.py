@@ -122,12 +122,14 @@ def report_finished(
     *,
     error: str | None = None,
     outputs: dict[str, StoredOutput] | None = None,
+    tracking: dict[str, Any] | None = None,
 ) -> bool:
-    """End the job, unless something (a cancel, a sweep) ended it first."""
+    """End the job, unless something (a cancel, a sweep) ended it first. ``tracking``: what
+    its MLflow run held once closed (see ``JobRow.tracking``)."""
     row = lock_job_row(ctx, job_id)
     if row is None or is_terminal(row.status):
         return False
-    fields: dict[str, Any] = {"error": error}
+    fields: dict[str, Any] = {"error": error, "tracking": tracking}
     if outputs is not None:
         fields["outputs"] = _outputs_json(outputs)
     set_status(ctx, row, status, **fields)
@@ -174,11 +176,13 @@ def report_step_reused(
     ctx: ServiceContext, step_id: str, source: StepView, *, step_hash: str, code_hash: str | None
 ) -> None:
     row = _require(ctx, step_id)
+    producer = ctx.session.get(JobRow, source.id)
     set_status(
         ctx,
         row,
         JobStatus.COMPLETED,
         step_hash=step_hash,
+        tracking=producer.tracking if producer is not None else None,
         reused_from=source.producer,
         reuse_reason=f"reused from {source.producer}",
         outputs=_outputs_json(source.outputs),
@@ -224,13 +228,19 @@ def report_step_finished(
     error: str | None = None,
     exit_code: int | None = None,
     outputs: dict[str, StoredOutput] | None = None,
+    tracking: dict[str, Any] | None = None,
 ) -> bool:
     """End a step (a command job ends with its one step), unless it ended already."""
     row = lock_job_row(ctx, step_id)
     if row is None or is_terminal(row.status):
         return False
     # The process group is gone: forget it, so no later cancel signals a reused id.
-    fields: dict[str, Any] = {"error": error, "exit_code": exit_code, "step_pgid": None}
+    fields: dict[str, Any] = {
+        "error": error,
+        "exit_code": exit_code,
+        "step_pgid": None,
+        "tracking": tracking,
+    }
     if outputs is not None:
         fields["outputs"] = _outputs_json(outputs)
     set_status(ctx, row, status, **fields)

@@ -114,20 +114,25 @@ def create_job(ctx: ServiceContext, workspace: str, spec: CommandJobSpec | Pipel
     return created
 
 
-def get_job(ctx: ServiceContext, workspace: str, name: str) -> Job:
+def get_job(ctx: ServiceContext, workspace: str, name: str) -> tuple[Job, list[Job]]:
+    """The job with its steps, and those of them (the job included) whose metrics and params
+    are still MLflow's to tell: a run going on, or one that ended without a snapshot (see
+    ``JobRow.tracking``). Pass these to ``add_live_tracking`` once the transaction is over."""
     ctx.authorize(Action.JOBS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     row = require_job_row(ctx, ws, name)
-    return with_tracking_data(ctx, to_entity(row, workspace, steps=step_rows(ctx, row)))
+    steps = step_rows(ctx, row)
+    job = to_entity(row, workspace, steps=steps)
+    pairs = zip((row, *steps), (job, *job.steps), strict=True)
+    return job, [item for r, item in pairs if r.mlflow_run_id and r.tracking is None]
 
 
-def with_tracking_data(ctx: ServiceContext, job: Job) -> Job:
-    """Add the metrics and params MLflow holds for the job and each step."""
-    tracking = ctx.platform.tracking
-    for item in (job, *job.steps):
+def add_live_tracking(platform: Platform, items: list[Job]) -> None:
+    """Fill in the metrics and params MLflow holds now. Outside a transaction: the first
+    read imports MLflow, seconds that no store lock should be held for."""
+    for item in items:
         if item.mlflow_run_id:
-            item.metrics, item.params = tracking.metrics_and_params(item.mlflow_run_id)
-    return job
+            item.metrics, item.params = platform.tracking.metrics_and_params(item.mlflow_run_id)
 
 
 def list_jobs(ctx: ServiceContext, workspace: str, limit: int = 100) -> list[Job]:
@@ -333,6 +338,8 @@ def to_entity(row: JobRow, workspace: str, steps: list[JobRow] | None = None) ->
         inputs=row.inputs,
         outputs=row.outputs,
         mlflow_run_id=row.mlflow_run_id,
+        metrics=(row.tracking or {}).get("metrics", {}),
+        params=(row.tracking or {}).get("params", {}),
         steps=[to_entity(s, workspace) for s in steps or []],
         spec=row.spec,
         **_runtime(row),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
-import jwt
 from sqlalchemy import select
 
 from opsloop.catalogue.actions import Action
@@ -191,6 +190,8 @@ def regenerate_keys(
 
 def issue_token(secret: str, endpoint: str, subject: str, expires: datetime) -> str:
     claims = {"aud": f"opsloop-endpoint:{endpoint}", "sub": subject, "exp": expires}
+    import jwt  # here: its import costs a CLI call that issues no token
+
     return jwt.encode(claims, secret, algorithm=TOKEN_ALGORITHM)
 
 

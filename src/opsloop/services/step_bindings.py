@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import fsspec
-
 from opsloop.errors import ValidationError
 from opsloop.execution.expressions import as_single_binding
 from opsloop.execution.plan import AssetBinding, OutputPlan
@@ -75,6 +73,8 @@ def check_readable(url: str, *, field: str) -> None:
     """Refuse at submission a URL whose protocol no installed file system reads (it would
     only fail once the step starts)."""
     protocol = url.split("://", 1)[0]
+    import fsspec  # here: reading a job, listing jobs, need none of it
+
     try:
         fsspec.get_filesystem_class(protocol)
     except ValueError:

@@ -73,15 +73,18 @@ class Tracking:
         run = self.client.create_run(experiment_id, run_name=run_name, tags=tags)
         return str(run.info.run_id)
 
-    def end_run(self, run_id: str, status: str) -> None:
-        """Close a run unless the user's code already did."""
+    def end_run(self, run_id: str, status: str) -> dict[str, Any] | None:
+        """Close a run unless the user's code already did; returns what it holds then
+        (``{"metrics": ..., "params": ...}``), or None if MLflow could not be read."""
         mlflow_status = {"Completed": "FINISHED", "Failed": "FAILED", "Canceled": "KILLED"}[status]
         try:
-            current = self.client.get_run(run_id).info.status
-            if current == "RUNNING" or mlflow_status != "FINISHED":
+            run = self.client.get_run(run_id)
+            if run.info.status == "RUNNING" or mlflow_status != "FINISHED":
                 self.client.set_terminated(run_id, status=mlflow_status)
         except Exception:
             log.exception("could not close MLflow run %s", run_id)
+            return None
+        return {"metrics": dict(run.data.metrics), "params": dict(run.data.params)}
 
     def log_params(self, run_id: str, params: dict[str, Any]) -> None:
         from mlflow.entities import Param

@@ -6,25 +6,10 @@ from __future__ import annotations
 
 import difflib
 
-from pydantic import BaseModel
-
 from opsloop.specs.compute import ComputeSpec
 from opsloop.specs.job import CommandJobSpec, PipelineJobSpec, PipelineSettings
 from opsloop.specs.references import strip_alias
-
-
-class SpecWarning(BaseModel):
-    """A key that was accepted and is not used: where it is, and what happens instead."""
-
-    field: str
-    message: str
-    file: str | None = None  # filled in by the client that read the spec
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}: " if self.file and self.line else ""
-        return f"{where}{self.field}: {self.message}"
-
+from opsloop.specs.spec_warnings import SpecWarning
 
 _JOB_KEYS = {
     "services": "interactive services (VS Code, JupyterLab, TensorBoard, SSH) are not "

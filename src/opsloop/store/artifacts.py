@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
-
-import fsspec
+from typing import Any
 
 from opsloop.file_urls import local_path_of
 
@@ -44,7 +43,8 @@ class ArtifactStore:
 
     def __init__(self, root_url: str) -> None:
         self.root_url = root_url.rstrip("/")
-        self.fs, self._root_path = fsspec.core.url_to_fs(self.root_url)
+        if self.local_root() is None:  # an unknown scheme or a missing driver fails here
+            _filesystem(self.root_url)
 
     def url_for(self, key: str) -> str:
         return f"{self.root_url}/{key.strip('/')}"
@@ -59,7 +59,7 @@ class ArtifactStore:
         return url
 
     def exists(self, url: str) -> bool:
-        fs, path = fsspec.core.url_to_fs(url)
+        fs, path = _filesystem(url)
         return bool(fs.exists(path))
 
 
@@ -72,7 +72,7 @@ def copy_to_url(source: Path, url: str) -> None:
         else:
             shutil.copy2(source, local)
         return
-    fs, path = fsspec.core.url_to_fs(url)
+    fs, path = _filesystem(url)
     fs.put(str(source), path, recursive=source.is_dir())
 
 
@@ -87,10 +87,19 @@ def materialize(url: str, destination: Path) -> Path:
         if not local.exists():
             raise FileNotFoundError(url)
         return local
-    fs, path = fsspec.core.url_to_fs(url)
+    fs, path = _filesystem(url)
     if not fs.exists(path):
         raise FileNotFoundError(url)
     destination.mkdir(parents=True, exist_ok=True)
     target = destination / Path(path.rstrip("/")).name
     fs.get(path, str(target), recursive=fs.isdir(path))
     return target
+
+
+def _filesystem(url: str) -> tuple[Any, str]:
+    # fsspec is imported on first use: a store on local files (the default) never needs it,
+    # and its import is a noticeable share of a CLI call's start-up.
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(url)
+    return fs, str(path)

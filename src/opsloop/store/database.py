@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from opsloop.security.private_files import make_private_dir, make_private_file, restrict_file
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
+_MIGRATION_LOCK = 0x6F70736D6967  # "opsmig": the PostgreSQL advisory lock of migrations
 
 
 class Database:
@@ -42,13 +44,36 @@ class Database:
         with _migrate_lock:
             if self.url in _migrated:
                 return
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS))
-            config.attributes["secret_box"] = secret_box
-            with self.engine.begin() as connection:
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+            # Alembic (its import, the scripts, the environment) costs about 0.3 s; a store
+            # already at the newest revision, the common case of every CLI call, needs one
+            # query to tell.
+            if self.revisions() != {head_revision()}:
+                from alembic import command
+                from alembic.config import Config
+
+                config = Config()
+                config.set_main_option("script_location", str(MIGRATIONS))
+                config.attributes["secret_box"] = secret_box
+                with self.engine.begin() as connection:
+                    if connection.dialect.name == "postgresql":
+                        # Two processes may start on a store that needs migrating (a CLI call
+                        # and the runner it starts ahead): one migrates, the other then finds
+                        # nothing to do. SQLite's BEGIN IMMEDIATE already serialises them.
+                        connection.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                        )
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
             _migrated.add(self.url)
+
+    def revisions(self) -> set[str]:
+        """The schema revisions Alembic stamped on this store (none on a new one)."""
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+                return {str(row[0]) for row in rows}
+        except DBAPIError:  # no alembic_version table: a store never migrated
+            return set()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -62,6 +87,23 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@cache
+def head_revision() -> str:
+    """The newest migration's revision, read from the scripts' ``revision`` and
+    ``down_revision`` lines (the one no other script revises), without loading Alembic."""
+    revises: dict[str, str | None] = {}
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        source = script.read_text()
+        revision = re.search(r"^revision\b[^=]*= *[\"']([^\"']+)", source, re.MULTILINE)
+        down = re.search(r"^down_revision\b[^=]*= *[\"']([^\"']+)", source, re.MULTILINE)
+        if revision:
+            revises[revision.group(1)] = down.group(1) if down else None
+    heads = set(revises) - set(revises.values())
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
 
 
 def _create_engine(url: str) -> Engine:

@@ -165,6 +165,9 @@ class JobRow(Base):
     reused_from: Mapped[str | None] = mapped_column(String(255))
     reuse_reason: Mapped[str | None] = mapped_column(Text)  # why reused, or why not
     mlflow_run_id: Mapped[str | None] = mapped_column(String(64))
+    # {"metrics": ..., "params": ...} as MLflow held them when the row ended, so reading a
+    # finished job needs no MLflow (its import alone costs a CLI call a second or more).
+    tracking: Mapped[dict[str, Any] | None] = mapped_column()
     exit_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     runner_pid: Mapped[int | None] = mapped_column(Integer)

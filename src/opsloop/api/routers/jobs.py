@@ -40,9 +40,23 @@ def list_jobs(
 
 
 @router.get("/{name}")
-def get_job(workspace: str, name: str, platform: PlatformDep, actor: ActorDep) -> Job:
+def get_job(
+    workspace: str,
+    name: str,
+    platform: PlatformDep,
+    actor: ActorDep,
+    tracking: Annotated[
+        bool,
+        Query(
+            description="false: leave out the metrics and params of runs still going, "
+            "which only MLflow holds (for following a job's status)."
+        ),
+    ] = True,
+) -> Job:
     with platform.context(actor) as ctx:
-        job = jobs.get_job(ctx, workspace, name)
+        job, live = jobs.get_job(ctx, workspace, name)
+    if tracking:
+        jobs.add_live_tracking(platform, live)
     return job
 
 

@@ -1,0 +1,194 @@
+"""How long everyday CLI commands take, embedded and against a running server.
+
+Runs, side by side in one run on one machine, each a fresh process, median of N:
+  * bare:    `python -c pass` (the floor: starting Python),
+  * mlflow:  `mlflow experiments search` against the same home's MLflow database (the peer:
+             the tracking CLI people already use),
+  * opsloop: `--help`, `workspace list`, `job list`, `job show`, `data show`, `model list` and
+             `online-endpoint invoke`, once embedded (no OPSLOOP_URI) and once against
+             `opsloop server` on the same home (OPSLOOP_URI).
+
+The runs are interleaved (every command once per round), so a busy moment on the machine
+falls on all of them alike. Wall time is what a person waits; CPU time (user + system of
+the command's process) is also reported, since it moves less on a machine shared with
+other work.
+
+Usage:  python benchmarks/cli.py [--repeat 5] [--home QUICKSTART_HOME]
+Without --home the quickstart runs first in a scratch folder (a minute or two).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+TARGET_EMBEDDED_S = 0.5
+TARGET_REMOTE_S = 0.3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--home", type=Path, help="the home of an earlier `opsloop quickstart`")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="opsloop-cli-bench-") as scratch:
+        home = args.home or _quickstart(Path(scratch) / "qs")
+        commands = _commands(home)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OPSLOOP_")}
+        env["OPSLOOP_HOME"] = str(home.resolve())
+        port = _free_port()
+        server = subprocess.Popen(
+            [str(BIN / "opsloop"), "server", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=scratch,
+        )
+        try:
+            uri = f"http://127.0.0.1:{port}"
+            _wait_healthy(uri)
+            rows = _measure(commands, env, {**env, "OPSLOOP_URI": uri}, args.repeat)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    _print(rows, args.repeat)
+
+
+def _quickstart(home: Path) -> Path:
+    print("running the quickstart for a home to measure against ...", file=sys.stderr)
+    subprocess.run(
+        [str(BIN / "opsloop"), "quickstart", "--home", str(home)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return home
+
+
+def _commands(home: Path) -> dict[str, list[str]]:
+    """The commands, naming what the quickstart made (its newest job, data, endpoint)."""
+    from opsloop import Client
+
+    with Client(home=home, workspace="dev") as client:
+        job = client.jobs.list(limit=1)[0].name
+        data = client.data.list()[0].name
+        endpoint = client.online_endpoints.list(workspace="staging")[0].name
+    request = _request_file()
+    return {
+        "--help": ["--help"],
+        "workspace list": ["workspace", "list"],
+        "job list": ["job", "list", "-w", "dev"],
+        "job show": ["job", "show", "-w", "dev", "-n", job],
+        "data show": ["data", "show", "-w", "dev", "-n", data],
+        "model list": ["model", "list", "-w", "dev"],
+        "online-endpoint invoke": [
+            "online-endpoint", "invoke", "-w", "staging", "-n", endpoint, "-r", str(request),
+        ],
+    }  # fmt: skip
+
+
+def _request_file() -> Path:
+    from opsloop.quickstart import classical_example_dir
+
+    found = classical_example_dir() / "mlops" / "azureml" / "deploy" / "online"
+    request = found / "score-request.json"
+    json.loads(request.read_text())  # fail here, not in every timed call
+    return request
+
+
+def _measure(
+    commands: dict[str, list[str]], embedded: dict[str, str], remote: dict[str, str], repeat: int
+) -> dict[str, dict[str, list[tuple[float, float]]]]:
+    runs: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    mlflow_env = {**embedded, "MLFLOW_TRACKING_URI": _mlflow_uri(embedded["OPSLOOP_HOME"])}
+    for round_ in range(repeat + 1):  # round 0 warms the OS caches and is not counted
+        timed = {
+            ("bare `python -c pass`", ""): ([sys.executable, "-c", "pass"], embedded),
+            ("`mlflow experiments search`", ""): (
+                [str(BIN / "mlflow"), "experiments", "search"],
+                mlflow_env,
+            ),
+        }
+        for name, argv in commands.items():
+            command = [str(BIN / "opsloop"), *argv]
+            timed[(f"opsloop {name}", "embedded")] = (command, embedded)
+            timed[(f"opsloop {name}", "remote")] = (command, remote)
+        for (name, mode), (argv, env) in timed.items():
+            seconds = _run(argv, env)
+            if round_:
+                runs.setdefault(name, {}).setdefault(mode, []).append(seconds)
+    return runs
+
+
+def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of the command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, cwd=tempfile.gettempdir())
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def _mlflow_uri(home: str) -> str:
+    return f"sqlite:///{Path(home).resolve() / 'mlflow.db'}"
+
+
+def _print(runs: dict[str, dict[str, list[tuple[float, float]]]], repeat: int) -> None:
+    floor = statistics.median(w for w, _ in runs["bare `python -c pass`"][""])
+    print(f"median of {repeat} runs, wall seconds (CPU seconds); x bare is wall / bare's wall\n")
+    print(f"| {'what':<34} | {'embedded':>14} | {'remote':>14} | {'x bare':>13} |")
+    print(f"|{'-' * 36}|{'-' * 16}|{'-' * 16}|{'-' * 15}|")
+    for name, modes in runs.items():
+        cells, ratios = [], []
+        for mode in ("embedded", "remote"):
+            samples = modes.get(mode) or modes.get("")
+            if samples is None or (mode == "remote" and "" in modes):
+                cells.append("")
+                continue
+            wall = statistics.median(w for w, _ in samples)
+            cpu = statistics.median(c for _, c in samples)
+            target = TARGET_EMBEDDED_S if mode == "embedded" else TARGET_REMOTE_S
+            mark = "" if "" in modes or wall < target else " !"
+            cells.append(f"{wall:.2f} ({cpu:.2f}){mark}")
+            ratios.append(f"{wall / floor:.0f}")
+        print(f"| {name:<34} | {cells[0]:>14} | {cells[1]:>14} | {' / '.join(ratios):>13} |")
+    print(
+        f"\n! over the target ({TARGET_EMBEDDED_S} s embedded, {TARGET_REMOTE_S} s remote) "
+        "on this run"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(uri: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{uri}/api/v1/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"opsloop server at {uri} did not answer within {timeout:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

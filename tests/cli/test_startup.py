@@ -1,0 +1,84 @@
+"""What a CLI call loads: each command imports what it uses and no more, so everyday commands
+answer in a fraction of a second (their timings are in benchmarks/cli.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import free_port, write
+from opsloop import Client
+
+# Each costs a noticeable share of a second (MLflow several) at every start.
+DATA_STACK = ("pandas", "numpy", "sklearn", "mlflow", "scipy", "pyarrow")
+STORE_EXTRAS = ("alembic", "fsspec", "jwt", "opsloop.serving.online.runtime")
+
+
+def loaded_by(*args: str, home: Path, env: dict[str, str] | None = None) -> tuple[set[str], str]:
+    """The modules loaded by one CLI call made in a fresh interpreter, and what it printed."""
+    listing = home.parent / "modules.json"
+    script = (
+        "import json, sys\n"
+        "from opsloop.cli.main import run\n"
+        "sys.argv = ['opsloop', *sys.argv[2:]]\n"
+        "try:\n"
+        "    run()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "with open(sys.argv_listing, 'w') as f:\n"
+        "    json.dump(sorted(sys.modules), f)\n"
+    ).replace("sys.argv_listing", repr(str(listing)))
+    result = subprocess.run(
+        [sys.executable, "-c", script, "-", *args],
+        env={**os.environ, "OPSLOOP_HOME": str(home), "COLUMNS": "200", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert listing.exists(), result.stderr
+    return set(json.loads(listing.read_text())), result.stdout + result.stderr
+
+
+def test_help_loads_neither_the_sdk_nor_the_store(home: Path) -> None:
+    modules, output = loaded_by("--help", home=home)
+    assert "workspace" in output
+    assert not modules & {"opsloop.client", "sqlalchemy", "fastapi", "pydantic_settings"}
+
+
+def test_embedded_reads_load_no_data_stack_and_no_migration_tooling(client: Client) -> None:
+    home = client.settings.home
+    for command in (
+        ["workspace", "list"],
+        ["job", "list", "-w", "dev"],
+        ["model", "list", "-w", "dev"],
+    ):
+        modules, output = loaded_by(*command, home=home)
+        assert "Error" not in output, output
+        assert not modules & {*DATA_STACK, *STORE_EXTRAS}, (command, modules & {*DATA_STACK})
+
+
+def test_showing_a_finished_job_reads_its_metrics_without_mlflow(
+    client: Client, tmp_path: Path
+) -> None:
+    spec = write(
+        tmp_path / "job.yml",
+        "type: command\ncommand: python -c \"import mlflow; mlflow.log_metric('rmse', 0.25)\"\n",
+    )
+    job = client.jobs.wait(client.jobs.create(file=spec).name, timeout=300)
+    assert job.status == "Completed", job.error
+    assert job.metrics == {"rmse": 0.25}
+    modules, output = loaded_by(
+        "job", "show", "-w", "dev", "-n", job.name, "-o", "json", home=client.settings.home
+    )
+    assert json.loads(output)["metrics"] == {"rmse": 0.25}
+    assert "mlflow" not in modules
+
+
+def test_a_remote_call_loads_no_server_code(home: Path) -> None:
+    uri = f"http://127.0.0.1:{free_port()}"  # nothing listens: the call fails, after its imports
+    modules, output = loaded_by("workspace", "list", home=home, env={"OPSLOOP_URI": uri})
+    assert "cannot reach the opsloop server" in output
+    assert not modules & {"sqlalchemy", "fastapi", "opsloop.services.context", *DATA_STACK}
