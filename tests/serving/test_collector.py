@@ -186,10 +186,13 @@ def test_rows_are_partitioned_by_the_period_of_their_timestamp(
 
 
 def test_rows_of_different_shapes_share_one_file(tmp_path: Path) -> None:
-    with _collector(tmp_path) as collector:
-        collector.collect("model_inputs", [{"a": 1}, {"b": "x"}], "c-1")
-        collector.collect("model_inputs", [{"a": 2, "mixed": 1}, {"mixed": "text"}], "c-2")
-        collector.collect("model_inputs", [{"timestamp": "own", "nested": {"k": [1, 2]}}], "c-3")
+    # Not started: the flush thread's first flush could fall between two collects and make
+    # two files; close() writes the three requests as one.
+    collector = _collector(tmp_path)
+    collector.collect("model_inputs", [{"a": 1}, {"b": "x"}], "c-1")
+    collector.collect("model_inputs", [{"a": 2, "mixed": 1}, {"mixed": "text"}], "c-2")
+    collector.collect("model_inputs", [{"timestamp": "own", "nested": {"k": [1, 2]}}], "c-3")
+    collector.close()
     frame = _read(tmp_path, "model_inputs")
     assert len(list(tmp_path.rglob("*.parquet"))) == 1
     assert frame["a"].isna().tolist()[:3] == [False, True, False]  # missing -> null
