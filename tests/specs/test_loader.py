@@ -85,8 +85,10 @@ def test_references_accept_the_azureml_alias() -> None:
     assert is_asset_reference("azureml:taxi@latest")
     assert not is_asset_reference("./data/taxi.csv")
     assert not is_asset_reference("file:///tmp/x")
+    assert parse_reference("taxi@champion").alias == "champion"
+    assert str(parse_reference("taxi@champion")) == "taxi@champion"
     with pytest.raises(ValidationError):
-        parse_reference("taxi@newest")
+        parse_reference("taxi@3")  # an alias starts with a letter; a version follows ':'
 
 
 def test_a_misspelt_required_key_is_named_with_the_key_it_was_meant_to_be(

@@ -22,6 +22,7 @@ ROUTERS = (
     "computes",
     "jobs",
     "models",
+    "registry_models",
     "online_endpoints",
     "batch_endpoints",
     "uploads",
@@ -40,6 +41,8 @@ _WORKSPACE_NOUNS = {
     "batch-endpoints": "batch_endpoints",
     "uploads": "uploads",
 }
+# Which router serves /api/v1/registries/<registry>/<noun>/...
+_REGISTRY_NOUNS = {"models": "registry_models"}
 _TOP_NOUNS = {
     "workspaces": "workspaces",
     "registries": "workspaces",
@@ -95,6 +98,8 @@ def routers_for(path: str) -> tuple[str, ...]:
         return ()
     if segments[0] == "workspaces" and len(segments) > 2:
         noun = _WORKSPACE_NOUNS.get(segments[2])
+    elif segments[0] == "registries" and len(segments) > 2:
+        noun = _REGISTRY_NOUNS.get(segments[2])
     else:
         noun = _TOP_NOUNS.get(segments[0])
     return (noun,) if noun else ROUTERS

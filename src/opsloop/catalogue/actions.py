@@ -30,6 +30,8 @@ class Action(StrEnum):
     MODELS_READ = "models/read"
     MODELS_WRITE = "models/write"
     MODELS_ARCHIVE = "models/archive"
+    MODELS_ALIAS = "models/alias"
+    MODELS_SHARE = "models/share"
     UPLOADS_WRITE = "uploads/write"
     COMPUTES_READ = "computes/read"
     COMPUTES_WRITE = "computes/write"
@@ -94,6 +96,8 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.MODELS_READ: "list, show and download models",
     Action.MODELS_WRITE: "register model versions",
     Action.MODELS_ARCHIVE: "archive and restore model versions",
+    Action.MODELS_ALIAS: "set and delete model aliases (champion, challenger, ...)",
+    Action.MODELS_SHARE: "copy model versions into a registry",
     Action.UPLOADS_WRITE: "upload files and folders into the artifact store",
     Action.COMPUTES_READ: "list and show computes",
     Action.COMPUTES_WRITE: "create computes",

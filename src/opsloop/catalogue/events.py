@@ -108,6 +108,38 @@ class ModelRegistered(EventPayload):
     step: str | None = None
 
 
+class ModelAliasSet(EventPayload):
+    event_type = "model.alias_set"
+    resource_type = "models"
+    description = "An alias (champion, ...) was set on a model version, or moved to it."
+    alias: str
+    version: str
+    previous_version: str | None = None
+
+
+class ModelAliasDeleted(EventPayload):
+    event_type = "model.alias_deleted"
+    resource_type = "models"
+    description = "An alias was removed from a model."
+    alias: str
+    version: str
+
+
+class ModelShared(EventPayload):
+    event_type = "model.shared"
+    resource_type = "models"
+    description = (
+        "A model version was copied into a registry (files verified by their content hash), "
+        "keeping its lineage and a pointer back to where it came from."
+    )
+    registry: str
+    name: str
+    version: str
+    source: str  # workspace/name:version
+    path: str
+    content_hash: str | None = None
+
+
 class AssetArchiveChanged(EventPayload):
     """Versions of an asset were archived (hidden from lists and ``name@latest``, still
     found by ``name:version``) or restored; the subject names the asset, and the version

@@ -1,4 +1,5 @@
-"""``opsloop model``: register, list, show, download, archive and restore models."""
+"""``opsloop model``: register, list, show, download, archive and restore models; share
+them into registries; set aliases (``name@champion``)."""
 
 from __future__ import annotations
 
@@ -24,10 +25,25 @@ from opsloop.cli.common import (
 )
 
 model_app = typer.Typer(help="Models: versioned MLflow models with lineage.", no_args_is_help=True)
-COLUMNS = ["name", "version", "type", "flavors", "lineage", "created_at"]
+COLUMNS = ["name", "version", "type", "flavors", "aliases", "lineage", "created_at"]
 # A list is scanned for names and versions; `model show` has the lineage in full.
-LIST_COLUMNS = ["name", "version", "type", "flavors", "created_at"]
-Reference = Annotated[str, typer.Option("--name", "-n", help="name, name:version or name@latest.")]
+LIST_COLUMNS = ["name", "version", "type", "flavors", "aliases", "created_at"]
+REGISTRY_COLUMNS = ["registry", "name", "version", "flavors", "shared_from", "created_at"]
+ALIAS_COLUMNS = ["name", "alias", "version", "updated_at", "updated_by"]
+Reference = Annotated[
+    str,
+    typer.Option("--name", "-n", help="name, name:version, name@latest or name@<alias>."),
+]
+Registry = Annotated[
+    str | None,
+    typer.Option("--registry", "-r", help="A registry's models instead of a workspace's."),
+]
+
+alias_app = typer.Typer(
+    help="Aliases: named pointers to a model version (champion, challenger, ...).",
+    no_args_is_help=True,
+)
+model_app.add_typer(alias_app, name="alias")
 
 
 @model_app.command("create")
@@ -72,11 +88,19 @@ def list_(
         str | None, typer.Option("--name", "-n", help="Only versions of this name.")
     ] = None,
     include_archived: IncludeArchived = False,
+    registry: Registry = None,
     output: Output = "table",
 ) -> None:
-    """List models (latest of each) or every version of one.  Example: opsloop model list -w dev"""
+    """List models (latest of each) or every version of one.
+
+    Examples: opsloop model list -w dev;  opsloop model list --registry shared
+    """
+    models = make_client(workspace).models
+    if registry is not None:
+        emit(models.list(name, registry=registry), output, REGISTRY_COLUMNS)
+        return
     emit(
-        make_client(workspace).models.list(name, include_archived=include_archived),
+        models.list(name, include_archived=include_archived),
         output,
         list_columns(LIST_COLUMNS, include_archived),
     )
@@ -84,10 +108,15 @@ def list_(
 
 @model_app.command("show")
 def show(
-    name: Reference, version: Version = None, workspace: Workspace = None, output: Output = "table"
+    name: Reference,
+    version: Version = None,
+    workspace: Workspace = None,
+    registry: Registry = None,
+    output: Output = "table",
 ) -> None:
     """Show a model and its lineage.  Example: opsloop model show -w dev -n taxi-fare-model@latest"""
-    emit(make_client(workspace).models.get(asset_reference(name, version)), output, COLUMNS)
+    model = make_client(workspace).models.get(asset_reference(name, version), registry=registry)
+    emit(model, output, [*REGISTRY_COLUMNS, "lineage"] if registry else COLUMNS)
 
 
 @model_app.command("download")
@@ -95,13 +124,95 @@ def download(
     name: Reference,
     version: Version = None,
     workspace: Workspace = None,
+    registry: Registry = None,
     download_path: Annotated[
         Path, typer.Option("--download-path", "-p", help="Folder to write to.")
     ] = Path("."),
 ) -> None:
     """Download a model's files.  Example: opsloop model download -w dev -n taxi-fare-model:1 -p ./models"""
-    target = make_client(workspace).models.download(asset_reference(name, version), download_path)
+    target = make_client(workspace).models.download(
+        asset_reference(name, version), download_path, registry=registry
+    )
     typer.echo(f"Downloaded to {target}")
+
+
+@model_app.command("share")
+def share(
+    name: Reference,
+    registry: Annotated[
+        str, typer.Option("--registry", "-r", help="The registry to copy the version into.")
+    ],
+    version: Version = None,
+    share_with_name: Annotated[
+        str | None, typer.Option("--share-with-name", help="Its name in the registry.")
+    ] = None,
+    share_with_version: Annotated[
+        str | None, typer.Option("--share-with-version", help="Its version in the registry.")
+    ] = None,
+    workspace: Workspace = None,
+    output: Output = "table",
+) -> None:
+    """Copy a model version into a registry, from where any workspace can deploy it.
+
+    The files are copied and checked against the version's content hash; its lineage and
+    where it came from are kept. A registry's versions are immutable.
+
+    Example: opsloop model share -w dev -n taxi-fare-model:1 --registry shared
+    """
+    model = make_client(workspace).models.share(
+        asset_reference(name, version),
+        registry,
+        share_with_name=share_with_name,
+        share_with_version=share_with_version,
+    )
+    emit(model, output, REGISTRY_COLUMNS)
+    if output == "table":
+        typer.echo(f"Deploy it from any workspace with  model: {model.reference}")
+
+
+@alias_app.command("set")
+def set_alias(
+    name: Reference,
+    alias: Annotated[str, typer.Option("--alias", "-a", help="champion, challenger, ...")],
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            "-v",
+            help="The version (or @latest, @<alias>): required unless --name says name:version.",
+        ),
+    ] = None,
+    workspace: Workspace = None,
+    output: Output = "table",
+) -> None:
+    """Point NAME@ALIAS at a version (moving it from the version it pointed at).
+
+    Example: opsloop model alias set -w prod -n taxi-fare-model --alias champion --version 3
+    """
+    model, _, pinned = name.partition(":")
+    chosen = version or pinned
+    if not chosen:
+        raise typer.BadParameter(
+            "give --version, or --name as name:version", param_hint="--version"
+        )
+    emit(make_client(workspace).models.set_alias(model, alias, chosen), output, ALIAS_COLUMNS)
+
+
+@alias_app.command("delete")
+def delete_alias(
+    name: Reference,
+    alias: Annotated[str, typer.Option("--alias", "-a", help="The alias to remove.")],
+    workspace: Workspace = None,
+) -> None:
+    """Remove an alias.  Example: opsloop model alias delete -w prod -n taxi-fare-model --alias challenger"""
+    make_client(workspace).models.delete_alias(name, alias)
+    typer.echo(f"Deleted alias {name}@{alias}")
+
+
+@alias_app.command("list")
+def list_aliases(name: Reference, workspace: Workspace = None, output: Output = "table") -> None:
+    """List a model's aliases.  Example: opsloop model alias list -w prod -n taxi-fare-model"""
+    emit(make_client(workspace).models.aliases(name), output, ALIAS_COLUMNS)
 
 
 add_archive_commands(model_app, "model", "models", "taxi-fare-model")

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from opsloop.client._computes import ComputeOperations
 from opsloop.client._jobs import JobOperations
+from opsloop.client._models import ModelOperations
 from opsloop.client._resources import (
     ComponentOperations,
     DataOperations,
     DatastoreOperations,
     EnvironmentOperations,
-    ModelOperations,
     RegistryOperations,
     WorkspaceOperations,
 )

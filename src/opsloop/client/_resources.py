@@ -11,13 +11,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from opsloop.errors import OpsloopError
 from opsloop.schemas.entities import (
     Component,
     DataAsset,
     Datastore,
     Environment,
-    Model,
     Registry,
     Workspace,
 )
@@ -304,34 +302,3 @@ class EnvironmentOperations(_VersionedOperations):
 
 class ComponentOperations(_VersionedOperations):
     kind, route, spec_model, entity = "component", "components", "ComponentSpec", Component
-
-
-class ModelOperations(_VersionedOperations):
-    kind, route, spec_model, entity = "model", "models", "ModelSpec", Model
-
-    def download(
-        self, reference: str, destination: str | Path, *, workspace: str | None = None
-    ) -> Path:
-        """Copy the model's files into ``destination/<name>-<version>`` and return that path."""
-        model: Model = self.get(reference, workspace=workspace)
-        target = Path(destination) / f"{model.name}-{model.version}"
-        path = f"/workspaces/{self._ws(workspace)}/models/{model.name}:{model.version}/download"
-        self._download_folder(path, target)
-        return target
-
-    def load(self, reference: str, *, workspace: str | None = None) -> Any:
-        """Load a registered MLflow model as an ``mlflow.pyfunc.PyFuncModel``."""
-        import mlflow.pyfunc
-
-        model: Model = self.get(reference, workspace=workspace)
-        if model.type != "mlflow_model":
-            raise OpsloopError(
-                f"model {model.reference} is a {model.type}; only mlflow_model loads as pyfunc"
-            )
-        from opsloop.file_urls import local_path_of
-
-        local = local_path_of(model.path)
-        if local is None or not local.exists() or self._client.is_remote:
-            cache = Path(tempfile.mkdtemp(prefix="opsloop-model-"))
-            local = self.download(model.reference, cache, workspace=workspace)
-        return mlflow.pyfunc.load_model(str(local))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,7 +47,10 @@ class Datastore(Entity):
 class AssetVersion(Entity):
     """Fields every versioned asset has."""
 
-    workspace: str
+    registry_segment: ClassVar[str] = ""  # its kind in a registry URI: models, data, ...
+
+    workspace: str | None  # None for a registry's version
+    registry: str | None = None  # the registry holding it, for a shared version
     name: str
     version: str
     description: str | None = None
@@ -61,6 +64,12 @@ class AssetVersion(Entity):
 
     @property
     def reference(self) -> str:
+        """How a workspace names this version: ``name:version``, or the registry URI."""
+        if self.registry:
+            return (
+                f"azureml://registries/{self.registry}/{self.registry_segment}/{self.name}"
+                f"/versions/{self.version}"
+            )
         return f"{self.name}:{self.version}"
 
 
@@ -81,12 +90,14 @@ class Compute(Entity):
 
 
 class DataAsset(AssetVersion):
+    registry_segment: ClassVar[str] = "data"
     type: str
     path: str
     profile: dict[str, Any] | None = None
 
 
 class Environment(AssetVersion):
+    registry_segment: ClassVar[str] = "environments"
     image: str | None = None
     conda_file: dict[str, Any] | None = None
     requirements: list[str] | None = None
@@ -94,6 +105,7 @@ class Environment(AssetVersion):
 
 
 class Component(AssetVersion):
+    registry_segment: ClassVar[str] = "components"
     display_name: str | None = None
     type: str = "command"
     spec: dict[str, Any]
@@ -108,11 +120,34 @@ class ModelLineage(Entity):
     code_hash: str | None = None
 
 
+class SharedFrom(Entity):
+    """Where a registry's version was shared from."""
+
+    workspace: str
+    name: str
+    version: str
+
+
 class Model(AssetVersion):
+    registry_segment: ClassVar[str] = "models"
     type: str
     path: str
     lineage: ModelLineage = Field(default_factory=ModelLineage)
     flavors: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)  # champion, challenger, ...
+    shared_from: SharedFrom | None = None
+
+
+class ModelAlias(Entity):
+    """A named pointer to one version of a model: ``name@alias`` resolves to it."""
+
+    workspace: str | None
+    registry: str | None = None
+    name: str
+    alias: str
+    version: str
+    updated_at: datetime
+    updated_by: str
 
 
 class Job(Entity):

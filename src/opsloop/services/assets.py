@@ -20,9 +20,16 @@ from opsloop.catalogue.actions import Action
 from opsloop.catalogue.events import ASSET_ARCHIVE_EVENTS
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.services.context import ServiceContext
-from opsloop.services.workspaces import require_workspace_row
-from opsloop.specs.references import AssetReference, parse_reference
-from opsloop.store.tables import AssetVersionRow, WorkspaceRow
+from opsloop.services.registries import registry_space
+from opsloop.services.workspaces import REGISTRY_KIND, require_workspace_row
+from opsloop.specs.references import (
+    CURATED_REGISTRY,
+    AssetReference,
+    RegistryReference,
+    parse_reference,
+    parse_registry_uri,
+)
+from opsloop.store.tables import AssetAliasRow, AssetVersionRow, WorkspaceRow
 
 AssetKind = Literal["data", "environment", "component", "model"]
 
@@ -72,7 +79,7 @@ def add_version(
         number = int(version) if version.isdigit() else 0
     if _find(ctx, ws, kind, name, version) is not None:
         raise ConflictError(
-            f"{kind} {name}:{version} already exists in workspace {ws.name!r}; "
+            f"{kind} {name}:{version} already exists in {place(ws)}; "
             "versions are immutable, omit version to get the next one"
         )
     row = AssetVersionRow(
@@ -97,23 +104,84 @@ def resolve(
     *,
     field: str | None = None,
 ) -> AssetVersionRow:
-    """Find the version a reference names; an unknown one is named in the error."""
+    """Find the version a reference names, in ``ws`` or, for a registry reference
+    (``azureml://registries/...``, ``registry:<registry>/...``), in that registry; an
+    unknown one is named in the error."""
+    if isinstance(reference, str):
+        registry = parse_registry_uri(reference, field=field or kind, kind=kind)
+        if registry is not None:
+            return resolve_in_registry(ctx, registry, field=field)
     ref = (
         parse_reference(reference, field=field or kind) if isinstance(reference, str) else reference
     )
-    row = (
-        _find(ctx, ws, kind, ref.name, ref.version)
-        if ref.version
-        else _latest(ctx, ws, kind, ref.name)
-    )
+    return _resolve_in(ctx, ws, kind, ref, field=field)
+
+
+def resolve_in_registry(
+    ctx: ServiceContext, reference: RegistryReference, *, field: str | None = None
+) -> AssetVersionRow:
+    if reference.registry == CURATED_REGISTRY:
+        raise _error(
+            f"the built-in {CURATED_REGISTRY} registry holds curated environments only; "
+            f"{reference} names a {reference.kind}",
+            field,
+        )
+    try:
+        space = registry_space(ctx, reference.registry)
+    except NotFoundError as exc:
+        raise _error(str(exc), field) from None
+    if space is None:
+        raise _error(
+            f"registry {reference.registry!r} holds no {reference.kind}s yet; share one with "
+            f"`opsloop {reference.kind} share`",
+            field,
+        )
+    return _resolve_in(ctx, space, reference.kind, reference.asset, field=field)  # type: ignore[arg-type]
+
+
+def _resolve_in(
+    ctx: ServiceContext,
+    ws: WorkspaceRow,
+    kind: AssetKind,
+    ref: AssetReference,
+    *,
+    field: str | None,
+) -> AssetVersionRow:
+    if ref.version:
+        row = _find(ctx, ws, kind, ref.name, ref.version)
+    elif ref.alias:
+        row = _find_by_alias(ctx, ws, kind, ref.name, ref.alias)
+    else:
+        row = _latest(ctx, ws, kind, ref.name)
     if row is None:
-        message = f"{kind} {ref} not found in workspace {ws.name!r}"
-        if not ref.version and _find_any(ctx, ws, kind, ref.name):
+        message = f"{kind} {ref} not found in {place(ws)}"
+        if ref.alias:
+            message += f": no version of {ref.name} has the alias {ref.alias!r}"
+        elif not ref.version and _find_any(ctx, ws, kind, ref.name):
             message += f": every version of {ref.name} is archived; name one or restore one"
-        if field:
-            raise ValidationError(message, field=field)
-        raise NotFoundError(message)
+        raise _error(message, field)
     return row
+
+
+def _error(message: str, field: str | None) -> Exception:
+    return ValidationError(message, field=field) if field else NotFoundError(message)
+
+
+def place(ws: WorkspaceRow) -> str:
+    """``workspace 'dev'`` or ``registry 'shared'``, for messages."""
+    if ws.kind == REGISTRY_KIND:
+        return f"registry {ws.name.removeprefix('registry:')!r}"
+    return f"workspace {ws.name!r}"
+
+
+def reference_to(ctx: ServiceContext, row: AssetVersionRow) -> str:
+    """The reference that names ``row`` from any workspace: ``name:version`` in its own
+    workspace, the registry URI for a registry's asset."""
+    space = ctx.session.get(WorkspaceRow, row.workspace_id)
+    if space is not None and space.kind == REGISTRY_KIND:
+        registry = space.name.removeprefix("registry:")
+        return str(RegistryReference(registry, row.asset_kind, row.name, row.version))
+    return f"{row.name}:{row.version}"
 
 
 def list_versions(
@@ -197,6 +265,13 @@ def _highest_number(ctx: ServiceContext, ws: WorkspaceRow, kind: AssetKind, name
     return int(value or 0)
 
 
+def find_version(
+    ctx: ServiceContext, ws: WorkspaceRow, kind: AssetKind, name: str, version: str
+) -> AssetVersionRow | None:
+    """Version ``version`` of ``name``, archived or not; None if there is none."""
+    return _find(ctx, ws, kind, name, version)
+
+
 def _find(
     ctx: ServiceContext, ws: WorkspaceRow, kind: AssetKind, name: str, version: str
 ) -> AssetVersionRow | None:
@@ -208,6 +283,20 @@ def _find(
             AssetVersionRow.version == version,
         )
     )
+
+
+def _find_by_alias(
+    ctx: ServiceContext, ws: WorkspaceRow, kind: AssetKind, name: str, alias: str
+) -> AssetVersionRow | None:
+    version = ctx.session.scalar(
+        select(AssetAliasRow.version).where(
+            AssetAliasRow.workspace_id == ws.id,
+            AssetAliasRow.asset_kind == kind,
+            AssetAliasRow.name == name,
+            AssetAliasRow.alias == alias,
+        )
+    )
+    return _find(ctx, ws, kind, name, version) if version is not None else None
 
 
 def _latest(
@@ -233,9 +322,12 @@ def _find_any(ctx: ServiceContext, ws: WorkspaceRow, kind: AssetKind, name: str)
     )
 
 
-def common_fields(row: AssetVersionRow, workspace: str) -> dict[str, Any]:
+def common_fields(
+    row: AssetVersionRow, workspace: str | None, *, registry: str | None = None
+) -> dict[str, Any]:
     return {
         "workspace": workspace,
+        "registry": registry,
         "name": row.name,
         "version": row.version,
         "description": row.description,

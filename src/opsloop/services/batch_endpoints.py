@@ -107,7 +107,7 @@ def create_batch_deployment(
             field="code_configuration",
         )
     stored = spec.model_dump(mode="json", exclude_none=True) | {
-        "model": f"{model.name}:{model.version}"
+        "model": assets.reference_to(ctx, model)
     }
     pin_environment(ctx, ws, stored)
     row = DeploymentRow(
@@ -267,6 +267,7 @@ def _deployment_entity(
 ) -> BatchDeployment:
     return BatchDeployment(
         workspace=workspace, endpoint_name=endpoint.name, name=row.name,
-        model=f"{row.model_name}:{row.model_version}", spec=dict(row.spec),
+        model=str(row.spec.get("model") or f"{row.model_name}:{row.model_version}"),
+        spec=dict(row.spec),
         created_at=row.created_at, created_by=row.created_by,
     )  # fmt: skip

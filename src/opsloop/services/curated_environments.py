@@ -16,9 +16,8 @@ from typing import Any
 
 from opsloop.errors import ValidationError
 from opsloop.services.environments import content_hash
-from opsloop.specs.references import RegistryReference
+from opsloop.specs.references import CURATED_REGISTRY, RegistryReference
 
-CURATED_REGISTRY = "azureml"
 CURATED_PREFIX = "AzureML-"
 _IMAGE = "mcr.microsoft.com/azureml/curated/{name}:latest"
 
@@ -95,8 +94,8 @@ def unavailable(reference: RegistryReference, *, field: str) -> ValidationError:
     """Why a registry URI names nothing here, and what to write instead."""
     if reference.registry != CURATED_REGISTRY:
         return ValidationError(
-            f"registry {reference.registry!r} holds no {reference.kind}s here: sharing assets "
-            f"into registries is not built yet; register the {reference.kind} in the "
+            f"registry {reference.registry!r} holds no {reference.kind}s here: only models "
+            f"are shared into registries so far; register the {reference.kind} in the "
             "workspace and refer to it as name:version",
             field=field,
         )

@@ -12,13 +12,16 @@ from sqlalchemy import select
 from opsloop.catalogue.actions import Action
 from opsloop.catalogue.events import ModelRegistered
 from opsloop.errors import ValidationError
-from opsloop.schemas.entities import Model, ModelLineage
+from opsloop.schemas.entities import Model, ModelLineage, SharedFrom
 from opsloop.services import assets
 from opsloop.services.context import ServiceContext
 from opsloop.services.datastores import resolve_datastore_url
 from opsloop.services.job_output_uris import parse_job_output
-from opsloop.services.workspaces import require_workspace_row
+from opsloop.services.model_aliases import aliases_by_version
+from opsloop.services.registries import registry_space
+from opsloop.services.workspaces import REGISTRY_KIND, require_workspace_row
 from opsloop.specs.model import ModelSpec
+from opsloop.specs.references import RegistryReference, parse_reference
 from opsloop.store.artifacts import hash_path, materialize
 from opsloop.store.tables import AssetVersionRow, JobRow, WorkspaceRow
 
@@ -53,13 +56,15 @@ def create_model(ctx: ServiceContext, workspace: str, spec: ModelSpec) -> Model:
         target=f"model:{row.name}:{row.version}",
         event=ModelRegistered(path=url, job=lineage.job, step=lineage.step),
     )
-    return to_entity(row, workspace)
+    return entities(ctx, [row])[0]
 
 
 def get_model(ctx: ServiceContext, workspace: str, reference: str) -> Model:
+    """A version of the workspace's (``name:version``, ``name@latest``, ``name@alias``) or,
+    for a registry reference, of that registry's."""
     ctx.authorize(Action.MODELS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
-    return to_entity(assets.resolve(ctx, ws, "model", reference), workspace)
+    return entities(ctx, [assets.resolve(ctx, ws, "model", reference)])[0]
 
 
 def list_models(
@@ -72,7 +77,24 @@ def list_models(
     ctx.authorize(Action.MODELS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     rows = assets.list_versions(ctx, ws, "model", name, include_archived=include_archived)
-    return [to_entity(r, workspace) for r in rows]
+    return entities(ctx, rows)
+
+
+def get_registry_model(ctx: ServiceContext, registry: str, reference: str) -> Model:
+    ctx.authorize(Action.REGISTRIES_READ, None)
+    ref = parse_reference(reference, field="reference")
+    found = assets.resolve_in_registry(
+        ctx, RegistryReference(registry, "model", ref.name, ref.version, ref.alias)
+    )
+    return entities(ctx, [found])[0]
+
+
+def list_registry_models(
+    ctx: ServiceContext, registry: str, name: str | None = None
+) -> list[Model]:
+    ctx.authorize(Action.REGISTRIES_READ, None)
+    space = registry_space(ctx, registry)
+    return entities(ctx, assets.list_versions(ctx, space, "model", name)) if space else []
 
 
 def set_archived(
@@ -80,7 +102,7 @@ def set_archived(
 ) -> list[Model]:
     """Archive (or restore) one version of ``name``, or all of them; oldest first."""
     rows = assets.set_archived(ctx, workspace, "model", name, version, archived=archived)
-    return [to_entity(r, workspace) for r in rows]
+    return entities(ctx, rows)
 
 
 def _resolve_source(ctx: ServiceContext, ws: WorkspaceRow, path: str) -> tuple[str, ModelLineage]:
@@ -130,11 +152,32 @@ def _flavors(local: Path) -> list[str]:
     return sorted((content.get("flavors") or {}).keys())
 
 
-def to_entity(row: AssetVersionRow, workspace: str) -> Model:
+def entities(ctx: ServiceContext, rows: list[AssetVersionRow]) -> list[Model]:
+    """The rows as models, with their aliases, named by workspace or registry."""
+    spaces = {row.workspace_id: ctx.session.get(WorkspaceRow, row.workspace_id) for row in rows}
+    aliases: dict[tuple[str, str], list[str]] = {}
+    for space in spaces.values():
+        assert space is not None
+        aliases |= aliases_by_version(ctx, space, [r for r in rows if r.workspace_id == space.id])
+    return [_to_entity(row, spaces[row.workspace_id], aliases) for row in rows]
+
+
+def _to_entity(
+    row: AssetVersionRow, space: WorkspaceRow | None, aliases: dict[tuple[str, str], list[str]]
+) -> Model:
+    assert space is not None
+    in_registry = space.kind == REGISTRY_KIND
+    shared_from = row.details.get("shared_from")
     return Model(
-        **assets.common_fields(row, workspace),
+        **assets.common_fields(
+            row,
+            None if in_registry else space.name,
+            registry=space.name.removeprefix("registry:") if in_registry else None,
+        ),
         type=row.type or "mlflow_model",
         path=row.path or "",
         lineage=ModelLineage(**row.details.get("lineage", {})),
         flavors=row.details.get("flavors", []),
+        aliases=aliases.get((row.name, row.version), []),
+        shared_from=SharedFrom(**shared_from) if shared_from else None,
     )

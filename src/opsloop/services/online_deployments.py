@@ -300,7 +300,7 @@ def _resolve(
     stored = spec.model_dump(mode="json", exclude_none=True)
     if spec.model is not None:
         model = assets.resolve(ctx, ws, "model", spec.model, field="model")
-        stored["model"] = f"{model.name}:{model.version}"
+        stored["model"] = assets.reference_to(ctx, model)
         row.model_name, row.model_version = model.name, model.version
         row.model_type, row.model_url, row.model_hash = model.type, model.path, model.content_hash
     else:
@@ -325,7 +325,10 @@ def _find(ctx: ServiceContext, endpoint: EndpointRow, name: str) -> DeploymentRo
 
 
 def _model_reference(row: DeploymentRow) -> str | None:
-    return f"{row.model_name}:{row.model_version}" if row.model_name else None
+    """``name:version``, or the registry URI of a registry's model, as resolved."""
+    if not row.model_name:
+        return None
+    return str(row.spec.get("model") or f"{row.model_name}:{row.model_version}")
 
 
 def to_entity(row: DeploymentRow, endpoint: EndpointRow, workspace: str) -> OnlineDeployment:

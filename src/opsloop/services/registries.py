@@ -1,4 +1,6 @@
-"""Registries: stores shared across workspaces (sharing models into them comes later)."""
+"""Registries: stores shared across workspaces. A registry's asset versions live in a space
+of their own (a workspace row of kind ``registry``), made when the first asset is shared,
+so they version and resolve as a workspace's do."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from opsloop.catalogue.events import RegistryCreated
 from opsloop.errors import ConflictError, NotFoundError
 from opsloop.schemas.entities import Registry
 from opsloop.services.context import ServiceContext
+from opsloop.services.workspaces import REGISTRY_KIND
 from opsloop.specs.workspace import RegistrySpec
-from opsloop.store.tables import RegistryRow
+from opsloop.store.tables import RegistryRow, WorkspaceRow
 
 
 def create_registry(ctx: ServiceContext, spec: RegistrySpec) -> Registry:
@@ -37,10 +40,7 @@ def create_registry(ctx: ServiceContext, spec: RegistrySpec) -> Registry:
 
 def get_registry(ctx: ServiceContext, name: str) -> Registry:
     ctx.authorize(Action.REGISTRIES_READ, None)
-    row = ctx.session.scalar(select(RegistryRow).where(RegistryRow.name == name))
-    if row is None:
-        raise NotFoundError(f"registry {name!r} not found")
-    return _to_entity(row)
+    return _to_entity(require_registry_row(ctx, name))
 
 
 def list_registries(ctx: ServiceContext) -> list[Registry]:
@@ -48,6 +48,37 @@ def list_registries(ctx: ServiceContext) -> list[Registry]:
     return [
         _to_entity(r) for r in ctx.session.scalars(select(RegistryRow).order_by(RegistryRow.name))
     ]
+
+
+def require_registry_row(ctx: ServiceContext, name: str) -> RegistryRow:
+    row = ctx.session.scalar(select(RegistryRow).where(RegistryRow.name == name))
+    if row is None:
+        raise NotFoundError(
+            f"registry {name!r} not found; create it with `opsloop registry create --name {name}`"
+        )
+    return row
+
+
+def registry_space(ctx: ServiceContext, name: str) -> WorkspaceRow | None:
+    """The space holding registry ``name``'s assets; None while nothing has been shared."""
+    registry = require_registry_row(ctx, name)
+    return ctx.session.scalar(
+        select(WorkspaceRow).where(
+            WorkspaceRow.name == f"registry:{registry.name}", WorkspaceRow.kind == REGISTRY_KIND
+        )
+    )
+
+
+def ensure_registry_space(ctx: ServiceContext, name: str) -> WorkspaceRow:
+    """The space holding registry ``name``'s assets, made on the first share."""
+    space = registry_space(ctx, name)
+    if space is None:
+        space = WorkspaceRow(
+            name=f"registry:{name}", kind=REGISTRY_KIND, created_by=str(ctx.actor), tags={}
+        )
+        ctx.session.add(space)
+        ctx.session.flush()
+    return space
 
 
 def _to_entity(row: RegistryRow) -> Registry:

@@ -12,7 +12,6 @@ from opsloop.execution.expressions import as_single_binding
 from opsloop.execution.plan import AssetBinding, OutputPlan
 from opsloop.services import assets
 from opsloop.services.context import ServiceContext
-from opsloop.services.curated_environments import unavailable
 from opsloop.services.datastores import resolve_datastore_url
 from opsloop.services.job_output_uris import job_output_url
 from opsloop.specs.component import ComponentOutput
@@ -43,20 +42,17 @@ def _asset_source(
 ) -> AssetBinding:
     if not path:
         raise ValidationError("an asset input needs a path", field=field)
-    registry = parse_registry_uri(path, field=field)
-    if registry is not None:
-        raise unavailable(registry, field=field)
+    asset_kind: assets.AssetKind = "model" if kind in MODEL_TYPES else "data"
     if path.startswith("azureml://jobs/"):
         url, stored_hash = job_output_url(ctx, ws, path, field=field)
         return AssetBinding(type=kind, url=url, hash=stored_hash)
-    if is_asset_reference(path):
-        asset_kind: assets.AssetKind = "model" if kind in MODEL_TYPES else "data"
+    if is_asset_reference(path) or parse_registry_uri(path, field=field, kind=asset_kind):
         row = assets.resolve(ctx, ws, asset_kind, path, field=field)
         return AssetBinding(
             type=kind,
             url=row.path,
             hash=row.content_hash,
-            asset=f"{asset_kind}:{row.name}:{row.version}",
+            asset=f"{asset_kind}:{assets.reference_to(ctx, row)}",
         )
     if "://" not in path:
         raise ValidationError(

@@ -60,7 +60,9 @@ def get_workspace(ctx: ServiceContext, name: str) -> Workspace:
 
 def list_workspaces(ctx: ServiceContext) -> list[Workspace]:
     ctx.authorize(Action.WORKSPACES_READ, None)
-    rows = ctx.session.scalars(select(WorkspaceRow).order_by(WorkspaceRow.name))
+    rows = ctx.session.scalars(
+        select(WorkspaceRow).where(WorkspaceRow.kind != REGISTRY_KIND).order_by(WorkspaceRow.name)
+    )
     return [to_entity(row) for row in rows]
 
 
@@ -76,6 +78,10 @@ def delete_workspace(ctx: ServiceContext, name: str) -> None:
     )
 
 
+# The kind of the rows that hold registries' assets (see WorkspaceRow): never a workspace.
+REGISTRY_KIND = "registry"
+
+
 def require_workspace_row(ctx: ServiceContext, name: str) -> WorkspaceRow:
     row = _find(ctx, name)
     if row is None:
@@ -86,7 +92,9 @@ def require_workspace_row(ctx: ServiceContext, name: str) -> WorkspaceRow:
 
 
 def _find(ctx: ServiceContext, name: str) -> WorkspaceRow | None:
-    return ctx.session.scalar(select(WorkspaceRow).where(WorkspaceRow.name == name))
+    return ctx.session.scalar(
+        select(WorkspaceRow).where(WorkspaceRow.name == name, WorkspaceRow.kind != REGISTRY_KIND)
+    )
 
 
 def to_entity(row: WorkspaceRow) -> Workspace:

@@ -51,6 +51,10 @@ class Base(DeclarativeBase):
 
 
 class WorkspaceRow(Base):
+    """A workspace; or, with ``kind`` ``registry``, the space that holds a registry's shared
+    asset versions (named ``registry:<name>``, never listed or addressed as a workspace),
+    so registries version, resolve and archive assets exactly as workspaces do."""
+
     __tablename__ = "workspaces"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(255), unique=True)
@@ -117,6 +121,22 @@ class AssetVersionRow(Base):
     created_by: Mapped[str] = mapped_column(String(255))
     # Set while archived: hidden from lists and from name@latest, still found by version.
     archived_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AssetAliasRow(Base):
+    """A named pointer to one version of an asset (``taxi-model@champion``): moved by
+    ``alias set``, so what resolves ``name@alias`` follows it."""
+
+    __tablename__ = "asset_aliases"
+    __table_args__ = (UniqueConstraint("workspace_id", "asset_kind", "name", "alias"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    asset_kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(255))
+    alias: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(255))
 
 
 class ComputeRow(Base):

@@ -142,7 +142,7 @@ def test_a_workspace_environment_wins_over_a_curated_name(api: TestClient) -> No
         (
             {"component": "azureml://registries/shared/components/train/versions/1"},
             "component",
-            "sharing assets into registries is not built yet",
+            "only models are shared into registries so far",
         ),
         (
             {
@@ -163,7 +163,7 @@ def test_a_workspace_environment_wins_over_a_curated_name(api: TestClient) -> No
                 },
             },
             "inputs.m",
-            "registry 'shared' holds no models",
+            "registry 'shared' not found",
         ),
         (
             {

@@ -1,0 +1,26 @@
+"""Request bodies of the model routes (``extra="forbid"``)."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+
+from opsloop.specs.base import AssetName, StorableText
+
+
+class _Body(StorableText):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelShare(_Body):
+    """Copy a model version into ``registry``, as ``share_with_name:share_with_version``
+    (by default the version's own name and version)."""
+
+    registry: AssetName
+    share_with_name: AssetName | None = None
+    share_with_version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class ModelAliasUpdate(_Body):
+    """``version``: a version (``3``), or ``@latest`` / ``@<alias>`` resolved now."""
+
+    version: str = Field(min_length=1, max_length=64)
