@@ -22,7 +22,7 @@ ROUTERS = (
     "computes",
     "jobs",
     "models",
-    "registry_models",
+    "registry_assets",
     "online_endpoints",
     "batch_endpoints",
     "uploads",
@@ -42,7 +42,11 @@ _WORKSPACE_NOUNS = {
     "uploads": "uploads",
 }
 # Which router serves /api/v1/registries/<registry>/<noun>/...
-_REGISTRY_NOUNS = {"models": "registry_models"}
+_REGISTRY_NOUNS = {
+    "models": "registry_assets",
+    "environments": "registry_assets",
+    "components": "registry_assets",
+}
 _TOP_NOUNS = {
     "workspaces": "workspaces",
     "registries": "workspaces",

@@ -24,9 +24,11 @@ class Action(StrEnum):
     ENVIRONMENTS_READ = "environments/read"
     ENVIRONMENTS_WRITE = "environments/write"
     ENVIRONMENTS_ARCHIVE = "environments/archive"
+    ENVIRONMENTS_SHARE = "environments/share"
     COMPONENTS_READ = "components/read"
     COMPONENTS_WRITE = "components/write"
     COMPONENTS_ARCHIVE = "components/archive"
+    COMPONENTS_SHARE = "components/share"
     MODELS_READ = "models/read"
     MODELS_WRITE = "models/write"
     MODELS_ARCHIVE = "models/archive"
@@ -90,9 +92,11 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.ENVIRONMENTS_READ: "list and show environments",
     Action.ENVIRONMENTS_WRITE: "register environment versions",
     Action.ENVIRONMENTS_ARCHIVE: "archive and restore environment versions",
+    Action.ENVIRONMENTS_SHARE: "copy environment versions into a registry",
     Action.COMPONENTS_READ: "list and show components",
     Action.COMPONENTS_WRITE: "register component versions",
     Action.COMPONENTS_ARCHIVE: "archive and restore component versions",
+    Action.COMPONENTS_SHARE: "copy component versions (and their environments) into a registry",
     Action.MODELS_READ: "list, show and download models",
     Action.MODELS_WRITE: "register model versions",
     Action.MODELS_ARCHIVE: "archive and restore model versions",

@@ -140,6 +140,29 @@ class ModelShared(EventPayload):
     content_hash: str | None = None
 
 
+class EnvironmentShared(EventPayload):
+    event_type = "environment.shared"
+    resource_type = "environments"
+    description = "An environment version was copied into a registry."
+    registry: str
+    name: str
+    version: str
+    source: str  # workspace/name:version
+
+
+class ComponentShared(EventPayload):
+    event_type = "component.shared"
+    resource_type = "components"
+    description = (
+        "A component version was copied into a registry (its environment with it, named by "
+        "the registry's URI)."
+    )
+    registry: str
+    name: str
+    version: str
+    source: str  # workspace/name:version
+
+
 class AssetArchiveChanged(EventPayload):
     """Versions of an asset were archived (hidden from lists and ``name@latest``, still
     found by ``name:version``) or restored; the subject names the asset, and the version

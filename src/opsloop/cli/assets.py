@@ -21,6 +21,7 @@ from opsloop.cli.common import (
     make_client,
     parse_tags,
 )
+from opsloop.cli.sharing import SHARED_COLUMNS, Registry, add_share_command
 
 datastore_app = typer.Typer(
     help="Datastores: named fsspec URLs (file://, s3://, abfs://, gs://).", no_args_is_help=True
@@ -191,24 +192,30 @@ def list_environments(
     workspace: Workspace = None,
     name: FilterName = None,
     include_archived: IncludeArchived = False,
+    registry: Registry = None,
     output: Output = "table",
 ) -> None:
-    """List environments.  Example: opsloop environment list -w dev"""
-    emit(
-        make_client(workspace).environments.list(name, include_archived=include_archived),
-        output,
-        list_columns(ENV_COLUMNS, include_archived),
+    """List environments.  Examples: opsloop environment list -w dev;  ... --registry shared"""
+    found = make_client(workspace).environments.list(
+        name, include_archived=include_archived, registry=registry
     )
+    columns = SHARED_COLUMNS if registry else list_columns(ENV_COLUMNS, include_archived)
+    emit(found, output, columns)
 
 
 @environment_app.command("show")
 def show_environment(
-    name: Reference, version: Version = None, workspace: Workspace = None, output: Output = "table"
+    name: Reference,
+    version: Version = None,
+    workspace: Workspace = None,
+    registry: Registry = None,
+    output: Output = "table",
 ) -> None:
     """Show an environment.  Example: opsloop environment show -w dev -n taxi-train-env@latest"""
-    emit(
-        make_client(workspace).environments.get(asset_reference(name, version)), output, ENV_COLUMNS
+    found = make_client(workspace).environments.get(
+        asset_reference(name, version), registry=registry
     )
+    emit(found, output, [*SHARED_COLUMNS, "image"] if registry else ENV_COLUMNS)
 
 
 COMPONENT_COLUMNS = ["name", "version", "display_name", "content_hash", "created_at"]
@@ -238,28 +245,39 @@ def list_components(
     workspace: Workspace = None,
     name: FilterName = None,
     include_archived: IncludeArchived = False,
+    registry: Registry = None,
     output: Output = "table",
 ) -> None:
-    """List components.  Example: opsloop component list -w dev"""
-    emit(
-        make_client(workspace).components.list(name, include_archived=include_archived),
-        output,
-        list_columns(COMPONENT_COLUMNS, include_archived),
+    """List components.  Examples: opsloop component list -w dev;  ... --registry shared"""
+    found = make_client(workspace).components.list(
+        name, include_archived=include_archived, registry=registry
     )
+    columns = SHARED_COLUMNS if registry else list_columns(COMPONENT_COLUMNS, include_archived)
+    emit(found, output, columns)
 
 
 @component_app.command("show")
 def show_component(
-    name: Reference, version: Version = None, workspace: Workspace = None, output: Output = "table"
+    name: Reference,
+    version: Version = None,
+    workspace: Workspace = None,
+    registry: Registry = None,
+    output: Output = "table",
 ) -> None:
     """Show a component.  Example: opsloop component show -w dev -n taxi_train:1"""
-    emit(
-        make_client(workspace).components.get(asset_reference(name, version)),
-        output,
-        COMPONENT_COLUMNS,
-    )
+    found = make_client(workspace).components.get(asset_reference(name, version), registry=registry)
+    emit(found, output, SHARED_COLUMNS if registry else COMPONENT_COLUMNS)
 
 
 add_archive_commands(data_app, "data", "data", "taxi-data")
 add_archive_commands(environment_app, "environment", "environments", "taxi-train-env")
 add_archive_commands(component_app, "component", "components", "taxi_train")
+add_share_command(
+    environment_app, "environment", "environments", "taxi-train-env",
+    "Its image, conda file or build context is kept as it is.",
+)  # fmt: skip
+add_share_command(
+    component_app, "component", "components", "taxi_train",
+    "Its environment goes with it (shared under its own name and version when the registry "
+    "lacks it).",
+)  # fmt: skip

@@ -23,20 +23,16 @@ from opsloop.cli.common import (
     make_client,
     parse_tags,
 )
+from opsloop.cli.sharing import SHARED_COLUMNS, Registry, add_share_command
 
 model_app = typer.Typer(help="Models: versioned MLflow models with lineage.", no_args_is_help=True)
 COLUMNS = ["name", "version", "type", "flavors", "aliases", "lineage", "created_at"]
 # A list is scanned for names and versions; `model show` has the lineage in full.
 LIST_COLUMNS = ["name", "version", "type", "flavors", "aliases", "created_at"]
-REGISTRY_COLUMNS = ["registry", "name", "version", "flavors", "shared_from", "created_at"]
 ALIAS_COLUMNS = ["name", "alias", "version", "updated_at", "updated_by"]
 Reference = Annotated[
     str,
     typer.Option("--name", "-n", help="name, name:version, name@latest or name@<alias>."),
-]
-Registry = Annotated[
-    str | None,
-    typer.Option("--registry", "-r", help="A registry's models instead of a workspace's."),
 ]
 
 alias_app = typer.Typer(
@@ -97,7 +93,7 @@ def list_(
     """
     models = make_client(workspace).models
     if registry is not None:
-        emit(models.list(name, registry=registry), output, REGISTRY_COLUMNS)
+        emit(models.list(name, registry=registry), output, SHARED_COLUMNS)
         return
     emit(
         models.list(name, include_archived=include_archived),
@@ -116,7 +112,7 @@ def show(
 ) -> None:
     """Show a model and its lineage.  Example: opsloop model show -w dev -n taxi-fare-model@latest"""
     model = make_client(workspace).models.get(asset_reference(name, version), registry=registry)
-    emit(model, output, [*REGISTRY_COLUMNS, "lineage"] if registry else COLUMNS)
+    emit(model, output, [*SHARED_COLUMNS, "lineage"] if registry else COLUMNS)
 
 
 @model_app.command("download")
@@ -134,40 +130,6 @@ def download(
         asset_reference(name, version), download_path, registry=registry
     )
     typer.echo(f"Downloaded to {target}")
-
-
-@model_app.command("share")
-def share(
-    name: Reference,
-    registry: Annotated[
-        str, typer.Option("--registry", "-r", help="The registry to copy the version into.")
-    ],
-    version: Version = None,
-    share_with_name: Annotated[
-        str | None, typer.Option("--share-with-name", help="Its name in the registry.")
-    ] = None,
-    share_with_version: Annotated[
-        str | None, typer.Option("--share-with-version", help="Its version in the registry.")
-    ] = None,
-    workspace: Workspace = None,
-    output: Output = "table",
-) -> None:
-    """Copy a model version into a registry, from where any workspace can deploy it.
-
-    The files are copied and checked against the version's content hash; its lineage and
-    where it came from are kept. A registry's versions are immutable.
-
-    Example: opsloop model share -w dev -n taxi-fare-model:1 --registry shared
-    """
-    model = make_client(workspace).models.share(
-        asset_reference(name, version),
-        registry,
-        share_with_name=share_with_name,
-        share_with_version=share_with_version,
-    )
-    emit(model, output, REGISTRY_COLUMNS)
-    if output == "table":
-        typer.echo(f"Deploy it from any workspace with  model: {model.reference}")
 
 
 @alias_app.command("set")
@@ -216,3 +178,11 @@ def list_aliases(name: Reference, workspace: Workspace = None, output: Output = 
 
 
 add_archive_commands(model_app, "model", "models", "taxi-fare-model")
+add_share_command(
+    model_app,
+    "model",
+    "models",
+    "taxi-fare-model",
+    "The files are copied and checked against the version's content hash; its lineage and "
+    "where it came from are kept.",
+)

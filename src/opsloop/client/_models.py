@@ -1,4 +1,5 @@
-"""Model operations: versions, registries (share, read), aliases, download and load."""
+"""Model operations: aliases, download and load (versions and registries as every
+shareable asset)."""
 
 from __future__ import annotations
 
@@ -7,55 +8,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from opsloop.client._resources import _VersionedOperations
+from opsloop.client._resources import _ShareableOperations
 from opsloop.errors import OpsloopError
 from opsloop.schemas.entities import Model, ModelAlias
 
 
-class ModelOperations(_VersionedOperations):
+class ModelOperations(_ShareableOperations):
     kind, route, spec_model, entity = "model", "models", "ModelSpec", Model
-
-    def get(
-        self, reference: str, *, workspace: str | None = None, registry: str | None = None
-    ) -> Any:
-        """``name:version``, ``name@latest`` or ``name@<alias>``; with ``registry``, a version
-        shared into that registry."""
-        if registry is not None:
-            return self._get(Model, f"/registries/{registry}/models/{reference}")
-        return super().get(reference, workspace=workspace)
-
-    def list(
-        self,
-        name: str | None = None,
-        *,
-        workspace: str | None = None,
-        include_archived: bool = False,
-        registry: str | None = None,
-    ) -> builtins.list[Any]:
-        """As for every asset; with ``registry``, the versions shared into it."""
-        if registry is not None:
-            return self._list(Model, f"/registries/{registry}/models", name=name)
-        return super().list(name, workspace=workspace, include_archived=include_archived)
-
-    def share(
-        self,
-        reference: str,
-        registry: str,
-        *,
-        share_with_name: str | None = None,
-        share_with_version: str | None = None,
-        workspace: str | None = None,
-    ) -> Model:
-        """Copy a model version into ``registry`` (files checked by their content hash,
-        lineage kept), from where any workspace deploys it as
-        ``azureml://registries/<registry>/models/<name>/versions/<version>``."""
-        body = {
-            "registry": registry,
-            "share_with_name": share_with_name,
-            "share_with_version": share_with_version,
-        }
-        path = f"/workspaces/{self._ws(workspace)}/models/{reference}/share"
-        return self._post(Model, path, {k: v for k, v in body.items() if v is not None})
 
     def set_alias(
         self, name: str, alias: str, version: str, *, workspace: str | None = None

@@ -292,13 +292,59 @@ class _VersionedOperations(_Operations):
         return [self.entity.model_validate(item) for item in answer]
 
 
+class _ShareableOperations(_VersionedOperations):
+    """Versions that can be shared into a registry and read from it."""
+
+    def get(
+        self, reference: str, *, workspace: str | None = None, registry: str | None = None
+    ) -> Any:
+        """``name:version`` or ``name@latest`` (``azureml:`` prefix accepted); with
+        ``registry``, a version shared into that registry."""
+        if registry is not None:
+            return self._get(self.entity, f"/registries/{registry}/{self.route}/{reference}")
+        return super().get(reference, workspace=workspace)
+
+    def list(
+        self,
+        name: str | None = None,
+        *,
+        workspace: str | None = None,
+        include_archived: bool = False,
+        registry: str | None = None,
+    ) -> builtins.list[Any]:
+        """As for every asset; with ``registry``, the versions shared into it."""
+        if registry is not None:
+            return self._list(self.entity, f"/registries/{registry}/{self.route}", name=name)
+        return super().list(name, workspace=workspace, include_archived=include_archived)
+
+    def share(
+        self,
+        reference: str,
+        registry: str,
+        *,
+        share_with_name: str | None = None,
+        share_with_version: str | None = None,
+        workspace: str | None = None,
+    ) -> Any:
+        """Copy a version into ``registry``, from where any workspace uses it as
+        ``azureml://registries/<registry>/<kind>s/<name>/versions/<version>``; a registry's
+        versions are immutable."""
+        body = {
+            "registry": registry,
+            "share_with_name": share_with_name,
+            "share_with_version": share_with_version,
+        }
+        path = f"/workspaces/{self._ws(workspace)}/{self.route}/{reference}/share"
+        return self._post(self.entity, path, {k: v for k, v in body.items() if v is not None})
+
+
 class DataOperations(_VersionedOperations):
     kind, route, spec_model, entity = "data", "data", "DataSpec", DataAsset
 
 
-class EnvironmentOperations(_VersionedOperations):
+class EnvironmentOperations(_ShareableOperations):
     kind, route, spec_model, entity = "environment", "environments", "EnvironmentSpec", Environment
 
 
-class ComponentOperations(_VersionedOperations):
+class ComponentOperations(_ShareableOperations):
     kind, route, spec_model, entity = "component", "components", "ComponentSpec", Component

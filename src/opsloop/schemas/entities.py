@@ -44,6 +44,14 @@ class Datastore(Entity):
     created_by: str
 
 
+class SharedFrom(Entity):
+    """Where a registry's version was shared from."""
+
+    workspace: str
+    name: str
+    version: str
+
+
 class AssetVersion(Entity):
     """Fields every versioned asset has."""
 
@@ -61,6 +69,7 @@ class AssetVersion(Entity):
     # Hidden from lists and name@latest; still found by name:version.
     archived: bool = False
     archived_at: datetime | None = None
+    shared_from: SharedFrom | None = None  # a registry's version: where it was shared from
 
     @property
     def reference(self) -> str:
@@ -120,14 +129,6 @@ class ModelLineage(Entity):
     code_hash: str | None = None
 
 
-class SharedFrom(Entity):
-    """Where a registry's version was shared from."""
-
-    workspace: str
-    name: str
-    version: str
-
-
 class Model(AssetVersion):
     registry_segment: ClassVar[str] = "models"
     type: str
@@ -135,7 +136,6 @@ class Model(AssetVersion):
     lineage: ModelLineage = Field(default_factory=ModelLineage)
     flavors: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)  # champion, challenger, ...
-    shared_from: SharedFrom | None = None
 
 
 class ModelAlias(Entity):

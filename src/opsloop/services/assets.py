@@ -130,6 +130,12 @@ def resolve_in_registry(
         space = registry_space(ctx, reference.registry)
     except NotFoundError as exc:
         raise _error(str(exc), field) from None
+    if reference.kind == "data":
+        raise _error(
+            f"{reference}: data assets are not shared into registries yet; register the data "
+            "in the workspace and refer to it as name:version",
+            field,
+        )
     if space is None:
         raise _error(
             f"registry {reference.registry!r} holds no {reference.kind}s yet; share one with "
@@ -337,4 +343,5 @@ def common_fields(
         "created_by": row.created_by,
         "archived": row.archived_at is not None,
         "archived_at": row.archived_at,
+        "shared_from": row.details.get("shared_from"),
     }

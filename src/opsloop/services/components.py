@@ -18,7 +18,7 @@ from opsloop.services.environments import inline_environment_row
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.component import ComponentSpec
 from opsloop.specs.environment import InlineEnvironmentSpec
-from opsloop.specs.references import parse_reference, parse_registry_uri
+from opsloop.specs.references import CURATED_REGISTRY, parse_reference, parse_registry_uri
 from opsloop.store.tables import AssetVersionRow, WorkspaceRow
 
 
@@ -67,12 +67,14 @@ def resolve_component(
         "environment_variables": spec.environment_variables,
         "is_deterministic": spec.is_deterministic,
     }
-    resolved["hash"] = hashlib.sha256(
-        json.dumps(
-            {k: v for k, v in resolved.items() if k != "name"}, sort_keys=True, default=str
-        ).encode()
-    ).hexdigest()
+    resolved["hash"] = component_hash(resolved)
     return resolved
+
+
+def component_hash(resolved: dict[str, Any]) -> str:
+    """What a component does (its name and its own hash aside), hashed."""
+    content = {k: v for k, v in resolved.items() if k not in ("name", "hash")}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def require_uploaded(code: str, *, field: str) -> None:
@@ -98,9 +100,12 @@ def resolve_environment(
     if isinstance(environment, InlineEnvironmentSpec):
         row = inline_environment_row(ctx, ws, environment, field=field)
     else:
-        registry = parse_registry_uri(environment, field=field)
-        if registry is not None:
+        registry = parse_registry_uri(environment, field=field, kind="environment")
+        if registry is not None and registry.registry == CURATED_REGISTRY:
             return resolve_curated(registry, field=field)
+        if registry is not None:
+            row = assets.resolve_in_registry(ctx, registry, field=field)
+            return pinned_environment(ctx, row)
         reference = parse_reference(environment, field=field)
         try:
             row = assets.resolve(ctx, ws, "environment", reference, field=field)
@@ -110,7 +115,17 @@ def resolve_environment(
             if curated is None:
                 raise
             return curated
-    return {"reference": f"{row.name}:{row.version}", "content": row.spec, "hash": row.content_hash}
+    return pinned_environment(ctx, row)
+
+
+def pinned_environment(ctx: ServiceContext, row: AssetVersionRow) -> dict[str, Any]:
+    """What a component or job keeps of its environment: the reference that names it from
+    any workspace, its content and its hash."""
+    return {
+        "reference": assets.reference_to(ctx, row),
+        "content": row.spec,
+        "hash": row.content_hash,
+    }
 
 
 def get_component(ctx: ServiceContext, workspace: str, reference: str) -> Component:
@@ -140,9 +155,11 @@ def set_archived(
     return [to_entity(r, workspace) for r in rows]
 
 
-def to_entity(row: AssetVersionRow, workspace: str) -> Component:
+def to_entity(
+    row: AssetVersionRow, workspace: str | None, *, registry: str | None = None
+) -> Component:
     return Component(
-        **assets.common_fields(row, workspace),
+        **assets.common_fields(row, workspace, registry=registry),
         display_name=row.spec.get("display_name"),
         spec=row.spec,
     )

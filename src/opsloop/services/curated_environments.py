@@ -91,14 +91,8 @@ def resolve_curated(reference: RegistryReference, *, field: str) -> dict[str, An
 
 
 def unavailable(reference: RegistryReference, *, field: str) -> ValidationError:
-    """Why a registry URI names nothing here, and what to write instead."""
-    if reference.registry != CURATED_REGISTRY:
-        return ValidationError(
-            f"registry {reference.registry!r} holds no {reference.kind}s here: only models "
-            f"are shared into registries so far; register the {reference.kind} in the "
-            "workspace and refer to it as name:version",
-            field=field,
-        )
+    """Why a URI of the built-in azureml registry names nothing here, and what to write
+    instead."""
     known = ", ".join(f.example for f in FAMILIES)
     return ValidationError(
         f"{reference} is not available offline: the built-in azureml registry holds "

@@ -169,9 +169,11 @@ def set_archived(
     return [to_entity(r, workspace) for r in rows]
 
 
-def to_entity(row: AssetVersionRow, workspace: str) -> Environment:
+def to_entity(
+    row: AssetVersionRow, workspace: str | None, *, registry: str | None = None
+) -> Environment:
     return Environment(
-        **assets.common_fields(row, workspace),
+        **assets.common_fields(row, workspace, registry=registry),
         image=row.spec.get("image"),
         conda_file=row.spec.get("conda_file"),
         requirements=row.spec.get("requirements"),

@@ -29,7 +29,7 @@ from opsloop.services.step_bindings import asset_binding, bind_output
 from opsloop.specs.base import ASSET_TYPES, LITERAL_TYPES
 from opsloop.specs.component import ComponentInput, ComponentOutput, ComponentSpec
 from opsloop.specs.job import CommandJobSpec, JobInput, JobOutput, PipelineJobSpec
-from opsloop.specs.references import is_spec_file, parse_registry_uri
+from opsloop.specs.references import CURATED_REGISTRY, is_spec_file, parse_registry_uri
 from opsloop.specs.values import coerce_literal
 from opsloop.store.tables import WorkspaceRow
 
@@ -187,8 +187,8 @@ def _component_of(
                 "component files must be loaded by the client before submission",
                 field=f"{prefix}component",
             )
-        registry = parse_registry_uri(spec.component, field=f"{prefix}component")
-        if registry is not None:
+        registry = parse_registry_uri(spec.component, field=f"{prefix}component", kind="component")
+        if registry is not None and registry.registry == CURATED_REGISTRY:
             raise unavailable(registry, field=f"{prefix}component")
         row = assets.resolve(ctx, ws, "component", spec.component, field=f"{prefix}component")
         stored = row.spec

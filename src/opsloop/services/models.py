@@ -12,7 +12,7 @@ from sqlalchemy import select
 from opsloop.catalogue.actions import Action
 from opsloop.catalogue.events import ModelRegistered
 from opsloop.errors import ValidationError
-from opsloop.schemas.entities import Model, ModelLineage, SharedFrom
+from opsloop.schemas.entities import Model, ModelLineage
 from opsloop.services import assets
 from opsloop.services.context import ServiceContext
 from opsloop.services.datastores import resolve_datastore_url
@@ -167,7 +167,6 @@ def _to_entity(
 ) -> Model:
     assert space is not None
     in_registry = space.kind == REGISTRY_KIND
-    shared_from = row.details.get("shared_from")
     return Model(
         **assets.common_fields(
             row,
@@ -179,5 +178,4 @@ def _to_entity(
         lineage=ModelLineage(**row.details.get("lineage", {})),
         flavors=row.details.get("flavors", []),
         aliases=aliases.get((row.name, row.version), []),
-        shared_from=SharedFrom(**shared_from) if shared_from else None,
     )

@@ -142,7 +142,7 @@ def test_a_workspace_environment_wins_over_a_curated_name(api: TestClient) -> No
         (
             {"component": "azureml://registries/shared/components/train/versions/1"},
             "component",
-            "only models are shared into registries so far",
+            "registry 'shared' not found",
         ),
         (
             {

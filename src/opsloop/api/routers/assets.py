@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from opsloop.api.deps import ActorDep, PlatformDep
+from opsloop.schemas.asset_requests import AssetShare
 from opsloop.schemas.entities import Component, DataAsset, Datastore, Environment
-from opsloop.services import components, data_assets, datastores, environments
+from opsloop.services import components, data_assets, datastores, environments, spec_sharing
 from opsloop.specs.component import ComponentSpec
 from opsloop.specs.data import DataSpec, DatastoreSpec
 from opsloop.specs.environment import EnvironmentSpec
@@ -129,6 +130,30 @@ def get_component(
 ) -> Component:
     with platform.context(actor) as ctx:
         return components.get_component(ctx, workspace, reference)
+
+
+@router.post("/environments/{reference}/share", status_code=201, tags=["environments"])
+def share_environment(
+    workspace: str, reference: str, body: AssetShare, platform: PlatformDep, actor: ActorDep
+) -> Environment:
+    """Copy the version into a registry, from where every workspace can use it."""
+    with platform.context(actor) as ctx:
+        return spec_sharing.share_environment(
+            ctx, workspace, reference, body.registry,
+            share_with_name=body.share_with_name, share_with_version=body.share_with_version,
+        )  # fmt: skip
+
+
+@router.post("/components/{reference}/share", status_code=201, tags=["components"])
+def share_component(
+    workspace: str, reference: str, body: AssetShare, platform: PlatformDep, actor: ActorDep
+) -> Component:
+    """Copy the version (and its environment) into a registry."""
+    with platform.context(actor) as ctx:
+        return spec_sharing.share_component(
+            ctx, workspace, reference, body.registry,
+            share_with_name=body.share_with_name, share_with_version=body.share_with_version,
+        )  # fmt: skip
 
 
 def add_archive_routes(

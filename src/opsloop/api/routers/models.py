@@ -9,8 +9,8 @@ from fastapi.responses import FileResponse
 from opsloop.api.deps import ActorDep, PlatformDep
 from opsloop.api.routers.assets import IncludeArchived, add_archive_routes
 from opsloop.api.transfer import pack_url, tar_response
+from opsloop.schemas.asset_requests import AssetShare, ModelAliasUpdate
 from opsloop.schemas.entities import Model, ModelAlias
-from opsloop.schemas.model_requests import ModelAliasUpdate, ModelShare
 from opsloop.services import model_aliases, models
 from opsloop.services.model_sharing import share_model
 from opsloop.specs.model import ModelSpec
@@ -54,7 +54,7 @@ def download_model(
 
 @router.post("/{reference}/share", status_code=201)
 def share(
-    workspace: str, reference: str, body: ModelShare, platform: PlatformDep, actor: ActorDep
+    workspace: str, reference: str, body: AssetShare, platform: PlatformDep, actor: ActorDep
 ) -> Model:
     """Copy the version into a registry, where every workspace can deploy it."""
     return share_model(

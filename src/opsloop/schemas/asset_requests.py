@@ -1,4 +1,4 @@
-"""Request bodies of the model routes (``extra="forbid"``)."""
+"""Request bodies of the versioned-asset routes (``extra="forbid"``)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ class _Body(StorableText):
     model_config = ConfigDict(extra="forbid")
 
 
-class ModelShare(_Body):
-    """Copy a model version into ``registry``, as ``share_with_name:share_with_version``
-    (by default the version's own name and version)."""
+class AssetShare(_Body):
+    """Copy a model, environment or component version into ``registry``, as
+    ``share_with_name:share_with_version`` (by default the version's own name and version)."""
 
     registry: AssetName
     share_with_name: AssetName | None = None
