@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         EnvironmentSpec,
         ModelSpec,
         PipelineJobSpec,
+        PromotionPolicySpec,
         RegistrySpec,
         WorkspaceSpec,
     )
@@ -44,7 +45,8 @@ _LAZY = {
     **dict.fromkeys(
         (
             "CommandJobSpec", "ComponentSpec", "DataSpec", "DatastoreSpec", "EnvironmentSpec",
-            "ModelSpec", "PipelineJobSpec", "RegistrySpec", "WorkspaceSpec",
+            "ModelSpec", "PipelineJobSpec", "PromotionPolicySpec", "RegistrySpec",
+            "WorkspaceSpec",
         ),
         "opsloop.specs",
     ),
@@ -63,6 +65,7 @@ __all__ = [
     "OpsloopError",
     "PermissionDeniedError",
     "PipelineJobSpec",
+    "PromotionPolicySpec",
     "RegistrySpec",
     "ValidationError",
     "WorkspaceSpec",

@@ -23,6 +23,7 @@ ROUTERS = (
     "jobs",
     "models",
     "registry_assets",
+    "promotions",
     "online_endpoints",
     "batch_endpoints",
     "uploads",
@@ -40,6 +41,8 @@ _WORKSPACE_NOUNS = {
     "online-endpoints": "online_endpoints",
     "batch-endpoints": "batch_endpoints",
     "uploads": "uploads",
+    "promotions": "promotions",
+    "approvals": "promotions",
 }
 # Which router serves /api/v1/registries/<registry>/<noun>/...
 _REGISTRY_NOUNS = {

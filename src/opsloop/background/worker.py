@@ -32,9 +32,10 @@ class BackgroundTask(Protocol):
 
 def default_tasks(platform: Platform) -> list[BackgroundTask]:
     from opsloop.background.dispatcher import EventDispatcher
+    from opsloop.background.promotions import PromotionSupervisor
     from opsloop.background.sweeper import JobSweeper
 
-    return [EventDispatcher(platform), JobSweeper(platform)]
+    return [EventDispatcher(platform), JobSweeper(platform), PromotionSupervisor(platform)]
 
 
 class Worker:

@@ -35,6 +35,11 @@ class Action(StrEnum):
     MODELS_ALIAS = "models/alias"
     MODELS_SHARE = "models/share"
     UPLOADS_WRITE = "uploads/write"
+    PROMOTIONS_READ = "promotions/read"
+    PROMOTIONS_WRITE = "promotions/write"
+    PROMOTIONS_CANCEL = "promotions/cancel"
+    APPROVALS_READ = "approvals/read"
+    APPROVALS_DECIDE = "approvals/decide"
     COMPUTES_READ = "computes/read"
     COMPUTES_WRITE = "computes/write"
     COMPUTES_DELETE = "computes/delete"
@@ -103,6 +108,11 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.MODELS_ALIAS: "set and delete model aliases (champion, challenger, ...)",
     Action.MODELS_SHARE: "copy model versions into a registry",
     Action.UPLOADS_WRITE: "upload files and folders into the artifact store",
+    Action.PROMOTIONS_READ: "list and show promotions and their gate reports",
+    Action.PROMOTIONS_WRITE: "promote a model version into a workspace through a policy's gates",
+    Action.PROMOTIONS_CANCEL: "cancel a promotion under way",
+    Action.APPROVALS_READ: "list and show approval requests",
+    Action.APPROVALS_DECIDE: "approve or reject a promotion's approval request",
     Action.COMPUTES_READ: "list and show computes",
     Action.COMPUTES_WRITE: "create computes",
     Action.COMPUTES_DELETE: "delete computes",

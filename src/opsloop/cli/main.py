@@ -19,6 +19,7 @@ from opsloop.cli.job import job_app
 from opsloop.cli.model import model_app
 from opsloop.cli.online_deployment import online_deployment_app
 from opsloop.cli.online_endpoint import online_endpoint_app
+from opsloop.cli.promotion import approval_app, promotion_app
 from opsloop.cli.quickstart import quickstart
 from opsloop.cli.server import server
 from opsloop.cli.worker import worker
@@ -45,6 +46,8 @@ app.add_typer(online_endpoint_app, name="online-endpoint")
 app.add_typer(online_deployment_app, name="online-deployment")
 app.add_typer(batch_endpoint_app, name="batch-endpoint")
 app.add_typer(batch_deployment_app, name="batch-deployment")
+app.add_typer(promotion_app, name="promotion")
+app.add_typer(approval_app, name="approval")
 app.add_typer(event_app, name="event")
 app.command("server")(server)
 app.command("worker")(worker)

@@ -23,6 +23,7 @@ from opsloop.cli.common import (
     make_client,
     parse_tags,
 )
+from opsloop.cli.promotion import promote
 from opsloop.cli.sharing import SHARED_COLUMNS, Registry, add_share_command
 
 model_app = typer.Typer(help="Models: versioned MLflow models with lineage.", no_args_is_help=True)
@@ -186,3 +187,4 @@ add_share_command(
     "The files are copied and checked against the version's content hash; its lineage and "
     "where it came from are kept.",
 )
+model_app.command("promote")(promote)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
     from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
     from opsloop.client._events import EventOperations, EventSubscriptionOperations
+    from opsloop.client._promotions import ApprovalOperations, PromotionOperations
 
 
 class Client:
@@ -68,6 +69,18 @@ class Client:
     # The endpoint and event operations are built on first use: their modules bring the
     # endpoint and event specs, which a process that never touches them (most CLI calls)
     # should not import.
+    @cached_property
+    def promotions(self) -> PromotionOperations:
+        from opsloop.client._promotions import PromotionOperations
+
+        return PromotionOperations(self)
+
+    @cached_property
+    def approvals(self) -> ApprovalOperations:
+        from opsloop.client._promotions import ApprovalOperations
+
+        return ApprovalOperations(self)
+
     @cached_property
     def online_endpoints(self) -> OnlineEndpointOperations:
         from opsloop.client._endpoints import OnlineEndpointOperations

@@ -41,11 +41,21 @@ def launch_runner(settings: Settings, workspace: str, job_name: str) -> int:
     standby = _hand_to_standby(settings, workspace, job_name)
     if standby is not None:
         return standby
-    with (folder / "runner.log").open("ab") as log:
+    return launch_detached(settings, RUNNER, [workspace, job_name], folder, log="runner.log")
+
+
+def launch_detached(
+    settings: Settings, module: str, args: list[str], folder: Path, *, log: str = "driver.log"
+) -> int:
+    """Run ``python -m module args`` detached, against this store, in ``folder`` (its
+    output in ``log`` there): for runners and drivers (a promotion's) that must outlive
+    the call that started them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / log).open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", RUNNER, workspace, job_name],
+            [sys.executable, "-m", module, *args],
             stdin=subprocess.DEVNULL,
-            stdout=log,
+            stdout=output,
             stderr=subprocess.STDOUT,
             env=_runner_environment(settings),
             cwd=folder,

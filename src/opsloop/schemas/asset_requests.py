@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from opsloop.specs.base import AssetName, StorableText
+from opsloop.specs.promotion import PromotionPolicySpec
 
 
 class _Body(StorableText):
@@ -24,3 +25,16 @@ class ModelAliasUpdate(_Body):
     """``version``: a version (``3``), or ``@latest`` / ``@<alias>`` resolved now."""
 
     version: str = Field(min_length=1, max_length=64)
+
+
+class PromotionRequest(_Body):
+    """Promote ``model`` (a registry reference, or ``name:version`` of ``source_workspace``)
+    into the route's workspace under ``policy``."""
+
+    model: str = Field(min_length=1)
+    source_workspace: AssetName | None = None
+    policy: PromotionPolicySpec
+
+
+class ApprovalDecision(_Body):
+    comment: str | None = Field(default=None, max_length=4000)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from opsloop.catalogue.actions import Action
-from opsloop.catalogue.events import ModelAliasDeleted, ModelAliasSet
+from opsloop.catalogue.sharing_events import ModelAliasDeleted, ModelAliasSet
 from opsloop.errors import NotFoundError
 from opsloop.schemas.entities import ModelAlias
 from opsloop.services import assets

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from opsloop.catalogue.actions import Action
-from opsloop.catalogue.events import ModelShared
+from opsloop.catalogue.sharing_events import ModelShared
 from opsloop.errors import ConflictError, ValidationError
 from opsloop.schemas.entities import Model
 from opsloop.security.actor import Actor

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from opsloop.catalogue.actions import Action
-from opsloop.catalogue.events import ComponentShared, EnvironmentShared, EventPayload
+from opsloop.catalogue.events import EventPayload
+from opsloop.catalogue.sharing_events import ComponentShared, EnvironmentShared
 from opsloop.errors import ConflictError
 from opsloop.schemas.entities import Component, Environment
 from opsloop.services import assets, components, environments

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     )
     from opsloop.specs.loader import apply_overrides, load_spec_file, validate_spec
     from opsloop.specs.model import ModelSpec
+    from opsloop.specs.promotion import PromotionPolicySpec
     from opsloop.specs.workspace import RegistrySpec, WorkspaceSpec
 
 _MODULES = {
@@ -46,6 +47,7 @@ _MODULES = {
     "load_spec_file": "loader",
     "validate_spec": "loader",
     "ModelSpec": "model",
+    "PromotionPolicySpec": "promotion",
     "RegistrySpec": "workspace",
     "WorkspaceSpec": "workspace",
 }
@@ -65,6 +67,7 @@ __all__ = [
     "JobSpec",
     "ModelSpec",
     "PipelineJobSpec",
+    "PromotionPolicySpec",
     "RegistrySpec",
     "StepSpec",
     "WorkspaceSpec",

@@ -111,11 +111,22 @@ _MEMBER_NAMES = frozenset(
     )
 )
 _DESCRIPTOR = re.compile(r"^[a-z][a-z-]*\[.*\]$")
+# A list of tagged items (a policy's gates) names the item's tag after its index.
+_ITEM_TAGS = frozenset(
+    ("metric_threshold", "champion_comparison", "data_quality", "fairness", "approval")
+)
 
 
 def _readable_location(location: tuple[str | int, ...]) -> str:
     parts = [str(p) for p in location]
-    return ".".join(p for p in parts if p not in _MEMBER_NAMES and not _DESCRIPTOR.match(p))
+    kept = [
+        part
+        for index, part in enumerate(parts)
+        if part not in _MEMBER_NAMES
+        and not _DESCRIPTOR.match(part)
+        and not (part in _ITEM_TAGS and index and parts[index - 1].isdigit())
+    ]
+    return ".".join(kept)
 
 
 def validate_spec(

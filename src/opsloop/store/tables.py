@@ -360,3 +360,8 @@ class EndpointRequestLogRow(Base):
     throttle_ms: Mapped[float] = mapped_column(default=0.0)
     auth_type: Mapped[str | None] = mapped_column(String(16))
     mirrored: Mapped[bool] = mapped_column(default=False)
+
+
+# Rows of one concept each live in modules of their own; imported here so that
+# Base.metadata (the migrations' schema check) holds every table.
+from opsloop.store import promotion_tables as _promotion_tables  # noqa: E402, F401

@@ -1,0 +1,111 @@
+"""Promotion drivers: ``python -m opsloop.background.promotions <id>`` moves one promotion
+on until it waits for a person or ends, under the lease ``promotion:<id>`` so that two
+drivers never move the same promotion; the worker's ``PromotionSupervisor`` starts a driver
+for any active promotion whose lease has lapsed (its driver died, the server restarted).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from opsloop.background.leases import Lease, LeaseLostError, new_holder_name
+from opsloop.config import Settings
+from opsloop.execution.launcher import launch_detached
+from opsloop.services.context import Platform
+from opsloop.services.promotion_flow import advance_promotion
+from opsloop.services.promotions import ACTIVE, AWAITING_APPROVAL, DRIVER
+from opsloop.store.promotion_tables import ApprovalRow, PromotionRow
+from opsloop.store.tables import LeaseRow, WorkspaceRow
+
+log = logging.getLogger(__name__)
+
+
+def lease_name(promotion_id: str) -> str:
+    return f"promotion:{promotion_id}"
+
+
+def drive_under_lease(platform: Platform, promotion_id: str) -> str | None:
+    """Drive the promotion while holding its lease; None if another driver holds it."""
+    lease = Lease(
+        platform.database, lease_name(promotion_id), new_holder_name(),
+        platform.settings.lease_ttl_s,
+    )  # fmt: skip
+    if not lease.acquire():
+        return None
+    try:
+        while True:
+            state = advance_promotion(platform, promotion_id, lease.guard)
+            if state not in ACTIVE or state == AWAITING_APPROVAL:
+                return state
+            if not lease.acquire():  # renewed between steps; lost: another driver goes on
+                return None
+    except LeaseLostError:
+        log.warning("lease of promotion %s lost; another driver carries on", promotion_id)
+        return None
+    finally:
+        lease.release()
+
+
+class PromotionSupervisor:
+    """Starts a driver for each active promotion that has none (its lease lapsed), and for
+    each awaiting an approval that has been decided or has expired."""
+
+    lease_name = "promotions.supervisor"
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    @property
+    def interval_s(self) -> float:
+        return max(1.0, self.platform.settings.sweep_interval_s)
+
+    def run_once(self, lease: Lease) -> int:
+        now = datetime.now(UTC)
+        started = 0
+        with self.platform.database.transaction() as session:
+            lease.guard(session)
+            rows = session.execute(
+                select(PromotionRow.id, PromotionRow.name, PromotionRow.state, WorkspaceRow.name)
+                .join(WorkspaceRow, WorkspaceRow.id == PromotionRow.workspace_id)
+                .where(PromotionRow.state.in_(ACTIVE))
+            ).all()
+            held = {
+                row.name: row.expires_at
+                for row in session.scalars(
+                    select(LeaseRow).where(LeaseRow.name.in_([lease_name(r[0]) for r in rows]))
+                )
+            }
+            waiting = {
+                row.promotion_id
+                for row in session.scalars(
+                    select(ApprovalRow).where(
+                        ApprovalRow.status == "Pending", ApprovalRow.expires_at > now
+                    )
+                )
+            }
+        for promotion_id, name, state, workspace in rows:
+            if state == AWAITING_APPROVAL and promotion_id in waiting:
+                continue  # a person decides; the decision starts a driver
+            expires = held.get(lease_name(promotion_id))
+            if expires is not None and expires > now:
+                continue  # a driver is at it
+            folder = self.platform.settings.resolved_home() / "promotions" / workspace / name
+            launch_detached(self.platform.settings, DRIVER, [promotion_id], folder)
+            started += 1
+        return started
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    promotion_id = sys.argv[1]
+    platform = Platform(Settings())
+    state = drive_under_lease(platform, promotion_id)
+    log.info("promotion %s: %s", promotion_id, state or "driven elsewhere")
+
+
+if __name__ == "__main__":
+    main()

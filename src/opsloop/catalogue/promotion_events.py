@@ -1,0 +1,65 @@
+"""Event types of promotions and their approval requests."""
+
+from __future__ import annotations
+
+from opsloop.catalogue.events import EventPayload
+
+
+class PromotionStarted(EventPayload):
+    event_type = "promotion.started"
+    resource_type = "promotions"
+    description = "A model version was put forward to enter a workspace under a policy."
+    source: str
+    model: str | None = None
+    policy: str
+    endpoint: str
+
+
+class PromotionStateChanged(EventPayload):
+    event_type = "promotion.state_changed"
+    resource_type = "promotions"
+    description = (
+        "A promotion moved on: Gating, AwaitingApproval, RollingOut, Succeeded, Failed or "
+        "Canceled (with the report when it stopped)."
+    )
+    previous: str
+    state: str
+    report: str | None = None
+
+
+class PromotionGateEvaluated(EventPayload):
+    event_type = "promotion.gate_evaluated"
+    resource_type = "promotions"
+    description = "One gate of a promotion gave its verdict (its evidence is on the promotion)."
+    gate: str
+    passed: bool
+    summary: str
+
+
+class ApprovalRequested(EventPayload):
+    event_type = "approval.requested"
+    resource_type = "approvals"
+    description = "A promotion asks a person holding a role to approve it."
+    promotion: str
+    role: str
+    expires_at: str
+
+
+class ApprovalApproved(EventPayload):
+    event_type = "approval.approved"
+    resource_type = "approvals"
+    description = "An approval request was approved."
+    comment: str | None = None
+
+
+class ApprovalRejected(EventPayload):
+    event_type = "approval.rejected"
+    resource_type = "approvals"
+    description = "An approval request was rejected, with a comment."
+    comment: str
+
+
+class ApprovalExpired(EventPayload):
+    event_type = "approval.expired"
+    resource_type = "approvals"
+    description = "An approval request passed its time undecided."

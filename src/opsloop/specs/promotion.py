@@ -1,0 +1,176 @@
+"""Promotion policies: what a model version must pass to enter a workspace, and how it is
+deployed there. A policy is YAML kept with the project; ``opsloop model promote --policy``
+reads it, and the promotion keeps the copy it ran with."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from opsloop.specs.base import AssetName, NamedSpec, SpecModel
+
+_DURATION = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>s|m|h|d)$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Metrics where a smaller value is better; every other metric is better larger.
+LOWER_IS_BETTER = frozenset({"rmse", "mse", "mae", "log_loss", "error_rate"})
+SCORING_METRICS = frozenset({"rmse", "mse", "mae", "r2", "accuracy", "f1", "precision", "recall"})
+FAIRNESS_METRICS = frozenset({"demographic_parity_difference", "equalized_odds_difference"})
+
+
+def duration_seconds(value: str | float | int) -> float:
+    """``90``, ``90s``, ``15m``, ``2h``, ``1d`` as seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value).strip())
+        if match is None:
+            raise ValueError("must be a duration such as 90s, 15m, 2h or 1d")
+        seconds = float(match["number"]) * _UNITS[match["unit"]]
+    if seconds <= 0:
+        raise ValueError("must be longer than zero")
+    return seconds
+
+
+Duration = Annotated[str | float, Field(description="90s, 15m, 2h, 1d, or seconds")]
+
+
+class Bound(SpecModel):
+    """``min`` and/or ``max`` a value must keep to."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one_side(self) -> Bound:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is larger than max")
+        return self
+
+
+class MetricThresholdGate(SpecModel):
+    """The version's own logged metrics (of the job step that produced it) within bounds."""
+
+    type: Literal["metric_threshold"]
+    metrics: dict[str, Bound] = Field(min_length=1)
+
+
+class Bootstrap(SpecModel):
+    samples: int = Field(default=500, ge=50, le=20_000)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    seed: int = 0
+
+
+class ChampionComparisonGate(SpecModel):
+    """The candidate and the champion scored side by side on a test data asset: the
+    candidate may be at most ``tolerance`` worse (in the metric's units)."""
+
+    type: Literal["champion_comparison"]
+    test_data: str = Field(description="a data asset: name:version or name@latest")
+    label_column: str
+    metric: str = "rmse"
+    tolerance: float = Field(default=0.0, ge=0.0)
+    champion: str | None = Field(
+        default=None,
+        description="a model reference; default: the version serving most traffic on the "
+        "policy's endpoint in the target workspace (no champion there: the gate passes)",
+    )
+    bootstrap: Bootstrap | None = None
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        if value not in SCORING_METRICS:
+            raise ValueError(f"must be one of {', '.join(sorted(SCORING_METRICS))}")
+        return value
+
+
+class DataQualityGate(SpecModel):
+    """The training data the version's lineage names, checked against a reference profile
+    (its own at registration unless ``reference`` names another data asset)."""
+
+    type: Literal["data_quality"]
+    data: str | None = Field(default=None, description="default: the lineage's training data")
+    reference: str | None = Field(
+        default=None, description="a data asset whose profile is the baseline"
+    )
+    max_missing_rate: float = Field(default=0.05, ge=0.0, le=1.0)
+    max_out_of_range_rate: float = Field(default=0.01, ge=0.0, le=1.0)
+
+
+class FairnessGate(SpecModel):
+    """Group fairness of a classifier's predictions on a test data asset (fairlearn)."""
+
+    type: Literal["fairness"]
+    test_data: str
+    label_column: str
+    sensitive_features: list[str] = Field(min_length=1)
+    limits: dict[str, float] = Field(
+        default_factory=lambda: {"demographic_parity_difference": 0.1}, min_length=1
+    )
+
+    @field_validator("limits")
+    @classmethod
+    def _known_metrics(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - FAIRNESS_METRICS)
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)}: unknown; use {', '.join(sorted(FAIRNESS_METRICS))}"
+            )
+        return value
+
+
+class ApprovalGate(SpecModel):
+    """A person holding ``role`` approves or rejects; never the one who asked."""
+
+    type: Literal["approval"]
+    role: str = "project_lead"
+    expires_in: Duration = "24h"
+
+    _duration = field_validator("expires_in")(lambda cls, value: _valid_duration(value))
+
+
+Gate = Annotated[
+    MetricThresholdGate | ChampionComparisonGate | DataQualityGate | FairnessGate | ApprovalGate,
+    Field(discriminator="type"),
+]
+
+
+class DeployTarget(SpecModel):
+    """Where the promoted version is deployed in the target workspace."""
+
+    endpoint: AssetName
+    deployment: AssetName | None = Field(
+        default=None, description="default: <model name>-<version>, made name-safe"
+    )
+    settings: dict[str, Any] = Field(
+        default_factory=dict,
+        description="more online deployment fields (instance_count, request_settings, ...)",
+    )
+
+
+class Rollout(SpecModel):
+    strategy: Literal["blue-green"] = "blue-green"
+
+
+class PromotionPolicySpec(NamedSpec):
+    registry: AssetName | None = Field(
+        default=None,
+        description="where a workspace's version is shared first (default: the only registry)",
+    )
+    gates: list[Gate] = Field(default_factory=list)
+    deploy: DeployTarget
+    rollout: Rollout = Field(default_factory=Rollout)
+
+
+def _valid_duration(value: Any) -> Any:
+    duration_seconds(value)
+    return value
+
+
+def as_timedelta(value: str | float) -> timedelta:
+    return timedelta(seconds=duration_seconds(value))
