@@ -4,6 +4,8 @@ deployed. Driven by real driver processes, as a user's promotion is."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +26,10 @@ TEST_ROWS = 200
 def team(client: Client, model_dirs: dict[str, Path], tmp_path: Path) -> Client:
     """dev holds lin:1 (y = a + 2b + 3c, the truth) and lin:2 (y = 10a); prod serves lin:2
     from the registry on endpoint ep; prod has test data taxi-test (labels y)."""
+    return _set_up_team(client, model_dirs, tmp_path)
+
+
+def _set_up_team(client: Client, model_dirs: dict[str, Path], tmp_path: Path) -> Client:
     client.workspaces.create(name="prod", kind="production")
     client.registries.create(name="shared")
     client.models.create(name="lin", path=str(model_dirs["v1"]))
@@ -197,3 +203,71 @@ def test_data_quality_and_metric_gates_name_what_fails(team: Client, tmp_path: P
     refused = _promote(team, "lin:1", _policy(metric))
     assert refused.state == "Failed"
     assert "rmse was not logged by model lin:1 (registered from files: no job)" in refused.report
+
+
+def test_a_second_promotion_of_one_endpoint_is_refused_naming_the_first(
+    team: Client, lead: Client
+) -> None:
+    first = _promote(team, "lin:1", _policy(APPROVAL))
+    with pytest.raises(ConflictError, match=f"promotion {first.name} \\(AwaitingApproval\\)"):
+        team.promotions.create("lin:2", to="prod", policy=_policy(), workspace="dev")
+    canceled = team.promotions.cancel(first.name, workspace="prod")
+    assert canceled.state == "Canceled"
+    assert [a.status for a in lead.approvals.list()] == ["Canceled"]
+    assert _promote(team, "lin:2", _policy()).state == "Succeeded"
+
+
+def test_a_killed_driver_is_replaced_and_the_promotion_resumes(
+    model_dirs: dict[str, Path], tmp_path: Path, home: Path
+) -> None:
+    from opsloop.background.leases import lease_holders
+    from opsloop.background.promotions import PromotionSupervisor, lease_name
+    from opsloop.background.worker import Worker
+    from opsloop.config import Settings
+    from opsloop.services.context import Platform
+
+    # Short leases: a killed driver's lapses in 2 s, and the supervisor looks twice a second.
+    settings = Settings(home=home, lease_ttl_s=2.0, sweep_interval_s=0.5)
+    with Client(settings=settings, workspace="dev") as client:
+        client.workspaces.create(name="dev")
+        _set_up_team(client, model_dirs, tmp_path)
+        slow = CHAMPION | {"bootstrap": {"samples": 20000}}  # some seconds of work
+        started = client.promotions.create("lin:1", to="prod", policy=_policy(slow),
+                                           workspace="dev")  # fmt: skip
+        platform = Platform(settings)
+        lease = lease_name(_promotion_id(platform, started.name))
+
+        def driver_pid() -> int | None:
+            holder = lease_holders(platform.database).get(lease)
+            return int(holder[0].split(":")[1]) if holder and holder[0] else None
+
+        deadline = time.monotonic() + 60
+        while (
+            driver_pid() is None
+            or client.promotions.get(started.name, workspace="prod").state != "Gating"
+        ):
+            assert time.monotonic() < deadline, "the driver never took the promotion"
+            time.sleep(0.1)
+        first = driver_pid()
+        assert first is not None
+        os.kill(first, signal.SIGKILL)  # amid the champion comparison
+
+        worker = Worker(platform, tasks=[PromotionSupervisor(platform)])
+        worker.start()
+        try:
+            done = client.promotions.wait(started.name, workspace="prod", timeout=180)
+        finally:
+            worker.stop()
+        assert done.state == "Succeeded", done.report
+        assert [r.gate for r in done.gate_results] == ["champion_comparison"]  # once
+        assert driver_pid() != first
+        platform.database.dispose()
+
+
+def _promotion_id(platform: Any, name: str) -> str:
+    from sqlalchemy import select
+
+    from opsloop.store.promotion_tables import PromotionRow
+
+    with platform.database.transaction() as session:
+        return str(session.scalar(select(PromotionRow.id).where(PromotionRow.name == name)))

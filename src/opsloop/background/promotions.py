@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -37,17 +40,41 @@ def drive_under_lease(platform: Platform, promotion_id: str) -> str | None:
     if not lease.acquire():
         return None
     try:
-        while True:
-            state = advance_promotion(platform, promotion_id, lease.guard)
-            if state not in ACTIVE or state == AWAITING_APPROVAL:
-                return state
-            if not lease.acquire():  # renewed between steps; lost: another driver goes on
-                return None
+        with _renewed(lease):
+            while True:
+                state = advance_promotion(platform, promotion_id, lease.guard)
+                if state not in ACTIVE or state == AWAITING_APPROVAL:
+                    return state
+                if not lease.held:  # lost while renewing: another driver goes on
+                    return None
     except LeaseLostError:
         log.warning("lease of promotion %s lost; another driver carries on", promotion_id)
         return None
     finally:
         lease.release()
+
+
+@contextmanager
+def _renewed(lease: Lease) -> Iterator[None]:
+    """Keep renewing ``lease`` while a step runs: a gate that loads models or a rollout
+    that provisions one can take longer than the lease lasts."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(lease.ttl.total_seconds() / 4):
+            try:
+                if not lease.acquire():
+                    return
+            except Exception:  # the store is briefly away: the guard decides later
+                log.warning("could not renew lease %s", lease.name, exc_info=True)
+
+    thread = threading.Thread(target=renew, name=f"renew-{lease.name}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 class PromotionSupervisor:

@@ -53,6 +53,7 @@ def start_promotion(
         require_endpoint_row(ctx, target, policy.deploy.endpoint)
     except NotFoundError as exc:
         raise ValidationError(str(exc), field="deploy.endpoint") from None
+    _refuse_a_second(ctx, target, policy.deploy.endpoint)
     stored_source, model, name = _check_source(ctx, source, source_workspace, policy)
     row = PromotionRow(
         workspace_id=target.id,
@@ -77,6 +78,22 @@ def start_promotion(
                                endpoint=policy.deploy.endpoint),
     )  # fmt: skip
     return to_entity(ctx, row, workspace)
+
+
+def _refuse_a_second(ctx: ServiceContext, ws: WorkspaceRow, endpoint: str) -> None:
+    """One promotion at a time per endpoint: two would both change its traffic."""
+    require_endpoint_row(ctx, ws, endpoint, lock=True)  # serialises two asking at once
+    for other in ctx.session.scalars(
+        select(PromotionRow).where(
+            PromotionRow.workspace_id == ws.id, PromotionRow.state.in_(ACTIVE)
+        )
+    ):
+        if other.policy["deploy"]["endpoint"] == endpoint:
+            raise ConflictError(
+                f"promotion {other.name} ({other.state}) is under way for endpoint "
+                f"{endpoint!r}, and two would both change its traffic; wait for it to end or "
+                f"cancel it (opsloop promotion cancel -w {ws.name} -n {other.name})"
+            )
 
 
 def _check_source(
