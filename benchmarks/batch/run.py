@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -154,6 +155,16 @@ def report(rows: int, peer: list[dict], mine: list[dict], jobs: list[dict], same
     if jobs:
         print("  job vs whole process:           {:.2f}".format(ratios["job"]))
     summary = mine[-1]["summary"]
+    print("\nper run, back to back (scoring phase / command / job), with the 1-minute load:")
+    for index, (theirs, ours) in enumerate(zip(peer, mine, strict=True)):
+        pair = [
+            theirs["predict_s"] / ours["summary"]["elapsed_s"],
+            theirs["wall_s"] / ours["wall_s"],
+        ]
+        if jobs:
+            pair.append(theirs["wall_s"] / jobs[index]["wall_s"])
+        shown = " / ".join(f"{ratio:.2f}" for ratio in pair)
+        print(f"  run {index + 1}: {shown}   (load {theirs['load']:.1f})")
     print(f"\nruntime: {summary['runtime']} ({summary['runtime_reason']})")
     print(f"mini-batches: {summary['mini_batches']}; worker seconds: {summary['worker_seconds']}")
     print(f"same predictions as in-process: {same}")
@@ -178,7 +189,7 @@ def main() -> None:
         inputs = write_inputs(folder, args.rows, args.files)
         peer, mine, jobs = [], [], []
         for _ in range(args.repeat):  # alternate, so that a busy moment hits both sides
-            peer.append(in_process(model, inputs))
+            peer.append({**in_process(model, inputs), "load": os.getloadavg()[0]})
             mine.append(command(model, inputs, folder, args.workers))
             if not args.no_job:
                 jobs.append(job(model, inputs, folder / "home", args.workers))

@@ -250,7 +250,8 @@ def _context(config: WorkerConfig) -> ForkServerContext | SpawnContext:
     if "forkserver" not in mp.get_all_start_methods():
         return mp.get_context("spawn")
     context = mp.get_context("forkserver")
-    context.set_forkserver_preload(["opsloop.serving.batch.worker", *_preload(config)])
+    modules = ["opsloop.serving.batch.worker", *_preload(config), "opsloop.serving.batch.frozen"]
+    context.set_forkserver_preload(modules)
     return context
 
 
