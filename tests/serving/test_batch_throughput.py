@@ -274,3 +274,13 @@ def test_writer_keeps_mini_batch_order_and_aligns_other_columns(tmp_path: Path) 
     written = pd.read_csv(path)
     assert written["a"].tolist()[:3] == [1, 2, 3] and np.isnan(written["a"].tolist()[3])
     assert written["b"].tolist()[3] == "x" and written["b"].isna().sum() == 3
+
+
+def test_parquet_writer_keeps_chunks_whose_types_differ(tmp_path: Path) -> None:
+    path = tmp_path / "out.parquet"
+    writer = PredictionWriter(path, "parquet")
+    writer.add(0, encode(pd.DataFrame({"label": [1, 2]}), "parquet"))
+    writer.add(1, encode(pd.DataFrame({"label": ["cat"]}), "parquet"))
+    writer.close()
+
+    assert pd.read_parquet(path)["label"].astype(str).tolist() == ["1", "2", "cat"]

@@ -139,7 +139,12 @@ class PredictionWriter:
             self._columns = chunk.columns
             self._open(chunk)
         if self.fmt == "parquet":
-            self._parquet.write_table(_arrow(chunk).cast(self._parquet.schema))
+            try:
+                table = _arrow(chunk).cast(self._parquet.schema)
+            except (pa.ArrowException, ValueError):  # same names, other types: aligned at close
+                self._odd.append(chunk)
+                return
+            self._parquet.write_table(table)
         else:
             assert self._csv is not None
             self._csv.write(chunk.data)
@@ -161,7 +166,11 @@ class PredictionWriter:
         frames += [self._decode(chunk) for chunk in self._odd]
         table = pd.concat(frames, ignore_index=True)
         if self.fmt == "parquet":
-            table.to_parquet(self.path, index=False)
+            try:
+                table.to_parquet(self.path, index=False)
+            except (pa.ArrowException, ValueError):  # a column of mixed types: as text
+                mixed = table.select_dtypes("object").columns
+                table.astype(dict.fromkeys(mixed, "string")).to_parquet(self.path, index=False)
         else:
             table.to_csv(self.path, index=False)
 
