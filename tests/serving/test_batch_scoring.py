@@ -598,7 +598,8 @@ def test_main_warns_when_metrics_cannot_be_logged(
 
 # The old name too: batch endpoint jobs created before the move store it as their command.
 @pytest.mark.parametrize(
-    "module", ["opsloop.serving.batch.scoring", "opsloop.serving.batch_scoring"]
+    "module",
+    ["opsloop.serving.batch", "opsloop.serving.batch.scoring", "opsloop.serving.batch_scoring"],
 )
 def test_module_runs_as_a_command(tmp_path: Path, module: str) -> None:
     write_csv_folder(tmp_path / "input", 3)

@@ -231,7 +231,9 @@ class Resolver:
 
 def _tar_gz(folder: Path) -> bytes:
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    # Level 1, not tarfile's 9: a folder of data (a batch job's input) packs 20x faster and
+    # only a third larger; the server stores the files, never this archive.
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as archive:
         for item in sorted(folder.rglob("*")):
             relative = item.relative_to(folder)
             if (

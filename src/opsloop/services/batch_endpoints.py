@@ -1,6 +1,6 @@
 """Batch endpoints: invoking one runs a job that scores a data asset in mini-batches.
 
-The job is an ordinary command job running ``opsloop.serving.batch.scoring``, so status,
+The job is an ordinary command job running ``opsloop.serving.batch``, so status,
 logs (with progress), cancel, MLflow metrics and outputs all work as for any job.
 """
 
@@ -207,7 +207,7 @@ def invoke_batch_endpoint(
         "settings": JobInput(type="uri_file", path=_settings_url(ctx, spec)),
     }
     command = (
-        "python -m opsloop.serving.batch.scoring --model-dir ${{inputs.model}} "
+        "python -m opsloop.serving.batch --model-dir ${{inputs.model}} "
         "--input ${{inputs.input_data}} --input-type " + input_type + " "
         "--output ${{outputs.predictions}} --settings ${{inputs.settings}}"
     )

@@ -206,13 +206,34 @@ class BatchDeploymentSpec(NamedSpec):
     retry_settings: BatchRetrySettings = Field(default_factory=BatchRetrySettings)
     error_threshold: int = Field(default=-1, ge=-1)
     output_action: Literal["append_row", "summary_only"] = "append_row"
-    output_file_name: str = "predictions.csv"
+    output_file_name: str = Field(
+        default="predictions.csv",
+        description="append_row's file in the job's output folder: Parquet when it ends in "
+        ".parquet, CSV otherwise.",
+    )
     logging_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     environment_variables: dict[str, str] = Field(default_factory=dict)
+    inference_runtime: InferenceRuntime = Field(
+        default="auto",
+        description="As for online deployments: auto: ONNX Runtime where the model converts "
+        "and predicts the same on its input example, the model's own flavor otherwise; "
+        "native: always the model's own flavor; onnx: ONNX Runtime or the job fails.",
+    )
 
     _coerce_env = field_validator("environment_variables", mode="before")(
         lambda cls, value: _env_text(value)
     )
+    _runtime_alias = field_validator("inference_runtime", mode="before")(
+        lambda cls, value: _RUNTIME_ALIASES.get(value, value) if isinstance(value, str) else value
+    )
+
+    @model_validator(mode="after")
+    def _onnx_without_script(self) -> BatchDeploymentSpec:
+        if self.inference_runtime == "onnx" and self.code_configuration is not None:
+            raise ValueError(
+                "inference_runtime onnx applies to MLflow models without a scoring script"
+            )
+        return self
 
     @field_validator("logging_level", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from typing import Literal
 
 import pandas as pd
 
+from opsloop.serving.batch.splitting import FileRange, split_evenly
 from opsloop.tabular.reader import (
     TableReadError,
     detect_format,
@@ -35,13 +36,22 @@ class MiniBatch:
 
     index: int
     files: list[str] | None = None  # folder input: absolute file paths
+    # Folder input cut into even pieces (see splitting); ``files`` names the same files.
+    ranges: list[FileRange] | None = None
     rows: pd.DataFrame | None = None  # mltable input: a slice of the table
     first_row: int = 0  # position of ``rows``' first row in the whole table
 
     @property
     def size(self) -> int:
-        """The number of items, which is what success and failure are counted in."""
+        """The number of items, which is what success and failure are counted in (a file
+        cut into ranges counts once, in the tally, when its last range is scored)."""
         return len(self.files) if self.files is not None else len(self._rows())
+
+    def file_ranges(self) -> list[FileRange]:
+        """The files of folder input as ranges, whole files unless the input was cut."""
+        if self.ranges is not None:
+            return self.ranges
+        return [FileRange(path) for path in self.files or []]
 
     @property
     def payload(self) -> list[str] | pd.DataFrame:
@@ -54,9 +64,13 @@ class MiniBatch:
 
 
 def plan_mini_batches(
-    input_path: Path, input_type: str, mini_batch_size: int
+    input_path: Path, input_type: str, mini_batch_size: int, *, cut_for_workers: int = 0
 ) -> tuple[list[MiniBatch], int]:
-    """The mini-batches for the input and the total number of items in them."""
+    """The mini-batches for the input and the total number of items in them.
+
+    ``cut_for_workers``: when files make fewer mini-batches than this many workers, cut
+    them into even pieces instead (only for an MLflow model: a scoring script's ``run()``
+    is promised whole files)."""
     if input_type == "mltable":
         table = _load_mltable(input_path)
         batches = [
@@ -65,6 +79,13 @@ def plan_mini_batches(
         ]
         return batches, len(table)
     files = [str(f) for f in _input_files(input_path, input_type)]
+    if files and -(-len(files) // mini_batch_size) < cut_for_workers:
+        pieces = split_evenly(files, cut_for_workers)
+        cut = [
+            MiniBatch(index=i, files=[r.path for r in piece], ranges=piece)
+            for i, piece in enumerate(pieces)
+        ]
+        return cut, len(files)
     batches = [
         MiniBatch(index=i, files=files[start : start + mini_batch_size])
         for i, start in enumerate(range(0, len(files), mini_batch_size))

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 from opsloop.serving.batch.inputs import MiniBatch
-from opsloop.serving.batch.worker import Outcome, WorkerConfig, worker_main
+from opsloop.serving.batch.worker import MetricsRequest, Outcome, WorkerConfig, worker_main
 
 log = logging.getLogger("opsloop.serving.batch.scoring")
 
@@ -76,7 +77,7 @@ class WorkerPool:
         timeout_s: float,
         init_timeout_s: float = INIT_TIMEOUT_S,
     ) -> None:
-        self._ctx = _context(mlflow_model=config.script is None)
+        self._ctx = _context(config)
         self._config = config
         self._timeout_s = timeout_s
         self._init_timeout_s = init_timeout_s
@@ -114,6 +115,23 @@ class WorkerPool:
             if id(worker) in touched:
                 events += self._collect(worker)
         return events + self._expire()
+
+    def log_metrics(self, request: MetricsRequest, timeout_s: float = 60.0) -> str | None:
+        """Have an idle worker log the job's metrics: None, or why not (no idle worker, or
+        MLflow's answer)."""
+        worker = next(iter(self.idle()), None)
+        if worker is None:
+            return "no worker is left to log them"
+        try:
+            worker.conn.send(request)
+            if worker.conn.poll(timeout_s):
+                kind, problem = worker.conn.recv()
+                return problem if kind == "logged" else f"unexpected answer {kind!r}"
+        except (EOFError, OSError) as exc:
+            return f"the worker is gone ({exc})"
+        worker.process.kill()  # a hung MLflow call; close() reaps it
+        worker.ready = False
+        return f"no answer in {timeout_s:g} s"
 
     def close(self) -> None:
         """Stop idle workers cleanly and kill the others (their mini-batches are abandoned)."""
@@ -160,6 +178,9 @@ class WorkerPool:
         kind = message[0]
         if kind == "ready":
             worker.ready = True
+            log.debug(
+                "worker %s ready in %.2f s", worker.process.pid, time.monotonic() - worker.started
+            )
             return None
         if kind == "init_failed":
             self._broken = True
@@ -217,16 +238,42 @@ class WorkerPool:
         worker.process.close()
 
 
-def _context(mlflow_model: bool) -> ForkServerContext | SpawnContext:
+def _context(config: WorkerConfig) -> ForkServerContext | SpawnContext:
     """forkserver where there is one: a replacement worker then starts in milliseconds.
 
-    The forkserver imports what every worker needs once (mlflow too for an MLflow model, a
-    few seconds otherwise paid by each worker and each replacement). The preload list only
-    takes effect when this process starts its forkserver; later calls are harmless.
+    The forkserver imports what every worker needs once, and the workers forked from it
+    share those pages: for an MLflow model mlflow's pyfunc and its scikit-learn flavor (a
+    few seconds otherwise paid by each worker and each replacement), or ONNX Runtime when
+    it scores. The preload list only takes effect when this process starts its forkserver;
+    later calls are harmless.
     """
     if "forkserver" not in mp.get_all_start_methods():
         return mp.get_context("spawn")
     context = mp.get_context("forkserver")
-    preload = ["opsloop.serving.batch.worker"] + (["mlflow.pyfunc"] if mlflow_model else [])
-    context.set_forkserver_preload(preload)
+    modules = ["opsloop.serving.batch.worker", *_preload(config), "opsloop.serving.batch.frozen"]
+    context.set_forkserver_preload(modules)
     return context
+
+
+def _preload(config: WorkerConfig) -> list[str]:
+    if config.script is not None:
+        return []
+    if config.runtime == "onnx":
+        return ["onnxruntime", "opsloop.scoring.onnx_runtime"]
+    modules = ["mlflow.pyfunc"]
+    sklearn = _flavors(config.model_dir).get("sklearn") if config.model_dir else None
+    if isinstance(sklearn, dict):
+        modules += ["mlflow.sklearn", "sklearn.pipeline", "sklearn.ensemble"]
+        # skops checks types against every scikit-learn module it finds: a second on import
+        if sklearn.get("serialization_format") == "skops":
+            modules.append("skops.io")
+    return modules
+
+
+def _flavors(model_dir: Path) -> dict[str, object]:
+    from opsloop.scoring.predictors import MlflowModelInfo
+
+    try:
+        return MlflowModelInfo.read(model_dir).flavors
+    except Exception:  # an unreadable MLmodel fails in the workers, with its own message
+        return {}

@@ -2,16 +2,20 @@
 
 An invocation of a batch endpoint runs as a command job::
 
-    python -m opsloop.serving.batch.scoring --model-dir D [--code-dir C] --input P \\
+    python -m opsloop.serving.batch --model-dir D [--code-dir C] --input P \\
         --input-type uri_folder --output O --settings settings.json
 
-The input is cut into mini-batches (files for folder input, rows for mltable input) that
-``max_concurrency_per_instance`` worker processes score with the MLflow model or the
+(``python -m opsloop.serving.batch.scoring`` and the older ``opsloop.serving.batch_scoring``
+run the same, for jobs stored with those commands.) The input is cut into mini-batches
+(files for folder input, rows for mltable input; see splitting for fewer mini-batches than
+workers) that ``max_concurrency_per_instance`` worker processes score with the MLflow model,
+by the runtime ``inference_runtime`` chooses as for online deployments, or with the
 deployment's scoring script. A mini-batch that raises or runs past
 ``retry_settings.timeout`` is retried ``max_retries`` times (a late one by killing its
 worker), then all its items count as failed; the job fails once more than
 ``error_threshold`` items failed. ``append_row`` writes the predictions, in input order, to
-``<output>/<output_file_name>``; ``<output>/batch_summary.json`` is always written.
+``<output>/<output_file_name>`` (Parquet for a ``.parquet`` name, CSV otherwise), each
+worker encoding its own; ``<output>/batch_summary.json`` is always written.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
@@ -28,8 +33,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal, NoReturn
 
-import pandas as pd
-
+from opsloop.errors import ValidationError
+from opsloop.scoring.runtime_choice import RuntimeChoice, choose_runtime
 from opsloop.serving.batch.inputs import (
     INPUT_TYPES,
     BatchInputError,
@@ -37,14 +42,15 @@ from opsloop.serving.batch.inputs import (
     MiniBatch,
     plan_mini_batches,
 )
+from opsloop.serving.batch.output import PredictionWriter, output_format
 from opsloop.serving.batch.pool import Event, Finished, InitFailed, WorkerPool
-from opsloop.serving.batch.worker import Outcome, WorkerConfig
+from opsloop.serving.batch.tally import ProgressUpdate, Tally
+from opsloop.serving.batch.worker import MetricsRequest, Outcome, WorkerConfig, log_job_metrics
 from opsloop.specs.endpoint import BatchDeploymentSpec
 
 log = logging.getLogger("opsloop.serving.batch.scoring")
 
 SUMMARY_FILE = "batch_summary.json"
-MAX_ERRORS = 20  # kept in the summary; every error is logged
 MLMODEL_FILE = "MLmodel"
 
 __all__ = [
@@ -75,53 +81,11 @@ class BatchSummary:
     output_file: str | None
     errors: list[str]  # the first MAX_ERRORS, each naming its mini-batch
     status: Literal["Completed", "Failed"]
-
-
-@dataclass(frozen=True)
-class ProgressUpdate:
-    done_mini_batches: int
-    total_mini_batches: int
-    succeeded_items: int
-    failed_items: int
-
-
-@dataclass
-class _Tally:
-    """Counts and predictions gathered while mini-batches finish, in any order."""
-
-    total_mini_batches: int
-    error_threshold: int
-    succeeded: int = 0
-    failed: int = 0
-    done: int = 0
-    failed_batches: int = 0
-    retries: int = 0
-    errors: list[str] = field(default_factory=list)
-    frames: dict[int, pd.DataFrame] = field(default_factory=dict)
-    fatal: bool = False
-
-    @property
-    def stopped(self) -> bool:
-        over = self.error_threshold >= 0 and self.failed > self.error_threshold
-        return self.fatal or over
-
-    def finish(self, batch: MiniBatch, outcome: Outcome) -> None:
-        self.done += 1
-        self.succeeded += outcome.succeeded
-        self.failed += outcome.failed
-        self.failed_batches += int(outcome.failed > 0)
-        for message in outcome.errors:
-            self.error(f"mini-batch {batch.index}: {message}")
-        if outcome.frame is not None:
-            self.frames[batch.index] = outcome.frame
-
-    def error(self, message: str) -> None:
-        log.error("%s", message)
-        if len(self.errors) < MAX_ERRORS:
-            self.errors.append(message)
-
-    def progress(self) -> ProgressUpdate:
-        return ProgressUpdate(self.done, self.total_mini_batches, self.succeeded, self.failed)
+    runtime: str = "script"  # what scored: onnx, the model's own flavor, or the script
+    runtime_reason: str = ""
+    rows: int = 0  # rows an MLflow model predicted
+    # Summed over the workers: reading inputs, predicting, encoding predictions.
+    worker_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def run_batch_scoring(
@@ -133,20 +97,36 @@ def run_batch_scoring(
     settings: BatchDeploymentSpec,
     code_dir: Path | None = None,
     progress: Callable[[ProgressUpdate], None] | None = None,
+    metrics_run_id: str | None = None,
 ) -> BatchSummary:
-    """Score ``input_path`` and write the outputs; raises BatchInputError when nothing can run."""
+    """Score ``input_path`` and write the outputs; raises BatchInputError when nothing can run.
+
+    ``metrics_run_id``: the MLflow run (the job's) that gets the counts as metrics."""
     started = time.monotonic()
     log.setLevel(settings.logging_level.upper())
-    config = _worker_config(model_dir, code_dir, settings)
-    batches, total_items = plan_mini_batches(
-        Path(input_path).absolute(), input_type, settings.mini_batch_size
-    )
-    output_dir.mkdir(parents=True, exist_ok=True)
-    log.info("scoring %d items in %d mini-batches", total_items, len(batches))
-    tally = _Tally(len(batches), settings.error_threshold)
-    if batches:
-        _score_all(batches, config, settings, tally, progress or (lambda _update: None))
-    output_file = _write_predictions(output_dir, settings, tally)
+    with tempfile.TemporaryDirectory(prefix="opsloop-batch-") as scratch:
+        config, choice = _worker_config(model_dir, code_dir, settings, Path(scratch))
+        batches, total_items = plan_mini_batches(
+            Path(input_path).absolute(),
+            input_type,
+            settings.mini_batch_size,
+            cut_for_workers=settings.max_concurrency_per_instance if config.script is None else 0,
+        )
+        output_dir.mkdir(parents=True, exist_ok=True)
+        log.info("scoring %d items in %d mini-batches", total_items, len(batches))
+        tally = Tally(len(batches), settings.error_threshold)
+        writer = None
+        if settings.output_action == "append_row":
+            path = output_dir / settings.output_file_name
+            writer = PredictionWriter(path, output_format(settings.output_file_name))
+        if batches:
+            scoring = _Scoring(settings, tally, writer, progress or (lambda _u: None))
+            scoring.run(batches, config, metrics_run_id)
+        else:
+            _log_metrics(None, tally, metrics_run_id)
+        if writer is not None:
+            writer.close()
+    _log_worker_seconds(tally)
     summary = BatchSummary(
         total_items=total_items,
         succeeded_items=tally.succeeded,
@@ -155,31 +135,49 @@ def run_batch_scoring(
         failed_mini_batches=tally.failed_batches,
         retries=tally.retries,
         elapsed_s=round(time.monotonic() - started, 3),
-        output_file=str(output_file) if output_file else None,
+        output_file=str(writer.path) if writer else None,
         errors=tally.errors,
         status="Failed" if tally.stopped else "Completed",
+        runtime=choice.runtime,
+        runtime_reason=choice.reason,
+        rows=tally.rows,
+        worker_seconds={phase: round(s, 3) for phase, s in tally.seconds.items()},
     )
     (output_dir / SUMMARY_FILE).write_text(json.dumps(asdict(summary), indent=2) + "\n")
     return summary
 
 
 def _worker_config(
-    model_dir: Path | None, code_dir: Path | None, settings: BatchDeploymentSpec
-) -> WorkerConfig:
-    """Check the model and script up front: a bad argument must not become N worker crashes."""
+    model_dir: Path | None, code_dir: Path | None, settings: BatchDeploymentSpec, scratch: Path
+) -> tuple[WorkerConfig, RuntimeChoice]:
+    """Check the model and script up front: a bad argument must not become N worker crashes.
+
+    The runtime is chosen as online deployments choose it (``runtime_choice``), once here:
+    each worker then loads what was chosen."""
     script = _scoring_script(code_dir, settings)
     model = _model_path(model_dir, mlflow_model=script is None)
+    try:
+        choice = choose_runtime(
+            settings.inference_runtime, model, scratch, scoring_script=script is not None
+        )
+    except ValidationError as exc:
+        raise BatchInputError(str(exc)) from exc
+    log.info("inference runtime %s (%s)", choice.runtime, choice.reason)
     env = {**os.environ, **settings.environment_variables}
     if model is not None:  # Azure scoring scripts find their model through this variable
         env |= {"AZUREML_MODEL_DIR": str(model), "OPSLOOP_MODEL_DIR": str(model)}
-    return WorkerConfig(
+    config = WorkerConfig(
         model_dir=model,
         script=script,
         keep_rows=settings.output_action == "append_row",
         env=env,
         cwd=os.getcwd(),
         logging_level=settings.logging_level,
+        output_format=output_format(settings.output_file_name),
+        runtime=choice.runtime,
+        onnx_path=choice.onnx_path,
     )
+    return config, choice
 
 
 def _scoring_script(code_dir: Path | None, settings: BatchDeploymentSpec) -> Path | None:
@@ -206,65 +204,65 @@ def _model_path(model_dir: Path | None, mlflow_model: bool) -> Path | None:
     return Path(model_dir).absolute()
 
 
-def _score_all(
-    batches: list[MiniBatch],
-    config: WorkerConfig,
-    settings: BatchDeploymentSpec,
-    tally: _Tally,
-    progress: Callable[[ProgressUpdate], None],
-) -> None:
-    pending, attempts = deque(batches), dict.fromkeys(range(len(batches)), 0)
-    size = min(settings.max_concurrency_per_instance, len(batches))
-    with WorkerPool(config, size, settings.retry_settings.timeout) as pool:
-        while (pending or pool.busy) and not tally.stopped:
-            for worker in pool.idle()[: len(pending)]:
-                pool.submit(worker, pending.popleft())
-            # Every event is accounted for, even past the threshold: those results exist.
-            for event in pool.wait():
-                if _record(event, settings, tally, attempts, pending):
-                    progress(tally.progress())
+@dataclass
+class _Scoring:
+    """The scheduling loop: mini-batches to idle workers, events into the tally and file."""
+
+    settings: BatchDeploymentSpec
+    tally: Tally
+    writer: PredictionWriter | None
+    progress: Callable[[ProgressUpdate], None]
+
+    def run(self, batches: list[MiniBatch], config: WorkerConfig, run_id: str | None) -> None:
+        settings, tally = self.settings, self.tally
+        pending, attempts = deque(batches), dict.fromkeys(range(len(batches)), 0)
+        size = min(settings.max_concurrency_per_instance, len(batches))
+        with WorkerPool(config, size, settings.retry_settings.timeout) as pool:
+            while (pending or pool.busy) and not tally.stopped:
+                for worker in pool.idle()[: len(pending)]:
+                    pool.submit(worker, pending.popleft())
+                # Every event is accounted for, even past the threshold: those results exist.
+                for event in pool.wait():
+                    if (done := _record(event, settings, tally, attempts, pending)) is None:
+                        continue
+                    if self.writer is not None:
+                        self.writer.add(done[0].index, done[1].chunk)
+                    self.progress(tally.progress())
+            _log_metrics(pool, tally, run_id)
 
 
 def _record(
     event: Event,
     settings: BatchDeploymentSpec,
-    tally: _Tally,
+    tally: Tally,
     attempts: dict[int, int],
     pending: deque[MiniBatch],
-) -> bool:
-    """Account for one event; True when it finished a mini-batch."""
+) -> tuple[MiniBatch, Outcome] | None:
+    """Account for one event; the mini-batch and its outcome when it finished one."""
     if isinstance(event, InitFailed):
         tally.fatal = True
         tally.error(f"the model or scoring script failed to load: {event.reason}")
-        return False
+        return None
     if isinstance(event, Finished):
         tally.finish(event.batch, event.outcome)
-        return True
+        return event.batch, event.outcome
     batch = event.batch
     attempts[batch.index] += 1
     if attempts[batch.index] <= settings.retry_settings.max_retries:
         log.warning("mini-batch %d failed (%s); retrying", batch.index, event.reason)
         tally.retries += 1
         pending.appendleft(batch)  # first in line, so a late mini-batch is not starved
-        return False
-    reason = f"failed after {attempts[batch.index]} attempts: {event.reason}"
-    tally.finish(batch, Outcome(0, batch.size, errors=[reason]))
-    return True
-
-
-def _write_predictions(
-    output_dir: Path, settings: BatchDeploymentSpec, tally: _Tally
-) -> Path | None:
-    """Predictions in input order, whatever order the workers finished in."""
-    if settings.output_action != "append_row":
         return None
-    path = output_dir / settings.output_file_name
-    frames = [tally.frames[index] for index in sorted(tally.frames)]
-    if frames:
-        pd.concat(frames, ignore_index=True).to_csv(path, index=False)
-    else:
-        path.write_text("")  # nothing succeeded; the file still exists where promised
-    return path
+    reason = f"failed after {attempts[batch.index]} attempts: {event.reason}"
+    outcome = Outcome.all_failed(batch, reason)
+    tally.finish(batch, outcome)
+    return batch, outcome
+
+
+def _log_worker_seconds(tally: Tally) -> None:
+    if tally.seconds:
+        spent = ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in tally.seconds.items())
+        log.info("workers scored %d rows: %s (summed over workers)", tally.rows, spent)
 
 
 # ---- command line -------------------------------------------------------------------
@@ -278,9 +276,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="python -m opsloop.serving.batch.scoring", description="Run a batch scoring job."
-    )
+    parser = _Parser(prog="python -m opsloop.serving.batch", description="Run a batch scoring job.")
     parser.add_argument("--model-dir", type=Path, help="model folder (an MLflow model or files)")
     parser.add_argument("--code-dir", type=Path, help="folder holding the scoring script")
     parser.add_argument("--input", type=Path, required=True, help="input file or folder")
@@ -318,12 +314,12 @@ def main(argv: list[str] | None = None) -> int:
             settings=settings,
             code_dir=args.code_dir,
             progress=_print_progress,
+            metrics_run_id=os.environ.get("MLFLOW_RUN_ID"),
         )
     except (_UsageError, BatchInputError) as exc:
         print(f"batch scoring: error: {exc}", file=sys.stderr, flush=True)
         return 2
     print(_summary_line(summary), flush=True)
-    _log_metrics(summary)
     return 0 if summary.status == "Completed" else 1
 
 
@@ -346,24 +342,23 @@ def _summary_line(summary: BatchSummary) -> str:
     )
 
 
-def _log_metrics(summary: BatchSummary) -> None:
-    """Inside an opsloop job the counts also become metrics of the job's MLflow run."""
-    run_id = os.environ.get("MLFLOW_RUN_ID")
+def _log_metrics(pool: WorkerPool | None, tally: Tally, run_id: str | None) -> None:
+    """Inside an opsloop job the counts also become metrics of the job's MLflow run, logged
+    by a worker (which has mlflow imported) when one is left, by this process otherwise."""
     if not run_id:
         return
     metrics = {
-        "succeeded_items": summary.succeeded_items,
-        "failed_items": summary.failed_items,
-        "failed_mini_batches": summary.failed_mini_batches,
-        "retries": summary.retries,
+        "succeeded_items": float(tally.succeeded),
+        "failed_items": float(tally.failed),
+        "failed_mini_batches": float(tally.failed_batches),
+        "retries": float(tally.retries),
     }
-    try:
-        import mlflow
-
-        # run_id= logs to the job's run without making it this process's active run.
-        mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, run_id=run_id)
-    except Exception as exc:
-        log.warning("could not log batch scoring metrics to MLflow run %s: %s", run_id, exc)
+    request = MetricsRequest(run_id, metrics)
+    problem = pool.log_metrics(request) if pool is not None else "no pool"
+    if problem is not None:
+        problem = log_job_metrics(run_id, metrics)
+    if problem is not None:
+        log.warning("could not log batch scoring metrics to MLflow run %s: %s", run_id, problem)
 
 
 if __name__ == "__main__":
