@@ -63,3 +63,22 @@ class ApprovalExpired(EventPayload):
     event_type = "approval.expired"
     resource_type = "approvals"
     description = "An approval request passed its time undecided."
+
+
+class RolloutStepped(EventPayload):
+    event_type = "rollout.stepped"
+    resource_type = "promotions"
+    description = "A rollout moved traffic to the new deployment (a canary step, or all of it)."
+    endpoint: str
+    deployment: str
+    traffic: dict[str, int]
+
+
+class RolloutRolledBack(EventPayload):
+    event_type = "rollout.rolled_back"
+    resource_type = "promotions"
+    description = "A canary's analysis failed: the endpoint's traffic went back to what it was."
+    endpoint: str
+    deployment: str
+    traffic: dict[str, int]
+    reason: str

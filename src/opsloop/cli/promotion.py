@@ -66,13 +66,16 @@ def promote(
     if not wait:
         typer.echo(f"Follow it with: opsloop promotion show -w {to} -n {started.name}")
         return
-    printed = [0]
+    printed = {"gates": 0, "checks": 0}
 
     def progress(promotion: Promotion) -> None:
-        for result in promotion.gate_results[printed[0] :]:
+        for result in promotion.gate_results[printed["gates"] :]:
             typer.echo(f"  [{'passed' if result.passed else 'REFUSED'}] {result.gate}: "
                        f"{result.summary}")  # fmt: skip
-        printed[0] = len(promotion.gate_results)
+        checks = promotion.rollout.get("checks", [])
+        for check in checks[printed["checks"] :]:
+            typer.echo(f"  [canary {check['step']}%] {check['verdict']}: {check['reason']}")
+        printed["gates"], printed["checks"] = len(promotion.gate_results), len(checks)
 
     final = client.promotions.wait(started.name, workspace=to, on_change=progress)
     report(final, to)
@@ -88,7 +91,7 @@ def report(promotion: Promotion, workspace: str) -> None:
             f"{promotion.requested_by} approves it with:\n"
             f"  opsloop approval approve -w {workspace} -n {promotion.approval}"
         )
-    if promotion.state == "Failed":
+    if promotion.state in ("Failed", "RolledBack"):
         raise typer.Exit(1)
 
 

@@ -12,7 +12,7 @@ from opsloop.client._resources import _Operations, build_spec
 from opsloop.errors import OpsloopError
 from opsloop.schemas.promotions import Approval, Promotion
 
-ENDED = ("Succeeded", "Failed", "Canceled")
+ENDED = ("Succeeded", "Failed", "Canceled", "RolledBack")
 
 
 class PromotionOperations(_Operations):
@@ -62,7 +62,8 @@ class PromotionOperations(_Operations):
         seen: tuple[str | None, int] = (None, -1)
         while True:
             promotion = self.get(name, workspace=workspace)
-            now = (promotion.state, len(promotion.gate_results))
+            checks = len(promotion.rollout.get("checks", []))
+            now = (promotion.state, len(promotion.gate_results) * 1000 + checks)
             if now != seen and on_change is not None:
                 on_change(promotion)
             seen = now

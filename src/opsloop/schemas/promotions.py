@@ -30,6 +30,8 @@ class Promotion(Entity):
     gate_results: list[GateResult] = Field(default_factory=list)
     deployment: str | None = None
     endpoint: str
+    # The rollout under way or done: traffic before it, steps, the current step, analyses.
+    rollout: dict[str, Any] = Field(default_factory=dict)
     report: str | None = None
     approval: str | None = None  # the pending approval request's name, while one waits
     requested_by: str

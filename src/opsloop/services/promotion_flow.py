@@ -10,45 +10,26 @@ under a lease, that the lease is still held (``guard``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from opsloop.catalogue.actions import Action
 from opsloop.catalogue.promotion_events import PromotionGateEvaluated
 from opsloop.errors import OpsloopError
 from opsloop.schemas.promotions import GateResult
-from opsloop.security.actor import Actor
-from opsloop.services import approvals, online_endpoints, promotions
+from opsloop.services import approvals, promotions
 from opsloop.services.context import Platform, ServiceContext
 from opsloop.services.model_sharing import share_model
-from opsloop.services.online_deployments import deploy_online_deployment
 from opsloop.services.promotion_gates import evaluate, read_evidence
+from opsloop.services.promotion_rollout import roll_out
+from opsloop.services.promotion_state import Guard, Snapshot, read_snapshot, write_step
 from opsloop.services.registries import list_registries, registry_space
-from opsloop.specs.endpoint import OnlineDeploymentSpec
-from opsloop.specs.promotion import ApprovalGate, PromotionPolicySpec
+from opsloop.specs.promotion import ApprovalGate
 from opsloop.store.promotion_tables import ApprovalRow, PromotionRow
-from opsloop.store.tables import AssetVersionRow, WorkspaceRow
+from opsloop.store.tables import AssetVersionRow
 
-Guard = Callable[[Session], None]
 WAITING = (promotions.AWAITING_APPROVAL, *promotions.FINAL)
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    id: str
-    name: str
-    workspace: str
-    state: str
-    next_gate: int
-    source: str
-    model: str | None
-    policy: PromotionPolicySpec
-    actor: Actor
 
 
 def drive_promotion(platform: Platform, promotion_id: str, guard: Guard | None = None) -> str:
@@ -60,7 +41,7 @@ def drive_promotion(platform: Platform, promotion_id: str, guard: Guard | None =
 
 def advance_promotion(platform: Platform, promotion_id: str, guard: Guard | None = None) -> str:
     """One step; the state after it."""
-    now = _read(platform, promotion_id)
+    now = read_snapshot(platform, promotion_id)
     try:
         if now.state == promotions.PENDING:
             return _share_candidate(platform, now, guard)
@@ -69,15 +50,15 @@ def advance_promotion(platform: Platform, promotion_id: str, guard: Guard | None
         if now.state == promotions.AWAITING_APPROVAL:
             return _check_approval(platform, now, guard)
         if now.state == promotions.ROLLING_OUT:
-            return _roll_out(platform, now, guard)
+            return roll_out(platform, now, guard)
     except OpsloopError as exc:  # a gate's input is missing, a deployment fails, ...
         report = _step(now, exc)
     else:
         return now.state
-    return _write(platform, now, guard, lambda ctx, row: _fail(ctx, row, now, report))
+    return write_step(platform, now, guard, lambda ctx, row: _fail(ctx, row, now, report))
 
 
-def _share_candidate(platform: Platform, now: _Snapshot, guard: Guard | None) -> str:
+def _share_candidate(platform: Platform, now: Snapshot, guard: Guard | None) -> str:
     source_workspace, reference = now.source.split("/", 1)
     with platform.context(now.actor) as ctx:
         registry = now.policy.registry or list_registries(ctx)[0].name
@@ -90,7 +71,7 @@ def _share_candidate(platform: Platform, now: _Snapshot, guard: Guard | None) ->
         row.model = shared
         promotions.transition(ctx, row, now.workspace, promotions.GATING)
 
-    return _write(platform, now, guard, record)
+    return write_step(platform, now, guard, record)
 
 
 def _already_shared(
@@ -115,10 +96,10 @@ def _already_shared(
     )
 
 
-def _next_gate(platform: Platform, now: _Snapshot, guard: Guard | None) -> str:
+def _next_gate(platform: Platform, now: Snapshot, guard: Guard | None) -> str:
     gates = now.policy.gates
     if now.next_gate >= len(gates):
-        return _write(
+        return write_step(
             platform, now, guard,
             lambda ctx, row: promotions.transition(ctx, row, now.workspace, promotions.ROLLING_OUT),
         )  # fmt: skip
@@ -129,18 +110,16 @@ def _next_gate(platform: Platform, now: _Snapshot, guard: Guard | None) -> str:
             approvals.request_approval(ctx, row, now.workspace, gate)
             promotions.transition(ctx, row, now.workspace, promotions.AWAITING_APPROVAL)
 
-        return _write(platform, now, guard, ask)
+        return write_step(platform, now, guard, ask)
     assert now.model is not None
     with platform.context(now.actor) as ctx:
         ctx.authorize(Action.PROMOTIONS_READ, now.workspace)
         evidence = read_evidence(ctx, now.workspace, now.model, gate, now.policy.deploy.endpoint)
     result = evaluate(gate, evidence)
-    return _write(platform, now, guard, lambda ctx, row: _keep_result(ctx, row, now, result))
+    return write_step(platform, now, guard, lambda ctx, row: _keep_result(ctx, row, now, result))
 
 
-def _keep_result(
-    ctx: ServiceContext, row: PromotionRow, now: _Snapshot, result: GateResult
-) -> None:
+def _keep_result(ctx: ServiceContext, row: PromotionRow, now: Snapshot, result: GateResult) -> None:
     result = result.model_copy(update={"at": datetime.now(UTC)})
     row.gate_results = [*row.gate_results, promotions.result_record(result)]
     row.next_gate += 1
@@ -153,7 +132,7 @@ def _keep_result(
         _fail(ctx, row, now, f"gate {row.next_gate} ({result.gate}) refused: {result.summary}")
 
 
-def _check_approval(platform: Platform, now: _Snapshot, guard: Guard | None) -> str:
+def _check_approval(platform: Platform, now: Snapshot, guard: Guard | None) -> str:
     def check(ctx: ServiceContext, row: PromotionRow) -> None:
         request = ctx.session.scalars(
             select(ApprovalRow)
@@ -183,88 +162,17 @@ def _check_approval(platform: Platform, now: _Snapshot, guard: Guard | None) -> 
             ))  # fmt: skip
             promotions.transition(ctx, row, now.workspace, promotions.GATING)
 
-    return _write(platform, now, guard, check)
+    return write_step(platform, now, guard, check)
 
 
-def _roll_out(platform: Platform, now: _Snapshot, guard: Guard | None) -> str:
-    """Blue-green: the version deployed beside the serving one with no traffic, proven
-    (provisioning loads it and scores its input example), then given all the traffic."""
-    target = now.policy.deploy
-    name = target.deployment or _deployment_name(now)
-    with platform.context(now.actor) as ctx:
-        ws = ctx.session.scalar(select(WorkspaceRow).where(WorkspaceRow.name == now.workspace))
-        assert ws is not None
-        endpoint = online_endpoints.require_endpoint_row(ctx, ws, target.endpoint)
-        exists = any(d.name == name for d in online_endpoints.deployment_rows(ctx, endpoint))
-    if not exists:
-        spec = OnlineDeploymentSpec.model_validate(
-            target.settings | {"name": name, "endpoint_name": target.endpoint, "model": now.model}
-        )
-        deploy_online_deployment(platform, now.actor, now.workspace, spec, creating=True)
-
-    def switch(ctx: ServiceContext, row: PromotionRow) -> None:
-        endpoint_row = online_endpoints.require_endpoint_row(ctx, ws, target.endpoint)
-        traffic = {d.name: 0 for d in online_endpoints.deployment_rows(ctx, endpoint_row)}
-        online_endpoints.update_online_endpoint(
-            ctx, now.workspace, target.endpoint, traffic=traffic | {name: 100}
-        )
-        row.deployment = name
-        promotions.transition(
-            ctx, row, now.workspace, promotions.SUCCEEDED,
-            report=f"{now.model} serves all traffic of {target.endpoint} as {name}",
-        )  # fmt: skip
-
-    return _write(platform, now, guard, switch)
-
-
-def _deployment_name(now: _Snapshot) -> str:
-    name = (now.model or "").rstrip("/").split("/")
-    base = f"{name[-3]}-{name[-1]}" if len(name) >= 3 else now.name
-    return "".join(c if c.isalnum() or c in "-_" else "-" for c in base)[:60]
-
-
-def _fail(ctx: ServiceContext, row: PromotionRow, now: _Snapshot, report: str) -> None:
+def _fail(ctx: ServiceContext, row: PromotionRow, now: Snapshot, report: str) -> None:
     promotions.transition(ctx, row, now.workspace, promotions.FAILED, report=report)
 
 
-def _step(now: _Snapshot, exc: OpsloopError) -> str:
+def _step(now: Snapshot, exc: OpsloopError) -> str:
     where = {
         promotions.PENDING: "sharing the model into the registry",
         promotions.GATING: f"gate {now.next_gate + 1}",
         promotions.ROLLING_OUT: "rolling out",
     }.get(now.state, now.state)
     return f"{where} failed: {exc}"
-
-
-def _read(platform: Platform, promotion_id: str) -> _Snapshot:
-    with platform.database.transaction() as session:
-        row = session.get(PromotionRow, promotion_id)
-        if row is None:
-            raise OpsloopError(f"promotion {promotion_id} not found")
-        ws = session.get(WorkspaceRow, row.workspace_id)
-        assert ws is not None
-        return _Snapshot(
-            id=row.id, name=row.name, workspace=ws.name, state=row.state,
-            next_gate=row.next_gate, source=row.source, model=row.model,
-            policy=promotions.policy_of(row),
-            actor=Actor(name=row.requested_by, kind=row.requested_by_kind),
-        )  # fmt: skip
-
-
-def _write(
-    platform: Platform,
-    now: _Snapshot,
-    guard: Guard | None,
-    change: Callable[[ServiceContext, PromotionRow], Any],
-) -> str:
-    """Apply ``change`` if the promotion is still where ``now`` found it; its state after."""
-    with platform.context(now.actor) as ctx:
-        if guard is not None:
-            guard(ctx.session)
-        row = ctx.session.scalar(
-            select(PromotionRow).where(PromotionRow.id == now.id).with_for_update()
-        )
-        assert row is not None
-        if row.state == now.state and row.next_gate == now.next_gate:
-            change(ctx, row)
-        return row.state

@@ -4,7 +4,8 @@ as an explicit state machine whose every transition is an event.
 States: ``Pending`` (asked; the model is not yet in a registry) -> ``Gating`` (one gate at
 a time) -> ``AwaitingApproval`` (an approval gate's request is open) -> ``Gating`` ... ->
 ``RollingOut`` -> ``Succeeded``; or ``Failed`` (a gate refused, an approval was rejected or
-expired, the rollout failed) or ``Canceled``. The driver (``promotion_flow``) moves it on,
+expired, the deployment failed), ``RolledBack`` (a canary's analysis failed and the
+traffic went back) or ``Canceled``. The driver (``promotion_flow``) moves it on,
 from its stored state, so a promotion resumes where it was after a restart.
 """
 
@@ -33,8 +34,9 @@ from opsloop.store.tables import WorkspaceRow
 
 PENDING, GATING, AWAITING_APPROVAL = "Pending", "Gating", "AwaitingApproval"
 ROLLING_OUT, SUCCEEDED, FAILED, CANCELED = "RollingOut", "Succeeded", "Failed", "Canceled"
+ROLLED_BACK = "RolledBack"
 ACTIVE = (PENDING, GATING, AWAITING_APPROVAL, ROLLING_OUT)
-FINAL = (SUCCEEDED, FAILED, CANCELED)
+FINAL = (SUCCEEDED, FAILED, CANCELED, ROLLED_BACK)
 
 
 def start_promotion(
@@ -235,6 +237,7 @@ def to_entity(ctx: ServiceContext, row: PromotionRow, workspace: str) -> Promoti
         gate_results=[GateResult.model_validate(result) for result in row.gate_results],
         deployment=row.deployment,
         endpoint=row.policy["deploy"]["endpoint"],
+        rollout=row.rollout or {},
         report=row.report,
         approval=pending[0].name if pending else None,
         requested_by=row.requested_by,

@@ -4,6 +4,7 @@ reads it, and the promotion keeps the copy it ran with."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -153,8 +154,38 @@ class DeployTarget(SpecModel):
     )
 
 
+class Analysis(SpecModel):
+    """What each canary interval must show, from the endpoint's own traffic log."""
+
+    min_requests: int = Field(default=20, ge=1, description="fewer: inconclusive, the step holds")
+    success_rate: float = Field(default=0.99, ge=0.0, le=1.0)
+    p99_latency_ms: float = Field(default=500.0, gt=0.0)
+
+
 class Rollout(SpecModel):
-    strategy: Literal["blue-green"] = "blue-green"
+    """``blue-green``: all traffic at once after provisioning. ``canary``: traffic in
+    ``steps`` (percent, ending at 100), each held ``interval`` and analysed; ``failure_limit``
+    failed analyses roll the traffic back."""
+
+    strategy: Literal["blue-green", "canary"] = "blue-green"
+    steps: list[int] = Field(default_factory=lambda: [10, 50, 100])
+    interval: Duration = "60s"
+    analysis: Analysis = Field(default_factory=Analysis)
+    failure_limit: int = Field(default=1, ge=1)
+    max_inconclusive: int = Field(
+        default=10, ge=1, description="inconclusive intervals in a row before it gives up"
+    )
+
+    _duration = field_validator("interval")(lambda cls, value: _valid_duration(value))
+
+    @field_validator("steps")
+    @classmethod
+    def _reaches_all_traffic(cls, steps: list[int]) -> list[int]:
+        if not steps or steps[-1] != 100:
+            raise ValueError("must end at 100: a canary that never takes all traffic never ends")
+        if any(b <= a for a, b in itertools.pairwise(steps)) or steps[0] <= 0:
+            raise ValueError("must rise from above 0 to 100, e.g. [10, 50, 100]")
+        return steps
 
 
 class PromotionPolicySpec(NamedSpec):

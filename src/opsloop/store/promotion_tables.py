@@ -30,6 +30,8 @@ class PromotionRow(Base):
     next_gate: Mapped[int] = mapped_column(Integer, default=0)
     gate_results: Mapped[list[Any]] = mapped_column(default=list)
     deployment: Mapped[str | None] = mapped_column(String(255))
+    # The rollout under way: the traffic before it, the canary step, its analyses.
+    rollout: Mapped[dict[str, Any]] = mapped_column(default=dict)
     report: Mapped[str | None] = mapped_column(Text)  # why it stopped, in one paragraph
     requested_by: Mapped[str] = mapped_column(String(255))
     requested_by_kind: Mapped[str] = mapped_column(String(32), default="user")

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("next_gate", sa.Integer(), nullable=False),
         sa.Column("gate_results", sa.JSON(), nullable=False),
         sa.Column("deployment", sa.String(length=255), nullable=True),
+        sa.Column("rollout", sa.JSON(), nullable=False),
         sa.Column("report", sa.Text(), nullable=True),
         sa.Column("requested_by", sa.String(length=255), nullable=False),
         sa.Column("requested_by_kind", sa.String(length=32), nullable=False),

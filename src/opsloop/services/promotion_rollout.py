@@ -1,0 +1,189 @@
+"""Rolling a promoted version out: the deployment made beside the serving one with no
+traffic (provisioning proves it loads and scores), then traffic moved to it.
+
+``blue-green`` moves all of it at once. ``canary`` moves it in steps; each step is held for
+an interval and analysed on the endpoint's own traffic log (the new deployment's requests
+in that interval): passed, the next step; too few requests, inconclusive, the step holds;
+failed ``failure_limit`` times, the traffic goes back to what it was (``RolledBack``).
+The rollout's progress is stored on the promotion, so a driver that takes over goes on
+from the step it finds.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from opsloop.catalogue.actions import Action
+from opsloop.catalogue.promotion_events import RolloutRolledBack, RolloutStepped
+from opsloop.gates.canary import analyse_interval
+from opsloop.services import online_endpoints, promotions
+from opsloop.services.context import Platform, ServiceContext
+from opsloop.services.online_deployments import deploy_online_deployment
+from opsloop.services.promotion_state import Guard, Snapshot, write_step
+from opsloop.services.workspaces import require_workspace_row
+from opsloop.specs.endpoint import OnlineDeploymentSpec
+from opsloop.store.promotion_tables import PromotionRow
+from opsloop.store.tables import EndpointRequestLogRow
+
+# How long a driver sleeps at most before looking again at a step's interval.
+_NAP_S = 2.0
+
+
+def roll_out(platform: Platform, now: Snapshot, guard: Guard | None) -> str:
+    name = now.policy.deploy.deployment or deployment_name(now)
+    if not now.rollout:
+        _deploy(platform, now, name)
+        return write_step(platform, now, guard, lambda ctx, row: _first_step(ctx, row, now, name))
+    rollout = now.policy.rollout
+    held = (datetime.now(UTC) - datetime.fromisoformat(now.rollout["step_started"])).total_seconds()
+    interval = _seconds(rollout.interval)
+    if held < interval:
+        time.sleep(min(interval - held, _NAP_S))
+        return now.state
+    with platform.context(now.actor) as ctx:
+        codes, durations = _requests(ctx, now, name, since=now.rollout["step_started"])
+    verdict = analyse_interval(codes, durations, rollout.analysis)
+    return write_step(
+        platform, now, guard, lambda ctx, row: _after_analysis(ctx, row, now, name, verdict)
+    )
+
+
+def deployment_name(now: Snapshot) -> str:
+    """``<model>-<version>`` of the registry URI, made name-safe."""
+    parts = (now.model or "").rstrip("/").split("/")
+    base = f"{parts[-3]}-{parts[-1]}" if len(parts) >= 3 else now.name
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in base)[:60]
+
+
+def _deploy(platform: Platform, now: Snapshot, name: str) -> None:
+    target = now.policy.deploy
+    with platform.context(now.actor) as ctx:
+        ws = require_workspace_row(ctx, now.workspace)
+        endpoint = online_endpoints.require_endpoint_row(ctx, ws, target.endpoint)
+        exists = any(d.name == name for d in online_endpoints.deployment_rows(ctx, endpoint))
+    if not exists:  # (a driver that took over may find it made already)
+        spec = OnlineDeploymentSpec.model_validate(
+            target.settings | {"name": name, "endpoint_name": target.endpoint, "model": now.model}
+        )
+        deploy_online_deployment(platform, now.actor, now.workspace, spec, creating=True)
+
+
+def _first_step(ctx: ServiceContext, row: PromotionRow, now: Snapshot, name: str) -> None:
+    previous = _traffic(ctx, now)
+    previous.pop(name, None)
+    canary = now.policy.rollout.strategy == "canary" and sum(previous.values()) == 100
+    steps = now.policy.rollout.steps if canary else [100]
+    row.rollout = {"previous": previous, "steps": steps, "step": 0, "failures": 0,
+                   "inconclusive": 0, "checks": []}  # fmt: skip
+    _move_to(ctx, row, now, name, 0)
+
+
+def _after_analysis(
+    ctx: ServiceContext, row: PromotionRow, now: Snapshot, name: str, verdict: Any
+) -> None:
+    state = dict(row.rollout)
+    rollout = now.policy.rollout
+    state["checks"] = [*state["checks"], {"step": state["steps"][state["step"]],
+                                          "at": datetime.now(UTC).isoformat(), **verdict.record()}]  # fmt: skip
+    if verdict.verdict == "passed":
+        state["failures"] = state["inconclusive"] = 0
+        row.rollout = state
+        if state["step"] + 1 < len(state["steps"]):
+            _move_to(ctx, row, now, name, state["step"] + 1)
+        else:
+            _finish(ctx, row, now, name)
+        return
+    key, limit = (
+        ("failures", rollout.failure_limit)
+        if verdict.verdict == "failed"
+        else ("inconclusive", rollout.max_inconclusive)
+    )
+    state[key] += 1
+    state["step_started"] = datetime.now(UTC).isoformat()  # hold: a new interval
+    row.rollout = state
+    if state[key] >= limit:
+        _roll_back(ctx, row, now, name, f"{verdict.verdict} analysis: {verdict.reason}")
+
+
+def _move_to(ctx: ServiceContext, row: PromotionRow, now: Snapshot, name: str, step: int) -> None:
+    state = dict(row.rollout)
+    percent = state["steps"][step]
+    traffic = _split(state["previous"], percent) | {name: percent}
+    online_endpoints.update_online_endpoint(
+        ctx, now.workspace, now.policy.deploy.endpoint, traffic=traffic
+    )
+    state["step"], state["step_started"] = step, datetime.now(UTC).isoformat()
+    row.rollout, row.deployment = state, name
+    _record(ctx, row, now, RolloutStepped(endpoint=now.policy.deploy.endpoint, deployment=name,
+                                          traffic=traffic))  # fmt: skip
+    if percent == 100 and len(state["steps"]) == 1:  # blue-green: nothing to analyse
+        _finish(ctx, row, now, name)
+
+
+def _finish(ctx: ServiceContext, row: PromotionRow, now: Snapshot, name: str) -> None:
+    promotions.transition(
+        ctx, row, now.workspace, promotions.SUCCEEDED,
+        report=f"{now.model} serves all traffic of {now.policy.deploy.endpoint} as {name}",
+    )  # fmt: skip
+
+
+def _roll_back(
+    ctx: ServiceContext, row: PromotionRow, now: Snapshot, name: str, reason: str
+) -> None:
+    previous = dict(row.rollout["previous"]) | {name: 0}
+    endpoint = now.policy.deploy.endpoint
+    online_endpoints.update_online_endpoint(ctx, now.workspace, endpoint, traffic=previous)
+    _record(ctx, row, now, RolloutRolledBack(endpoint=endpoint, deployment=name,
+                                             traffic=previous, reason=reason))  # fmt: skip
+    promotions.transition(
+        ctx, row, now.workspace, promotions.ROLLED_BACK,
+        report=f"rolled back at {row.rollout['steps'][row.rollout['step']]}% ({reason}); "
+        f"{endpoint} serves as before",
+    )  # fmt: skip
+
+
+def _split(previous: dict[str, int], percent: int) -> dict[str, int]:
+    """The deployments that served before, sharing ``100 - percent`` as they shared 100."""
+    rest = 100 - percent
+    shares = {d: share * rest // 100 for d, share in previous.items()}
+    if previous:
+        largest = max(previous, key=lambda d: previous[d])
+        shares[largest] += rest - sum(shares.values())
+    return shares
+
+
+def _traffic(ctx: ServiceContext, now: Snapshot) -> dict[str, int]:
+    ws = require_workspace_row(ctx, now.workspace)
+    row = online_endpoints.require_endpoint_row(ctx, ws, now.policy.deploy.endpoint)
+    return {k: int(v) for k, v in row.spec.get("traffic", {}).items()}
+
+
+def _requests(
+    ctx: ServiceContext, now: Snapshot, name: str, *, since: str
+) -> tuple[list[int], list[float]]:
+    ctx.authorize(Action.ONLINE_ENDPOINTS_REQUEST_LOGS_READ, now.workspace)
+    rows = ctx.session.execute(
+        select(EndpointRequestLogRow.status_code, EndpointRequestLogRow.duration_ms).where(
+            EndpointRequestLogRow.workspace == now.workspace,
+            EndpointRequestLogRow.endpoint == now.policy.deploy.endpoint,
+            EndpointRequestLogRow.deployment == name,
+            EndpointRequestLogRow.mirrored.is_(False),
+            EndpointRequestLogRow.at >= datetime.fromisoformat(since),
+        )
+    ).all()
+    return [int(code) for code, _ in rows], [float(ms) for _, ms in rows]
+
+
+def _record(ctx: ServiceContext, row: PromotionRow, now: Snapshot, event: Any) -> None:
+    ctx.record(Action.PROMOTIONS_WRITE, workspace=now.workspace, target=f"promotion:{row.name}",
+               event=event)  # fmt: skip
+
+
+def _seconds(value: str | float) -> float:
+    from opsloop.specs.promotion import duration_seconds
+
+    return duration_seconds(value)

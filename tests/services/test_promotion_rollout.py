@@ -1,0 +1,135 @@
+"""Progressive rollout: a canary moves traffic in steps judged on the endpoint's own
+traffic log; a failing canary rolls back by itself; too little traffic never promotes."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from opsloop import Client
+from opsloop.errors import OpsloopError
+from opsloop.services.context import Platform
+from opsloop.store.tables import OutboxEventRow
+
+REGISTRY_LIN = "azureml://registries/shared/models/lin/versions/{}"
+
+
+def _flaky_model(path: Path) -> Path:
+    """Scores as y = a + 2b + 3c, and fails for a < 0: a model that errors on some inputs."""
+    import mlflow.pyfunc
+    import pandas as pd
+
+    class Flaky(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+        def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> Any:
+            if (model_input["a"] < 0).any():
+                raise ValueError("a must not be negative")
+            return model_input.a + 2 * model_input.b + 3 * model_input.c
+
+    mlflow.pyfunc.save_model(str(path), python_model=Flaky(),
+                             input_example=pd.DataFrame({"a": [1.0], "b": [1.0], "c": [1.0]}))  # fmt: skip
+    return path
+
+
+@pytest.fixture
+def team(client: Client, model_dirs: dict[str, Path], tmp_path: Path) -> Client:
+    client.workspaces.create(name="prod", kind="production")
+    client.registries.create(name="shared")
+    for version in ("v1", "v2"):
+        client.models.create(name="lin", path=str(model_dirs[version]))
+    client.models.create(name="flaky", path=str(_flaky_model(tmp_path / "flaky")))
+    client.models.share("lin:2", "shared")
+    client.online_endpoints.create(name="ep", workspace="prod")
+    client.online_deployments.create(name="blue", endpoint_name="ep", model=REGISTRY_LIN.format(2),
+                                     all_traffic=True, workspace="prod")  # fmt: skip
+    return client
+
+
+@pytest.fixture
+def traffic(team: Client) -> Iterator[threading.Event]:
+    """Requests to prod's ep, as users would send them, until the test ends."""
+    stop = threading.Event()
+    rng = np.random.default_rng(0)
+
+    def send() -> None:
+        while not stop.is_set():
+            row = dict(zip("abc", rng.normal(size=3).tolist(), strict=True))
+            with contextlib.suppress(OpsloopError):  # a failing canary's 424 is the point
+                team.online_endpoints.invoke("ep", body={"input_data": [row]}, workspace="prod")
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    yield stop
+    stop.set()
+    sender.join(30)
+
+
+def _canary(**rollout: Any) -> dict[str, Any]:
+    settings = {"strategy": "canary", "steps": [50, 100], "interval": "2s",
+                "analysis": {"min_requests": 4, "success_rate": 0.95, "p99_latency_ms": 5000}}  # fmt: skip
+    return {"name": "canary", "registry": "shared", "deploy": {"endpoint": "ep"},
+            "rollout": settings | rollout}  # fmt: skip
+
+
+def _promote(client: Client, model: str, policy: dict[str, Any]) -> Any:
+    started = client.promotions.create(model, to="prod", policy=policy, workspace="dev")
+    return client.promotions.wait(started.name, workspace="prod", timeout=240)
+
+
+def _events(client: Client, kind: str) -> list[dict[str, Any]]:
+    platform = Platform(client.settings)
+    with platform.database.transaction() as session:
+        found = [e.payload for e in session.scalars(select(OutboxEventRow)) if e.type == kind]
+    platform.database.dispose()
+    return found
+
+
+def test_a_healthy_canary_takes_the_traffic_step_by_step(
+    team: Client, traffic: threading.Event
+) -> None:
+    done = _promote(team, "lin:1", _canary())
+    assert done.state == "Succeeded", done.report
+    checks = done.rollout["checks"]
+    assert [c["step"] for c in checks if c["verdict"] == "passed"] == [50, 100]
+    assert all(c["success_rate"] == 1.0 for c in checks if c["verdict"] == "passed")
+    assert [e["traffic"] for e in _events(team, "rollout.stepped")] == [
+        {"blue": 50, "lin-1": 50},
+        {"blue": 0, "lin-1": 100},
+    ]
+    assert team.online_endpoints.get("ep", workspace="prod").traffic == {"blue": 0, "lin-1": 100}
+
+
+def test_a_canary_that_fails_requests_rolls_back_by_itself(
+    team: Client, traffic: threading.Event
+) -> None:
+    done = _promote(team, "flaky:1", _canary())
+    assert done.state == "RolledBack", done.report
+    assert "success rate" in done.report and "rolled back at 50%" in done.report
+    failed = [c for c in done.rollout["checks"] if c["verdict"] == "failed"]
+    assert failed and failed[0]["success_rate"] < 0.95
+    assert team.online_endpoints.get("ep", workspace="prod").traffic == {"blue": 100, "flaky-1": 0}
+    (rolled_back,) = _events(team, "rollout.rolled_back")
+    assert rolled_back["traffic"] == {"blue": 100, "flaky-1": 0}
+
+
+def test_an_interval_without_enough_traffic_does_not_promote(team: Client) -> None:
+    done = _promote(team, "lin:1", _canary(interval="1s", max_inconclusive=2))
+    assert done.state == "RolledBack"
+    assert [c["verdict"] for c in done.rollout["checks"]] == ["inconclusive", "inconclusive"]
+    assert "too few to judge" in done.report
+    assert team.online_endpoints.get("ep", workspace="prod").traffic == {"blue": 100, "lin-1": 0}
+
+
+def test_step_lists_that_never_reach_all_traffic_are_refused(team: Client) -> None:
+    from opsloop.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="must end at 100") as caught:
+        team.promotions.create("lin:1", to="prod", policy=_canary(steps=[10, 50]),
+                               workspace="dev")  # fmt: skip
+    assert caught.value.field == "rollout.steps"
