@@ -104,6 +104,18 @@ def test_a_healthy_canary_takes_the_traffic_step_by_step(
     ]
     assert team.online_endpoints.get("ep", workspace="prod").traffic == {"blue": 0, "lin-1": 100}
 
+    history = team.online_endpoints.history("ep", workspace="prod")
+    assert [(h.traffic, h.via) for h in history] == [
+        ({"blue": 100}, "online-deployment create --all-traffic"),
+        ({"blue": 50, "lin-1": 50}, f"promotion:{done.name}"),
+        ({"blue": 0, "lin-1": 100}, f"promotion:{done.name}"),
+    ]
+    assert history[1].models == {"blue": REGISTRY_LIN.format(2), "lin-1": REGISTRY_LIN.format(1)}
+    # Rolling back undoes the whole promotion, not only its last step.
+    restored = team.online_endpoints.rollback("ep", workspace="prod")
+    assert restored.traffic == {"blue": 100, "lin-1": 0}
+    assert team.online_endpoints.history("ep", workspace="prod")[-1].via == "rollback"
+
 
 def test_a_canary_that_fails_requests_rolls_back_by_itself(
     team: Client, traffic: threading.Event

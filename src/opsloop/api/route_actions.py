@@ -89,6 +89,8 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("POST", f"{_OE}/regenerate-keys"): A.ONLINE_ENDPOINTS_KEYS_WRITE,
     ("POST", f"{_OE}/export"): A.ONLINE_ENDPOINTS_EXPORT,
     ("GET", f"{_OE}/request-logs"): A.ONLINE_ENDPOINTS_REQUEST_LOGS_READ,
+    ("GET", f"{_OE}/history"): A.ONLINE_ENDPOINTS_READ,
+    ("POST", f"{_OE}/rollback"): A.ONLINE_ENDPOINTS_WRITE,
     ("POST", f"{_OE}/deployments"): A.ONLINE_DEPLOYMENTS_WRITE,
     ("PUT", f"{_OE}/deployments/{{deployment}}"): A.ONLINE_DEPLOYMENTS_WRITE,
     ("GET", f"{_OE}/deployments"): A.ONLINE_DEPLOYMENTS_READ,

@@ -248,6 +248,7 @@ class OnlineEndpointTrafficChanged(EventPayload):
     description = "An online endpoint's traffic or mirror traffic split was changed."
     traffic: dict[str, int]
     mirror_traffic: dict[str, int]
+    via: str | None = None  # what changed it, besides its actor: promotion:<name>, rollback
 
 
 class OnlineEndpointDeleted(EventPayload):

@@ -125,6 +125,25 @@ def show(name: EndpointName, workspace: Workspace = None, output: Output = "tabl
     emit(make_client(workspace).online_endpoints.get(name), output, COLUMNS)
 
 
+@online_endpoint_app.command("history")
+def history(name: EndpointName, workspace: Workspace = None, output: Output = "table") -> None:
+    """What served when: each traffic split, the models then serving, who changed it.
+
+    Example: opsloop online-endpoint history -w prod -n taxi-fare
+    """
+    emit(make_client(workspace).online_endpoints.history(name), output,
+         ["at", "traffic", "models", "actor", "via"])  # fmt: skip
+
+
+@online_endpoint_app.command("rollback")
+def rollback(name: EndpointName, workspace: Workspace = None, output: Output = "table") -> None:
+    """Restore the traffic split the endpoint had before its last change.
+
+    Example: opsloop online-endpoint rollback -w prod -n taxi-fare
+    """
+    emit(make_client(workspace).online_endpoints.rollback(name), output, COLUMNS)
+
+
 @online_endpoint_app.command("list")
 def list_(workspace: Workspace = None, output: Output = "table") -> None:
     """List endpoints.  Example: opsloop online-endpoint list -w dev"""

@@ -25,6 +25,7 @@ from opsloop.schemas.endpoints import (
     OnlineDeployment,
     OnlineEndpoint,
     RequestLogEntry,
+    TrafficChange,
 )
 from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
 
@@ -94,6 +95,15 @@ class OnlineEndpointOperations(_NamedOperations[OnlineEndpoint]):
     ) -> EndpointCredentials:
         path = f"{self._path(workspace, name)}/regenerate-keys"
         return self._post(EndpointCredentials, path, {"key_type": key_type})
+
+    def history(self, name: str, *, workspace: str | None = None) -> builtins.list[TrafficChange]:
+        """Every traffic split the endpoint had, oldest first, with the models then serving
+        and who (or which promotion) changed it."""
+        return self._list(TrafficChange, f"{self._path(workspace, name)}/history")
+
+    def rollback(self, name: str, *, workspace: str | None = None) -> OnlineEndpoint:
+        """Restore the traffic split the endpoint had before its last change."""
+        return self._post(OnlineEndpoint, f"{self._path(workspace, name)}/rollback", {})
 
     def request_logs(
         self,

@@ -100,3 +100,14 @@ class BatchDeployment(Entity):
     spec: dict[str, Any]
     created_at: datetime
     created_by: str
+
+
+class TrafficChange(Entity):
+    """One traffic split an endpoint had: when, who made it (and through what: a
+    promotion, a rollback), and the model each deployment with traffic then served."""
+
+    at: datetime
+    traffic: dict[str, int]
+    models: dict[str, str | None] = Field(default_factory=dict)
+    actor: str | None = None
+    via: str | None = None

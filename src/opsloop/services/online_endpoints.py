@@ -82,9 +82,12 @@ def update_online_endpoint(
     tags: dict[str, str] | None = None,
     auth_mode: str | None = None,
     revision: int | None = None,
+    via: str | None = None,
 ) -> OnlineEndpoint:
     """Change traffic, mirror traffic, description or tags; the runtime picks it up live.
-    ``revision``: the one the change was worked out from (refused if the endpoint moved on)."""
+    ``revision``: the one the change was worked out from (refused if the endpoint moved on).
+    ``via``: what made the change besides its actor (``promotion:<name>``, ``rollback``), for
+    the endpoint's history."""
     ctx.begin_mutation(Action.ONLINE_ENDPOINTS_WRITE, workspace, f"online-endpoint:{name}")
     ws = require_workspace_row(ctx, workspace)
     row = require_endpoint_row(ctx, ws, name, lock=True)
@@ -106,7 +109,7 @@ def update_online_endpoint(
         Action.ONLINE_ENDPOINTS_WRITE,
         workspace=workspace,
         target=f"online-endpoint:{name}",
-        event=OnlineEndpointTrafficChanged(traffic=new_traffic, mirror_traffic=new_mirror),
+        event=OnlineEndpointTrafficChanged(traffic=new_traffic, mirror_traffic=new_mirror, via=via),
     )
     return to_entity(ctx, row, workspace)
 

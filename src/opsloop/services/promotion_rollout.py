@@ -114,8 +114,9 @@ def _move_to(ctx: ServiceContext, row: PromotionRow, now: Snapshot, name: str, s
     percent = state["steps"][step]
     traffic = _split(state["previous"], percent) | {name: percent}
     online_endpoints.update_online_endpoint(
-        ctx, now.workspace, now.policy.deploy.endpoint, traffic=traffic
-    )
+        ctx, now.workspace, now.policy.deploy.endpoint, traffic=traffic,
+        via=f"promotion:{row.name}",
+    )  # fmt: skip
     state["step"], state["step_started"] = step, datetime.now(UTC).isoformat()
     row.rollout, row.deployment = state, name
     _record(ctx, row, now, RolloutStepped(endpoint=now.policy.deploy.endpoint, deployment=name,
@@ -136,7 +137,9 @@ def _roll_back(
 ) -> None:
     previous = dict(row.rollout["previous"]) | {name: 0}
     endpoint = now.policy.deploy.endpoint
-    online_endpoints.update_online_endpoint(ctx, now.workspace, endpoint, traffic=previous)
+    online_endpoints.update_online_endpoint(
+        ctx, now.workspace, endpoint, traffic=previous, via=f"promotion:{row.name}"
+    )
     _record(ctx, row, now, RolloutRolledBack(endpoint=endpoint, deployment=name,
                                              traffic=previous, reason=reason))  # fmt: skip
     promotions.transition(

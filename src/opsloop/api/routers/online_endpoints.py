@@ -23,6 +23,7 @@ from opsloop.schemas.endpoints import (
     OnlineDeployment,
     OnlineEndpoint,
     RequestLogEntry,
+    TrafficChange,
 )
 from opsloop.services import (
     endpoint_bundles,
@@ -30,6 +31,7 @@ from opsloop.services import (
     online_deployments,
     online_endpoints,
 )
+from opsloop.services import endpoint_history as endpoint_history_service
 from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
 
 router = APIRouter(prefix="/workspaces/{workspace}/online-endpoints", tags=["online endpoints"])
@@ -117,6 +119,23 @@ def list_request_logs(
             ctx, workspace, name, deployment=deployment, status_code=status_code,
             since=since, limit=limit,
         )  # fmt: skip
+
+
+@router.get("/{name}/history")
+def endpoint_history(
+    workspace: str, name: str, platform: PlatformDep, actor: ActorDep
+) -> list[TrafficChange]:
+    """Every traffic split the endpoint had, oldest first: the model each deployment with
+    traffic served, and who (and what: a promotion, a rollback) changed it."""
+    with platform.context(actor) as ctx:
+        return endpoint_history_service.endpoint_history(ctx, workspace, name)
+
+
+@router.post("/{name}/rollback")
+def roll_back(workspace: str, name: str, platform: PlatformDep, actor: ActorDep) -> OnlineEndpoint:
+    """Restore the traffic split the endpoint had before its last change."""
+    with platform.context(actor) as ctx:
+        return endpoint_history_service.roll_back_traffic(ctx, workspace, name)
 
 
 @router.post("/{name}/deployments", status_code=201)
