@@ -2,9 +2,10 @@
 
 Samplers are Optuna's: ``random`` is ``RandomSampler`` (``rule: sobol`` is ``QMCSampler``),
 ``grid`` is ``GridSampler``, ``bayesian`` is ``TPESampler``. Each search-space expression
-is an Optuna distribution plus a transform into Azure ML's meaning (``quniform`` rounds to
-``q``, ``normal`` is the inverse normal CDF of a uniform draw, ``loguniform`` is a log-scale
-float between ``e**min_value`` and ``e**max_value``).
+is an Optuna distribution plus a transform into Azure ML's meaning
+(``opsloop.execution.search_values``: ``quniform`` rounds to ``q``, ``normal`` is the
+inverse normal CDF of a uniform draw); ``loguniform`` is a log-scale float between
+``e**min_value`` and ``e**max_value``.
 
 Early termination reads the values of the primary metric a trial has logged: the n-th value
 is reported to Optuna as step n (an Azure ML "interval"). ``median_stopping`` is Optuna's
@@ -21,7 +22,6 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 import optuna
@@ -34,24 +34,18 @@ from optuna.distributions import (
 from optuna.trial import FrozenTrial, TrialState
 
 from opsloop.execution.plan import SweepPlan
+from opsloop.execution.search_values import to_value
 from opsloop.specs.sweep import (
     BanditPolicy,
     Choice,
-    LogNormal,
     LogUniform,
-    Normal,
-    QLogNormal,
     QLogUniform,
-    QNormal,
     QUniform,
     RandInt,
     SearchExpression,
     TruncationSelectionPolicy,
     Uniform,
 )
-
-# A uniform draw at 0 or 1 has no normal quantile.
-_EDGE = 1e-12
 
 
 def distribution(expression: SearchExpression) -> BaseDistribution:
@@ -67,20 +61,6 @@ def distribution(expression: SearchExpression) -> BaseDistribution:
         return FloatDistribution(expression.min_value, expression.max_value)
     # normal and its kin: a quantile, turned into a value by to_value.
     return FloatDistribution(0.0, 1.0)
-
-
-def to_value(expression: SearchExpression, drawn: Any) -> Any:
-    """The trial's value of a parameter, from what Optuna drew for it."""
-    if isinstance(expression, Normal | QNormal | LogNormal | QLogNormal):
-        quantile = min(max(float(drawn), _EDGE), 1 - _EDGE)
-        value = NormalDist(expression.mu, expression.sigma).inv_cdf(quantile)
-        if isinstance(expression, LogNormal | QLogNormal):
-            value = math.exp(value)
-        drawn = value
-    if isinstance(expression, QUniform | QLogUniform | QNormal | QLogNormal):
-        # round(x / q) * q, as Azure ML (hyperopt) defines the q- expressions.
-        return round(round(drawn / expression.q) * expression.q, 12)
-    return drawn
 
 
 def grid_size(plan: SweepPlan) -> int | None:

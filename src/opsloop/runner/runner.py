@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from opsloop.config import Settings
 from opsloop.execution.launcher import RUNNER, STANDBY, job_folder
@@ -25,10 +25,12 @@ from opsloop.execution.planner import downstream_of
 from opsloop.execution.processes import this_host
 from opsloop.execution.states import JobStatus
 from opsloop.runner.step import StepOutcome, StepRun
-from opsloop.runner.sweep import SweepRun
 from opsloop.services import job_runs
 from opsloop.services.context import Platform
 from opsloop.services.job_runs import RunView, StepView
+
+if TYPE_CHECKING:
+    from opsloop.runner.sweep import SweepRun
 
 log = logging.getLogger("opsloop.runner")
 T = TypeVar("T")
@@ -116,6 +118,8 @@ class JobRunner:
         return step.execute().status
 
     def _run_sweep(self, job: RunView, experiment_id: str) -> str:
+        from opsloop.runner.sweep import SweepRun  # Optuna: loaded only to run a sweep
+
         sweep = SweepRun(
             self.platform,
             self.workspace,
@@ -198,6 +202,8 @@ class JobRunner:
         self, step: StepView, name: str, force_rerun: bool, parent_run: str, experiment_id: str
     ) -> StepRun | SweepRun:
         if isinstance(step.plan, SweepPlan):
+            from opsloop.runner.sweep import SweepRun  # Optuna: loaded only to run a sweep
+
             return SweepRun(
                 self.platform,
                 self.workspace,

@@ -93,15 +93,14 @@ def create_job(
                 )
             )
     else:
-        sweep = isinstance(spec, SweepJobSpec)
-        plan = (
-            resolve_sweep_job(ctx, ws, spec, name)
-            if isinstance(spec, SweepJobSpec)
-            else resolve_command_job(ctx, ws, spec, name)
-        )
+        plan: CommandStepPlan | SweepPlan
+        if isinstance(spec, SweepJobSpec):
+            plan = resolve_sweep_job(ctx, ws, spec, name)
+        else:
+            plan = resolve_command_job(ctx, ws, spec, name)
         job = JobRow(
             name=name,
-            type="sweep" if sweep else "command",
+            type="sweep" if isinstance(plan, SweepPlan) else "command",
             display_name=spec.display_name,
             status=JobStatus.QUEUED,
             spec=plan.to_json(),
@@ -257,8 +256,9 @@ def launch_job(platform: Platform, workspace: str, name: str) -> ExecutorHandle:
 def _stop_here(ctx: ServiceContext, row: JobRow, status: JobStatus, reason: str) -> None:
     """End a job its runner no longer drives: steps, job, then the processes left over."""
     steps = step_rows(ctx, row)
-    steps += [trial for step in steps if step.type == "sweep" for trial in step_rows(ctx, step)]
-    for step in reversed(steps):  # trials before the sweep steps they belong to
+    # A sweep step's trials end before it does.
+    steps = [t for s in steps if s.type == "sweep" for t in step_rows(ctx, s)] + steps
+    for step in steps:
         if not is_terminal(step.status):
             ran = step.status == JobStatus.RUNNING
             set_status(ctx, step, status if ran else JobStatus.CANCELED, error=reason)

@@ -15,7 +15,7 @@ from typing import Any
 
 from opsloop.errors import ValidationError
 from opsloop.execution.plan import CommandStepPlan, SweepPlan, UnboundBinding
-from opsloop.execution.sweep import to_value
+from opsloop.execution.search_values import to_value
 from opsloop.specs.component import ComponentInput
 from opsloop.specs.job import CommandJobSpec, Limits, SweepJobSpec
 from opsloop.specs.sweep import Choice, RandInt, SearchExpression, TrialSpec
