@@ -222,3 +222,82 @@ def test_azure_ml_shaped_specs_run_unchanged(mode: str, tmp_path: Path) -> None:
         for s in ("make", "other")
     )
     assert make[1] <= other[0] or other[1] <= make[0], (make, other)
+
+
+SWEEP = f"""\
+$schema: https://azuremlschemas.azureedge.net/latest/sweepJob.schema.json
+type: sweep
+display_name: greet-sweep
+experiment_name: greet-sweep
+trial:
+  code: src
+  command: >-
+    python greet.py --scale ${{{{inputs.scale}}}}
+    --word ${{{{search_space.word}}}} --weight ${{{{search_space.weight}}}}
+  environment: {CURATED}
+  resources:
+    instance_count: 1
+inputs:
+  scale: 2
+compute: azureml:cpu-cluster
+sampling_algorithm:
+  type: random
+  seed: 11
+  rule: sobol
+search_space:
+  word:
+    type: choice
+    values: ["hi", "hello"]
+  weight:
+    type: loguniform
+    min_value: -1
+    max_value: 1
+objective:
+  goal: maximize
+  primary_metric: score
+early_termination:
+  type: median_stopping
+  evaluation_interval: 1
+  delay_evaluation: 5
+limits:
+  max_total_trials: 2
+  max_concurrent_trials: 2
+  timeout: 600
+"""
+
+GREET_PY = """\
+import argparse
+
+import mlflow
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--scale", type=float)
+parser.add_argument("--word")
+parser.add_argument("--weight", type=float)
+args = parser.parse_args()
+print(f"{args.word} x {args.weight}")
+mlflow.log_metric("score", args.scale * args.weight * len(args.word))
+"""
+
+
+def test_azure_ml_shaped_sweep_runs_unchanged(mode: str, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    opsloop("workspace", "create", "--name", "dev", home=home)
+    opsloop("compute", "create", "--name", "cpu-cluster", "--type", "local", home=home)
+    write(tmp_path / "src" / "greet.py", GREET_PY)
+    spec = write(tmp_path / "sweep.yml", SWEEP)
+    created = opsloop("job", "create", "-f", str(spec), "--stream", "-o", "json", home=home)
+    sweep = json.loads(created.stdout)
+    assert sweep["status"] == "Completed", sweep["error"]
+    assert f"Warning: {spec}:11: trial.resources:" in created.stderr
+    trials = sweep["steps"]
+    assert len(trials) == 2 and {t["compute"] for t in trials} == {"cpu-cluster"}
+    scores = {t["name"]: t["metrics"]["score"] for t in trials}
+    assert sweep["best_trial"] == max(scores, key=lambda name: scores[name])
+    for trial in trials:
+        weight = float(trial["params"]["weight"])
+        assert 1 / 2.72 < weight < 2.72  # loguniform: e**-1 .. e**1
+        assert trial["metrics"]["score"] == pytest.approx(2 * weight * len(trial["params"]["word"]))
+    shown = opsloop("job", "show", "-n", sweep["name"], home=home).stdout
+    assert f"best trial: {sweep['best_trial']} (score = " in shown
+    assert "goal maximize" in shown and "trial_1" in shown

@@ -242,3 +242,34 @@ def test_a_sweep_ends_only_the_processes_of_its_own_host(tmp_path: Path) -> None
     finally:
         step.kill()
         step.wait()
+
+
+SWEEP_PIPELINE = """
+type: pipeline
+jobs:
+  tune:
+    type: sweep
+    trial:
+      command: sleep 60 & sleep 60; echo ${{search_space.x}}
+    search_space:
+      x: {type: choice, values: [1, 2]}
+    sampling_algorithm: grid
+    objective: {goal: minimize, primary_metric: loss}
+    limits: {max_concurrent_trials: 1}
+"""
+
+
+def test_a_lost_runner_ends_the_trials_of_its_sweep_step(client: Client, tmp_path: Path) -> None:
+    platform = Platform(client.settings)
+    job = client.jobs.create(file=write(tmp_path / "p.yml", SWEEP_PIPELINE))
+    wait_until(lambda: job_row(platform, f"{job.name}.tune").status == "Running", 90, "the sweep")
+    trial = _running_step(platform, f"{job.name}.tune.trial_0")
+    _kill_runner(platform, job.name)
+    wait_until(lambda: job.name in _sweep(platform), LOST_AFTER_S + 20, "the sweep of the runner")
+    failed = client.jobs.get(job.name)
+    assert (failed.status, failed.error) == ("Failed", "runner lost")
+    (tune,) = failed.steps
+    assert (tune.status, tune.error) == ("Failed", "runner lost")
+    (trial_0,) = tune.steps  # one at a time: the second trial was never made
+    assert (trial_0.status, trial_0.error) == ("Failed", "runner lost")
+    assert group_members(trial.step_pgid or 0) == []

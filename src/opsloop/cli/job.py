@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from opsloop.schemas.entities import Job
 
 job_app = typer.Typer(
-    help="Jobs: command and pipeline jobs run on the local executor.", no_args_is_help=True
+    help="Jobs: command, sweep and pipeline jobs run on the local executor.", no_args_is_help=True
 )
 JobName = Annotated[str, typer.Option("--name", "-n", help="Job name.")]
 Stream = Annotated[bool, typer.Option("--stream", "-s", help="Follow the logs until the job ends.")]
@@ -43,7 +43,7 @@ def create(
     ] = None,
     output: Output = "table",
 ) -> None:
-    """Submit a command or pipeline job from YAML.
+    """Submit a command, sweep or pipeline job from YAML.
 
     Example: opsloop job create -w dev -f pipeline.yml --set settings.force_rerun=true --stream
     """
@@ -97,7 +97,8 @@ def _follow(client: Client, name: str, output: str) -> None:
 
 @job_app.command("show")
 def show(name: JobName, workspace: Workspace = None, output: Output = "table") -> None:
-    """Show a job: status, steps (with reuse), metrics and params.  Example: opsloop job show -w dev -n NAME -o json"""
+    """Show a job: status, steps (with reuse), a sweep's trials and best trial, metrics and
+    params.  Example: opsloop job show -w dev -n NAME -o json"""
     _show(make_client(workspace).jobs.get(name), output)
 
 
@@ -206,7 +207,9 @@ def _show(job: Job, output: str) -> None:
     )
     if job.error:
         console.print(f"[red]error:[/red] {job.error}", markup=True, highlight=False)
-    if job.steps:
+    if job.type == "sweep":
+        _show_trials(job)
+    elif job.steps:
         table = Table("step", "status", "reuse", "duration", "exit", "metrics")
         for step in job.steps:
             table.add_row(
@@ -219,6 +222,10 @@ def _show(job: Job, output: str) -> None:
                 _metrics(step),
             )
         console.print(table)
+        for step in job.steps:
+            if step.type == "sweep":
+                console.print(f"[bold]{step.step_name}[/bold] (sweep)")
+                _show_trials(step)
     else:
         if job.params:
             console.print(
@@ -229,6 +236,32 @@ def _show(job: Job, output: str) -> None:
     _show_runtime(job)
     for name, output_value in job.outputs.items():
         console.print(f"output {name}: {output_value.get('url')}")
+
+
+def _show_trials(sweep: Job) -> None:
+    """A sweep's trials, their values and primary metric, and its best trial."""
+    objective = sweep.spec.get("objective") or {}
+    metric = objective.get("primary_metric", "")
+    names = list(sweep.spec.get("search_space") or {})
+    table = Table("trial", "status", *names, metric, "duration", "note")
+    for trial in sweep.steps:
+        value = trial.metrics.get(metric)
+        table.add_row(
+            trial.step_name or trial.name,
+            trial.status,
+            *(str(trial.inputs.get(n, {}).get("value", "")) for n in names),
+            "" if value is None else f"{value:.6g}",
+            _duration(trial),
+            "best" if trial.name == sweep.best_trial else (trial.error or "").split("\n")[0],
+        )
+    console.print(table)
+    if sweep.best_trial:
+        best = sweep.metrics.get(metric)
+        shown = f"{metric} = {best:.6g}, " if best is not None else ""
+        console.print(
+            f"best trial: {sweep.best_trial} ({shown}goal {objective.get('goal')})",
+            highlight=False,
+        )
 
 
 def _show_runtime(job: Job) -> None:

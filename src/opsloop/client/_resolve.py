@@ -205,6 +205,13 @@ class Resolver:
             data["component"] = self._component_file(component, origin.nested("component"))
         elif isinstance(component, dict):
             data["component"] = self.component(component, origin.nested("component"))
+        trial = data.get("trial")  # a sweep's: a component file, or an inline command
+        if isinstance(trial, str) and (trial.startswith("file:") or is_spec_file(trial)):
+            data["trial"] = self._component_file(
+                trial.removeprefix("file:"), origin.nested("trial")
+            )
+        elif isinstance(trial, dict):
+            data["trial"] = self.component(trial, origin.nested("trial"))
         for step_name, step in (data.get("jobs") or {}).items():
             if isinstance(step, dict):
                 self.job(step, origin.nested("jobs", step_name))

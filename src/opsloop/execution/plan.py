@@ -1,7 +1,8 @@
 """The resolved plan of a job: what the resolver produces, the store keeps and executors run.
 
 ``JobRow.spec`` holds ``plan.model_dump(mode="json")``: a ``PipelinePlan`` on a pipeline's
-row, a ``CommandStepPlan`` on a command job's row and on each step's row. Rows written
+row, a ``SweepPlan`` on a sweep's row (a job or a pipeline step), a ``CommandStepPlan`` on a
+command job's row and on each step's and each trial's row. Rows written
 before these models existed have the same keys, so ``model_validate`` reads them too.
 """
 
@@ -13,6 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsloop.specs.component import ComponentInput, ComponentOutput
 from opsloop.specs.job import PipelineSettings
+from opsloop.specs.sweep import (
+    EarlyTermination,
+    Objective,
+    SamplingAlgorithm,
+    SearchExpression,
+    SweepLimits,
+)
 
 
 class PlanModel(BaseModel):
@@ -118,6 +126,22 @@ class PipelinePlan(PlanModel):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
+class SweepPlan(PlanModel):
+    """A sweep's own row; its trials are ``CommandStepPlan`` rows made from ``trial`` as
+    the sweep draws them, each with the search-space inputs bound to its values."""
+
+    trial: CommandStepPlan  # the search-space inputs are unbound here
+    search_space: dict[str, SearchExpression]
+    sampling_algorithm: SamplingAlgorithm
+    objective: Objective
+    early_termination: EarlyTermination | None = None
+    limits: SweepLimits = Field(default_factory=SweepLimits)
+    depends_on: list[str] = Field(default_factory=list)
+    description: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    best_trial: str | None = None  # set when the sweep ends: the trial its outputs come from
+
+
 class StoredOutput(PlanModel):
     """What a finished step left in the artifact store for one output."""
 
@@ -126,8 +150,15 @@ class StoredOutput(PlanModel):
     hash: str | None = None
 
 
-def read_plan(job_type: str, spec: dict[str, Any]) -> CommandStepPlan | PipelinePlan:
+def read_plan(job_type: str, spec: dict[str, Any]) -> CommandStepPlan | PipelinePlan | SweepPlan:
     """The typed plan of a stored row (``JobRow.type`` and ``JobRow.spec``)."""
     if job_type == "pipeline":
         return PipelinePlan.model_validate(spec)
+    return read_step_plan(job_type, spec)
+
+
+def read_step_plan(job_type: str, spec: dict[str, Any]) -> CommandStepPlan | SweepPlan:
+    """The plan of a row that can be a pipeline step: a command or a sweep."""
+    if job_type == "sweep":
+        return SweepPlan.model_validate(spec)
     return CommandStepPlan.model_validate(spec)

@@ -16,11 +16,11 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from opsloop.config import Settings
 from opsloop.execution.launcher import RUNNER, STANDBY, job_folder
-from opsloop.execution.plan import PipelinePlan, StoredOutput
+from opsloop.execution.plan import PipelinePlan, StoredOutput, SweepPlan
 from opsloop.execution.planner import downstream_of
 from opsloop.execution.processes import this_host
 from opsloop.execution.states import JobStatus
@@ -28,6 +28,9 @@ from opsloop.runner.step import StepOutcome, StepRun
 from opsloop.services import job_runs
 from opsloop.services.context import Platform
 from opsloop.services.job_runs import RunView, StepView
+
+if TYPE_CHECKING:
+    from opsloop.runner.sweep import SweepRun
 
 log = logging.getLogger("opsloop.runner")
 T = TypeVar("T")
@@ -64,6 +67,8 @@ class JobRunner:
             )
             if isinstance(job.plan, PipelinePlan):
                 return self._run_pipeline(job, job.plan, experiment_id)
+            if isinstance(job.plan, SweepPlan):
+                return self._run_sweep(job, experiment_id)
             return self._run_command(job, experiment_id)
         except Exception as exc:  # a runner bug must not leave the job Running forever
             log.exception("runner failed")
@@ -112,6 +117,22 @@ class JobRunner:
         )
         return step.execute().status
 
+    def _run_sweep(self, job: RunView, experiment_id: str) -> str:
+        from opsloop.runner.sweep import SweepRun  # Optuna: loaded only to run a sweep
+
+        sweep = SweepRun(
+            self.platform,
+            self.workspace,
+            self.job_name,
+            job.id,
+            self.job_name,
+            trial_prefix="",
+            cancel=self.cancel,
+            parent_run_id=None,
+            experiment_id=experiment_id,
+        )
+        return sweep.execute().status
+
     # ---- pipeline jobs ---------------------------------------------------------------
     def _run_pipeline(self, job: RunView, plan: PipelinePlan, experiment_id: str) -> str:
         settings = plan.settings
@@ -124,7 +145,7 @@ class JobRunner:
         steps = self._report(job_runs.steps_of, self.job_id)
         dependencies = {name: set(step.plan.depends_on) for name, step in steps.items()}
         status: dict[str, JobStatus] = {name: JobStatus.NOT_STARTED for name in steps}
-        runs: dict[str, StepRun] = {}
+        runs: dict[str, StepRun | SweepRun] = {}
         running: dict[Future[StepOutcome], str] = {}
         failed: list[str] = []
         deadline = time.monotonic() + plan.timeout if plan.timeout else None
@@ -138,16 +159,8 @@ class JobRunner:
                     stop_all = True
                 if not stop_all:
                     for name in self._ready(status, dependencies):
-                        runs[name] = StepRun(
-                            self.platform,
-                            self.workspace,
-                            self.job_name,
-                            steps[name].id,
-                            name,
-                            force_rerun=settings.force_rerun,
-                            cancel=threading.Event(),
-                            parent_run_id=parent_run,
-                            experiment_id=experiment_id,
+                        runs[name] = self._step_run(
+                            steps[name], name, settings.force_rerun, parent_run, experiment_id
                         )
                         status[name] = JobStatus.RUNNING
                         running[pool.submit(runs[name].execute)] = name
@@ -184,6 +197,35 @@ class JobRunner:
             tracking=tracking,
         )
         return final
+
+    def _step_run(
+        self, step: StepView, name: str, force_rerun: bool, parent_run: str, experiment_id: str
+    ) -> StepRun | SweepRun:
+        if isinstance(step.plan, SweepPlan):
+            from opsloop.runner.sweep import SweepRun  # Optuna: loaded only to run a sweep
+
+            return SweepRun(
+                self.platform,
+                self.workspace,
+                self.job_name,
+                step.id,
+                name,
+                trial_prefix=f"{name}.",
+                cancel=threading.Event(),
+                parent_run_id=parent_run,
+                experiment_id=experiment_id,
+            )
+        return StepRun(
+            self.platform,
+            self.workspace,
+            self.job_name,
+            step.id,
+            name,
+            force_rerun=force_rerun,
+            cancel=threading.Event(),
+            parent_run_id=parent_run,
+            experiment_id=experiment_id,
+        )
 
     def _ready(self, status: dict[str, JobStatus], dependencies: dict[str, set[str]]) -> list[str]:
         return [

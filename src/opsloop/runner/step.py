@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from platform import python_version
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from opsloop.execution.expressions import render_command
 from opsloop.execution.launcher import job_folder, store_environment
@@ -78,11 +78,17 @@ class StepRun:
     cancel: threading.Event
     parent_run_id: str | None
     experiment_id: str
+    # What a cancel is reported as: a sweep stopping a trial early says why.
+    cancel_reason: str = "canceled"
+    timeout_key: str = "limits.timeout"  # where the timeout was set, for its error
+    run_id: str | None = field(default=None, init=False)  # its MLflow run, once started
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     # ---- lifecycle -------------------------------------------------------------------
     def execute(self) -> StepOutcome:
         plan = self._report(job_runs.load_step, self.row_id).plan
+        if not isinstance(plan, CommandStepPlan):
+            raise TypeError(f"{self.label} is a sweep, not a command step")
         folder = job_folder(self.platform.settings, self.workspace, self.job_name)
         work = folder / "work" / self.label
         log_path = folder / "logs" / f"{self.label}.txt"
@@ -123,7 +129,7 @@ class StepRun:
             ),
         )
         if slot is None:
-            return self._finish(JobStatus.CANCELED, error="canceled")
+            return self._finish(JobStatus.CANCELED, error=self.cancel_reason)
         try:
             return self._start(
                 _Prepared(plan, work, log_path, inputs, code_dir, code_hash, step_hash),
@@ -135,16 +141,7 @@ class StepRun:
     def _start(self, ready: _Prepared, reuse_reason: str) -> StepOutcome:
         """Run the step's process, once it holds an instance of its compute."""
         plan, work, log_path, inputs = ready.plan, ready.work, ready.log_path, ready.inputs
-        run_id = self.platform.tracking.start_run(
-            self.experiment_id,
-            self.label,
-            {
-                "opsloop.job": self.job_name,
-                "opsloop.step": self.label,
-                "opsloop.workspace": self.workspace,
-            },
-            parent_run_id=self.parent_run_id,
-        )
+        run_id = self.run_id = start_run(self, self.label)
         params = {k: v.value for k, v in plan.inputs.items() if isinstance(v, LiteralBinding)}
         self.platform.tracking.log_params(run_id, params)
         outputs = files.prepare_outputs(
@@ -163,7 +160,7 @@ class StepRun:
             interpreter=INTERPRETER,
         )
         if self.cancel.is_set():
-            return self._finish(JobStatus.CANCELED, error="canceled", run_id=run_id)
+            return self._finish(JobStatus.CANCELED, error=self.cancel_reason, run_id=run_id)
         command = render_command(plan.component.command, files.command_values(inputs, outputs))
         cwd = files.working_copy(ready.code_dir, work / "cwd")
         files.make_artifact_folders(cwd)
@@ -267,7 +264,7 @@ class StepRun:
                     _kill_group(process)
                     return self._finish(
                         JobStatus.CANCELED,
-                        error="canceled",
+                        error=self.cancel_reason,
                         run_id=run_id,
                         outputs=artifacts.save_alone(),
                     )
@@ -275,7 +272,7 @@ class StepRun:
                     _kill_group(process)
                     return self._finish(
                         JobStatus.FAILED,
-                        error=f"timed out after {timeout} s (limits.timeout)",
+                        error=f"timed out after {timeout} s ({self.timeout_key})",
                         run_id=run_id,
                         exit_code=-signal.SIGKILL,
                         outputs=artifacts.save_alone(),
@@ -342,6 +339,28 @@ class _ArtifactSaver:
         except OSError:
             log.exception("could not save the artifacts of a step that did not succeed")
             return None
+
+
+class RunOwner(Protocol):
+    platform: Platform
+    workspace: str
+    job_name: str
+    parent_run_id: str | None
+    experiment_id: str
+
+
+def start_run(owner: RunOwner, label: str) -> str:
+    """The MLflow run of a step, a trial or a sweep, tagged with where it belongs."""
+    return owner.platform.tracking.start_run(
+        owner.experiment_id,
+        label,
+        {
+            "opsloop.job": owner.job_name,
+            "opsloop.step": label,
+            "opsloop.workspace": owner.workspace,
+        },
+        parent_run_id=owner.parent_run_id,
+    )
 
 
 def _note(log_path: Path, text: str) -> None:

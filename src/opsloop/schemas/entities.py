@@ -177,6 +177,7 @@ class Job(Entity):
     compute: str | None = None  # a command job's or step's compute
     environment: str | None = None  # the environment it was pinned to
     interpreter: str | None = None  # the Python that ran it, once it ran
+    best_trial: str | None = None  # a sweep's, once it has ended: its outputs are this trial's
     # Azure ML keys in the spec that opsloop accepted and does not use; only when created.
     warnings: list[SpecWarning] = Field(default_factory=list)
 

@@ -16,12 +16,16 @@ MAX_CHUNK = 256 * 1024
 def read_job_logs(
     ctx: ServiceContext, workspace: str, name: str, offsets: dict[str, int]
 ) -> LogChunk:
-    """Log text written since ``offsets`` (per step), prefixed by step for pipelines."""
+    """Log text written since ``offsets`` (per step or trial), prefixed by step (or trial)
+    for pipelines and sweeps."""
     ctx.authorize(Action.JOBS_LOGS_READ, workspace)
     ws = require_workspace_row(ctx, workspace)
     row = require_job_row(ctx, ws, name)
     steps = step_rows(ctx, row)
     labels = [s.step_name or s.name for s in steps] if steps else [row.name]
+    for step in steps:  # a sweep step's trials log as "<step>.trial_<n>"
+        if step.type == "sweep":
+            labels += [f"{step.step_name}.{t.step_name}" for t in step_rows(ctx, step)]
     folder = job_folder(ctx.settings, workspace, row.name) / "logs"
     pieces: list[str] = []
     new_offsets = dict(offsets)

@@ -65,7 +65,7 @@ def outputs_to_download(
 
 
 def _step(ctx: ServiceContext, job: JobRow, step: str) -> JobRow:
-    if job.type != "pipeline":
+    if job.type not in ("pipeline", "sweep"):  # a sweep's steps are its trials
         raise ValidationError(
             f"job {job.name!r} is a {job.type} job: it has no steps", field="step"
         )

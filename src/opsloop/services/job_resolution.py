@@ -17,6 +17,7 @@ from opsloop.execution.plan import (
     PipelineOutputSource,
     PipelinePlan,
     StepOutputBinding,
+    SweepPlan,
     UnboundBinding,
 )
 from opsloop.execution.planner import execution_order, step_dependencies
@@ -26,9 +27,10 @@ from opsloop.services.computes import resolve_compute
 from opsloop.services.context import ServiceContext
 from opsloop.services.curated_environments import unavailable
 from opsloop.services.step_bindings import asset_binding, bind_output
+from opsloop.services.sweep_resolution import sweep_plan, trial_job
 from opsloop.specs.base import ASSET_TYPES, LITERAL_TYPES
 from opsloop.specs.component import ComponentInput, ComponentOutput, ComponentSpec
-from opsloop.specs.job import CommandJobSpec, JobInput, JobOutput, PipelineJobSpec
+from opsloop.specs.job import CommandJobSpec, JobInput, JobOutput, PipelineJobSpec, SweepJobSpec
 from opsloop.specs.references import CURATED_REGISTRY, is_spec_file, parse_registry_uri
 from opsloop.specs.values import coerce_literal
 from opsloop.store.tables import WorkspaceRow
@@ -39,7 +41,7 @@ class ResolvedPipeline(BaseModel):
 
     plan: PipelinePlan
     inputs: dict[str, InputBinding]
-    steps: dict[str, CommandStepPlan]
+    steps: dict[str, CommandStepPlan | SweepPlan]
 
 
 def resolve_command_job(
@@ -51,6 +53,52 @@ def resolve_command_job(
     return step
 
 
+def resolve_sweep_job(
+    ctx: ServiceContext,
+    ws: WorkspaceRow,
+    spec: SweepJobSpec,
+    job_name: str,
+    *,
+    field: str = "",
+    parent_inputs: dict[str, InputBinding] | None = None,
+    parent_outputs: dict[str, Any] | None = None,
+    default_compute: str | None = None,
+) -> SweepPlan:
+    """A sweep is its trial, resolved as a command step, and how to draw its values."""
+    prefix = f"{field}." if field else ""
+    trial = trial_job(spec, prefix)
+    if trial.input_types is not None:
+        trial.input_types = {**_infer_input_types(spec.inputs), **trial.input_types}
+    try:
+        step = _resolve_step(
+            ctx,
+            ws,
+            trial,
+            field=field,
+            parent_inputs=parent_inputs,
+            parent_outputs=parent_outputs,
+            default_compute=default_compute,
+            job_name=job_name,
+        )
+    except ValidationError as exc:
+        raise _where_written(exc, spec, prefix) from None
+    return sweep_plan(spec, step, prefix)
+
+
+def _where_written(exc: ValidationError, spec: SweepJobSpec, prefix: str) -> ValidationError:
+    """An error about the trial's command job, naming the key the user wrote."""
+    rest = (exc.field or "")[len(prefix) :] if (exc.field or "").startswith(prefix) else None
+    if rest is None:
+        return exc
+    head, _, tail = rest.partition(".")
+    if head == "inputs" and tail.split(".")[0] in spec.search_space:
+        return ValidationError(exc.reason, field=f"{prefix}search_space.{tail}")
+    if head in ("command", "code", "environment", "component") or not rest:
+        where = "trial" if head in ("component", "") else f"trial.{rest}"
+        return ValidationError(exc.reason, field=f"{prefix}{where}")
+    return exc
+
+
 def resolve_pipeline_job(
     ctx: ServiceContext, ws: WorkspaceRow, spec: PipelineJobSpec, job_name: str
 ) -> ResolvedPipeline:
@@ -58,26 +106,28 @@ def resolve_pipeline_job(
         name: _resolve_pipeline_input(ctx, ws, value, field=f"inputs.{name}")
         for name, value in spec.inputs.items()
     }
-    steps = {
-        name: _resolve_step(
-            ctx,
-            ws,
-            step,
-            field=f"jobs.{name}",
-            parent_inputs=parent_inputs,
-            parent_outputs=spec.outputs,
-            default_compute=spec.settings.default_compute,
-            job_name=job_name,
-        )
-        for name, step in spec.jobs.items()
-    }
-    dependencies = step_dependencies(steps)
+    steps: dict[str, CommandStepPlan | SweepPlan] = {}
+    for name, step in spec.jobs.items():
+        where: dict[str, Any] = {
+            "field": f"jobs.{name}",
+            "parent_inputs": parent_inputs,
+            "parent_outputs": spec.outputs,
+            "default_compute": spec.settings.default_compute,
+        }
+        if isinstance(step, SweepJobSpec):
+            steps[name] = resolve_sweep_job(ctx, ws, step, job_name, **where)
+        else:
+            steps[name] = _resolve_step(ctx, ws, step, job_name=job_name, **where)
+    # A sweep step reads and writes what its trial does.
+    units = {n: s.trial if isinstance(s, SweepPlan) else s for n, s in steps.items()}
+    dependencies = step_dependencies(units)
     order = execution_order(dependencies)
     for name, needs in dependencies.items():
         steps[name].depends_on = sorted(needs)
+        units[name].depends_on = sorted(needs)
     outputs: dict[str, PipelineOutputSource] = {}
-    for step_name, step in steps.items():
-        for output_name, output in step.outputs.items():
+    for step_name, unit in units.items():
+        for output_name, output in unit.outputs.items():
             if output.parent_output:
                 outputs[output.parent_output] = PipelineOutputSource(
                     step=step_name, output=output_name

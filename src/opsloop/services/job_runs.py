@@ -18,7 +18,14 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 
 from opsloop.errors import NotFoundError
-from opsloop.execution.plan import CommandStepPlan, PipelinePlan, StoredOutput, read_plan
+from opsloop.execution.plan import (
+    CommandStepPlan,
+    PipelinePlan,
+    StoredOutput,
+    SweepPlan,
+    read_plan,
+    read_step_plan,
+)
 from opsloop.execution.states import JobStatus, is_terminal
 from opsloop.security.actor import SYSTEM_ACTOR
 from opsloop.services.context import Platform, ServiceContext
@@ -37,12 +44,13 @@ class RunView:
     name: str
     workspace: str
     experiment_name: str
-    plan: CommandStepPlan | PipelinePlan
+    plan: CommandStepPlan | PipelinePlan | SweepPlan
 
 
 @dataclass(frozen=True)
 class StepView:
-    """A command job or a pipeline step: its plan and what it has reported so far."""
+    """A command job, a pipeline step or a sweep's trial: its plan (a ``SweepPlan`` for a
+    sweep step) and what it has reported so far."""
 
     id: str
     name: str
@@ -50,7 +58,7 @@ class StepView:
     workspace_id: str
     parent_id: str | None
     status: JobStatus
-    plan: CommandStepPlan
+    plan: CommandStepPlan | SweepPlan
     error: str | None = None
     reused_from: str | None = None
     mlflow_run_id: str | None = None
@@ -111,7 +119,7 @@ def should_stop(ctx: ServiceContext, job_id: str) -> bool:
 
 def report_run_id(ctx: ServiceContext, job_id: str, mlflow_run_id: str) -> None:
     """The MLflow parent run of a pipeline, once started."""
-    row = _require(ctx, job_id)
+    row = require_row(ctx, job_id)
     set_status(ctx, row, JobStatus(row.status), mlflow_run_id=mlflow_run_id)
 
 
@@ -138,27 +146,29 @@ def report_finished(
 
 # ---- steps -----------------------------------------------------------------------------
 def load_step(ctx: ServiceContext, step_id: str) -> StepView:
-    return _view(_require(ctx, step_id))
+    return view(require_row(ctx, step_id))
 
 
 def steps_of(ctx: ServiceContext, job_id: str) -> dict[str, StepView]:
     rows = ctx.session.scalars(select(JobRow).where(JobRow.parent_id == job_id))
-    views = [_view(row) for row in rows]
+    views = [view(row) for row in rows]
     return {view.label: view for view in views}
 
 
 def upstream_step(ctx: ServiceContext, step_id: str, step_name: str) -> StepView | None:
-    """The sibling step ``step_name`` of a pipeline step."""
-    row = _require(ctx, step_id)
+    """The sibling step ``step_name`` of a pipeline step (of the sweep step, for a trial)."""
+    row = require_row(ctx, step_id)
+    parent = ctx.session.get(JobRow, row.parent_id) if row.parent_id else None
+    scope = parent.parent_id if parent is not None and parent.type == "sweep" else row.parent_id
     sibling = ctx.session.scalar(
-        select(JobRow).where(JobRow.parent_id == row.parent_id, JobRow.step_name == step_name)
+        select(JobRow).where(JobRow.parent_id == scope, JobRow.step_name == step_name)
     )
-    return _view(sibling) if sibling is not None else None
+    return view(sibling) if sibling is not None else None
 
 
 def reuse_candidates(ctx: ServiceContext, step_id: str, step_hash: str) -> list[StepView]:
     """Completed steps of the same workspace with this hash, newest first."""
-    row = _require(ctx, step_id)
+    row = require_row(ctx, step_id)
     rows = ctx.session.scalars(
         select(JobRow)
         .where(
@@ -169,13 +179,13 @@ def reuse_candidates(ctx: ServiceContext, step_id: str, step_hash: str) -> list[
         )
         .order_by(JobRow.ended_at.desc())
     )
-    return [_view(candidate) for candidate in rows]
+    return [view(candidate) for candidate in rows]
 
 
 def report_step_reused(
     ctx: ServiceContext, step_id: str, source: StepView, *, step_hash: str, code_hash: str | None
 ) -> None:
-    row = _require(ctx, step_id)
+    row = require_row(ctx, step_id)
     producer = ctx.session.get(JobRow, source.id)
     set_status(
         ctx,
@@ -202,7 +212,7 @@ def report_step_started(
     reuse_reason: str | None = None,
     interpreter: str | None = None,
 ) -> None:
-    row = _require(ctx, step_id)
+    row = require_row(ctx, step_id)
     set_status(
         ctx,
         row,
@@ -216,7 +226,7 @@ def report_step_started(
 
 def report_step_process(ctx: ServiceContext, step_id: str, *, pgid: int, host: str) -> None:
     """The step's process group, so a cancel or a sweep can end it if the runner is gone."""
-    row = _require(ctx, step_id)
+    row = require_row(ctx, step_id)
     row.step_pgid, row.step_host = pgid, host
 
 
@@ -262,14 +272,14 @@ def _outputs_json(outputs: dict[str, StoredOutput]) -> dict[str, Any]:
     return {name: output.to_json() for name, output in outputs.items()}
 
 
-def _require(ctx: ServiceContext, job_id: str) -> JobRow:
+def require_row(ctx: ServiceContext, job_id: str) -> JobRow:
     row = ctx.session.get(JobRow, job_id)
     if row is None:
         raise NotFoundError(f"job {job_id!r} no longer exists")
     return row
 
 
-def _view(row: JobRow) -> StepView:
+def view(row: JobRow) -> StepView:
     return StepView(
         id=row.id,
         name=row.name,
@@ -277,7 +287,7 @@ def _view(row: JobRow) -> StepView:
         workspace_id=row.workspace_id,
         parent_id=row.parent_id,
         status=JobStatus(row.status),
-        plan=CommandStepPlan.model_validate(row.spec),
+        plan=read_step_plan(row.type, row.spec),
         error=row.error,
         reused_from=row.reused_from,
         mlflow_run_id=row.mlflow_run_id,

@@ -19,14 +19,18 @@ from opsloop.catalogue.actions import Action
 from opsloop.catalogue.events import JOB_STATUS_EVENTS, JobCancelRequested, JobCreated
 from opsloop.errors import ConflictError, NotFoundError
 from opsloop.execution.executor import ExecutorHandle, PlanRef, StepProcess, executor_for
-from opsloop.execution.plan import PipelinePlan
+from opsloop.execution.plan import CommandStepPlan, InputBinding, PipelinePlan, SweepPlan
 from opsloop.execution.states import TERMINAL, JobStatus, check_transition, is_terminal
 from opsloop.schemas.entities import Job
 from opsloop.services.context import Platform, ServiceContext
-from opsloop.services.job_resolution import resolve_command_job, resolve_pipeline_job
+from opsloop.services.job_resolution import (
+    resolve_command_job,
+    resolve_pipeline_job,
+    resolve_sweep_job,
+)
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.azureml_keys import job_warnings
-from opsloop.specs.job import CommandJobSpec, PipelineJobSpec
+from opsloop.specs.job import CommandJobSpec, PipelineJobSpec, SweepJobSpec
 from opsloop.store.tables import JobRow, WorkspaceRow
 
 log = logging.getLogger(__name__)
@@ -46,7 +50,9 @@ _ADJECTIVES = (
 _NOUNS = ("river", "cloud", "lamp", "key", "maple", "orbit", "pebble", "quill", "sail", "tiger")
 
 
-def create_job(ctx: ServiceContext, workspace: str, spec: CommandJobSpec | PipelineJobSpec) -> Job:
+def create_job(
+    ctx: ServiceContext, workspace: str, spec: CommandJobSpec | PipelineJobSpec | SweepJobSpec
+) -> Job:
     ctx.begin_mutation(Action.JOBS_WRITE, workspace, f"job:{spec.name or '(new)'}")
     ws = require_workspace_row(ctx, workspace)
     name = spec.name or _new_job_name()
@@ -78,23 +84,27 @@ def create_job(ctx: ServiceContext, workspace: str, spec: CommandJobSpec | Pipel
                     name=f"{name}.{step_name}",
                     parent_id=job.id,
                     step_name=step_name,
-                    type="command",
-                    display_name=step.component.display_name,
+                    type="sweep" if isinstance(step, SweepPlan) else "command",
+                    display_name=_display_name(step),
                     status=JobStatus.NOT_STARTED,
                     spec=step.to_json(),
-                    inputs={k: v.to_json() for k, v in step.inputs.items()},
+                    inputs={k: v.to_json() for k, v in _inputs_of(step).items()},
                     **common,
                 )
             )
     else:
-        plan = resolve_command_job(ctx, ws, spec, name)
+        plan: CommandStepPlan | SweepPlan
+        if isinstance(spec, SweepJobSpec):
+            plan = resolve_sweep_job(ctx, ws, spec, name)
+        else:
+            plan = resolve_command_job(ctx, ws, spec, name)
         job = JobRow(
             name=name,
-            type="command",
+            type="sweep" if isinstance(plan, SweepPlan) else "command",
             display_name=spec.display_name,
             status=JobStatus.QUEUED,
             spec=plan.to_json(),
-            inputs={k: v.to_json() for k, v in plan.inputs.items()},
+            inputs={k: v.to_json() for k, v in _inputs_of(plan).items()},
             **common,
         )
         ctx.session.add(job)
@@ -123,7 +133,12 @@ def get_job(ctx: ServiceContext, workspace: str, name: str) -> tuple[Job, list[J
     row = require_job_row(ctx, ws, name)
     steps = step_rows(ctx, row)
     job = to_entity(row, workspace, steps=steps)
-    pairs = zip((row, *steps), (job, *job.steps), strict=True)
+    pairs = list(zip((row, *steps), (job, *job.steps), strict=True))
+    for step_row, step in pairs[1:]:
+        if step_row.type == "sweep":  # a sweep step: its trials too
+            trials = step_rows(ctx, step_row)
+            step.steps = [to_entity(t, workspace) for t in trials]
+            pairs += zip(trials, step.steps, strict=True)
     return job, [item for r, item in pairs if r.mlflow_run_id and r.tracking is None]
 
 
@@ -241,6 +256,8 @@ def launch_job(platform: Platform, workspace: str, name: str) -> ExecutorHandle:
 def _stop_here(ctx: ServiceContext, row: JobRow, status: JobStatus, reason: str) -> None:
     """End a job its runner no longer drives: steps, job, then the processes left over."""
     steps = step_rows(ctx, row)
+    # A sweep step's trials end before it does.
+    steps = [t for s in steps if s.type == "sweep" for t in step_rows(ctx, s)] + steps
     for step in steps:
         if not is_terminal(step.status):
             ran = step.status == JobStatus.RUNNING
@@ -296,14 +313,25 @@ def require_job_row(ctx: ServiceContext, ws: WorkspaceRow, name: str) -> JobRow:
 
 
 def step_rows(ctx: ServiceContext, row: JobRow) -> list[JobRow]:
-    if row.type != "pipeline":
+    """A pipeline's steps in their order, or a sweep's trials in the order they began."""
+    if row.type not in ("pipeline", "sweep"):
         return []
     rows = {
         r.step_name or r.name: r
         for r in ctx.session.scalars(select(JobRow).where(JobRow.parent_id == row.id))
     }
+    if row.type == "sweep":
+        return sorted(rows.values(), key=lambda r: int(r.name.rsplit("_", 1)[1]))
     order = PipelinePlan.model_validate(row.spec).order or sorted(rows)
     return [rows[s] for s in order if s in rows]
+
+
+def _inputs_of(plan: CommandStepPlan | SweepPlan) -> dict[str, InputBinding]:
+    return plan.trial.inputs if isinstance(plan, SweepPlan) else plan.inputs
+
+
+def _display_name(plan: CommandStepPlan | SweepPlan) -> str | None:
+    return (plan.trial if isinstance(plan, SweepPlan) else plan).component.display_name
 
 
 def _find(ctx: ServiceContext, ws: WorkspaceRow, name: str) -> JobRow | None:
@@ -342,6 +370,7 @@ def to_entity(row: JobRow, workspace: str, steps: list[JobRow] | None = None) ->
         params=(row.tracking or {}).get("params", {}),
         steps=[to_entity(s, workspace) for s in steps or []],
         spec=row.spec,
+        best_trial=row.spec.get("best_trial") if row.type == "sweep" else None,
         **_runtime(row),
     )
 
@@ -350,9 +379,10 @@ def _runtime(row: JobRow) -> dict[str, str | None]:
     """Where a command job or step runs: its compute, environment and interpreter."""
     if row.type == "pipeline":
         return {}
-    environment = (row.spec.get("component") or {}).get("environment") or {}
+    plan = row.spec.get("trial", row.spec) if row.type == "sweep" else row.spec
+    environment = (plan.get("component") or {}).get("environment") or {}
     return {
-        "compute": (row.spec.get("compute") or {}).get("name", "local"),
+        "compute": (plan.get("compute") or {}).get("name", "local"),
         "environment": environment.get("reference")
         or (f"inline:{environment['hash'][:12]}" if environment.get("hash") else None),
         "interpreter": row.spec.get("interpreter"),

@@ -11,6 +11,7 @@ import functools
 import logging
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,6 +93,22 @@ class Tracking:
         if params:
             batch = [Param(k, str(v)[:6000]) for k, v in params.items()]
             self.client.log_batch(run_id, params=batch)
+
+    def log_metrics(self, run_id: str, metrics: dict[str, float]) -> None:
+        from mlflow.entities import Metric
+
+        stamp = int(time.time() * 1000)
+        batch = [Metric(k, float(v), stamp, 0) for k, v in metrics.items()]
+        self.client.log_batch(run_id, metrics=batch)
+
+    def metric_history(self, run_id: str, key: str) -> list[float]:
+        """Every value of a metric the run has logged, in the order of its steps."""
+        try:
+            history = self.client.get_metric_history(run_id, key)
+        except Exception:
+            log.warning("MLflow run %s could not be read", run_id)
+            return []
+        return [m.value for m in sorted(history, key=lambda m: (m.step, m.timestamp))]
 
     def metrics_and_params(self, run_id: str | None) -> tuple[dict[str, float], dict[str, str]]:
         if not run_id:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 
 from opsloop.specs.compute import ComputeSpec
-from opsloop.specs.job import CommandJobSpec, PipelineJobSpec, PipelineSettings
+from opsloop.specs.job import CommandJobSpec, PipelineJobSpec, PipelineSettings, SweepJobSpec
 from opsloop.specs.references import strip_alias
 from opsloop.specs.spec_warnings import SpecWarning
 
@@ -38,8 +38,11 @@ _LOCAL_TYPES = {
 }
 
 
-def job_warnings(spec: CommandJobSpec | PipelineJobSpec, prefix: str = "") -> list[SpecWarning]:
-    """One warning per unused Azure ML key in a job, its steps and their inline components."""
+def job_warnings(
+    spec: CommandJobSpec | PipelineJobSpec | SweepJobSpec, prefix: str = ""
+) -> list[SpecWarning]:
+    """One warning per unused Azure ML key in a job, its steps, their inline components and
+    a sweep's trial."""
     found = [
         SpecWarning(field=f"{prefix}{key}", message=message)
         for key, message in _JOB_KEYS.items()
@@ -49,6 +52,11 @@ def job_warnings(spec: CommandJobSpec | PipelineJobSpec, prefix: str = "") -> li
         found += _settings_warnings(spec.settings, f"{prefix}settings.")
         for name, step in spec.jobs.items():
             found += job_warnings(step, f"{prefix}jobs.{name}.")
+    elif isinstance(spec, SweepJobSpec):
+        if not isinstance(spec.trial, str):
+            for key in ("resources", "distribution"):
+                if getattr(spec.trial, key) is not None:
+                    found.append(SpecWarning(field=f"{prefix}trial.{key}", message=_JOB_KEYS[key]))
     elif not isinstance(spec.component, str) and spec.component is not None:
         for key in ("resources", "distribution"):
             if getattr(spec.component, key) is not None and getattr(spec, key) is None:

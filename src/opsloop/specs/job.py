@@ -1,4 +1,4 @@
-"""Command and pipeline job specs in the Azure ML CLI v2 shape."""
+"""Command, sweep and pipeline job specs in the Azure ML CLI v2 shape."""
 
 from __future__ import annotations
 
@@ -16,6 +16,14 @@ from opsloop.specs.component import (
     OutputMode,
 )
 from opsloop.specs.environment import InlineEnvironmentSpec
+from opsloop.specs.sweep import (
+    EarlyTermination,
+    Objective,
+    SamplingAlgorithm,
+    SearchExpression,
+    SweepLimits,
+    TrialSpec,
+)
 
 
 class JobInput(SpecModel):
@@ -97,7 +105,49 @@ class CommandJobSpec(_JobCommon):
     output_types: dict[str, ComponentOutput] | None = Field(default=None, exclude=True)
 
 
-StepSpec = CommandJobSpec
+def _trial_kind(value: Any) -> str:
+    # A component (loaded from ``trial: ./train.yml`` or written inline) names itself and
+    # declares inputs; an inline trial is a bare command.
+    if isinstance(value, str):
+        return "str"
+    keys = value.keys() if isinstance(value, dict) else type(value).model_fields
+    component_keys = {"name", "inputs", "outputs", "type", "version", "is_deterministic"}
+    return "ComponentSpec" if component_keys & set(keys) else "TrialSpec"
+
+
+class SweepJobSpec(_JobCommon):
+    """A hyperparameter sweep: ``trial`` runs once per point drawn from ``search_space``."""
+
+    type: Literal["sweep"]
+    trial: Annotated[
+        Annotated[str, Tag("str")]
+        | Annotated[ComponentSpec, Tag("ComponentSpec")]
+        | Annotated[TrialSpec, Tag("TrialSpec")],
+        Discriminator(_trial_kind),
+    ]
+    search_space: dict[str, SearchExpression]
+    sampling_algorithm: SamplingAlgorithm
+    objective: Objective
+    early_termination: EarlyTermination | None = None
+    limits: SweepLimits = Field(default_factory=SweepLimits)  # type: ignore[assignment]
+
+    @field_validator("search_space")
+    @classmethod
+    def _has_parameters(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not value:
+            raise ValueError("a sweep needs at least one parameter under search_space")
+        return value
+
+
+def _step_kind(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return "SweepJobSpec" if kind == "sweep" else "CommandJobSpec"
+
+
+StepSpec = Annotated[
+    Annotated[CommandJobSpec, Tag("CommandJobSpec")] | Annotated[SweepJobSpec, Tag("SweepJobSpec")],
+    Discriminator(_step_kind),
+]
 
 
 class PipelineJobSpec(_JobCommon):
@@ -117,11 +167,12 @@ def _job_kind(value: Any) -> str:
     # Tags named as the classes: pydantic puts the tag into error locations, and a tag
     # "command" could not be told from the field ``command``.
     kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return "PipelineJobSpec" if kind == "pipeline" else "CommandJobSpec"
+    return {"pipeline": "PipelineJobSpec", "sweep": "SweepJobSpec"}.get(str(kind), "CommandJobSpec")
 
 
 JobSpec = Annotated[
     Annotated[CommandJobSpec, Tag("CommandJobSpec")]
+    | Annotated[SweepJobSpec, Tag("SweepJobSpec")]
     | Annotated[PipelineJobSpec, Tag("PipelineJobSpec")],
     Discriminator(_job_kind),
 ]

@@ -18,6 +18,7 @@ import yaml
 
 from opsloop.errors import ValidationError
 from opsloop.specs.keys import known_keys
+from opsloop.specs.sweep import SWEEP_MEMBER_NAMES
 
 SpecT = TypeVar("SpecT")
 LineMap = dict[tuple[str, ...], int]
@@ -105,9 +106,12 @@ _MEMBER_NAMES = frozenset(
         "JobOutput",
         "CommandJobSpec",
         "PipelineJobSpec",
+        "SweepJobSpec",
+        "TrialSpec",
         "EnvironmentSpec",
         "InlineEnvironmentSpec",
         "ComponentSpec",
+        *SWEEP_MEMBER_NAMES,
     )
 )
 _DESCRIPTOR = re.compile(r"^[a-z][a-z-]*\[.*\]$")
