@@ -261,3 +261,22 @@ def test_batch_endpoint_scores_a_folder(serving_client: Client, tmp_path: Path) 
         serving_client.batch_endpoints.invoke(
             "lin-batch", input=str(folder), deployment_name="ghost"
         )
+
+
+def test_deployments_take_inline_and_curated_environments_as_azure_ml_writes_them(
+    serving_client: Client, tmp_path: Path
+) -> None:
+    (tmp_path / "conda.yml").write_text("dependencies:\n  - python=3.11\n  - pip: [scikit-learn]\n")
+    spec = tmp_path / "green.yml"
+    spec.write_text(
+        "name: green\nendpoint_name: ep\nmodel: azureml:lin:1\n"
+        "environment:\n  image: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04\n"
+        "  conda_file: conda.yml\n"
+    )
+    green = serving_client.online_deployments.create(file=spec)
+    assert green.spec["environment"]["conda_file"]["dependencies"][1] == {"pip": ["scikit-learn"]}
+    curated = "azureml://registries/azureml/environments/sklearn-1.5/labels/latest"
+    blue = serving_client.online_deployments.create(
+        name="blue", endpoint_name="ep", model="lin:1", environment=curated
+    )
+    assert blue.spec["environment"] == curated

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from opsloop.scoring.bundle import DeploymentBundle
-from opsloop.specs.environment import EnvironmentSpec
+from opsloop.specs.environment import EnvironmentSpec, InlineEnvironmentSpec
 
 _PROJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -36,7 +36,7 @@ def _model_environment(model_dir: Path | None) -> EnvironmentSpec | None:
 
 
 def _requirements(
-    environment: str | EnvironmentSpec | None,
+    environment: str | InlineEnvironmentSpec | None,
     opsloop_requirement: str,
     deployment: str,
     notes: list[str],

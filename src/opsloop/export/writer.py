@@ -56,7 +56,7 @@ from opsloop.scoring.bundle import (
     write_bundle,
 )
 from opsloop.specs.endpoint import OnlineDeploymentSpec
-from opsloop.specs.environment import EnvironmentSpec
+from opsloop.specs.environment import InlineEnvironmentSpec
 
 FORMATS: tuple[str, ...] = get_args(ExportFormat)
 BUNDLE_PATH = "/opt/opsloop/bundle"
@@ -168,7 +168,7 @@ def _check(
                 )
         environment = deployment.spec.environment
         if (
-            isinstance(environment, EnvironmentSpec)
+            isinstance(environment, InlineEnvironmentSpec)
             and environment.image
             and _has_space(environment.image)
         ):
@@ -213,8 +213,8 @@ def _write_image_folder(
     (folder / "Dockerfile").write_text(dockerfile_text(bundle.name, name, deployment.spec))
 
 
-def _base_image(environment: str | EnvironmentSpec | None) -> str:
-    if isinstance(environment, EnvironmentSpec) and environment.image:
+def _base_image(environment: str | InlineEnvironmentSpec | None) -> str:
+    if isinstance(environment, InlineEnvironmentSpec) and environment.image:
         return environment.image
     return DEFAULT_BASE_IMAGE
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from opsloop.specs.base import AssetName, NamedSpec, SpecModel
-from opsloop.specs.environment import EnvironmentSpec
+from opsloop.specs.environment import InlineEnvironmentSpec
 
 AuthMode = Literal["key", "token", "aml_token"]
 InferenceRuntime = Literal["auto", "native", "onnx"]
@@ -138,7 +138,7 @@ class OnlineDeploymentSpec(NamedSpec):
     endpoint_name: AssetName
     model: str | None = None
     code_configuration: CodeConfiguration | None = None
-    environment: str | EnvironmentSpec | None = None
+    environment: str | InlineEnvironmentSpec | None = None
     instance_type: str | None = None
     instance_count: int = Field(default=1, gt=0)
     environment_variables: dict[str, str] = Field(default_factory=dict)
@@ -198,7 +198,7 @@ class BatchDeploymentSpec(NamedSpec):
     type: Literal["model"] = "model"
     model: str
     code_configuration: CodeConfiguration | None = None
-    environment: str | EnvironmentSpec | None = None
+    environment: str | InlineEnvironmentSpec | None = None
     compute: str | None = None
     resources: dict[str, Any] = Field(default_factory=dict)
     mini_batch_size: int = Field(default=10, gt=0)
