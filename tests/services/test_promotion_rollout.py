@@ -145,3 +145,47 @@ def test_step_lists_that_never_reach_all_traffic_are_refused(team: Client) -> No
         team.promotions.create("lin:1", to="prod", policy=_canary(steps=[10, 50]),
                                workspace="dev")  # fmt: skip
     assert caught.value.field == "rollout.steps"
+
+
+def _sample(client: Client, tmp_path: Path) -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.normal(size=(50, 3)), columns=["a", "b", "c"])
+    frame["y"] = 0.0
+    frame.to_csv(tmp_path / "sample.csv", index=False)
+    client.data.create(name="sample", type="uri_file", path=str(tmp_path / "sample.csv"),
+                       workspace="prod")  # fmt: skip
+
+
+STAGING = {"type": "staging_test", "sample_data": "sample@latest", "drop_columns": ["y"],
+           "requests": 100, "concurrency": 4}  # fmt: skip
+
+
+def test_a_staging_test_load_tests_the_candidate_before_any_traffic(
+    team: Client, tmp_path: Path
+) -> None:
+    _sample(team, tmp_path)
+    policy = _canary() | {"gates": [STAGING], "rollout": {"strategy": "blue-green"}}
+    done = _promote(team, "lin:1", policy)
+    assert done.state == "Succeeded", done.report
+    load = done.gate_results[0].evidence["load"]
+    assert load["requests"] == 100 and load["error_rate"] == 0.0 and load["p99_ms"] > 0
+    assert team.online_endpoints.get("ep", workspace="prod").traffic == {"blue": 0, "lin-1": 100}
+
+
+def test_a_staging_test_that_misses_its_slo_refuses_and_removes_the_deployment(
+    team: Client, tmp_path: Path
+) -> None:
+    _sample(team, tmp_path)
+    strict = STAGING | {"slo": {"p99_latency_ms": 0.0001}}
+    done = _promote(team, "lin:1", _canary() | {"gates": [strict]})
+    assert done.state == "Failed"
+    assert "p99 latency" in done.report and "> 0.0001 ms" in done.report
+    assert done.gate_results[0].evidence["removed"] is True
+    deployments = team.online_deployments.list(endpoint_name="ep", workspace="prod")
+    assert [d.name for d in deployments] == ["blue"]
+
+    failing = _promote(team, "flaky:1", _canary() | {"gates": [STAGING]})
+    assert failing.state == "Failed"
+    assert failing.report.startswith("gate 1 (staging_test) refused: smoke request")

@@ -25,7 +25,8 @@ from opsloop.services.promotion_gates import evaluate, read_evidence
 from opsloop.services.promotion_rollout import roll_out
 from opsloop.services.promotion_state import Guard, Snapshot, read_snapshot, write_step
 from opsloop.services.registries import list_registries, registry_space
-from opsloop.specs.promotion import ApprovalGate
+from opsloop.services.staging_tests import staging_test
+from opsloop.specs.promotion import ApprovalGate, StagingTestGate
 from opsloop.store.promotion_tables import ApprovalRow, PromotionRow
 from opsloop.store.tables import AssetVersionRow
 
@@ -112,6 +113,11 @@ def _next_gate(platform: Platform, now: Snapshot, guard: Guard | None) -> str:
 
         return write_step(platform, now, guard, ask)
     assert now.model is not None
+    if isinstance(gate, StagingTestGate):
+        result = staging_test(platform, now, gate)
+        return write_step(
+            platform, now, guard, lambda ctx, row: _keep_result(ctx, row, now, result)
+        )
     with platform.context(now.actor) as ctx:
         ctx.authorize(Action.PROMOTIONS_READ, now.workspace)
         evidence = read_evidence(ctx, now.workspace, now.model, gate, now.policy.deploy.endpoint)

@@ -34,9 +34,8 @@ _NAP_S = 2.0
 
 
 def roll_out(platform: Platform, now: Snapshot, guard: Guard | None) -> str:
-    name = now.policy.deploy.deployment or deployment_name(now)
+    name = deploy_candidate(platform, now)
     if not now.rollout:
-        _deploy(platform, now, name)
         return write_step(platform, now, guard, lambda ctx, row: _first_step(ctx, row, now, name))
     rollout = now.policy.rollout
     held = (datetime.now(UTC) - datetime.fromisoformat(now.rollout["step_started"])).total_seconds()
@@ -59,7 +58,10 @@ def deployment_name(now: Snapshot) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in base)[:60]
 
 
-def _deploy(platform: Platform, now: Snapshot, name: str) -> None:
+def deploy_candidate(platform: Platform, now: Snapshot) -> str:
+    """The candidate's deployment on the policy's endpoint (made, with no traffic, unless
+    it is there already: a staging test made it, or a driver that took over); its name."""
+    name = now.policy.deploy.deployment or deployment_name(now)
     target = now.policy.deploy
     with platform.context(now.actor) as ctx:
         ws = require_workspace_row(ctx, now.workspace)
@@ -70,6 +72,7 @@ def _deploy(platform: Platform, now: Snapshot, name: str) -> None:
             target.settings | {"name": name, "endpoint_name": target.endpoint, "model": now.model}
         )
         deploy_online_deployment(platform, now.actor, now.workspace, spec, creating=True)
+    return name
 
 
 def _first_step(ctx: ServiceContext, row: PromotionRow, now: Snapshot, name: str) -> None:

@@ -117,7 +117,14 @@ _MEMBER_NAMES = frozenset(
 _DESCRIPTOR = re.compile(r"^[a-z][a-z-]*\[.*\]$")
 # A list of tagged items (a policy's gates) names the item's tag after its index.
 _ITEM_TAGS = frozenset(
-    ("metric_threshold", "champion_comparison", "data_quality", "fairness", "approval")
+    (
+        "metric_threshold",
+        "champion_comparison",
+        "data_quality",
+        "fairness",
+        "staging_test",
+        "approval",
+    )
 )
 
 

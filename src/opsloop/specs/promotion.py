@@ -135,8 +135,33 @@ class ApprovalGate(SpecModel):
     _duration = field_validator("expires_in")(lambda cls, value: _valid_duration(value))
 
 
+class ServiceLevel(SpecModel):
+    p99_latency_ms: float = Field(default=500.0, gt=0.0)
+    error_rate: float = Field(default=0.01, ge=0.0, le=1.0)
+
+
+class StagingTestGate(SpecModel):
+    """The candidate deployed on the policy's endpoint with no traffic, then scored with
+    rows of ``sample_data``: each of the first ``smoke_requests`` once (any failure
+    refuses), then ``requests`` requests from ``concurrency`` callers against ``slo``."""
+
+    type: Literal["staging_test"]
+    sample_data: str = Field(description="a tabular data asset of the target workspace")
+    drop_columns: list[str] = Field(default_factory=list, description="e.g. the label")
+    rows_per_request: int = Field(default=1, ge=1, le=1000)
+    smoke_requests: int = Field(default=5, ge=1, le=100)
+    requests: int = Field(default=200, ge=10, le=20_000)
+    concurrency: int = Field(default=4, ge=1, le=32)
+    slo: ServiceLevel = Field(default_factory=ServiceLevel)
+
+
 Gate = Annotated[
-    MetricThresholdGate | ChampionComparisonGate | DataQualityGate | FairnessGate | ApprovalGate,
+    MetricThresholdGate
+    | ChampionComparisonGate
+    | DataQualityGate
+    | FairnessGate
+    | StagingTestGate
+    | ApprovalGate,
     Field(discriminator="type"),
 ]
 
