@@ -13,6 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from opsloop.errors import (
+    AuthenticationError,
     ConflictError,
     NotFoundError,
     OpsloopError,
@@ -51,6 +52,7 @@ _LAZY = {
 }  # fmt: skip
 
 __all__ = [
+    "AuthenticationError",
     "Client",
     "CommandJobSpec",
     "ComponentSpec",

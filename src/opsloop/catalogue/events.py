@@ -341,3 +341,8 @@ class UploadStored(EventPayload):
     url: str
     content_hash: str
     reused: bool = False  # the same content was there already
+
+
+# Access control declares its event types in a module of its own; importing it here
+# registers them wherever the catalogue is read.
+from opsloop.catalogue import access_events as access_events  # noqa: E402

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from opsloop import __version__
+from opsloop.cli.access import admin_app, group_app, login, principal_app, token_app, whoami
 from opsloop.cli.assets import component_app, data_app, datastore_app, environment_app
 from opsloop.cli.batch_endpoint import batch_deployment_app, batch_endpoint_app
 from opsloop.cli.compute import compute_app
@@ -46,6 +47,12 @@ app.add_typer(online_deployment_app, name="online-deployment")
 app.add_typer(batch_endpoint_app, name="batch-endpoint")
 app.add_typer(batch_deployment_app, name="batch-deployment")
 app.add_typer(event_app, name="event")
+app.add_typer(principal_app, name="principal")
+app.add_typer(group_app, name="group")
+app.add_typer(token_app, name="token")
+app.add_typer(admin_app, name="admin")
+app.command("login")(login)
+app.command("whoami")(whoami)
 app.command("server")(server)
 app.command("worker")(worker)
 app.command("quickstart")(quickstart)

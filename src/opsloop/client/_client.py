@@ -7,6 +7,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import SecretStr
+
 from opsloop.client._computes import ComputeOperations
 from opsloop.client._jobs import JobOperations
 from opsloop.client._resources import (
@@ -22,6 +24,7 @@ from opsloop.client._transport import Transport
 from opsloop.config import Settings
 
 if TYPE_CHECKING:
+    from opsloop.client._access import GroupOperations, PrincipalOperations, TokenOperations
     from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
     from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
     from opsloop.client._events import EventOperations, EventSubscriptionOperations
@@ -34,7 +37,7 @@ class Client:
     when ``uri`` or ``OPSLOOP_URI`` is ``http(s)://...``::
 
         client = Client()                                  # embedded
-        client = Client("http://127.0.0.1:8080", workspace="dev")  # remote
+        client = Client("http://127.0.0.1:8080", workspace="dev")  # remote (OPSLOOP_TOKEN)
         job = client.jobs.create(file="pipeline.yml", workspace="dev")
         client.jobs.wait(job.name)
     """
@@ -45,11 +48,14 @@ class Client:
         *,
         workspace: str | None = None,
         home: str | Path | None = None,
+        token: str | None = None,
         settings: Settings | None = None,
     ) -> None:
         settings = settings or Settings()
         if uri is not None:
             settings = settings.model_copy(update={"uri": uri})
+        if token is not None:
+            settings = settings.model_copy(update={"token": SecretStr(token)})
         if home is not None:
             settings = settings.model_copy(update={"home": Path(home)})
         self.settings = settings
@@ -103,6 +109,24 @@ class Client:
         from opsloop.client._events import EventSubscriptionOperations
 
         return EventSubscriptionOperations(self)
+
+    @cached_property
+    def principals(self) -> PrincipalOperations:
+        from opsloop.client._access import PrincipalOperations
+
+        return PrincipalOperations(self)
+
+    @cached_property
+    def groups(self) -> GroupOperations:
+        from opsloop.client._access import GroupOperations
+
+        return GroupOperations(self)
+
+    @cached_property
+    def tokens(self) -> TokenOperations:
+        from opsloop.client._access import TokenOperations
+
+        return TokenOperations(self)
 
     @property
     def is_remote(self) -> bool:

@@ -9,10 +9,20 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Actor(BaseModel):
+    """Who calls, as authentication established it: the OS user (embedded), the principal
+    an API token belongs to (server), or opsloop itself (background work).
+
+    ``principal_id`` is set for a token's principal; ``workspace`` and ``read_only`` carry
+    the token's scope, which narrows whatever the principal's roles allow."""
+
     model_config = ConfigDict(frozen=True)
 
     name: str
     kind: Literal["user", "service_principal", "system"] = "user"
+    principal_id: str | None = None
+    token_id: str | None = None
+    workspace: str | None = None
+    read_only: bool = False
 
     def __str__(self) -> str:
         return self.name if self.kind == "user" else f"{self.kind}:{self.name}"

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from opsloop.catalogue.actions import Action
 from opsloop.catalogue.events import EventPayload
 from opsloop.config import Settings
+from opsloop.errors import PermissionDeniedError
 from opsloop.security.actor import Actor
 from opsloop.security.authorization import AllowAll, Authorizer
 from opsloop.security.private_files import make_private_dir
@@ -95,7 +96,9 @@ class Platform:
                             action=action.value,
                             workspace=workspace,
                             target=target,
-                            outcome="failed",
+                            outcome=(
+                                "denied" if isinstance(exc, PermissionDeniedError) else "failed"
+                            ),
                             detail={"error": str(exc)[:2000], "error_type": type(exc).__name__},
                         )
                     )
@@ -119,14 +122,21 @@ class ServiceContext:
     def artifacts(self) -> ArtifactStore:
         return self.platform.artifacts
 
-    def authorize(self, action: Action, workspace: str | None = None) -> None:
-        """Read access check; call at the top of every read entry point."""
-        self.platform.authorizer.authorize(self.actor, action, workspace)
+    def authorize(
+        self, action: Action, workspace: str | None = None, target: str | None = None
+    ) -> None:
+        """Read access check; call at the top of every read entry point. A denied read is
+        audited (a granted one is not: reads would flood the log)."""
+        try:
+            self.platform.authorizer.authorize(self.session, self.actor, action, workspace, target)
+        except PermissionDeniedError:
+            self.attempted.append((action, workspace, target))
+            raise
 
     def begin_mutation(self, action: Action, workspace: str | None, target: str | None) -> None:
         """Authorise a mutating call and remember it, so a failure is audited too."""
         self.attempted.append((action, workspace, target))
-        self.platform.authorizer.authorize(self.actor, action, workspace)
+        self.platform.authorizer.authorize(self.session, self.actor, action, workspace, target)
 
     def after_commit(self, effect: Callable[[], object]) -> None:
         """Run ``effect`` once this call's transaction has committed (never if it rolls

@@ -340,3 +340,8 @@ class EndpointRequestLogRow(Base):
     throttle_ms: Mapped[float] = mapped_column(default=0.0)
     auth_type: Mapped[str | None] = mapped_column(String(16))
     mirrored: Mapped[bool] = mapped_column(default=False)
+
+
+# Access control's rows live in their own module; importing it here puts them in
+# Base.metadata wherever the store's rows are loaded (the migrations compare against it).
+from opsloop.store import access_tables as access_tables  # noqa: E402
