@@ -117,3 +117,44 @@ def test_admin_bootstrap_makes_one_owner_and_embedded_needs_no_token(tmp_path: P
     assert who["token_id"] is None
     made = json.loads(_cli("token", "create", "root", "-o", "json", home=home).stdout)
     assert made["principal"] == "root"
+
+
+def test_roles_from_yaml_assignments_and_access_check(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    _cli("workspace", "create", "--name", "dev", home=home)
+    _cli("principal", "create", "tess", home=home)
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: typo\nactions:\n  - job/write\n")
+    refused = _cli("role", "create", "-f", str(bad), home=home, check=False)
+    assert refused.returncode == 2
+    assert f"{bad}:" in refused.stderr and "matches no declared action" in refused.stderr
+    good = tmp_path / "tester.yml"
+    good.write_text(
+        "name: Model Tester\ndescription: runs staging tests\n"
+        'actions: ["*/read", "jobs/write"]\nnot_actions: ["online-endpoints/keys/*"]\n'
+    )
+    made = json.loads(_cli("role", "create", "-f", str(good), "-o", "json", home=home).stdout)
+    assert "jobs/write" in made["allowed_actions"]
+    roles = json.loads(_cli("role", "list", "-o", "json", home=home).stdout)
+    assert {"Data Scientist", "AcrPush", "Model Tester"} <= {r["name"] for r in roles}
+    _cli(
+        "role", "assignment", "create", "--principal", "tess", "--role", "Model Tester",
+        "-w", "dev", home=home,
+    )  # fmt: skip
+    listed = json.loads(
+        _cli("role", "assignment", "list", "--principal", "tess", "-o", "json", home=home).stdout
+    )
+    assert [(a["role"], a["scope"]) for a in listed] == [("Model Tester", "/workspaces/dev")]
+    allowed = _cli("access", "check", "tess", "jobs/write", "/workspaces/dev", home=home)
+    assert "Model Tester at /workspaces/dev allows jobs/write" in allowed.stdout
+    denied = _cli(
+        "access", "check", "tess", "computes/write", "/workspaces/dev", home=home, check=False
+    )
+    assert denied.returncode == 1 and "no role assignment of tess" in denied.stdout
+    _cli("role", "assignment", "delete", listed[0]["id"], home=home)
+    assert (
+        _cli("role", "assignment", "list", "--principal", "tess", home=home).stdout.count(
+            "Model Tester"
+        )
+        == 0
+    )

@@ -28,6 +28,7 @@ ROUTERS = (
     "uploads",
     "events",
     "access",
+    "roles",
 )
 # Which router serves /api/v1/workspaces/<workspace>/<noun>/...
 _WORKSPACE_NOUNS = {
@@ -53,6 +54,9 @@ _TOP_NOUNS = {
     "tokens": "access",
     "bootstrap": "access",
     "whoami": "access",
+    "roles": "roles",
+    "role-assignments": "roles",
+    "access": "roles",
 }
 _include_lock = threading.Lock()
 

@@ -115,6 +115,13 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("POST", "/api/v1/tokens"): A.TOKENS_WRITE,
     ("GET", "/api/v1/tokens"): A.TOKENS_READ,
     ("POST", "/api/v1/tokens/{token_id}/revoke"): A.TOKENS_REVOKE,
+    ("GET", "/api/v1/roles"): A.ROLES_READ,
+    ("GET", "/api/v1/roles/{name}"): A.ROLES_READ,
+    ("POST", "/api/v1/roles"): A.ROLES_WRITE,
+    ("POST", "/api/v1/role-assignments"): A.ROLE_ASSIGNMENTS_WRITE,
+    ("GET", "/api/v1/role-assignments"): A.ROLE_ASSIGNMENTS_READ,
+    ("DELETE", "/api/v1/role-assignments/{assignment_id}"): A.ROLE_ASSIGNMENTS_DELETE,
+    ("GET", "/api/v1/access/check"): A.ROLE_ASSIGNMENTS_READ,
 }
 
 

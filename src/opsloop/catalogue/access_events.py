@@ -58,3 +58,20 @@ class RoleAssigned(EventPayload):
     principal: str
     role: str
     scope: str
+
+
+class RoleUnassigned(EventPayload):
+    event_type = "role.unassigned"
+    resource_type = "role-assignments"
+    description = "A role assignment was removed."
+    principal: str
+    role: str
+    scope: str
+
+
+class CustomRoleCreated(EventPayload):
+    event_type = "role.created"
+    resource_type = "roles"
+    description = "A custom role was defined."
+    actions: list[str]
+    not_actions: list[str]

@@ -68,6 +68,8 @@ class Action(StrEnum):
     TOKENS_READ = "principals/tokens/read"
     TOKENS_WRITE = "principals/tokens/write"
     TOKENS_REVOKE = "principals/tokens/revoke"
+    ROLES_READ = "roles/read"
+    ROLES_WRITE = "roles/write"
     ROLE_ASSIGNMENTS_READ = "role-assignments/read"
     ROLE_ASSIGNMENTS_WRITE = "role-assignments/write"
     ROLE_ASSIGNMENTS_DELETE = "role-assignments/delete"
@@ -143,7 +145,9 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.TOKENS_READ: "list a principal's API tokens (never their secrets)",
     Action.TOKENS_WRITE: "create an API token for a principal",
     Action.TOKENS_REVOKE: "revoke an API token",
-    Action.ROLE_ASSIGNMENTS_READ: "list role assignments",
+    Action.ROLES_READ: "list and show roles (built-in and custom)",
+    Action.ROLES_WRITE: "define custom roles",
+    Action.ROLE_ASSIGNMENTS_READ: "list role assignments and explain access decisions",
     Action.ROLE_ASSIGNMENTS_WRITE: "assign a role to a principal at a scope",
     Action.ROLE_ASSIGNMENTS_DELETE: "remove a role assignment",
 }

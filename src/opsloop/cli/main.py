@@ -21,6 +21,7 @@ from opsloop.cli.model import model_app
 from opsloop.cli.online_deployment import online_deployment_app
 from opsloop.cli.online_endpoint import online_endpoint_app
 from opsloop.cli.quickstart import quickstart
+from opsloop.cli.roles import access_app, role_app
 from opsloop.cli.server import server
 from opsloop.cli.worker import worker
 from opsloop.cli.workspace import registry_app, workspace_app
@@ -51,6 +52,8 @@ app.add_typer(principal_app, name="principal")
 app.add_typer(group_app, name="group")
 app.add_typer(token_app, name="token")
 app.add_typer(admin_app, name="admin")
+app.add_typer(role_app, name="role")
+app.add_typer(access_app, name="access")
 app.command("login")(login)
 app.command("whoami")(whoami)
 app.command("server")(server)

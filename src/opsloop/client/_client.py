@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
     from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
     from opsloop.client._events import EventOperations, EventSubscriptionOperations
+    from opsloop.client._roles import RoleAssignmentOperations, RoleOperations
 
 
 class Client:
@@ -127,6 +128,18 @@ class Client:
         from opsloop.client._access import TokenOperations
 
         return TokenOperations(self)
+
+    @cached_property
+    def roles(self) -> RoleOperations:
+        from opsloop.client._roles import RoleOperations
+
+        return RoleOperations(self)
+
+    @cached_property
+    def role_assignments(self) -> RoleAssignmentOperations:
+        from opsloop.client._roles import RoleAssignmentOperations
+
+        return RoleAssignmentOperations(self)
 
     @property
     def is_remote(self) -> bool:

@@ -61,3 +61,36 @@ class Identity(Entity):
     workspace: str | None = None
     read_only: bool = False
     roles: list[str] = Field(default_factory=list)
+
+
+class Role(Entity):
+    name: str
+    description: str | None = None
+    built_in: bool
+    actions: list[str]
+    not_actions: list[str] = Field(default_factory=list)
+    allowed_actions: list[str] = Field(default_factory=list)  # the patterns, expanded
+
+
+class RoleAssignment(Entity):
+    id: str
+    principal: str
+    principal_kind: str
+    role: str
+    scope: str
+    created_at: datetime
+    created_by: str
+    expires_at: datetime | None = None
+
+
+class AccessDecision(Entity):
+    """Why ``principal`` may or may not take ``action`` at ``scope``."""
+
+    principal: str
+    action: str
+    scope: str
+    allowed: bool
+    reason: str
+    role: str | None = None  # the role that allowed it
+    assignment_scope: str | None = None
+    via_group: str | None = None

@@ -21,13 +21,13 @@ from opsloop.catalogue.access_events import (
 from opsloop.catalogue.actions import Action
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.access import CreatedToken, Group, Principal
+from opsloop.security.roles import PLATFORM_SCOPE
 from opsloop.services.context import ServiceContext
 from opsloop.specs.access import BootstrapSpec, GroupMemberSpec, GroupSpec, PrincipalSpec
 from opsloop.store.access_tables import GroupMemberRow, PrincipalRow, RoleAssignmentRow
 
 GROUP = "group"
 OWNER = "Owner"
-PLATFORM_SCOPE = "/"
 
 
 def create_principal(ctx: ServiceContext, spec: PrincipalSpec) -> Principal:

@@ -10,6 +10,7 @@ granted it; an OIDC subject maps to a principal by ``external_id``.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -81,3 +82,16 @@ class RoleAssignmentRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(255))
     expires_at: Mapped[datetime | None] = mapped_column()  # just-in-time elevation, later
+
+
+class CustomRoleRow(Base):
+    """A role defined from YAML: patterns over the catalogue's actions."""
+
+    __tablename__ = "custom_roles"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    actions: Mapped[list[Any]] = mapped_column(default=list)
+    not_actions: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(255))

@@ -1,4 +1,5 @@
-"""access control: principals, group members, API tokens (SHA-256 only), role assignments
+"""access control: principals, group members, API tokens (SHA-256 only), custom roles,
+role assignments
 
 Revision ID: 0012
 Revises: 0011
@@ -83,9 +84,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("principal_id", "role", "scope"),
     )
     op.create_index("ix_role_assignments_scope", "role_assignments", ["scope"])
+    op.create_table(
+        "custom_roles",
+        sa.Column("id", sa.String(length=32), primary_key=True),
+        sa.Column("name", sa.String(length=128), nullable=False, unique=True),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("actions", sa.JSON(), nullable=False),
+        sa.Column("not_actions", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=255), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("custom_roles")
     op.drop_table("role_assignments")
     op.drop_table("api_tokens")
     op.drop_table("group_members")
