@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -158,3 +159,19 @@ def test_roles_from_yaml_assignments_and_access_check(tmp_path: Path) -> None:
         )
         == 0
     )
+
+
+def test_audit_list_and_verify_from_the_command_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    _cli("workspace", "create", "--name", "dev", home=home)
+    _cli("compute", "create", "--name", "cpu", "--type", "local", home=home)
+    records = json.loads(
+        _cli("audit", "list", "--action", "computes/", "-o", "json", home=home).stdout
+    )
+    assert [(r["action"], r["resource"]) for r in records] == [("computes/write", "compute:cpu")]
+    verified = json.loads(_cli("audit", "verify", "-o", "json", home=home).stdout)
+    assert verified["ok"] and verified["records"] == 2
+    with sqlite3.connect(home / "opsloop.db") as db:
+        db.execute("UPDATE audit_log SET actor = 'mallory' WHERE target = 'workspace:dev'")
+    broken = _cli("audit", "verify", home=home, check=False)
+    assert broken.returncode == 1 and "was altered" in broken.stdout

@@ -29,6 +29,7 @@ ROUTERS = (
     "events",
     "access",
     "roles",
+    "audit",
 )
 # Which router serves /api/v1/workspaces/<workspace>/<noun>/...
 _WORKSPACE_NOUNS = {
@@ -57,6 +58,7 @@ _TOP_NOUNS = {
     "roles": "roles",
     "role-assignments": "roles",
     "access": "roles",
+    "audit": "audit",
 }
 _include_lock = threading.Lock()
 

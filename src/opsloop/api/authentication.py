@@ -10,6 +10,8 @@ are not API tokens: they live with their endpoint and only the scoring runtime r
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
@@ -25,6 +27,9 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class Authenticator(Protocol):
@@ -81,11 +86,12 @@ class AuthenticationMiddleware:
         if scope["type"] != "http" or not path.startswith(self.prefix) or path in self.public:
             await self.app(scope, receive, send)
             return
-        authorization = None
+        authorization = request_id = None
         for name, value in scope.get("headers", ()):
             if name == b"authorization":
                 authorization = value.decode("latin-1")
-                break
+            elif name == b"x-request-id":
+                request_id = value.decode("latin-1")
         try:
             if isinstance(self.authenticator, LocalUser):
                 actor = self.authenticator(self.platform, authorization)
@@ -94,8 +100,22 @@ class AuthenticationMiddleware:
         except AuthenticationError as exc:
             await _problem(send, exc)
             return
+        # The audit log names the request (the caller's X-Request-Id when it is a sane one)
+        # and where it came from; the answer carries the id back.
+        if request_id is None or not _REQUEST_ID.match(request_id):
+            request_id = uuid.uuid4().hex
+        client = scope.get("client")
+        source = str(client[0]) if client else None
+        actor = actor.model_copy(update={"request_id": request_id, "source": source})
         scope.setdefault("state", {})["actor"] = actor
-        await self.app(scope, receive, send)
+        header = (b"x-request-id", request_id.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 async def _problem(send: Send, error: AuthenticationError) -> None:

@@ -122,6 +122,8 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("GET", "/api/v1/role-assignments"): A.ROLE_ASSIGNMENTS_READ,
     ("DELETE", "/api/v1/role-assignments/{assignment_id}"): A.ROLE_ASSIGNMENTS_DELETE,
     ("GET", "/api/v1/access/check"): A.ROLE_ASSIGNMENTS_READ,
+    ("GET", "/api/v1/audit"): A.AUDIT_READ,
+    ("GET", "/api/v1/audit/verify"): A.AUDIT_READ,
 }
 
 

@@ -73,6 +73,7 @@ class Action(StrEnum):
     ROLE_ASSIGNMENTS_READ = "role-assignments/read"
     ROLE_ASSIGNMENTS_WRITE = "role-assignments/write"
     ROLE_ASSIGNMENTS_DELETE = "role-assignments/delete"
+    AUDIT_READ = "audit/read"
 
     @property
     def resource_type(self) -> str:
@@ -150,6 +151,7 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.ROLE_ASSIGNMENTS_READ: "list role assignments and explain access decisions",
     Action.ROLE_ASSIGNMENTS_WRITE: "assign a role to a principal at a scope",
     Action.ROLE_ASSIGNMENTS_DELETE: "remove a role assignment",
+    Action.AUDIT_READ: "list the audit log and verify its hash chain",
 }
 
 

@@ -13,6 +13,7 @@ import typer
 from opsloop import __version__
 from opsloop.cli.access import admin_app, group_app, login, principal_app, token_app, whoami
 from opsloop.cli.assets import component_app, data_app, datastore_app, environment_app
+from opsloop.cli.audit import audit_app
 from opsloop.cli.batch_endpoint import batch_deployment_app, batch_endpoint_app
 from opsloop.cli.compute import compute_app
 from opsloop.cli.event import event_app
@@ -54,6 +55,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(admin_app, name="admin")
 app.add_typer(role_app, name="role")
 app.add_typer(access_app, name="access")
+app.add_typer(audit_app, name="audit")
 app.command("login")(login)
 app.command("whoami")(whoami)
 app.command("server")(server)

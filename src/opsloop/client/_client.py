@@ -25,6 +25,7 @@ from opsloop.config import Settings
 
 if TYPE_CHECKING:
     from opsloop.client._access import GroupOperations, PrincipalOperations, TokenOperations
+    from opsloop.client._audit import AuditOperations
     from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
     from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
     from opsloop.client._events import EventOperations, EventSubscriptionOperations
@@ -140,6 +141,12 @@ class Client:
         from opsloop.client._roles import RoleAssignmentOperations
 
         return RoleAssignmentOperations(self)
+
+    @cached_property
+    def audit(self) -> AuditOperations:
+        from opsloop.client._audit import AuditOperations
+
+        return AuditOperations(self)
 
     @property
     def is_remote(self) -> bool:

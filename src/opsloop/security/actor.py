@@ -15,6 +15,10 @@ class Actor(BaseModel):
     ``principal_id`` is set for a token's principal; ``workspace`` and ``read_only`` carry
     the token's scope, which narrows whatever the principal's roles allow."""
 
+    @property
+    def principal_kind(self) -> str:
+        return self.kind
+
     model_config = ConfigDict(frozen=True)
 
     name: str
@@ -23,6 +27,9 @@ class Actor(BaseModel):
     token_id: str | None = None
     workspace: str | None = None
     read_only: bool = False
+    # The request the actor is making, for the audit log (set by the API per request).
+    request_id: str | None = None
+    source: str | None = None
 
     def __str__(self) -> str:
         return self.name if self.kind == "user" else f"{self.kind}:{self.name}"

@@ -43,6 +43,7 @@ class RoleDefinition:
 
 _IDENTITIES = ("principals/*", "groups/*", "role-assignments/*", "roles/write")
 _LOGS = (
+    "audit/read",
     "jobs/logs/read",
     "online-endpoints/deployments/logs/read",
     "online-endpoints/request-logs/read",

@@ -18,11 +18,13 @@ from opsloop.errors import PermissionDeniedError
 from opsloop.security.actor import Actor
 from opsloop.security.authorization import AllowAll, Authorizer
 from opsloop.security.private_files import make_private_dir
+from opsloop.security.roles import request_scope
 from opsloop.security.secrets_at_rest import SecretBox
 from opsloop.services.tracking import Tracking
 from opsloop.store.artifacts import ArtifactStore
+from opsloop.store.audit import append_audit
 from opsloop.store.database import Database
-from opsloop.store.tables import AuditRow, OutboxEventRow, new_id
+from opsloop.store.tables import OutboxEventRow, new_id
 
 if TYPE_CHECKING:
     from opsloop.services.events import EventSubscriber
@@ -88,19 +90,22 @@ class Platform:
         self, actor: Actor, attempted: list[tuple[Action, str | None, str | None]], exc: Exception
     ) -> None:
         try:
+            denied = isinstance(exc, PermissionDeniedError)
+            reason = str(exc)
+            if isinstance(exc, PermissionDeniedError):
+                reason = str(exc.details.get("reason", exc))
             with self.database.transaction() as session:
                 for action, workspace, target in attempted:
-                    session.add(
-                        AuditRow(
-                            actor=str(actor),
-                            action=action.value,
-                            workspace=workspace,
-                            target=target,
-                            outcome=(
-                                "denied" if isinstance(exc, PermissionDeniedError) else "failed"
-                            ),
-                            detail={"error": str(exc)[:2000], "error_type": type(exc).__name__},
-                        )
+                    append_audit(
+                        session,
+                        actor,
+                        action=action.value,
+                        workspace=workspace,
+                        target=target,
+                        scope=request_scope(workspace, target),
+                        outcome="denied" if denied else "failed",
+                        reason=reason[:2000],
+                        detail={"error": str(exc)[:2000], "error_type": type(exc).__name__},
                     )
         except Exception:  # the original error matters more than a failed audit write
             log.exception("could not audit a failed call")
@@ -165,14 +170,14 @@ class ServiceContext:
                 payload=data,
             )
         )
-        self.session.add(
-            AuditRow(
-                at=now,
-                actor=str(self.actor),
-                action=action.value,
-                workspace=workspace,
-                target=target,
-                outcome="succeeded",
-                detail=data,
-            )
+        append_audit(
+            self.session,
+            self.actor,
+            action=action.value,
+            workspace=workspace,
+            target=target,
+            scope=request_scope(workspace, target),
+            outcome="succeeded",
+            detail=data,
+            at=now,
         )
