@@ -131,3 +131,13 @@ def test_verify_finds_a_record_altered_removed_or_moved(audited: Audited, change
     assert not result["ok"]
     assert result["broken_at"] == broken_at, result
     assert str(broken_at) in result["problem"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"), [({"limit": 0}, "limit"), ({"outcome": "maybe"}, "outcome")]
+)
+def test_a_bad_filter_is_refused_naming_it(
+    audited: Audited, params: dict[str, Any], field: str
+) -> None:
+    answer = audited.http.get("/audit", params=params, headers=audited.owner)
+    assert answer.status_code == 422 and answer.json()["field"] == field, answer.text

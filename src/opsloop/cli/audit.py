@@ -37,17 +37,8 @@ def audit_list(
 
     Example: opsloop audit list --actor alice --action jobs/ --since 2026-12-01
     """
-    records = make_client().audit.list(
-        actor=actor,
-        action=action,
-        resource=resource,
-        workspace=workspace,
-        outcome=outcome,
-        since=since,
-        until=until,
-        limit=limit,
-    )
-    emit(records, output, COLUMNS)
+    filters = {k: v for k, v in locals().items() if k != "output" and v is not None}
+    emit(make_client().audit.list(**filters), output, COLUMNS)
 
 
 @audit_app.command("verify")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from opsloop.schemas.audit import AuditRecord, AuditVerification
+from opsloop.schemas.audit import AuditFilter, AuditRecord, AuditVerification
 
 if TYPE_CHECKING:
     from opsloop.client._client import Client
@@ -14,37 +13,18 @@ if TYPE_CHECKING:
 class AuditOperations:
     """Who did what, and whether the record is intact::
 
-    client.audit.list(actor="alice", action="jobs/", since=datetime(2026, 12, 1))
+    client.audit.list(actor="alice", action="jobs/", since="2026-12-01T00:00:00Z")
     client.audit.verify().ok
     """
 
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def list(
-        self,
-        *,
-        actor: str | None = None,
-        action: str | None = None,
-        resource: str | None = None,
-        workspace: str | None = None,
-        outcome: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 100,
-    ) -> list[AuditRecord]:
-        params = {
-            "actor": actor,
-            "action": action,
-            "resource": resource,
-            "workspace": workspace,
-            "outcome": outcome,
-            "since": since.isoformat() if since else None,
-            "until": until.isoformat() if until else None,
-            "limit": limit,
-        }
-        given = {k: v for k, v in params.items() if v is not None}
-        answer = self._client.request("GET", "/audit", params=given)
+    def list(self, **filters: Any) -> list[AuditRecord]:
+        """Records matching ``AuditFilter``'s fields (actor, action, resource, workspace,
+        outcome, since, until, limit), newest first."""
+        params = AuditFilter(**filters).model_dump(mode="json", exclude_none=True)
+        answer = self._client.request("GET", "/audit", params=params)
         return [AuditRecord.model_validate(r) for r in answer]
 
     def verify(self) -> AuditVerification:

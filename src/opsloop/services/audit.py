@@ -4,12 +4,10 @@ and never changed."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
 
 from opsloop.catalogue.actions import Action
-from opsloop.schemas.audit import AuditRecord, AuditVerification
+from opsloop.schemas.audit import AuditFilter, AuditRecord, AuditVerification
 from opsloop.security.audit_chain import CHAINED_FIELDS, GENESIS, record_hash
 from opsloop.services.context import ServiceContext
 from opsloop.store.tables import AuditRow
@@ -17,36 +15,23 @@ from opsloop.store.tables import AuditRow
 _BATCH = 1000
 
 
-def list_audit(
-    ctx: ServiceContext,
-    *,
-    actor: str | None = None,
-    action: str | None = None,
-    resource: str | None = None,
-    workspace: str | None = None,
-    outcome: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 100,
-) -> list[AuditRecord]:
-    """The newest ``limit`` records that match, newest first. ``action`` and ``resource``
-    match a prefix (``jobs/`` is every job action; ``online-endpoint:ep`` the endpoint)."""
-    ctx.authorize(Action.AUDIT_READ, workspace)
-    query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
-    if actor is not None:
-        query = query.where(AuditRow.actor == actor)
-    if action is not None:
-        query = query.where(AuditRow.action.startswith(action, autoescape=True))
-    if resource is not None:
-        query = query.where(AuditRow.target.startswith(resource, autoescape=True))
-    if workspace is not None:
-        query = query.where(AuditRow.workspace == workspace)
-    if outcome is not None:
-        query = query.where(AuditRow.outcome == outcome)
-    if since is not None:
-        query = query.where(AuditRow.at >= since)
-    if until is not None:
-        query = query.where(AuditRow.at < until)
+def list_audit(ctx: ServiceContext, filters: AuditFilter) -> list[AuditRecord]:
+    ctx.authorize(Action.AUDIT_READ, filters.workspace)
+    query = select(AuditRow).order_by(AuditRow.id.desc()).limit(filters.limit)
+    for column, value in (
+        (AuditRow.actor, filters.actor),
+        (AuditRow.workspace, filters.workspace),
+        (AuditRow.outcome, filters.outcome),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    for column, prefix in ((AuditRow.action, filters.action), (AuditRow.target, filters.resource)):
+        if prefix is not None:
+            query = query.where(column.startswith(prefix, autoescape=True))
+    if filters.since is not None:
+        query = query.where(AuditRow.at >= filters.since)
+    if filters.until is not None:
+        query = query.where(AuditRow.at < filters.until)
     return [_record(row) for row in ctx.session.scalars(query)]
 
 
