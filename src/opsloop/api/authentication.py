@@ -95,7 +95,7 @@ class AuthenticationMiddleware:
         try:
             if isinstance(self.authenticator, LocalUser):
                 actor = self.authenticator(self.platform, authorization)
-            else:  # a store read: off the event loop
+            else:  # store reads: off the event loop, which keeps dispatching meanwhile
                 actor = await run_in_threadpool(self.authenticator, self.platform, authorization)
         except AuthenticationError as exc:
             await _problem(send, exc)

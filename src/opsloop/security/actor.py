@@ -7,6 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+# A role assignment the actor holds: (role, scope, the group it holds it through or None).
+Grant = tuple[str, str, str | None]
+
 
 class Actor(BaseModel):
     """Who calls, as authentication established it: the OS user (embedded), the principal
@@ -27,6 +30,9 @@ class Actor(BaseModel):
     token_id: str | None = None
     workspace: str | None = None
     read_only: bool = False
+    # The role assignments the token's principal held when the request was authenticated
+    # (read with the token, outside any write lock); None: read them when deciding.
+    grants: tuple[Grant, ...] | None = None
     # The request the actor is making, for the audit log (set by the API per request).
     request_id: str | None = None
     source: str | None = None

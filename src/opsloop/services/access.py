@@ -16,7 +16,7 @@ from opsloop.security.actor import Actor
 from opsloop.security.authorization import check_token_scope, denied
 from opsloop.security.roles import request_scope
 from opsloop.services.context import ServiceContext
-from opsloop.services.roles import decide, held_assignments
+from opsloop.services.roles import decide, load_grants
 
 
 class PlatformAuthorizer:
@@ -35,8 +35,10 @@ class PlatformAuthorizer:
         check_token_scope(actor, action, workspace)
         if actor.principal_id is None:
             raise denied(actor, action, "the caller is no principal of this platform")
-        scope = request_scope(workspace, target)
-        decision = decide(session, actor.principal_id, actor.name, action, scope)
+        held = actor.grants
+        if held is None:
+            held = load_grants(session, actor.principal_id)
+        decision = decide(session, actor.name, action, request_scope(workspace, target), held)
         if not decision.allowed:
             raise denied(actor, action, decision.reason)
 
@@ -45,7 +47,7 @@ def whoami(ctx: ServiceContext) -> Identity:
     """Who the caller is and the roles it holds; needs no permission beyond being
     authenticated."""
     actor = ctx.actor
-    held = held_assignments(ctx.session, actor.principal_id) if actor.principal_id else []
+    held = load_grants(ctx.session, actor.principal_id) if actor.principal_id else ()
     return Identity(
         name=actor.name,
         kind=actor.kind,
@@ -54,7 +56,7 @@ def whoami(ctx: ServiceContext) -> Identity:
         workspace=actor.workspace,
         read_only=actor.read_only,
         roles=[
-            f"{row.role} at {row.scope}" + (f" (group {group})" if group else "")
-            for row, group in held
+            f"{role} at {scope}" + (f" (group {group})" if group else "")
+            for role, scope, group in held
         ],
     )

@@ -3,15 +3,17 @@ same decision the server's authoriser takes)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from opsloop.catalogue.access_events import CustomRoleCreated, RoleAssigned, RoleUnassigned
 from opsloop.catalogue.actions import Action
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.access import AccessDecision, Role, RoleAssignment
+from opsloop.security.actor import Grant
 from opsloop.security.roles import (
     BUILT_IN_ROLES,
     PLATFORM_SCOPE,
@@ -30,6 +32,7 @@ from opsloop.store.access_tables import (
     PrincipalRow,
     RoleAssignmentRow,
 )
+from opsloop.store.tables import UTCDateTime
 
 
 def list_roles(ctx: ServiceContext) -> list[Role]:
@@ -146,40 +149,44 @@ def check_access(ctx: ServiceContext, principal: str, action: str, resource: str
     if not valid_scope(resource):
         raise ValidationError(_SCOPE_HELP, field="resource")
     row = require_principal_row(ctx, principal, groups=True, field="principal")
-    return decide(ctx.session, row.id, row.name, declared, resource)
+    return decide(ctx.session, row.name, declared, resource, load_grants(ctx.session, row.id))
 
 
 def decide(
-    session: Session, principal_id: str, principal: str, action: Action, scope: str
+    session: Session,
+    principal: str,
+    action: Action,
+    scope: str,
+    held: Sequence[Grant],
 ) -> AccessDecision:
-    """The decision on ``action`` at ``scope``: the first assignment (the principal's own,
-    then its groups') whose scope covers ``scope`` and whose role allows ``action``."""
-    held = held_assignments(session, principal_id)
+    """The decision on ``action`` at ``scope`` given the ``held`` grants (``load_grants``):
+    the first (the principal's own, then its groups') whose scope covers ``scope`` and
+    whose role allows ``action``. ``session`` reads custom roles' definitions."""
     decision = AccessDecision(
         principal=principal, action=action.value, scope=scope, allowed=False, reason=""
     )
-    for row, group in held:
-        role = role_definition(session, row.role)
-        if role is not None and covers(row.scope, scope) and role.allows(action):
+    for role_name, where, group in held:
+        role = role_definition(session, role_name)
+        if role is not None and covers(where, scope) and role.allows(action):
             how = f" through group {group!r}" if group else ""
-            decision.allowed, decision.role = True, row.role
-            decision.assignment_scope, decision.via_group = row.scope, group
-            decision.reason = f"{row.role} at {row.scope}{how} allows {action.value}"
+            decision.allowed, decision.role = True, role_name
+            decision.assignment_scope, decision.via_group = where, group
+            decision.reason = f"{role_name} at {where}{how} allows {action.value}"
             return decision
     if scope == PLATFORM_SCOPE and action.is_read:
         # Platform-wide lists (workspaces, registries, events) are not yet filtered by
         # scope: whoever may read such things somewhere may list them.
-        for row, group in held:
-            role = role_definition(session, row.role)
+        for role_name, where, group in held:
+            role = role_definition(session, role_name)
             if role is not None and role.allows(action):
-                decision.allowed, decision.role = True, row.role
-                decision.assignment_scope, decision.via_group = row.scope, group
+                decision.allowed, decision.role = True, role_name
+                decision.assignment_scope, decision.via_group = where, group
                 decision.reason = (
-                    f"{row.role} at {row.scope} allows {action.value}; platform-wide lists "
+                    f"{role_name} at {where} allows {action.value}; platform-wide lists "
                     "are open to whoever may read such things anywhere"
                 )
                 return decision
-    holds = ", ".join(f"{row.role} at {row.scope}" for row, _ in held) or "no roles"
+    holds = ", ".join(f"{role} at {where}" for role, where, _ in held) or "no roles"
     decision.reason = (
         f"no role assignment of {principal} allows {action.value} at {scope} (holds {holds})"
     )
@@ -194,27 +201,39 @@ def role_definition(session: Session, name: str) -> RoleDefinition | None:
     return _definition(row) if row is not None else None
 
 
-def held_assignments(
-    session: Session, principal_id: str
-) -> list[tuple[RoleAssignmentRow, str | None]]:
-    """The principal's live assignments, then those of its enabled groups (with the
-    group's name), the most specific scope first within each."""
-    now = datetime.now(UTC)
-    groups = select(GroupMemberRow.group_id).where(GroupMemberRow.member_id == principal_id)
-    rows = session.execute(
-        select(RoleAssignmentRow, PrincipalRow.name, PrincipalRow.id)
-        .join(PrincipalRow, PrincipalRow.id == RoleAssignmentRow.principal_id)
-        .where(
-            PrincipalRow.disabled_at.is_(None),
-            or_(
-                RoleAssignmentRow.principal_id == principal_id,
-                RoleAssignmentRow.principal_id.in_(groups),
+def load_grants(reader: Session | Connection, principal_id: str) -> tuple[Grant, ...]:
+    """The principal's live role assignments as (role, scope, group), then those of its
+    enabled groups (naming the group), the most specific scope first within each. One
+    query: authentication runs it with the token's lookup, outside any write lock."""
+    rows = reader.execute(_GRANTS, {"principal": principal_id, "now": datetime.now(UTC)})
+    held = [
+        (role, where, None if pid == principal_id else name)
+        for role, where, name, pid in rows.tuples()
+    ]
+    return tuple(sorted(held, key=lambda g: (g[2] is not None, -len(g[1]), g[0])))
+
+
+# Built once: authentication runs it on every request, and building a statement costs more
+# than running it.
+_GRANTS = (
+    select(RoleAssignmentRow.role, RoleAssignmentRow.scope, PrincipalRow.name, PrincipalRow.id)
+    .join(PrincipalRow, PrincipalRow.id == RoleAssignmentRow.principal_id)
+    .where(
+        PrincipalRow.disabled_at.is_(None),
+        or_(
+            RoleAssignmentRow.principal_id == bindparam("principal"),
+            RoleAssignmentRow.principal_id.in_(
+                select(GroupMemberRow.group_id).where(
+                    GroupMemberRow.member_id == bindparam("principal")
+                )
             ),
-            or_(RoleAssignmentRow.expires_at.is_(None), RoleAssignmentRow.expires_at > now),
-        )
-    ).tuples()
-    held = [(row, None if pid == principal_id else name) for row, name, pid in rows]
-    return sorted(held, key=lambda h: (h[1] is not None, -len(h[0].scope), h[0].role))
+        ),
+        or_(
+            RoleAssignmentRow.expires_at.is_(None),
+            RoleAssignmentRow.expires_at > bindparam("now", type_=UTCDateTime()),
+        ),
+    )
+)
 
 
 _SCOPE_HELP = (

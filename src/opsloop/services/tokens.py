@@ -14,7 +14,7 @@ import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from opsloop.catalogue.access_events import TokenCreated, TokenRevoked
 from opsloop.catalogue.actions import Action
@@ -23,6 +23,7 @@ from opsloop.schemas.access import ApiToken, CreatedToken
 from opsloop.security.actor import Actor
 from opsloop.services.context import ServiceContext
 from opsloop.services.principals import require_principal_row
+from opsloop.services.roles import load_grants
 from opsloop.specs.access import TokenSpec
 from opsloop.store.access_tables import ApiTokenRow, PrincipalRow
 from opsloop.store.database import Database
@@ -137,22 +138,10 @@ def authenticate(database: Database, token: str) -> Actor:
     One indexed read outside any write transaction (``Database.read``), on every request."""
     digest = token_hash(token)
     with database.read() as connection:
-        found = connection.execute(
-            select(
-                ApiTokenRow.id,
-                ApiTokenRow.token_hash,
-                ApiTokenRow.expires_at,
-                ApiTokenRow.revoked_at,
-                ApiTokenRow.workspace,
-                ApiTokenRow.read_only,
-                PrincipalRow.id,
-                PrincipalRow.name,
-                PrincipalRow.kind,
-                PrincipalRow.disabled_at,
-            )
-            .join(PrincipalRow, PrincipalRow.id == ApiTokenRow.principal_id)
-            .where(ApiTokenRow.token_hash == digest)
-        ).first()
+        found = connection.execute(_TOKEN, {"digest": digest}).first()
+        # The principal's role assignments, read here too: the decision then needs no
+        # read inside the call's transaction (which, on SQLite, holds the write lock).
+        grants = load_grants(connection, found[6]) if found is not None else ()
     # The index finds the row by its hash; comparing the hashes again in constant time keeps
     # the decision itself free of timing differences.
     if found is None or not hmac.compare_digest(found[1], digest):
@@ -171,7 +160,28 @@ def authenticate(database: Database, token: str) -> Actor:
         token_id=token_id,
         workspace=workspace,
         read_only=bool(read_only),
+        grants=grants,
     )
+
+
+# Built once: authentication runs it on every request, and building a statement costs more
+# than running it.
+_TOKEN = (
+    select(
+        ApiTokenRow.id,
+        ApiTokenRow.token_hash,
+        ApiTokenRow.expires_at,
+        ApiTokenRow.revoked_at,
+        ApiTokenRow.workspace,
+        ApiTokenRow.read_only,
+        PrincipalRow.id,
+        PrincipalRow.name,
+        PrincipalRow.kind,
+        PrincipalRow.disabled_at,
+    )
+    .join(PrincipalRow, PrincipalRow.id == ApiTokenRow.principal_id)
+    .where(ApiTokenRow.token_hash == bindparam("digest"))
+)
 
 
 def _utc(moment: datetime) -> datetime:
