@@ -6,7 +6,7 @@ Runs, side by side in one run on one machine, each a fresh process, median of N:
              the tracking CLI people already use),
   * opsloop: `--help`, `workspace list`, `job list`, `job show`, `data show`, `model list` and
              `online-endpoint invoke`, once embedded (no OPSLOOP_URI) and once against
-             `opsloop server` on the same home (OPSLOOP_URI).
+             `opsloop server` on the same home (OPSLOOP_URI, with the owner's OPSLOOP_TOKEN).
 
 The runs are interleaved (every command once per round), so a busy moment on the machine
 falls on all of them alike. Wall time is what a person waits; CPU time (user + system of
@@ -23,14 +23,14 @@ import argparse
 import json
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from _server import free_port, owner_token, wait_healthy
 
 BIN = Path(sys.executable).parent
 TARGET_EMBEDDED_S = 0.5
@@ -49,7 +49,8 @@ def main() -> None:
         commands = _commands(home)
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPSLOOP_")}
         env["OPSLOOP_HOME"] = str(home.resolve())
-        port = _free_port()
+        remote_env = {**env, "OPSLOOP_TOKEN": owner_token(env)}
+        port = free_port()
         server = subprocess.Popen(
             [str(BIN / "opsloop"), "server", "--port", str(port)],
             env=env,
@@ -59,8 +60,8 @@ def main() -> None:
         )
         try:
             uri = f"http://127.0.0.1:{port}"
-            _wait_healthy(uri)
-            rows = _measure(commands, env, {**env, "OPSLOOP_URI": uri}, args.repeat)
+            wait_healthy(uri)
+            rows = _measure(commands, env, {**remote_env, "OPSLOOP_URI": uri}, args.repeat)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -170,24 +171,6 @@ def _print(runs: dict[str, dict[str, list[tuple[float, float]]]], repeat: int) -
         f"\n! over the target ({TARGET_EMBEDDED_S} s embedded, {TARGET_REMOTE_S} s remote) "
         "on this run"
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(uri: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{uri}/api/v1/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"opsloop server at {uri} did not answer within {timeout:.0f} s")
 
 
 if __name__ == "__main__":

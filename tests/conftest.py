@@ -26,6 +26,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         if name.startswith(("OPSLOOP_", "MLFLOW_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("OPSLOOP_HOME", str(tmp_path / "home"))
+    # `opsloop login` writes here, never to the user's own ~/.opsloop/profile.
+    monkeypatch.setenv("OPSLOOP_PROFILE", str(tmp_path / "profile"))
     monkeypatch.setenv("PYTHONWARNINGS", "ignore")
 
 

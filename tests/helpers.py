@@ -153,3 +153,39 @@ def serve_in_thread(app: Any) -> Any:
         thread.join(timeout=20)
 
     return f"http://127.0.0.1:{port}", stop
+
+
+def bootstrap_token(env: dict[str, str]) -> str:
+    """The platform owner's API token of the store ``env`` names (OPSLOOP_HOME or
+    OPSLOOP_DATABASE_URL), made as a user would before starting a server:
+    ``opsloop admin bootstrap``."""
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "-m", "opsloop.cli.main", "admin", "bootstrap", "-o", "json"],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    token: str = json.loads(result.stdout)["token"]
+    return token
+
+
+def server_platform(home: Path, database_url: str | None = None) -> tuple[Any, str]:
+    """A Platform as `opsloop server` builds it (its authoriser) over a new store, with the
+    platform owner made as on a first start; the platform and the owner's token."""
+    from opsloop.config import Settings
+    from opsloop.security.actor import SYSTEM_ACTOR
+    from opsloop.services import principals
+    from opsloop.services.access import PlatformAuthorizer
+    from opsloop.services.context import Platform
+    from opsloop.specs.access import BootstrapSpec
+
+    platform = Platform(
+        Settings(home=home, database_url=database_url), authorizer=PlatformAuthorizer()
+    )
+    with platform.context(SYSTEM_ACTOR) as ctx:
+        owner = principals.bootstrap_owner(ctx, BootstrapSpec())
+    return platform, owner.token

@@ -13,6 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from opsloop.errors import (
+    AuthenticationError,
     ConflictError,
     NotFoundError,
     OpsloopError,
@@ -53,6 +54,7 @@ _LAZY = {
 }  # fmt: skip
 
 __all__ = [
+    "AuthenticationError",
     "Client",
     "CommandJobSpec",
     "ComponentSpec",

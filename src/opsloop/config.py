@@ -35,6 +35,15 @@ class Settings(BaseModel):
     artifact_uri: str | None = Field(default=None, description="fsspec URL of the artifact store.")
     mlflow_tracking_uri: str | None = Field(default=None, description="MLflow tracking URI.")
     uri: str | None = Field(default=None, description="URL of a remote opsloop server.")
+    token: SecretStr | None = Field(
+        default=None,
+        description="API token for a remote server (default: the profile's, for that URL).",
+    )
+    profile: Path | None = Field(
+        default=None,
+        description="File of saved server tokens, written by `opsloop login` "
+        "(default: ~/.opsloop/profile).",
+    )
     max_parallel_steps: int = Field(default=4, ge=1, description="Steps a job runs at once.")
     step_log_tail_lines: int = Field(default=20, ge=1)
     runner_heartbeat_interval_s: float = Field(

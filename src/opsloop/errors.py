@@ -69,6 +69,13 @@ class PermissionDeniedError(OpsloopError):
     title = "Permission denied"
 
 
+class AuthenticationError(OpsloopError):
+    """No credentials, or ones that name nobody: missing, unknown, expired or revoked."""
+
+    status_code = 401
+    title = "Authentication required"
+
+
 class RemoteError(OpsloopError):
     """An error answered by a remote server that maps to no local class."""
 
@@ -81,5 +88,11 @@ class RemoteError(OpsloopError):
 
 ERRORS_BY_NAME: dict[str, type[OpsloopError]] = {
     cls.__name__: cls
-    for cls in (ValidationError, NotFoundError, ConflictError, PermissionDeniedError)
+    for cls in (
+        ValidationError,
+        NotFoundError,
+        ConflictError,
+        PermissionDeniedError,
+        AuthenticationError,
+    )
 }

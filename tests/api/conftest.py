@@ -8,21 +8,22 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from helpers import server_platform
 from opsloop.api.app import create_app
-from opsloop.config import Settings
-from opsloop.services.context import Platform
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
-    """/api/v1 of a store holding workspace ``dev`` with online endpoint ``ep``. Jobs are
-    recorded, never run."""
+    """/api/v1 of a store holding workspace ``dev`` with online endpoint ``ep``, as
+    ``opsloop server`` serves it (API tokens, its authoriser), called with the platform
+    owner's token. Jobs are recorded, never run."""
     database_url = (
         request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
     )
-    platform = Platform(Settings(home=tmp_path / "home", database_url=database_url))
+    platform, owner = server_platform(tmp_path / "home", database_url)
     app = create_app(platform, launch_jobs=False)
-    with TestClient(app, base_url="http://testserver/api/v1") as client:
+    headers = {"authorization": f"Bearer {owner}"}
+    with TestClient(app, base_url="http://testserver/api/v1", headers=headers) as client:
         for path, body in (
             ("/workspaces", {"name": "dev"}),
             ("/workspaces/dev/online-endpoints", {"name": "ep"}),

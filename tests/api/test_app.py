@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from starlette.testclient import TestClient
 
 from opsloop.api.app import ROUTERS, create_app, include_routers_for, routers_for
+from opsloop.api.authentication import LocalUser
 from opsloop.api.route_actions import api_routes
 from opsloop.app.embedded import EmbeddedApp
 from opsloop.config import Settings
@@ -42,8 +43,8 @@ def test_an_unknown_path_includes_every_router() -> None:
 
 def test_a_lazy_app_answers_as_the_full_app_does(tmp_path: Path) -> None:
     platform = Platform(Settings(home=tmp_path / "home"))
-    full = TestClient(create_app(platform, launch_jobs=False))
-    lazy_app = create_app(platform, launch_jobs=False, lazy_routers=True)
+    full = TestClient(create_app(platform, launch_jobs=False, authenticator=LocalUser()))
+    lazy_app = create_app(platform, launch_jobs=False, lazy_routers=True, authenticator=LocalUser())
     assert lazy_app.state.routers == set()
     lazy = TestClient(lazy_app)
     include_routers_for(lazy_app, "/api/v1/workspaces")

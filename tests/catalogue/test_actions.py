@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from opsloop.api.app import create_app
-from opsloop.api.route_actions import PUBLIC_ROUTES, ROUTE_ACTIONS, api_routes
+from opsloop.api.authentication import LocalUser
+from opsloop.api.route_actions import PUBLIC_ROUTES, ROUTE_ACTIONS, SELF_ROUTES, api_routes
 from opsloop.catalogue.actions import Action, describe_action
 from opsloop.config import Settings
 from opsloop.security.actor import Actor
@@ -20,7 +22,14 @@ class RecordingAuthorizer:
     def __init__(self) -> None:
         self.seen: list[Action] = []
 
-    def authorize(self, actor: Actor, action: Action, workspace: str | None) -> None:
+    def authorize(
+        self,
+        session: Session,
+        actor: Actor,
+        action: Action,
+        workspace: str | None,
+        target: str | None = None,
+    ) -> None:
         self.seen.append(action)
 
 
@@ -28,7 +37,8 @@ class RecordingAuthorizer:
 def recorded(tmp_path: Path) -> tuple[TestClient, RecordingAuthorizer]:
     authorizer = RecordingAuthorizer()
     platform = Platform(Settings(home=tmp_path / "home"), authorizer=authorizer)
-    return TestClient(create_app(platform, launch_jobs=False)), authorizer
+    app = create_app(platform, launch_jobs=False, authenticator=LocalUser())
+    return TestClient(app), authorizer
 
 
 def test_every_action_is_named_resource_slash_verb_and_described() -> None:
@@ -42,10 +52,12 @@ def test_every_api_route_maps_to_exactly_one_declared_action(tmp_path: Path) -> 
     app = create_app(Platform(Settings(home=tmp_path / "home")), launch_jobs=False)
     served = api_routes(app)
     assert len(served) == len(set(served))
-    unmapped = [r for r in served if r not in ROUTE_ACTIONS and r not in PUBLIC_ROUTES]
+    unmapped = [
+        r for r in served if r not in ROUTE_ACTIONS and r not in PUBLIC_ROUTES | SELF_ROUTES
+    ]
     stale = [r for r in ROUTE_ACTIONS if r not in served]
     assert unmapped == [] and stale == []
-    assert not set(ROUTE_ACTIONS) & PUBLIC_ROUTES
+    assert not set(ROUTE_ACTIONS) & (PUBLIC_ROUTES | SELF_ROUTES)
     operation = app.openapi()["paths"]["/api/v1/workspaces/{workspace}/jobs"]["post"]
     assert operation["x-opsloop-action"] == "jobs/write"
 

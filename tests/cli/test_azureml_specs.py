@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from helpers import free_port, opsloop, wait_healthy, write
+from helpers import bootstrap_token, free_port, opsloop, wait_healthy, write
 from opsloop.file_urls import local_path_of
 
 CURATED = "azureml://registries/azureml/environments/sklearn-1.5/labels/latest"
@@ -125,6 +125,7 @@ def mode(
         return
     port = free_port()
     env = {**os.environ, "OPSLOOP_HOME": str(tmp_path / "server-home")}
+    token = bootstrap_token(env)
     process = subprocess.Popen(
         [sys.executable, "-m", "opsloop.cli.main", "server", "--port", str(port)],
         env=env,
@@ -135,6 +136,9 @@ def mode(
     try:
         wait_healthy(url, process)
         monkeypatch.setenv("OPSLOOP_URI", url)
+        # As a user would: log in once; every later command reads the saved profile.
+        monkeypatch.setenv("OPSLOOP_PROFILE", str(tmp_path / "profile"))
+        opsloop("login", "--token", token, home=tmp_path / "unused")
         yield "server"
     finally:
         process.terminate()

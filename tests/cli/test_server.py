@@ -10,12 +10,13 @@ from pathlib import Path
 
 import httpx
 
-from helpers import free_port
+from helpers import bootstrap_token, free_port
 
 
 def test_no_launch_jobs_records_a_job_and_runs_nothing(tmp_path: Path) -> None:
     home, port = tmp_path / "home", free_port()
     marker = tmp_path / "ran"
+    token = bootstrap_token({**os.environ, "OPSLOOP_HOME": str(home)})
     process = subprocess.Popen(
         [
             sys.executable,
@@ -30,7 +31,11 @@ def test_no_launch_jobs_records_a_job_and_runs_nothing(tmp_path: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    api = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=30)
+    api = httpx.Client(
+        base_url=f"http://127.0.0.1:{port}/api/v1",
+        headers={"authorization": f"Bearer {token}"},
+        timeout=30,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

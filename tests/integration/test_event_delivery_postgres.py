@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import free_port, wait_healthy, wait_until
+from helpers import bootstrap_token, free_port, wait_healthy, wait_until
 from opsloop.background.dispatcher import EventDispatcher
 from opsloop.background.leases import lease_holders
 from opsloop.config import Settings
@@ -52,9 +52,14 @@ def _start_server(postgres_url: str, home: Path) -> tuple[subprocess.Popen[bytes
 
 @pytest.fixture
 def two_servers(
-    postgres_url: str, tmp_path: Path
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[list[tuple[subprocess.Popen[bytes], str]]]:
-    Platform(Settings(database_url=postgres_url, home=tmp_path / "migrate"))  # schema first
+    # The schema and the owner first, so the two servers neither race to migrate nor both
+    # find an empty store.
+    owner = bootstrap_token(
+        {**os.environ, "OPSLOOP_DATABASE_URL": postgres_url, "OPSLOOP_HOME": str(tmp_path / "m")}
+    )
+    monkeypatch.setenv("OPSLOOP_TOKEN", owner)  # the test's own calls send it
     servers = [_start_server(postgres_url, tmp_path / f"server-{i}") for i in range(2)]
     try:
         for process, url in servers:
@@ -81,6 +86,7 @@ def test_two_servers_deliver_each_event_once_and_survive_the_holder_dying(
             answer = httpx.post(
                 f"{url}/api/v1/event-subscriptions",
                 json={"name": name, "event_types": types, "webhook_url": receiver.url},
+                headers={"authorization": f"Bearer {os.environ['OPSLOOP_TOKEN']}"},
             )
             assert answer.status_code == 201, answer.text
         started = time.monotonic()

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import yaml
 
-from helpers import EXAMPLE, free_port, wait_healthy
+from helpers import EXAMPLE, bootstrap_token, free_port, wait_healthy
 from opsloop import Client
 from opsloop.quickstart import _generate_data
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def server(postgres_url: str, tmp_path: Path) -> Iterator[str]:
+def server(postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     port = free_port()
     env = {
         **os.environ,
@@ -31,6 +31,8 @@ def server(postgres_url: str, tmp_path: Path) -> Iterator[str]:
         "OPSLOOP_HOME": str(tmp_path / "server-home"),
         "OPSLOOP_ARTIFACT_URI": (tmp_path / "artifacts").as_uri(),
     }
+    # The remote clients below send the owner's token, as a user's would.
+    monkeypatch.setenv("OPSLOOP_TOKEN", bootstrap_token(env))
     process = subprocess.Popen(
         [sys.executable, "-m", "opsloop.cli.main", "server", "--port", str(port)],
         env=env,
@@ -131,6 +133,11 @@ def test_endpoints_embedded_and_served_on_postgres(
         exported = remote.online_endpoints.export(
             "lin-ep", "k8s", tmp_path / "k8s", workspace="serve"
         )
+        # An endpoint key scores and does nothing else: the platform API refuses it.
+        with_key = httpx.get(
+            f"{server}/api/v1/workspaces", headers={"authorization": f"Bearer {key}"}
+        )
+    assert with_key.status_code == 401, with_key.text
     assert served == local == [6.0, 6.0, 6.0]
     assert set(exported.images) == {"blue", "green"}
     kinds = [

@@ -130,3 +130,26 @@ def test_upgrading_clear_keys_without_the_master_key_is_refused(old_store: str) 
 def _score(http: TestClient, credential: str) -> int:
     answer = http.post("/score", json=ROW, headers={"authorization": f"Bearer {credential}"})
     return answer.status_code
+
+
+def test_audit_records_written_before_the_chain_are_chained_by_the_upgrade(
+    old_store: str, tmp_path: Path
+) -> None:
+    engine = create_engine(old_store)
+    with engine.begin() as connection:
+        for i in range(3):
+            connection.execute(
+                text(
+                    "INSERT INTO audit_log (at, actor, action, workspace, target, outcome, detail)"
+                    " VALUES (:at, 'old', 'workspaces/write', 'dev', :target, 'succeeded', '{}')"
+                ),
+                {"at": datetime(2026, 1, 1, 12, i, tzinfo=UTC), "target": f"workspace:w{i}"},
+            )
+    engine.dispose()
+    key = SecretBox(tmp_path / "master.key")
+    migrate_to(old_store, "head", key)
+    url = old_store.replace("postgresql+psycopg://", "postgresql://")
+    with Client(settings=Settings(home=tmp_path / "home", database_url=url)) as client:
+        client.workspaces.create(name="after")  # appended to the migrated chain
+        result = client.audit.verify()
+    assert result.ok and result.records == 4, result

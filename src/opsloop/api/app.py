@@ -9,9 +9,10 @@ from collections.abc import Iterable
 from fastapi import APIRouter, Depends, FastAPI
 
 from opsloop import __version__
+from opsloop.api.authentication import AuthenticationMiddleware, Authenticator, BearerTokens
 from opsloop.api.deps import storable_parameters
 from opsloop.api.errors import install_error_handlers
-from opsloop.api.route_actions import annotate_routes
+from opsloop.api.route_actions import PUBLIC_PATHS, annotate_routes
 from opsloop.services.context import Platform
 
 API = "/api/v1"
@@ -28,6 +29,9 @@ ROUTERS = (
     "batch_endpoints",
     "uploads",
     "events",
+    "access",
+    "roles",
+    "audit",
 )
 # Which router serves /api/v1/workspaces/<workspace>/<noun>/...
 _WORKSPACE_NOUNS = {
@@ -56,14 +60,30 @@ _TOP_NOUNS = {
     "events": "events",
     "event-types": "events",
     "event-subscriptions": "events",
+    "principals": "access",
+    "groups": "access",
+    "tokens": "access",
+    "bootstrap": "access",
+    "whoami": "access",
+    "roles": "roles",
+    "role-assignments": "roles",
+    "access": "roles",
+    "audit": "audit",
 }
 _include_lock = threading.Lock()
 
 
 def create_app(
-    platform: Platform | None = None, *, launch_jobs: bool = True, lazy_routers: bool = False
+    platform: Platform | None = None,
+    *,
+    launch_jobs: bool = True,
+    lazy_routers: bool = False,
+    authenticator: Authenticator | None = None,
 ) -> FastAPI:
     """Build the API. ``launch_jobs`` starts a runner process for each submitted job.
+
+    ``authenticator``: who calls; an API token by default (``BearerTokens``), the OS user
+    for the embedded app (``LocalUser``).
 
     ``lazy_routers``: include each router on the first request that needs it
     (:func:`include_routers_for`), for a process that makes a few calls and exits (the
@@ -80,6 +100,13 @@ def create_app(
     app.state.platform.launch_jobs = launch_jobs
     app.state.routers = set()
     install_error_handlers(app)
+    app.add_middleware(
+        AuthenticationMiddleware,
+        platform=app.state.platform,
+        authenticator=authenticator or BearerTokens(),
+        prefix=f"{API}/",
+        public=PUBLIC_PATHS,
+    )
 
     @app.get(f"{API}/health", tags=["health"], dependencies=[Depends(storable_parameters)])
     def health() -> dict[str, str]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Query, Request
 from pydantic import AfterValidator
 
-from opsloop.errors import ValidationError
-from opsloop.security.actor import Actor, os_user_actor
+from opsloop.errors import AuthenticationError, ValidationError
+from opsloop.security.actor import Actor
 from opsloop.services.context import Platform
 from opsloop.specs.base import unstorable
 
@@ -19,10 +19,13 @@ def get_platform(request: Request) -> Platform:
     return platform
 
 
-def get_actor(x_opsloop_actor: Annotated[str | None, Header()] = None) -> Actor:
-    # Until access control lands (a later issue), the caller names itself; embedded
-    # callers are the OS user.
-    return Actor(name=x_opsloop_actor) if x_opsloop_actor else os_user_actor()
+def get_actor(request: Request) -> Actor:
+    """The caller, as authentication established it before routing
+    (``opsloop.api.authentication``): the token's principal, or the embedded OS user."""
+    actor: Actor | None = getattr(request.state, "actor", None)
+    if actor is None:  # a route outside the authenticated prefix: never served so
+        raise AuthenticationError("this request was not authenticated")
+    return actor
 
 
 def storable_parameters(request: Request) -> None:

@@ -15,6 +15,18 @@ _OE = f"{_WS}/online-endpoints/{{name}}"
 _BE = f"{_WS}/batch-endpoints/{{name}}"
 
 PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({("GET", "/api/v1/health")})
+# Paths served without authentication: the health probe, and the OpenAPI document and its
+# page (they describe the API, which is public; they hold no data).
+PUBLIC_PATHS: frozenset[str] = frozenset(
+    {
+        "/api/v1/health",
+        "/api/v1/openapi.json",
+        "/api/v1/docs",
+        "/api/v1/docs/oauth2-redirect",
+    }
+)
+# Routes any authenticated caller may use, about the caller itself.
+SELF_ROUTES: frozenset[tuple[str, str]] = frozenset({("GET", "/api/v1/whoami")})
 
 ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("POST", "/api/v1/workspaces"): A.WORKSPACES_WRITE,
@@ -113,6 +125,28 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("GET", "/api/v1/event-subscriptions"): A.EVENT_SUBSCRIPTIONS_READ,
     ("GET", "/api/v1/event-subscriptions/{name}"): A.EVENT_SUBSCRIPTIONS_READ,
     ("DELETE", "/api/v1/event-subscriptions/{name}"): A.EVENT_SUBSCRIPTIONS_DELETE,
+    ("POST", "/api/v1/principals"): A.PRINCIPALS_WRITE,
+    ("GET", "/api/v1/principals"): A.PRINCIPALS_READ,
+    ("GET", "/api/v1/principals/{name}"): A.PRINCIPALS_READ,
+    ("POST", "/api/v1/principals/{name}/disable"): A.PRINCIPALS_DISABLE,
+    ("POST", "/api/v1/bootstrap"): A.PRINCIPALS_WRITE,
+    ("POST", "/api/v1/groups"): A.GROUPS_WRITE,
+    ("GET", "/api/v1/groups"): A.GROUPS_READ,
+    ("GET", "/api/v1/groups/{name}"): A.GROUPS_READ,
+    ("POST", "/api/v1/groups/{name}/members"): A.GROUPS_WRITE,
+    ("DELETE", "/api/v1/groups/{name}/members/{principal}"): A.GROUPS_WRITE,
+    ("POST", "/api/v1/tokens"): A.TOKENS_WRITE,
+    ("GET", "/api/v1/tokens"): A.TOKENS_READ,
+    ("POST", "/api/v1/tokens/{token_id}/revoke"): A.TOKENS_REVOKE,
+    ("GET", "/api/v1/roles"): A.ROLES_READ,
+    ("GET", "/api/v1/roles/{name}"): A.ROLES_READ,
+    ("POST", "/api/v1/roles"): A.ROLES_WRITE,
+    ("POST", "/api/v1/role-assignments"): A.ROLE_ASSIGNMENTS_WRITE,
+    ("GET", "/api/v1/role-assignments"): A.ROLE_ASSIGNMENTS_READ,
+    ("DELETE", "/api/v1/role-assignments/{assignment_id}"): A.ROLE_ASSIGNMENTS_DELETE,
+    ("GET", "/api/v1/access/check"): A.ROLE_ASSIGNMENTS_READ,
+    ("GET", "/api/v1/audit"): A.AUDIT_READ,
+    ("GET", "/api/v1/audit/verify"): A.AUDIT_READ,
 }
 
 

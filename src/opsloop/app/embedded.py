@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from opsloop.api.app import create_app, include_routers_for
+from opsloop.api.authentication import LocalUser
 from opsloop.config import Settings
 from opsloop.services.context import Platform
 
@@ -27,7 +28,8 @@ ENDPOINTS = "/endpoints/"
 class EmbeddedApp:
     def __init__(self, settings: Settings) -> None:
         self.platform = Platform(settings)
-        self.api = create_app(self.platform, lazy_routers=True)
+        # Embedded, the caller is the OS user, owner of its home: no token, every action.
+        self.api = create_app(self.platform, lazy_routers=True, authenticator=LocalUser())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")

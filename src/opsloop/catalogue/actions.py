@@ -69,6 +69,20 @@ class Action(StrEnum):
     EVENT_SUBSCRIPTIONS_READ = "event-subscriptions/read"
     EVENT_SUBSCRIPTIONS_WRITE = "event-subscriptions/write"
     EVENT_SUBSCRIPTIONS_DELETE = "event-subscriptions/delete"
+    PRINCIPALS_READ = "principals/read"
+    PRINCIPALS_WRITE = "principals/write"
+    PRINCIPALS_DISABLE = "principals/disable"
+    GROUPS_READ = "groups/read"
+    GROUPS_WRITE = "groups/write"
+    TOKENS_READ = "principals/tokens/read"
+    TOKENS_WRITE = "principals/tokens/write"
+    TOKENS_REVOKE = "principals/tokens/revoke"
+    ROLES_READ = "roles/read"
+    ROLES_WRITE = "roles/write"
+    ROLE_ASSIGNMENTS_READ = "role-assignments/read"
+    ROLE_ASSIGNMENTS_WRITE = "role-assignments/write"
+    ROLE_ASSIGNMENTS_DELETE = "role-assignments/delete"
+    AUDIT_READ = "audit/read"
 
     @property
     def resource_type(self) -> str:
@@ -142,6 +156,20 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.EVENT_SUBSCRIPTIONS_READ: "list and show event subscriptions",
     Action.EVENT_SUBSCRIPTIONS_WRITE: "create event subscriptions",
     Action.EVENT_SUBSCRIPTIONS_DELETE: "delete event subscriptions",
+    Action.PRINCIPALS_READ: "list and show users and service principals",
+    Action.PRINCIPALS_WRITE: "create users and service principals (and the first platform owner)",
+    Action.PRINCIPALS_DISABLE: "disable a principal: its tokens stop working at once",
+    Action.GROUPS_READ: "list and show groups and their members",
+    Action.GROUPS_WRITE: "create groups, add and remove their members",
+    Action.TOKENS_READ: "list a principal's API tokens (never their secrets)",
+    Action.TOKENS_WRITE: "create an API token for a principal",
+    Action.TOKENS_REVOKE: "revoke an API token",
+    Action.ROLES_READ: "list and show roles (built-in and custom)",
+    Action.ROLES_WRITE: "define custom roles",
+    Action.ROLE_ASSIGNMENTS_READ: "list role assignments and explain access decisions",
+    Action.ROLE_ASSIGNMENTS_WRITE: "assign a role to a principal at a scope",
+    Action.ROLE_ASSIGNMENTS_DELETE: "remove a role assignment",
+    Action.AUDIT_READ: "list the audit log and verify its hash chain",
 }
 
 

@@ -11,7 +11,9 @@ from typing import Annotated
 import typer
 
 from opsloop import __version__
+from opsloop.cli.access import admin_app, group_app, login, principal_app, token_app, whoami
 from opsloop.cli.assets import component_app, data_app, datastore_app, environment_app
+from opsloop.cli.audit import audit_app
 from opsloop.cli.batch_endpoint import batch_deployment_app, batch_endpoint_app
 from opsloop.cli.compute import compute_app
 from opsloop.cli.event import event_app
@@ -21,6 +23,7 @@ from opsloop.cli.online_deployment import online_deployment_app
 from opsloop.cli.online_endpoint import online_endpoint_app
 from opsloop.cli.promotion import approval_app, promotion_app
 from opsloop.cli.quickstart import quickstart
+from opsloop.cli.roles import access_app, role_app
 from opsloop.cli.server import server
 from opsloop.cli.worker import worker
 from opsloop.cli.workspace import registry_app, workspace_app
@@ -49,6 +52,15 @@ app.add_typer(batch_deployment_app, name="batch-deployment")
 app.add_typer(promotion_app, name="promotion")
 app.add_typer(approval_app, name="approval")
 app.add_typer(event_app, name="event")
+app.add_typer(principal_app, name="principal")
+app.add_typer(group_app, name="group")
+app.add_typer(token_app, name="token")
+app.add_typer(admin_app, name="admin")
+app.add_typer(role_app, name="role")
+app.add_typer(access_app, name="access")
+app.add_typer(audit_app, name="audit")
+app.command("login")(login)
+app.command("whoami")(whoami)
 app.command("server")(server)
 app.command("worker")(worker)
 app.command("quickstart")(quickstart)

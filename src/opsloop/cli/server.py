@@ -41,13 +41,17 @@ def server(
     Metadata goes to OPSLOOP_DATABASE_URL (PostgreSQL for a team), artifacts to
     OPSLOOP_ARTIFACT_URI (required with a shared database, unless --local-artifacts).
 
+    Every /api/v1 route but the health check needs an API token (Authorization: Bearer).
+    On a store with no owner, the first start creates the platform owner 'admin' and
+    prints its token once (or make it beforehand with `opsloop admin bootstrap`).
+
     Example: OPSLOOP_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test
     OPSLOOP_ARTIFACT_URI=file:///srv/opsloop/artifacts opsloop server --port 8080
     """
 
     import uvicorn
 
-    from opsloop.app.server import SERVER_LAUNCH_JOBS, SERVER_RUNS_WORKER
+    from opsloop.app.server import SERVER_LAUNCH_JOBS, SERVER_RUNS_WORKER, first_start
     from opsloop.config import Settings
     from opsloop.errors import OpsloopError
     from opsloop.services.context import Platform
@@ -65,13 +69,22 @@ def server(
             "Set OPSLOOP_ARTIFACT_URI to storage every server and worker reaches (s3://..., "
             "file:///shared/...), or pass --local-artifacts to keep them here."
         )
-    Platform(settings)  # migrate once before workers start
+    platform = Platform(settings)  # migrate once before workers start
+    owner_token = first_start(platform)
+    platform.database.dispose()
     os.environ[SERVER_RUNS_WORKER] = "1" if background else "0"
     typer.echo(
         f"opsloop server on http://{host}:{port}\n"
         f"  metadata:  {_redacted(settings.resolved_database_url())}\n"
         f"  artifacts: {settings.resolved_artifact_uri()}"
     )
+    if owner_token is not None:
+        typer.echo(
+            "\nFirst start: created the platform owner 'admin'. Its API token, shown this "
+            f"once:\n\n  {owner_token}\n\nKeep it safe; use it with `opsloop login --token "
+            "<token>` or OPSLOOP_TOKEN, and make other principals and tokens with it "
+            "(opsloop principal create, opsloop token create).\n"
+        )
     uvicorn.run(
         "opsloop.app.server:create_server_app",
         factory=True,

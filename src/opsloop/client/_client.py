@@ -7,6 +7,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import SecretStr
+
 from opsloop.client._computes import ComputeOperations
 from opsloop.client._jobs import JobOperations
 from opsloop.client._models import ModelOperations
@@ -22,10 +24,13 @@ from opsloop.client._transport import Transport
 from opsloop.config import Settings
 
 if TYPE_CHECKING:
+    from opsloop.client._access import GroupOperations, PrincipalOperations, TokenOperations
+    from opsloop.client._audit import AuditOperations
     from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
     from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
     from opsloop.client._events import EventOperations, EventSubscriptionOperations
     from opsloop.client._promotions import ApprovalOperations, PromotionOperations
+    from opsloop.client._roles import RoleAssignmentOperations, RoleOperations
 
 
 class Client:
@@ -35,7 +40,7 @@ class Client:
     when ``uri`` or ``OPSLOOP_URI`` is ``http(s)://...``::
 
         client = Client()                                  # embedded
-        client = Client("http://127.0.0.1:8080", workspace="dev")  # remote
+        client = Client("http://127.0.0.1:8080", workspace="dev")  # remote (OPSLOOP_TOKEN)
         job = client.jobs.create(file="pipeline.yml", workspace="dev")
         client.jobs.wait(job.name)
     """
@@ -46,11 +51,14 @@ class Client:
         *,
         workspace: str | None = None,
         home: str | Path | None = None,
+        token: str | None = None,
         settings: Settings | None = None,
     ) -> None:
         settings = settings or Settings()
         if uri is not None:
             settings = settings.model_copy(update={"uri": uri})
+        if token is not None:
+            settings = settings.model_copy(update={"token": SecretStr(token)})
         if home is not None:
             settings = settings.model_copy(update={"home": Path(home)})
         self.settings = settings
@@ -116,6 +124,42 @@ class Client:
         from opsloop.client._events import EventSubscriptionOperations
 
         return EventSubscriptionOperations(self)
+
+    @cached_property
+    def principals(self) -> PrincipalOperations:
+        from opsloop.client._access import PrincipalOperations
+
+        return PrincipalOperations(self)
+
+    @cached_property
+    def groups(self) -> GroupOperations:
+        from opsloop.client._access import GroupOperations
+
+        return GroupOperations(self)
+
+    @cached_property
+    def tokens(self) -> TokenOperations:
+        from opsloop.client._access import TokenOperations
+
+        return TokenOperations(self)
+
+    @cached_property
+    def roles(self) -> RoleOperations:
+        from opsloop.client._roles import RoleOperations
+
+        return RoleOperations(self)
+
+    @cached_property
+    def role_assignments(self) -> RoleAssignmentOperations:
+        from opsloop.client._roles import RoleAssignmentOperations
+
+        return RoleAssignmentOperations(self)
+
+    @cached_property
+    def audit(self) -> AuditOperations:
+        from opsloop.client._audit import AuditOperations
+
+        return AuditOperations(self)
 
     @property
     def is_remote(self) -> bool:

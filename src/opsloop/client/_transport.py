@@ -7,15 +7,14 @@ approach). Online endpoints score at /endpoints/<name>/... on both, outside /api
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Any
 
 import httpx
 
+from opsloop.client._profile import token_for
 from opsloop.config import Settings
 from opsloop.errors import ERRORS_BY_NAME, OpsloopError, RemoteError, ValidationError
-from opsloop.security.actor import os_user_actor
 
 API = "/api/v1"
 
@@ -34,13 +33,17 @@ def in_process_client(app: Any, **options: Any) -> httpx.Client:
 class Transport:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        headers = {"x-opsloop-actor": os.environ.get("OPSLOOP_ACTOR") or os_user_actor().name}
         self.remote = settings.is_remote()
+        headers: dict[str, str] = {}
         self._http: httpx.Client
         # Embedded only: the in-process service platform behind the app (tests and tools
         # reach the embedded store through it; the SDK itself only speaks HTTP).
         self.platform: Any = None
         if self.remote:
+            # Embedded calls need none: the in-process app acts as the OS user.
+            token = token_for(settings)
+            if token:
+                headers["authorization"] = f"Bearer {token}"
             self._http = httpx.Client(
                 base_url=str(settings.uri).rstrip("/"), headers=headers, timeout=300
             )

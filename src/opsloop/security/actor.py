@@ -7,12 +7,35 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+# A role assignment the actor holds: (role, scope, the group it holds it through or None).
+Grant = tuple[str, str, str | None]
+
 
 class Actor(BaseModel):
+    """Who calls, as authentication established it: the OS user (embedded), the principal
+    an API token belongs to (server), or opsloop itself (background work).
+
+    ``principal_id`` is set for a token's principal; ``workspace`` and ``read_only`` carry
+    the token's scope, which narrows whatever the principal's roles allow."""
+
+    @property
+    def principal_kind(self) -> str:
+        return self.kind
+
     model_config = ConfigDict(frozen=True)
 
     name: str
     kind: Literal["user", "service_principal", "system"] = "user"
+    principal_id: str | None = None
+    token_id: str | None = None
+    workspace: str | None = None
+    read_only: bool = False
+    # The role assignments the token's principal held when the request was authenticated
+    # (read with the token, outside any write lock); None: read them when deciding.
+    grants: tuple[Grant, ...] | None = None
+    # The request the actor is making, for the audit log (set by the API per request).
+    request_id: str | None = None
+    source: str | None = None
 
     def __str__(self) -> str:
         return self.name if self.kind == "user" else f"{self.kind}:{self.name}"

@@ -1,25 +1,69 @@
-"""The authorisation hook called on every service entry point.
+"""The authorisation hook called on every service entry point, and the part of a decision
+that needs no store: what an API token's scope allows.
 
-Access control (roles, personas, just-in-time elevation) replaces ``AllowAll`` in a later
-issue; the call sites already pass what it will need: the actor, the action and the
-workspace.
+``AllowAll`` is embedded mode's: the OS user owns its home. ``opsloop server`` uses the
+store-backed authoriser in ``opsloop.services.access``, which checks the token's scope
+(here) and then the principal's role assignments.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from sqlalchemy.orm import Session
+
 from opsloop.catalogue.actions import Action
+from opsloop.errors import PermissionDeniedError
 from opsloop.security.actor import Actor
 
 
 class Authorizer(Protocol):
-    def authorize(self, actor: Actor, action: Action, workspace: str | None) -> None:
-        """Return if ``actor`` may perform ``action``; raise PermissionDeniedError if not."""
+    def authorize(
+        self,
+        session: Session,
+        actor: Actor,
+        action: Action,
+        workspace: str | None,
+        target: str | None = None,
+    ) -> None:
+        """Return if ``actor`` may perform ``action`` on ``target`` in ``workspace`` (None:
+        a platform-level action); raise ``PermissionDeniedError`` (see ``denied``) if not.
+        ``session`` is the call's transaction, for authorisers that read assignments."""
 
 
 class AllowAll:
-    """Every actor may do everything (until access control lands)."""
+    """Every actor may do everything: embedded mode, where the caller owns the home."""
 
-    def authorize(self, actor: Actor, action: Action, workspace: str | None) -> None:
+    def authorize(
+        self,
+        session: Session,
+        actor: Actor,
+        action: Action,
+        workspace: str | None,
+        target: str | None = None,
+    ) -> None:
         return None
+
+
+def denied(actor: Actor, action: Action, reason: str) -> PermissionDeniedError:
+    """The 403 every face reports alike: who, which action, and why."""
+    return PermissionDeniedError(
+        f"{actor} may not {action.value}: {reason}",
+        action=action.value,
+        reason=reason,
+        principal=str(actor),
+    )
+
+
+def check_token_scope(actor: Actor, action: Action, workspace: str | None) -> None:
+    """A scoped token narrows what its principal may do: a read-only token reads, and a
+    workspace token acts in that workspace only (and reads platform-level lists)."""
+    if actor.read_only and not action.is_read:
+        raise denied(actor, action, "the token is read-only")
+    if actor.workspace is not None and workspace != actor.workspace:
+        if workspace is None and action.is_read:
+            return
+        where = f"workspace {workspace!r}" if workspace else "the platform"
+        raise denied(
+            actor, action, f"the token is scoped to workspace {actor.workspace!r}, not {where}"
+        )

@@ -14,14 +14,17 @@ from sqlalchemy.orm import Session
 from opsloop.catalogue.actions import Action
 from opsloop.catalogue.events import EventPayload
 from opsloop.config import Settings
+from opsloop.errors import PermissionDeniedError
 from opsloop.security.actor import Actor
 from opsloop.security.authorization import AllowAll, Authorizer
 from opsloop.security.private_files import make_private_dir
+from opsloop.security.roles import request_scope
 from opsloop.security.secrets_at_rest import SecretBox
 from opsloop.services.tracking import Tracking
 from opsloop.store.artifacts import ArtifactStore
+from opsloop.store.audit import append_audit
 from opsloop.store.database import Database
-from opsloop.store.tables import AuditRow, OutboxEventRow, new_id
+from opsloop.store.tables import OutboxEventRow, new_id
 
 if TYPE_CHECKING:
     from opsloop.services.events import EventSubscriber
@@ -87,17 +90,22 @@ class Platform:
         self, actor: Actor, attempted: list[tuple[Action, str | None, str | None]], exc: Exception
     ) -> None:
         try:
+            denied = isinstance(exc, PermissionDeniedError)
+            reason = str(exc)
+            if isinstance(exc, PermissionDeniedError):
+                reason = str(exc.details.get("reason", exc))
             with self.database.transaction() as session:
                 for action, workspace, target in attempted:
-                    session.add(
-                        AuditRow(
-                            actor=str(actor),
-                            action=action.value,
-                            workspace=workspace,
-                            target=target,
-                            outcome="failed",
-                            detail={"error": str(exc)[:2000], "error_type": type(exc).__name__},
-                        )
+                    append_audit(
+                        session,
+                        actor,
+                        action=action.value,
+                        workspace=workspace,
+                        target=target,
+                        scope=request_scope(workspace, target),
+                        outcome="denied" if denied else "failed",
+                        reason=reason[:2000],
+                        detail={"error": str(exc)[:2000], "error_type": type(exc).__name__},
                     )
         except Exception:  # the original error matters more than a failed audit write
             log.exception("could not audit a failed call")
@@ -119,14 +127,21 @@ class ServiceContext:
     def artifacts(self) -> ArtifactStore:
         return self.platform.artifacts
 
-    def authorize(self, action: Action, workspace: str | None = None) -> None:
-        """Read access check; call at the top of every read entry point."""
-        self.platform.authorizer.authorize(self.actor, action, workspace)
+    def authorize(
+        self, action: Action, workspace: str | None = None, target: str | None = None
+    ) -> None:
+        """Read access check; call at the top of every read entry point. A denied read is
+        audited (a granted one is not: reads would flood the log)."""
+        try:
+            self.platform.authorizer.authorize(self.session, self.actor, action, workspace, target)
+        except PermissionDeniedError:
+            self.attempted.append((action, workspace, target))
+            raise
 
     def begin_mutation(self, action: Action, workspace: str | None, target: str | None) -> None:
         """Authorise a mutating call and remember it, so a failure is audited too."""
         self.attempted.append((action, workspace, target))
-        self.platform.authorizer.authorize(self.actor, action, workspace)
+        self.platform.authorizer.authorize(self.session, self.actor, action, workspace, target)
 
     def after_commit(self, effect: Callable[[], object]) -> None:
         """Run ``effect`` once this call's transaction has committed (never if it rolls
@@ -155,14 +170,14 @@ class ServiceContext:
                 payload=data,
             )
         )
-        self.session.add(
-            AuditRow(
-                at=now,
-                actor=str(self.actor),
-                action=action.value,
-                workspace=workspace,
-                target=target,
-                outcome="succeeded",
-                detail=data,
-            )
+        append_audit(
+            self.session,
+            self.actor,
+            action=action.value,
+            workspace=workspace,
+            target=target,
+            scope=request_scope(workspace, target),
+            outcome="succeeded",
+            detail=data,
+            at=now,
         )

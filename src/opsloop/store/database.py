@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
+_PLAIN_READS = "opsloop_plain_reads"
 _MIGRATION_LOCK = 0x6F70736D6967  # "opsmig": the PostgreSQL advisory lock of migrations
 
 
@@ -85,6 +86,15 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for a few reads outside any write transaction: on SQLite, where
+        every transaction takes the write lock, each statement reads on its own, so a
+        check made on every request (authentication) does not queue behind writers or hold
+        them up. Nothing written through it is guaranteed atomic."""
+        with self.engine.connect().execution_options(**{_PLAIN_READS: True}) as connection:
+            yield connection
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -142,6 +152,8 @@ def _use_wal_and_immediate_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(_PLAIN_READS):
+            return  # each statement reads on its own, taking no write lock (Database.read)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

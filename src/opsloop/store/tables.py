@@ -204,17 +204,26 @@ class JobRow(Base):
 
 
 class AuditRow(Base):
-    """Append-only: who did what, when, and how it ended."""
+    """Append-only and hash-chained (``security/audit_chain.py``): who did what, where,
+    from which request, and how it ended. Written only by ``services/audit.py``."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_at", "at"), Index("ix_audit_actor", "actor"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(255))
+    principal_kind: Mapped[str | None] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(128))
     workspace: Mapped[str | None] = mapped_column(String(255))
     target: Mapped[str | None] = mapped_column(Text)
-    outcome: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str | None] = mapped_column(String(1024))
+    outcome: Mapped[str] = mapped_column(String(32))  # succeeded | failed | denied
+    reason: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(255))  # the caller's address
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class OutboxEventRow(Base):
@@ -364,4 +373,5 @@ class EndpointRequestLogRow(Base):
 
 # Rows of one concept each live in modules of their own; imported here so that
 # Base.metadata (the migrations' schema check) holds every table.
+from opsloop.store import access_tables as access_tables  # noqa: E402
 from opsloop.store import promotion_tables as _promotion_tables  # noqa: E402, F401

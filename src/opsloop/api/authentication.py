@@ -1,0 +1,134 @@
+"""Who calls: established once per request, before routing, for every /api/v1 path but the
+public ones (health, the OpenAPI document and its page).
+
+``BearerTokens`` (``opsloop server``): ``Authorization: Bearer <API token>``, looked up by
+its SHA-256 (``services.tokens.authenticate``); anything else is a 401 that says what was
+wrong. ``LocalUser`` (embedded): the OS user, who owns its home; no token. Endpoint keys
+are not API tokens: they live with their endpoint and only the scoring runtime reads them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Protocol
+
+from starlette.concurrency import run_in_threadpool
+
+from opsloop.errors import AuthenticationError
+from opsloop.security.actor import Actor, os_user_actor
+from opsloop.services.context import Platform
+from opsloop.services.tokens import authenticate
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class Authenticator(Protocol):
+    def __call__(self, platform: Platform, authorization: str | None) -> Actor:
+        """The caller, from the request's Authorization header; raise
+        ``AuthenticationError`` when it names nobody."""
+
+
+class LocalUser:
+    """Embedded mode: the caller is the OS user, owner of the home (any header ignored)."""
+
+    def __init__(self) -> None:
+        self.actor = os_user_actor()
+
+    def __call__(self, platform: Platform, authorization: str | None) -> Actor:
+        return self.actor
+
+
+class BearerTokens:
+    """``opsloop server``: an API token is required."""
+
+    def __call__(self, platform: Platform, authorization: str | None) -> Actor:
+        if not authorization:
+            raise AuthenticationError(
+                "this server requires an API token: send 'Authorization: Bearer <token>' "
+                "(the CLI and SDK read OPSLOOP_TOKEN or the profile `opsloop login` writes)"
+            )
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError("the Authorization header must be 'Bearer <API token>'")
+        return authenticate(platform.database, token.strip())
+
+
+class AuthenticationMiddleware:
+    """Puts the caller in ``scope["state"]["actor"]`` or answers 401 before any routing,
+    body parsing or validation: an anonymous caller learns nothing about the request."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        platform: Platform,
+        authenticator: Authenticator,
+        prefix: str,
+        public: frozenset[str],
+    ) -> None:
+        self.app = app
+        self.platform = platform
+        self.authenticator = authenticator
+        self.prefix = prefix
+        self.public = public
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(self.prefix) or path in self.public:
+            await self.app(scope, receive, send)
+            return
+        authorization = request_id = None
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+            elif name == b"x-request-id":
+                request_id = value.decode("latin-1")
+        try:
+            if isinstance(self.authenticator, LocalUser):
+                actor = self.authenticator(self.platform, authorization)
+            else:  # store reads: off the event loop, which keeps dispatching meanwhile
+                actor = await run_in_threadpool(self.authenticator, self.platform, authorization)
+        except AuthenticationError as exc:
+            await _problem(send, exc)
+            return
+        # The audit log names the request (the caller's X-Request-Id when it is a sane one)
+        # and where it came from; the answer carries the id back.
+        if request_id is None or not _REQUEST_ID.match(request_id):
+            request_id = uuid.uuid4().hex
+        client = scope.get("client")
+        source = str(client[0]) if client else None
+        actor = actor.model_copy(update={"request_id": request_id, "source": source})
+        scope.setdefault("state", {})["actor"] = actor
+        header = (b"x-request-id", request_id.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+async def _problem(send: Send, error: AuthenticationError) -> None:
+    body = json.dumps(error.to_problem()).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status_code,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", b'Bearer realm="opsloop"'),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,212 @@
+"""API tokens: long random secrets, shown once, stored as their SHA-256.
+
+A token is 32 random bytes (256 bits), so a fast hash is as safe as a slow password hash
+and costs microseconds: authentication looks the SHA-256 up by its unique index, compares
+it in constant time, and reads the token's and its principal's state on every request, so
+a revoked token, an expired one or a disabled principal's is refused on the next call, in
+every server process, with no cache to invalidate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import bindparam, select
+
+from opsloop.catalogue.access_events import TokenCreated, TokenRevoked
+from opsloop.catalogue.actions import Action
+from opsloop.errors import AuthenticationError, NotFoundError, ValidationError
+from opsloop.schemas.access import ApiToken, CreatedToken
+from opsloop.security.actor import Actor
+from opsloop.services.context import ServiceContext
+from opsloop.services.principals import require_principal_row
+from opsloop.services.roles import load_grants
+from opsloop.specs.access import TokenSpec
+from opsloop.store.access_tables import ApiTokenRow, PrincipalRow
+from opsloop.store.database import Database
+
+# Secret scanners (GitHub's, gitleaks) recognise a token by a fixed prefix.
+TOKEN_PREFIX = "opsloop_pat_"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_token(ctx: ServiceContext, spec: TokenSpec) -> CreatedToken:
+    ctx.begin_mutation(Action.TOKENS_WRITE, spec.workspace, f"principal:{spec.principal}")
+    principal = require_principal_row(ctx, spec.principal, groups=False, field="principal")
+    if principal.disabled_at is not None:
+        raise ValidationError(f"principal {spec.principal!r} is disabled", field="principal")
+    if spec.expires_at is not None and spec.expires_in_days is not None:
+        raise ValidationError("give expires_at or expires_in_days, not both", field="expires_at")
+    now = datetime.now(UTC)
+    expires_at = spec.expires_at
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            expires_at = expires_at.replace(tzinfo=UTC)
+        if expires_at <= now:
+            raise ValidationError("must be in the future", field="expires_at")
+    elif spec.expires_in_days is not None:
+        expires_at = now + timedelta(days=spec.expires_in_days)
+    return issue_token(
+        ctx,
+        principal,
+        name=spec.name,
+        expires_at=expires_at,
+        workspace=spec.workspace,
+        read_only=spec.read_only,
+    )
+
+
+def issue_token(
+    ctx: ServiceContext,
+    principal: PrincipalRow,
+    *,
+    name: str,
+    expires_at: datetime | None,
+    workspace: str | None,
+    read_only: bool,
+) -> CreatedToken:
+    """Make and store a token (the caller has authorised it); its secret, once."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiTokenRow(
+        principal_id=principal.id,
+        name=name,
+        token_hash=token_hash(secret),
+        workspace=workspace,
+        read_only=read_only,
+        created_by=str(ctx.actor),
+        expires_at=expires_at,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    ctx.record(
+        Action.TOKENS_WRITE,
+        workspace=workspace,
+        target=f"principal:{principal.name}",
+        event=TokenCreated(
+            token_id=row.id,
+            principal=principal.name,
+            workspace=workspace,
+            read_only=read_only,
+            expires_at=expires_at.isoformat() if expires_at else None,
+        ),
+    )
+    return CreatedToken(**to_entity(row, principal.name).model_dump(), token=secret)
+
+
+def list_tokens(ctx: ServiceContext, principal: str | None = None) -> list[ApiToken]:
+    ctx.authorize(Action.TOKENS_READ, None, f"principal:{principal}" if principal else None)
+    query = (
+        select(ApiTokenRow, PrincipalRow.name)
+        .join(PrincipalRow, PrincipalRow.id == ApiTokenRow.principal_id)
+        .order_by(PrincipalRow.name, ApiTokenRow.created_at)
+    )
+    if principal is not None:
+        query = query.where(
+            ApiTokenRow.principal_id
+            == require_principal_row(ctx, principal, groups=False, field="principal").id
+        )
+    return [to_entity(row, name) for row, name in ctx.session.execute(query).tuples()]
+
+
+def revoke_token(ctx: ServiceContext, token_id: str) -> ApiToken:
+    ctx.begin_mutation(Action.TOKENS_REVOKE, None, f"token:{token_id}")
+    row = ctx.session.get(ApiTokenRow, token_id)
+    if row is None:
+        raise NotFoundError(f"token {token_id!r} not found")
+    principal = ctx.session.get_one(PrincipalRow, row.principal_id)
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        row.revoked_by = str(ctx.actor)
+        ctx.record(
+            Action.TOKENS_REVOKE,
+            workspace=row.workspace,
+            target=f"principal:{principal.name}",
+            event=TokenRevoked(token_id=row.id, principal=principal.name),
+        )
+    return to_entity(row, principal.name)
+
+
+def authenticate(database: Database, token: str) -> Actor:
+    """The actor an API token names; ``AuthenticationError`` (401) saying why if none.
+
+    One indexed read outside any write transaction (``Database.read``), on every request."""
+    digest = token_hash(token)
+    with database.read() as connection:
+        found = connection.execute(_TOKEN, {"digest": digest}).first()
+        # The principal's role assignments, read here too: the decision then needs no
+        # read inside the call's transaction (which, on SQLite, holds the write lock).
+        grants = load_grants(connection, found[6]) if found is not None else ()
+    # The index finds the row by its hash; comparing the hashes again in constant time keeps
+    # the decision itself free of timing differences.
+    if found is None or not hmac.compare_digest(found[1], digest):
+        raise AuthenticationError("the API token is not valid (unknown or malformed)")
+    token_id, _, expires_at, revoked_at, workspace, read_only, pid, name, kind, disabled = found
+    if revoked_at is not None:
+        raise AuthenticationError(f"the API token {token_id} was revoked")
+    if expires_at is not None and _utc(expires_at) <= datetime.now(UTC):
+        raise AuthenticationError(f"the API token {token_id} expired at {_utc(expires_at)}")
+    if disabled is not None:
+        raise AuthenticationError(f"principal {name!r} is disabled")
+    return Actor(
+        name=name,
+        kind="service_principal" if kind == "service_principal" else "user",
+        principal_id=pid,
+        token_id=token_id,
+        workspace=workspace,
+        read_only=bool(read_only),
+        grants=grants,
+    )
+
+
+# Built once: authentication runs it on every request, and building a statement costs more
+# than running it.
+_TOKEN = (
+    select(
+        ApiTokenRow.id,
+        ApiTokenRow.token_hash,
+        ApiTokenRow.expires_at,
+        ApiTokenRow.revoked_at,
+        ApiTokenRow.workspace,
+        ApiTokenRow.read_only,
+        PrincipalRow.id,
+        PrincipalRow.name,
+        PrincipalRow.kind,
+        PrincipalRow.disabled_at,
+    )
+    .join(PrincipalRow, PrincipalRow.id == ApiTokenRow.principal_id)
+    .where(ApiTokenRow.token_hash == bindparam("digest"))
+)
+
+
+def _utc(moment: datetime) -> datetime:
+    # Core reads through the same UTCDateTime type as the ORM; a naive value is UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def to_entity(row: ApiTokenRow, principal: str) -> ApiToken:
+    now = datetime.now(UTC)
+    if row.revoked_at is not None:
+        status = "revoked"
+    elif row.expires_at is not None and _utc(row.expires_at) <= now:
+        status = "expired"
+    else:
+        status = "active"
+    return ApiToken(
+        id=row.id,
+        principal=principal,
+        name=row.name,
+        workspace=row.workspace,
+        read_only=row.read_only,
+        status=status,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        revoked_by=row.revoked_by,
+    )
