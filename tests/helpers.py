@@ -189,3 +189,13 @@ def server_platform(home: Path, database_url: str | None = None) -> tuple[Any, s
     with platform.context(SYSTEM_ACTOR) as ctx:
         owner = principals.bootstrap_owner(ctx, BootstrapSpec())
     return platform, owner.token
+
+
+def promotion_id(platform: Any, name: str) -> str:
+    """The stored id of promotion ``name`` (its driver's lease is named after it)."""
+    from sqlalchemy import select
+
+    from opsloop.store.promotion_tables import PromotionRow
+
+    with platform.database.transaction() as session:
+        return str(session.scalar(select(PromotionRow.id).where(PromotionRow.name == name)))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import opsloop, write
+from helpers import opsloop, promotion_id, write
 from opsloop import Client
 from opsloop.errors import ConflictError, PermissionDeniedError, ValidationError
 
@@ -235,7 +235,7 @@ def test_a_killed_driver_is_replaced_and_the_promotion_resumes(
         started = client.promotions.create("lin:1", to="prod", policy=_policy(slow),
                                            workspace="dev")  # fmt: skip
         platform = Platform(settings)
-        lease = lease_name(_promotion_id(platform, started.name))
+        lease = lease_name(promotion_id(platform, started.name))
 
         def driver_pid() -> int | None:
             holder = lease_holders(platform.database).get(lease)
@@ -262,12 +262,3 @@ def test_a_killed_driver_is_replaced_and_the_promotion_resumes(
         assert [r.gate for r in done.gate_results] == ["champion_comparison"]  # once
         assert driver_pid() != first
         platform.database.dispose()
-
-
-def _promotion_id(platform: Any, name: str) -> str:
-    from sqlalchemy import select
-
-    from opsloop.store.promotion_tables import PromotionRow
-
-    with platform.database.transaction() as session:
-        return str(session.scalar(select(PromotionRow.id).where(PromotionRow.name == name)))

@@ -18,8 +18,10 @@ from opsloop.catalogue.promotion_events import (
 )
 from opsloop.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from opsloop.schemas.promotions import Approval
+from opsloop.security.roles import covers
 from opsloop.services.context import ServiceContext
 from opsloop.services.promotions import launch_driver
+from opsloop.services.roles import load_grants, role_definition
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.promotion import ApprovalGate, as_timedelta
 from opsloop.store.promotion_tables import ApprovalRow, PromotionRow
@@ -70,6 +72,7 @@ def decide_approval(
             f"{ctx.actor} asked for this promotion and cannot approve or reject it; "
             f"someone holding the {row.role} role decides"
         )
+    _require_role(ctx, row, workspace)
     if not approve and not (comment and comment.strip()):
         raise ValidationError("a rejection needs a comment saying why", field="comment")
     row.status = APPROVED if approve else REJECTED
@@ -82,6 +85,22 @@ def decide_approval(
     assert promotion is not None
     launch_driver(ctx, promotion, workspace)
     return to_entity(row, workspace, promotion)
+
+
+def _require_role(ctx: ServiceContext, row: ApprovalRow, workspace: str) -> None:
+    """A principal (a token's) decides only while holding the request's role on the
+    workspace, when that role is one the platform defines (built-in or custom); a persona
+    name (``project_lead``) is checked once persona templates map it to roles. Embedded,
+    the OS user owns the home."""
+    if ctx.actor.principal_id is None or role_definition(ctx.session, row.role) is None:
+        return
+    grants = load_grants(ctx.session, ctx.actor.principal_id)
+    scope = f"/workspaces/{workspace}"
+    if not any(role == row.role and covers(where, scope) for role, where, _ in grants):
+        raise PermissionDeniedError(
+            f"approval {row.name} is for someone holding the {row.role} role on workspace "
+            f"{workspace!r}; {ctx.actor} does not"
+        )
 
 
 def expire_request_if_due(ctx: ServiceContext, workspace: str, name: str) -> None:
