@@ -144,3 +144,17 @@ def test_a_sweep_step_error_names_the_step(client: Client, tmp_path: Path) -> No
     with pytest.raises(ValidationError) as caught:
         client.jobs.create(file=spec)
     assert str(caught.value).startswith(f"{spec}:8: jobs.tune.search_space.x.values: List should")
+
+
+@pytest.mark.parametrize("trial", [[None, None], 5, None])
+def test_a_trial_that_is_no_mapping_is_a_field_error_not_a_server_error(trial: object) -> None:
+    from opsloop.specs import JobSpec, validate_spec
+
+    step = {
+        "type": "sweep", "trial": trial, "search_space": {"x": {"type": "choice", "values": [1]}},
+        "sampling_algorithm": "random", "objective": {"goal": "maximize", "primary_metric": "m"},
+        "limits": {"max_total_trials": 1},
+    }  # fmt: skip
+    with pytest.raises(ValidationError) as caught:
+        validate_spec(JobSpec, {"type": "pipeline", "jobs": {"x": step}})
+    assert caught.value.field == "jobs.x.trial"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from opsloop.specs.base import AssetType, SpecModel
 from opsloop.specs.component import (
@@ -110,7 +110,12 @@ def _trial_kind(value: Any) -> str:
     # declares inputs; an inline trial is a bare command.
     if isinstance(value, str):
         return "str"
-    keys = value.keys() if isinstance(value, dict) else type(value).model_fields
+    if isinstance(value, dict):
+        keys: Any = value.keys()
+    elif isinstance(value, BaseModel):
+        keys = type(value).model_fields
+    else:  # a list, a number: TrialSpec's validation names what is wrong
+        return "TrialSpec"
     component_keys = {"name", "inputs", "outputs", "type", "version", "is_deterministic"}
     return "ComponentSpec" if component_keys & set(keys) else "TrialSpec"
 
