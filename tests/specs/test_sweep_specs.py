@@ -158,3 +158,17 @@ def test_a_trial_that_is_no_mapping_is_a_field_error_not_a_server_error(trial: o
     with pytest.raises(ValidationError) as caught:
         validate_spec(JobSpec, {"type": "pipeline", "jobs": {"x": step}})
     assert caught.value.field == "jobs.x.trial"
+
+
+@pytest.mark.parametrize("kind", [{}, [], 3, None])
+def test_a_search_space_type_that_is_no_name_is_a_field_error(kind: object) -> None:
+    from opsloop.specs import JobSpec, validate_spec
+
+    job = {
+        "type": "sweep", "trial": {"command": "echo"}, "search_space": {"x": {"type": kind}},
+        "sampling_algorithm": "random", "objective": {"goal": "maximize", "primary_metric": "m"},
+        "limits": {"max_total_trials": 1},
+    }  # fmt: skip
+    with pytest.raises(ValidationError) as caught:
+        validate_spec(JobSpec, job)
+    assert caught.value.field is not None and caught.value.field.startswith("search_space.x")

@@ -98,7 +98,7 @@ _EXPRESSIONS: dict[str, type[SpecModel]] = {
 
 def _expression_kind(value: Any) -> str:
     kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    if kind not in _EXPRESSIONS:
+    if not isinstance(kind, str) or kind not in _EXPRESSIONS:
         # Tagged by class name, so an error location reads search_space.x.<key>.
         return "Unknown"
     return _EXPRESSIONS[kind].__name__
