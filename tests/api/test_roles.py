@@ -200,3 +200,15 @@ def test_each_built_in_role_decides_as_declared(
     path = "/access/check?principal=pat&action={}&resource=/workspaces/dev"
     assert api.as_owner("GET", path.format(allowed))["allowed"]
     assert not api.as_owner("GET", path.format(refused))["allowed"]
+
+
+def test_the_platforms_last_owner_assignment_cannot_be_removed(api: Api) -> None:
+    (mine,) = [
+        a for a in api.as_owner("GET", "/role-assignments", None)
+        if a["principal"] == "admin" and a["role"] == "Owner" and a["scope"] == "/"
+    ]  # fmt: skip
+    refused = api.http.delete(f"/role-assignments/{mine['id']}", headers=api.owner)
+    assert refused.status_code == 409 and "last Owner assignment" in refused.json()["detail"]
+    api.principal("second-owner", ("Owner", "/"))
+    gone = api.http.delete(f"/role-assignments/{mine['id']}", headers=api.owner)
+    assert gone.status_code == 204

@@ -130,6 +130,11 @@ def delete_assignment(ctx: ServiceContext, assignment_id: str) -> None:
     if row is None:
         raise NotFoundError(f"role assignment {assignment_id!r} not found")
     principal = ctx.session.get_one(PrincipalRow, row.principal_id)
+    if row.role == "Owner" and row.scope == PLATFORM_SCOPE and not _other_platform_owners(ctx, row):
+        raise ConflictError(
+            f"{principal.name} holds the platform's last Owner assignment: assign Owner at "
+            "scope / to another principal first, or no one could administer the platform"
+        )
     ctx.session.delete(row)
     ctx.record(
         Action.ROLE_ASSIGNMENTS_DELETE,
@@ -137,6 +142,22 @@ def delete_assignment(ctx: ServiceContext, assignment_id: str) -> None:
         target=f"principal:{principal.name}",
         event=RoleUnassigned(principal=principal.name, role=row.role, scope=row.scope),
     )
+
+
+def _other_platform_owners(ctx: ServiceContext, row: RoleAssignmentRow) -> bool:
+    """Whether an enabled principal other than ``row``'s holds Owner at the platform."""
+    others = ctx.session.scalars(
+        select(RoleAssignmentRow.id)
+        .join(PrincipalRow, PrincipalRow.id == RoleAssignmentRow.principal_id)
+        .where(
+            RoleAssignmentRow.role == "Owner",
+            RoleAssignmentRow.scope == PLATFORM_SCOPE,
+            RoleAssignmentRow.id != row.id,
+            PrincipalRow.disabled_at.is_(None),
+        )
+        .limit(1)
+    )
+    return others.first() is not None
 
 
 def check_access(ctx: ServiceContext, principal: str, action: str, resource: str) -> AccessDecision:
