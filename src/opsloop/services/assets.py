@@ -77,7 +77,7 @@ def add_version(
         version = str(number)
     else:
         number = int(version) if version.isdigit() else 0
-    if _find(ctx, ws, kind, name, version) is not None:
+    if find_version(ctx, ws, kind, name, version) is not None:
         raise ConflictError(
             f"{kind} {name}:{version} already exists in {place(ws)}; "
             "versions are immutable, omit version to get the next one"
@@ -154,7 +154,7 @@ def _resolve_in(
     field: str | None,
 ) -> AssetVersionRow:
     if ref.version:
-        row = _find(ctx, ws, kind, ref.name, ref.version)
+        row = find_version(ctx, ws, kind, ref.name, ref.version)
     elif ref.alias:
         row = _find_by_alias(ctx, ws, kind, ref.name, ref.alias)
     else:
@@ -233,7 +233,7 @@ def set_archived(
     ctx.begin_mutation(action, workspace, target)
     ws = require_workspace_row(ctx, workspace)
     if version:
-        found = _find(ctx, ws, kind, name, version)
+        found = find_version(ctx, ws, kind, name, version)
         rows = [found] if found is not None else []
     else:
         rows = list_versions(ctx, ws, kind, name, include_archived=True)
@@ -275,12 +275,6 @@ def find_version(
     ctx: ServiceContext, ws: WorkspaceRow, kind: AssetKind, name: str, version: str
 ) -> AssetVersionRow | None:
     """Version ``version`` of ``name``, archived or not; None if there is none."""
-    return _find(ctx, ws, kind, name, version)
-
-
-def _find(
-    ctx: ServiceContext, ws: WorkspaceRow, kind: AssetKind, name: str, version: str
-) -> AssetVersionRow | None:
     return ctx.session.scalar(
         select(AssetVersionRow).where(
             AssetVersionRow.workspace_id == ws.id,
@@ -302,7 +296,7 @@ def _find_by_alias(
             AssetAliasRow.alias == alias,
         )
     )
-    return _find(ctx, ws, kind, name, version) if version is not None else None
+    return find_version(ctx, ws, kind, name, version) if version is not None else None
 
 
 def _latest(

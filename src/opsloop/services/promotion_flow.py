@@ -18,7 +18,7 @@ from opsloop.catalogue.actions import Action
 from opsloop.catalogue.promotion_events import PromotionGateEvaluated
 from opsloop.errors import OpsloopError
 from opsloop.schemas.promotions import GateResult
-from opsloop.services import approvals, promotions
+from opsloop.services import approvals, assets, promotions
 from opsloop.services.context import Platform, ServiceContext
 from opsloop.services.model_sharing import share_model
 from opsloop.services.promotion_gates import evaluate, read_evidence
@@ -90,11 +90,7 @@ def _already_shared(
         )
     )
     found = next((row for row in rows if row.details.get("shared_from") == origin), None)
-    return (
-        None
-        if found is None
-        else f"azureml://registries/{registry}/models/{found.name}/versions/{found.version}"
-    )
+    return None if found is None else assets.reference_to(ctx, found)
 
 
 def _next_gate(platform: Platform, now: Snapshot, guard: Guard | None) -> str:

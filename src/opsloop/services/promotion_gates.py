@@ -82,12 +82,12 @@ def evaluate(gate: GateSpec, evidence: Evidence) -> GateResult:
         assert evidence.data is not None and evidence.reference_profile is not None
         url, kind, reference = evidence.data
         return check_data_quality(
-            _read_table(url, kind, "data"), DataProfile.model_validate(evidence.reference_profile),
+            read_data_table(url, kind, "data"), DataProfile.model_validate(evidence.reference_profile),
             source=reference, max_missing_rate=gate.max_missing_rate,
             max_out_of_range_rate=gate.max_out_of_range_rate,
         )  # fmt: skip
     assert evidence.test_data is not None
-    frame = _read_table(*evidence.test_data, "test_data")
+    frame = read_data_table(*evidence.test_data, "test_data")
     if gate.label_column not in frame.columns:
         raise ValidationError(
             f"the test data has no column {gate.label_column!r}", field="label_column"
@@ -192,7 +192,8 @@ def _origin_space(ctx: ServiceContext, model: AssetVersionRow) -> WorkspaceRow:
     return space
 
 
-def _read_table(url: str, kind: str, field_name: str) -> pd.DataFrame:
+def read_data_table(url: str, kind: str, field_name: str) -> pd.DataFrame:
+    """A tabular data asset's rows; a missing or unreadable file names ``field_name``."""
     from opsloop.tabular.reader import read_table
 
     with (

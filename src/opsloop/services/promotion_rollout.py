@@ -26,6 +26,7 @@ from opsloop.services.online_deployments import deploy_online_deployment
 from opsloop.services.promotion_state import Guard, Snapshot, write_step
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.endpoint import OnlineDeploymentSpec
+from opsloop.specs.promotion import duration_seconds
 from opsloop.store.promotion_tables import PromotionRow
 from opsloop.store.tables import EndpointRequestLogRow
 
@@ -39,7 +40,7 @@ def roll_out(platform: Platform, now: Snapshot, guard: Guard | None) -> str:
         return write_step(platform, now, guard, lambda ctx, row: _first_step(ctx, row, now, name))
     rollout = now.policy.rollout
     held = (datetime.now(UTC) - datetime.fromisoformat(now.rollout["step_started"])).total_seconds()
-    interval = _seconds(rollout.interval)
+    interval = duration_seconds(rollout.interval)
     if held < interval:
         time.sleep(min(interval - held, _NAP_S))
         return now.state
@@ -187,9 +188,3 @@ def _requests(
 def _record(ctx: ServiceContext, row: PromotionRow, now: Snapshot, event: Any) -> None:
     ctx.record(Action.PROMOTIONS_WRITE, workspace=now.workspace, target=f"promotion:{row.name}",
                event=event)  # fmt: skip
-
-
-def _seconds(value: str | float) -> float:
-    from opsloop.specs.promotion import duration_seconds
-
-    return duration_seconds(value)

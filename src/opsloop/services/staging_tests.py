@@ -3,9 +3,6 @@ traffic, then smoke- and load-tested with sample rows (``opsloop.gates.staging_t
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from opsloop.errors import ValidationError
 from opsloop.schemas.promotions import GateResult
 from opsloop.scoring.protocols import Rows
@@ -16,17 +13,16 @@ from opsloop.services.online_deployments import (
     deployment_bundle,
     require_deployment_row,
 )
+from opsloop.services.promotion_gates import read_data_table
 from opsloop.services.promotion_rollout import deploy_candidate
 from opsloop.services.promotion_state import Snapshot
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.promotion import StagingTestGate
-from opsloop.store.artifacts import materialize
 
 
 def staging_test(platform: Platform, now: Snapshot, gate: StagingTestGate) -> GateResult:
     from opsloop.gates.staging_test import run_staging_test
     from opsloop.scoring.predictors import load_predictor
-    from opsloop.tabular.reader import read_table
 
     name = deploy_candidate(platform, now)
     with platform.context(now.actor) as ctx:
@@ -35,11 +31,7 @@ def staging_test(platform: Platform, now: Snapshot, gate: StagingTestGate) -> Ga
         bundle = deployment_bundle(platform.settings, require_deployment_row(ctx, endpoint, name))
         data = assets.resolve(ctx, ws, "data", gate.sample_data, field="sample_data")
         url, kind = data.path or "", data.type or "uri_file"
-    with (
-        tempfile.TemporaryDirectory(prefix="opsloop-staging-") as scratch,
-        assets.reading_source(url, field="sample_data"),
-    ):
-        frame = read_table(materialize(url, Path(scratch)), kind)
+    frame = read_data_table(url, kind, "sample_data")
     missing = [column for column in gate.drop_columns if column not in frame.columns]
     if missing:
         raise ValidationError(f"the sample data has no column {missing[0]!r}", field="drop_columns")
