@@ -98,6 +98,32 @@ def test_quickstart_ends_with_a_model_whose_lineage_names_job_and_data(tmp_path:
     home = tmp_path / "qs"
     result = opsloop("quickstart", "--home", str(home), "--rows", "1500", home=home)
     assert "Completed" in result.stdout
+    # The outer loop, each step by its identity: cicd promoted, lead approved, and prod's
+    # canary took all the traffic from the first release in analysed steps.
+    assert "[lead] approved" in result.stdout
+    approvals = json.loads(
+        opsloop("approval", "list", "-w", "prod", "-o", "json", home=home).stdout
+    )
+    assert [(a["status"], a["requested_by"], a["decided_by"]) for a in approvals] == [
+        ("Approved", "cicd", "lead")
+    ]
+    (promotion,) = json.loads(
+        opsloop("promotion", "list", "-w", "prod", "-o", "json", home=home).stdout
+    )
+    assert promotion["state"] == "Succeeded", promotion["report"]
+    assert [g["gate"] for g in promotion["gate_results"]] == [
+        "metric_threshold", "champion_comparison", "approval"
+    ]  # fmt: skip
+    passed = [c["step"] for c in promotion["rollout"]["checks"] if c["verdict"] == "passed"]
+    assert passed == [20, 50, 100]
+    endpoint = json.loads(
+        opsloop("online-endpoint", "show", "-w", "prod", "-n", "taxi-fare", "-o", "json",
+                home=home).stdout
+    )  # fmt: skip
+    assert endpoint["traffic"] == {"first-release": 0, "taxi-fare-model-1": 100}
+    audit = json.loads(opsloop("audit", "list", "--limit", "1000", "-o", "json", home=home).stdout)
+    actors = {record["actor"] for record in audit}
+    assert {"service_principal:cicd", "lead"} <= actors
     model = json.loads(
         opsloop("model", "show", "-n", "taxi-fare-model@latest", "-o", "json", home=home).stdout
     )

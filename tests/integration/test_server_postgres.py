@@ -16,7 +16,7 @@ import yaml
 
 from helpers import EXAMPLE, bootstrap_token, free_port, wait_healthy
 from opsloop import Client
-from opsloop.quickstart import _generate_data
+from opsloop.quickstart import generate_taxi_data
 
 TRAIN = EXAMPLE / "mlops" / "azureml" / "train"
 pytestmark = pytest.mark.postgres
@@ -71,7 +71,7 @@ def _run_pipeline(client: Client, data_file: Path) -> dict[str, object]:
 
 
 def test_same_pipeline_embedded_and_remote_on_postgres(server: str, tmp_path: Path) -> None:
-    data_file = _generate_data(EXAMPLE, tmp_path / "taxi.csv", rows=1500)
+    data_file = generate_taxi_data(EXAMPLE, tmp_path / "taxi.csv", rows=1500)
     with Client(home=tmp_path / "embedded", workspace="dev") as embedded:
         local = _run_pipeline(embedded, data_file)
     with Client(server, workspace="dev") as remote:

@@ -3,7 +3,9 @@ public ones (health, the OpenAPI document and its page).
 
 ``BearerTokens`` (``opsloop server``): ``Authorization: Bearer <API token>``, looked up by
 its SHA-256 (``services.tokens.authenticate``); anything else is a 401 that says what was
-wrong. ``LocalUser`` (embedded): the OS user, who owns its home; no token. Endpoint keys
+wrong. ``LocalUser`` (embedded): the OS user, who owns its home, unless the caller sends a
+token of this home (``Client(token=...)``, ``OPSLOOP_TOKEN``): then it acts as that
+principal, with only its roles, as a script standing in for a CI/CD process would. Endpoint keys
 are not API tokens: they live with their endpoint and only the scoring runtime reads them.
 """
 
@@ -39,13 +41,17 @@ class Authenticator(Protocol):
 
 
 class LocalUser:
-    """Embedded mode: the caller is the OS user, owner of the home (any header ignored)."""
+    """Embedded mode: the caller is the OS user, owner of the home; with a bearer token of
+    this home, the token's principal (a token the home does not know is a 401, never a
+    silent fallback to the owner)."""
 
     def __init__(self) -> None:
         self.actor = os_user_actor()
 
     def __call__(self, platform: Platform, authorization: str | None) -> Actor:
-        return self.actor
+        if not authorization:
+            return self.actor
+        return BearerTokens()(platform, authorization)
 
 
 class BearerTokens:
@@ -93,7 +99,7 @@ class AuthenticationMiddleware:
             elif name == b"x-request-id":
                 request_id = value.decode("latin-1")
         try:
-            if isinstance(self.authenticator, LocalUser):
+            if isinstance(self.authenticator, LocalUser) and authorization is None:
                 actor = self.authenticator(self.platform, authorization)
             else:  # store reads: off the event loop, which keeps dispatching meanwhile
                 actor = await run_in_threadpool(self.authenticator, self.platform, authorization)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from opsloop.api.app import create_app, include_routers_for
 from opsloop.api.authentication import LocalUser
 from opsloop.config import Settings
+from opsloop.services.access import PlatformAuthorizer
 from opsloop.services.context import Platform
 
 if TYPE_CHECKING:
@@ -27,8 +28,9 @@ ENDPOINTS = "/endpoints/"
 
 class EmbeddedApp:
     def __init__(self, settings: Settings) -> None:
-        self.platform = Platform(settings)
-        # Embedded, the caller is the OS user, owner of its home: no token, every action.
+        self.platform = Platform(settings, authorizer=PlatformAuthorizer(home_owner=True))
+        # Embedded, the caller is the OS user, owner of its home (no token, every action),
+        # or the principal of a token of the home it sends (that principal's roles).
         self.api = create_app(self.platform, lazy_routers=True, authenticator=LocalUser())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

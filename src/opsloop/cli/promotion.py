@@ -50,7 +50,7 @@ def promote(
 ) -> None:
     """Promote a model version into a workspace through the policy's gates, then roll it out.
 
-    Example: opsloop model promote -w dev -n taxi-fare-model:3 --to prod --policy mlops/promote-prod.yml
+    Example: opsloop model promote -w dev -n taxi-fare-model:3 --to prod --policy mlops/promotion/to-prod.yml
     """
     client = make_client(workspace)
     reference = (

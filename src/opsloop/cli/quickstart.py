@@ -1,4 +1,4 @@
-"""``opsloop quickstart``: the whole inner loop on an embedded home, offline, in minutes."""
+"""``opsloop quickstart``: the whole loop on an embedded home, offline, in minutes."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ def quickstart(
     reset: Annotated[bool, typer.Option(help="Delete the home folder first.")] = False,
     rows: Annotated[int, typer.Option(help="Rows of synthetic taxi data.")] = 5000,
 ) -> None:
-    """Create dev/staging/prod workspaces and a registry, register data, run the classical
-    training pipeline, register the model, deploy it to a staging online endpoint and score
-    it, then print where to look.
+    """Create dev/staging/prod workspaces, a registry, a CI/CD service principal and a
+    project lead; register data; run the classical training pipeline; share the model into
+    the registry; promote it through the gates to staging, then, approved by the project
+    lead, to prod as a canary under live traffic; then print where to look.
 
     Example: opsloop quickstart --home ./opsloop-quickstart --reset
     """
@@ -31,7 +32,7 @@ def quickstart(
         shutil.rmtree(home)
     result = run_quickstart(home, typer.echo, rows=rows)
     job = result.job
-    typer.echo("6/6 Summary")
+    typer.echo("8/8 Summary")
     typer.echo(
         f"    pipeline {job.name}: {job.status} in {job.duration_seconds or 0:.1f}s; "
         f"quickstart took {result.seconds:.1f}s"
@@ -45,11 +46,20 @@ def quickstart(
     typer.echo(
         f"    {run} job create -w dev -f {_pipeline_path()}   # rerun: prep and train are reused"
     )
-    if result.endpoint:
-        request = _pipeline_path().parents[1] / "deploy" / "online" / "score-request.json"
-        typer.echo(f"    {run} online-endpoint invoke -w staging -n {result.endpoint} -r {request}")
-        typer.echo(f"    {run} online-endpoint logs -w staging -n {result.endpoint}")
-        typer.echo(f"    {run} online-endpoint serve -w staging -n {result.endpoint} --port 8000")
+    request = _pipeline_path().parents[1] / "deploy" / "online" / "score-request.json"
+    for promotion in result.promotions:
+        typer.echo(f"    {run} promotion show -w {promotion.workspace} -n {promotion.name}")
+    if result.prod_endpoint:
+        typer.echo(f"    {run} approval list -w prod")
+        typer.echo(f"    {run} online-endpoint show -w prod -n {result.prod_endpoint}")
+        typer.echo(
+            f"    {run} online-endpoint invoke -w prod -n {result.prod_endpoint} -r {request}"
+        )
+        typer.echo(f"    {run} online-endpoint history -w prod -n {result.prod_endpoint}")
+        typer.echo(f"    {run} online-endpoint serve -w prod -n {result.prod_endpoint} --port 8000")
+    typer.echo(f"    {run} audit list --limit 20   # who did what: you, cicd, lead")
+    if not result.prod_endpoint:
+        raise typer.Exit(1)
     if job.status != "Completed" or result.model is None or not result.predictions:
         raise typer.Exit(1)
 

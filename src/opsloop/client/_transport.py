@@ -40,7 +40,6 @@ class Transport:
         # reach the embedded store through it; the SDK itself only speaks HTTP).
         self.platform: Any = None
         if self.remote:
-            # Embedded calls need none: the in-process app acts as the OS user.
             token = token_for(settings)
             if token:
                 headers["authorization"] = f"Bearer {token}"
@@ -48,6 +47,9 @@ class Transport:
                 base_url=str(settings.uri).rstrip("/"), headers=headers, timeout=300
             )
         else:
+            # Embedded: the OS user, unless a token is given (a principal of the home).
+            if settings.token is not None:
+                headers["authorization"] = f"Bearer {settings.token.get_secret_value()}"
             # The one door to the server's code: its composition root, never its layers.
             from opsloop.app.embedded import create_embedded_app
 

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from opsloop.schemas.promotions import GateResult
 from opsloop.scoring.protocols import Rows
@@ -72,6 +73,16 @@ def run_staging_test(
             "slo": gate.slo.model_dump(),
         },
     )
+
+
+def sample_requests(frame: pd.DataFrame, rows_per_request: int) -> list[Rows]:
+    """The sample's rows as requests of ``rows_per_request`` rows, carrying what a JSON
+    request would: a missing value is null, never a float NaN (which the schema of a
+    string column refuses, where the model itself would impute it)."""
+    columns = [str(column) for column in frame.columns]
+    values = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
+    size = rows_per_request
+    return [Rows(columns, values[i : i + size]) for i in range(0, len(values), size)]
 
 
 def _call(predict: Callable[[Rows], Any], rows: Rows) -> tuple[float, str | None]:

@@ -20,7 +20,14 @@ from opsloop.services.roles import decide, load_grants
 
 
 class PlatformAuthorizer:
-    """Token scope, then role assignments, read in the call's own transaction."""
+    """Token scope, then role assignments, read in the call's own transaction.
+
+    ``home_owner`` (embedded mode): a caller that is no principal is the OS user, who owns
+    the home and may do everything; one that came with a token of the home holds only its
+    principal's roles."""
+
+    def __init__(self, *, home_owner: bool = False) -> None:
+        self.home_owner = home_owner
 
     def authorize(
         self,
@@ -30,7 +37,7 @@ class PlatformAuthorizer:
         workspace: str | None,
         target: str | None = None,
     ) -> None:
-        if actor.kind == "system":
+        if actor.kind == "system" or (self.home_owner and actor.principal_id is None):
             return
         check_token_scope(actor, action, workspace)
         if actor.principal_id is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from opsloop.errors import ValidationError
 from opsloop.schemas.promotions import GateResult
-from opsloop.scoring.protocols import Rows
 from opsloop.services import assets, online_endpoints
 from opsloop.services.context import Platform
 from opsloop.services.online_deployments import (
@@ -21,7 +20,7 @@ from opsloop.specs.promotion import StagingTestGate
 
 
 def staging_test(platform: Platform, now: Snapshot, gate: StagingTestGate) -> GateResult:
-    from opsloop.gates.staging_test import run_staging_test
+    from opsloop.gates.staging_test import run_staging_test, sample_requests
     from opsloop.scoring.predictors import load_predictor
 
     name = deploy_candidate(platform, now)
@@ -38,10 +37,7 @@ def staging_test(platform: Platform, now: Snapshot, gate: StagingTestGate) -> Ga
     frame = frame.drop(columns=gate.drop_columns)
     if frame.empty:
         raise ValidationError("the sample data holds no rows", field="sample_data")
-    columns = [str(column) for column in frame.columns]
-    values = frame.to_numpy(dtype=object).tolist()
-    size = gate.rows_per_request
-    requests = [Rows(columns, values[i : i + size]) for i in range(0, len(values), size)]
+    requests = sample_requests(frame, gate.rows_per_request)
     predictor = load_predictor(bundle)
     result = run_staging_test(predictor.predict, requests, gate)
     if not result.passed:  # a refused candidate leaves nothing deployed

@@ -1,0 +1,48 @@
+"""The quickstart's people and processes: the platform owner (the OS user, who owns the
+embedded home) makes a CI/CD service principal and a project lead, gives each the roles
+its work needs, and a token; the quickstart then acts as each through its own Client."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from opsloop.client import Client
+from opsloop.quickstart.inner import Say, create_once
+
+CICD = "cicd"
+PROJECT_LEAD = "lead"
+# (principal, kind, what it is, its roles: (role, scope))
+_IDENTITIES = (
+    (CICD, "service_principal", "the CI/CD process: trains, registers, shares, promotes",
+     (("Contributor", "/workspaces/dev"), ("Contributor", "/workspaces/staging"),
+      ("Contributor", "/workspaces/prod"), ("Contributor", "/registries/shared"))),
+    (PROJECT_LEAD, "user", "the project lead: approves what enters production",
+     (("Reader", "/workspaces/dev"), ("Contributor", "/workspaces/staging"),
+      ("Contributor", "/workspaces/prod"))),
+)  # fmt: skip
+
+
+@dataclass
+class Identities:
+    owner: Client
+    cicd: Client
+    lead: Client
+
+
+def create_identities(home: Path, owner: Client, say: Say) -> Identities:
+    """Each principal, its role assignments and a fresh token (kept in memory only)."""
+    clients: dict[str, Client] = {}
+    for name, kind, what, roles in _IDENTITIES:
+        create_once(functools.partial(owner.principals.create, name, kind=kind, description=what))
+        held = {(a.role, a.scope) for a in owner.role_assignments.list(principal=name)}
+        for role, scope in roles:
+            if (role, scope) not in held:
+                owner.role_assignments.create(name, role, scope=scope)
+        token = owner.tokens.create(name, name="quickstart", expires_in_days=7)
+        clients[name] = Client(home=home, workspace="dev", token=token.token)
+        label = "service principal" if kind == "service_principal" else "user"
+        say(f"    {label} {name} ({what}); roles: "
+            + ", ".join(f"{role} on {scope}" for role, scope in roles))  # fmt: skip
+    return Identities(owner=owner, cicd=clients[CICD], lead=clients[PROJECT_LEAD])
