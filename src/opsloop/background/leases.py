@@ -114,6 +114,12 @@ class Lease:
         session.execute(insert(LeaseRow).values(**values).on_conflict_do_nothing())
 
 
+def lease_expiries(session: Session, names: list[str]) -> dict[str, datetime]:
+    """When each of the named leases lapses (a lease never taken is absent)."""
+    rows = session.scalars(select(LeaseRow).where(LeaseRow.name.in_(names)))
+    return {row.name: row.expires_at for row in rows}
+
+
 def lease_holders(database: Database) -> dict[str, tuple[str, int, datetime]]:
     """Every lease: name -> (holder, token, expires_at); for status output and tests."""
     with database.transaction() as session:

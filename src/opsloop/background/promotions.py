@@ -13,16 +13,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-
-from opsloop.background.leases import Lease, LeaseLostError, new_holder_name
+from opsloop.background.leases import Lease, LeaseLostError, lease_expiries, new_holder_name
 from opsloop.config import Settings
 from opsloop.execution.launcher import launch_detached
 from opsloop.services.context import Platform
 from opsloop.services.promotion_flow import advance_promotion
-from opsloop.services.promotions import ACTIVE, AWAITING_APPROVAL, DRIVER
-from opsloop.store.promotion_tables import ApprovalRow, PromotionRow
-from opsloop.store.tables import LeaseRow, WorkspaceRow
+from opsloop.services.promotions import (
+    ACTIVE,
+    AWAITING_APPROVAL,
+    DRIVER,
+    promotions_a_driver_may_move,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,31 +96,13 @@ class PromotionSupervisor:
         started = 0
         with self.platform.database.transaction() as session:
             lease.guard(session)
-            rows = session.execute(
-                select(PromotionRow.id, PromotionRow.name, PromotionRow.state, WorkspaceRow.name)
-                .join(WorkspaceRow, WorkspaceRow.id == PromotionRow.workspace_id)
-                .where(PromotionRow.state.in_(ACTIVE))
-            ).all()
-            held = {
-                row.name: row.expires_at
-                for row in session.scalars(
-                    select(LeaseRow).where(LeaseRow.name.in_([lease_name(r[0]) for r in rows]))
-                )
-            }
-            waiting = {
-                row.promotion_id
-                for row in session.scalars(
-                    select(ApprovalRow).where(
-                        ApprovalRow.status == "Pending", ApprovalRow.expires_at > now
-                    )
-                )
-            }
-        for promotion_id, name, state, workspace in rows:
-            if state == AWAITING_APPROVAL and promotion_id in waiting:
-                continue  # a person decides; the decision starts a driver
-            expires = held.get(lease_name(promotion_id))
+            candidates = promotions_a_driver_may_move(session, now)
+            expiries = lease_expiries(session, [lease_name(c.id) for c in candidates])
+        for candidate in candidates:
+            expires = expiries.get(lease_name(candidate.id))
             if expires is not None and expires > now:
                 continue  # a driver is at it
+            promotion_id, name, workspace = candidate.id, candidate.name, candidate.workspace
             folder = self.platform.settings.resolved_home() / "promotions" / workspace / name
             launch_detached(self.platform.settings, DRIVER, [promotion_id], folder)
             started += 1

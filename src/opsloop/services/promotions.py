@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from opsloop.catalogue.actions import Action
 from opsloop.catalogue.promotion_events import PromotionStarted, PromotionStateChanged
@@ -253,3 +255,27 @@ def _slug(name: str, version: str) -> str:
 
 def result_record(result: GateResult) -> dict[str, Any]:
     return result.model_dump(mode="json")
+
+
+@dataclass(frozen=True)
+class DriverlessCandidate:
+    """An active promotion a driver may have to move on (the supervisor's view)."""
+
+    id: str
+    name: str
+    workspace: str
+
+
+def promotions_a_driver_may_move(session: Session, now: datetime) -> list[DriverlessCandidate]:
+    """Every active promotion but those waiting on a pending, unexpired approval: a person
+    decides those, and the decision starts their driver."""
+    waiting = select(ApprovalRow.promotion_id).where(
+        ApprovalRow.status == "Pending", ApprovalRow.expires_at > now
+    )
+    rows = session.execute(
+        select(PromotionRow.id, PromotionRow.name, WorkspaceRow.name)
+        .join(WorkspaceRow, WorkspaceRow.id == PromotionRow.workspace_id)
+        .where(PromotionRow.state.in_(ACTIVE))
+        .where(~((PromotionRow.state == AWAITING_APPROVAL) & PromotionRow.id.in_(waiting)))
+    ).all()
+    return [DriverlessCandidate(id, name, workspace) for id, name, workspace in rows]
