@@ -17,7 +17,6 @@ side are dropped. Missing values are not a category (``null_value_rate`` counts 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from opsloop.monitoring.distances import jensen_shannon_distance, population_stability_index
 from opsloop.monitoring.reference import CategoricalSummary
@@ -52,6 +51,8 @@ def chi_squared_test(
     reference: CategoricalSummary, window: CategoricalWindow
 ) -> tuple[float, float]:
     """(statistic, p-value) of Pearson's chi-squared test of homogeneity."""
+    from scipy import stats  # here: scipy.stats takes seconds to import, and few runs test
+
     table = np.vstack(aligned(reference, window)).astype("float64")
     categories = table.shape[1]
     if categories < 2:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 from opsloop.monitoring.distances import jensen_shannon_distance, population_stability_index
 from opsloop.monitoring.reference import NumericalSummary
@@ -107,6 +106,8 @@ def normalized_wasserstein(reference: NumericalSummary, window: NumericalWindow)
 
 def ks_test(reference: NumericalSummary, window: NumericalWindow) -> tuple[float, float]:
     """(D, p-value) of the two-sample Kolmogorov-Smirnov test, two-sided, asymptotic."""
+    from scipy import stats  # here: scipy.stats takes seconds to import, and few runs test
+
     ref, prod = cells(reference, window)
     size_ref, size_prod = float(ref.sum()), float(prod.sum())
     statistic = float(np.max(np.abs(np.cumsum(ref) / size_ref - np.cumsum(prod) / size_prod)))

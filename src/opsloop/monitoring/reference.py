@@ -28,6 +28,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from opsloop.monitoring.binning import Binner
 from opsloop.monitoring.moments import Moments
 from opsloop.monitoring.sources import (
     DEFAULT_BATCH_ROWS,
@@ -153,12 +154,13 @@ def summarize_reference(
             counter.update(values.counts)
             missing[name] += values.missing + values.type_errors
     edges = {n: _edges(passes[n], bins) for n in numeric if passes[n].moments.count}
+    binners = {n: Binner(e) for n, e in edges.items()}
     counts = {n: np.zeros(len(e), dtype=np.int64) for n, e in edges.items()}
     sums = {n: np.zeros(len(e)) for n, e in edges.items()}
     if edges:
         for chunk in iter_batches(source, list(edges), **read):  # type: ignore[arg-type]
-            for name, edge in edges.items():
-                count, total = bin_totals(edge, numeric_values(chunk.column(name)).finite)
+            for name, binner in binners.items():
+                count, total = binner.totals(numeric_values(chunk.column(name)).finite)
                 counts[name] += count
                 sums[name] += total
     features: dict[str, NumericalSummary | CategoricalSummary] = {}
@@ -177,14 +179,6 @@ def summarize_reference(
         else:
             skipped[name] = "no finite values"
     return ReferenceSummary(row_count=row_count, bins=bins, features=features, skipped=skipped)
-
-
-def bin_totals(edges: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Count and sum of ``values`` in each [e_j, e_{j+1}) (the last: == e_K); others dropped."""
-    inside = values[(values >= edges[0]) & (values <= edges[-1])]
-    index = np.searchsorted(edges, inside, side="right") - 1
-    counts = np.bincount(index, minlength=len(edges)).astype(np.int64)
-    return counts, np.bincount(index, weights=inside, minlength=len(edges))
 
 
 def _first_pass(state: _NumericPass, values: Any, rng: np.random.Generator) -> None:

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from opsloop.monitoring.binning import Binner
 from opsloop.monitoring.reference import (
     CategoricalSummary,
     NumericalSummary,
     ReferenceSummary,
-    bin_totals,
 )
 from opsloop.monitoring.sources import DEFAULT_BATCH_ROWS, TabularSource, iter_batches
 from opsloop.monitoring.values import category_values, numeric_values
@@ -30,7 +30,7 @@ from opsloop.monitoring.values import category_values, numeric_values
 
 @dataclass
 class NumericalWindow:
-    edges: np.ndarray
+    binner: Binner
     counts: np.ndarray  # int64, one per edge, as the reference's bin_counts
     sums: np.ndarray  # float64, the sum of each bin's values
     below: int = 0  # values < reference min
@@ -52,13 +52,13 @@ class NumericalWindow:
         self.type_errors += values.type_errors
         self.nonfinite += values.nonfinite
         finite = values.finite
-        low, high = self.edges[0], self.edges[-1]
+        low, high = self.binner.low, self.binner.high
         below, above = finite[finite < low], finite[finite > high]
         self.below += below.size
         self.below_distance += float((low - below).sum())
         self.above += above.size
         self.above_distance += float((above - high).sum())
-        counts, sums = bin_totals(self.edges, finite)
+        counts, sums = self.binner.totals(finite)
         self.counts += counts
         self.sums += sums
 
@@ -127,5 +127,5 @@ def _empty_feature(summary: NumericalSummary | CategoricalSummary) -> FeatureWin
     if isinstance(summary, NumericalSummary):
         edges = np.asarray(summary.bin_edges, dtype="float64")
         size = len(edges)
-        return NumericalWindow(edges, np.zeros(size, dtype=np.int64), np.zeros(size))
+        return NumericalWindow(Binner(edges), np.zeros(size, dtype=np.int64), np.zeros(size))
     return CategoricalWindow()
