@@ -190,7 +190,11 @@ def _first_pass(state: _NumericPass, values: Any, rng: np.random.Generator) -> N
     state.moments.add(finite)
     # Bottom-k sampling: every value gets a uniform key and the SAMPLE_SIZE smallest keys
     # win, which is a uniform sample without replacement, in one vectorised step per chunk.
-    keys = np.concatenate([state.keys, rng.random(finite.size)])
+    new_keys = rng.random(finite.size)
+    if state.keys.size >= SAMPLE_SIZE:  # full: only keys below the largest kept can enter
+        entering = new_keys < state.keys.max()
+        new_keys, finite = new_keys[entering], finite[entering]
+    keys = np.concatenate([state.keys, new_keys])
     sample = np.concatenate([state.sample, finite])
     if keys.size > SAMPLE_SIZE:
         keep = np.argpartition(keys, SAMPLE_SIZE)[:SAMPLE_SIZE]

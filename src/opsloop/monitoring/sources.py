@@ -14,20 +14,23 @@ their columns and column types, as collected files do when a model's inputs chan
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import fsspec
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 TabularSource: TypeAlias = (
-    pd.DataFrame | pa.Table | ds.Dataset | str | os.PathLike[str] | Sequence[Any]
+    "pd.DataFrame | pa.Table | ds.Dataset | str | os.PathLike[str] | Sequence[Any]"
 )
 
 DEFAULT_BATCH_ROWS = 262_144
@@ -71,7 +74,7 @@ def source_schema(
     source: TabularSource, storage_options: dict[str, Any] | None = None
 ) -> pa.Schema:
     """The source's columns and types: a file's own schema, the first file's for a list."""
-    if isinstance(source, pd.DataFrame):
+    if _is_frame(source):
         return pa.Schema.from_pandas(source.head(1000), preserve_index=False)
     if isinstance(source, pa.Table | ds.Dataset):
         return source.schema
@@ -124,7 +127,7 @@ def _raw_batches(
     batch_rows: int,
     storage_options: dict[str, Any] | None,
 ) -> Iterator[pa.Table]:
-    if isinstance(source, pd.DataFrame):
+    if _is_frame(source):
         yield from _frame_batches(source, columns, batch_rows)
     elif isinstance(source, pa.Table):
         table = _conform(source, columns)
@@ -138,6 +141,12 @@ def _raw_batches(
         fs, paths = _files(source, storage_options)
         for path in paths:
             yield from _file_batches(fs, path, columns, batch_rows)
+
+
+def _is_frame(source: object) -> bool:
+    # pandas takes ~0.5 s to import; a source can only be a DataFrame once it is imported.
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(source, pandas.DataFrame)
 
 
 def _frame_batches(

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -69,6 +68,8 @@ def numeric_values(column: pa.ChunkedArray | pa.Array) -> NumericValues:
         missing = int(np.isnan(values).sum())  # nulls became NaN: both are missing
     else:
         # Text (or any other type) parses per value; what does not parse is a type error.
+        import pandas as pd  # only text needs pandas' lenient parsing; it is slow to import
+
         text = pc.cast(array, pa.string()).to_pandas()
         values = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
         missing = int(text.isna().sum())
