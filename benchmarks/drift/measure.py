@@ -1,4 +1,4 @@
-"""What each measured process reports: its wall time and its peak resident memory."""
+"""What each measured process reports: its wall and CPU time and its peak resident memory."""
 
 from __future__ import annotations
 
@@ -13,8 +13,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process: steadier than wall time on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def report(payload: dict[str, Any]) -> None:
     """One JSON line on stdout, read by run.py."""
     payload["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    payload["cpu_seconds"] = round(cpu_seconds(), 2)
     json.dump(payload, sys.stdout)
     sys.stdout.write("\n")

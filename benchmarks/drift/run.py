@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/drift/run.py --rows 100000 --no-scale   # a quick look
 
 Each measured step runs in its own process, so its wall time includes its imports and its
-peak memory (ru_maxrss) is its own. Evidently runs in its own virtualenv
+peak memory (ru_maxrss) is its own; its CPU time (user + system) is reported too, being
+steadier than wall time on a shared machine. Evidently runs in its own virtualenv
 (benchmarks/drift/.venv-evidently, made here on first use: its pins need pandas<3). The
 generated data lives in benchmarks/drift/data/ (gitignored, reused between runs). Results
 are printed as Markdown tables and saved as JSON under benchmarks/drift/results/.
@@ -92,8 +93,10 @@ def print_comparison(result: dict[str, Any]) -> None:
     print(
         f"\n### {result['rows']:,} production rows x 20 features vs a {result['rows']:,}-row reference\n"
     )
-    print("| what | wall s | peak RSS MB | time vs Evidently | memory vs Evidently |")
-    print("|---|---:|---:|---:|---:|")
+    print(
+        "| what | wall s | CPU s | peak RSS MB | wall vs Evidently | CPU vs Evidently | memory vs Evidently |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     steps = [
         ("Evidently DataDriftPreset (read + report)", evidently),
         ("opsloop drift run, default metrics", ours),
@@ -101,10 +104,12 @@ def print_comparison(result: dict[str, Any]) -> None:
         ("opsloop reference summary (once per reference)", result["opsloop_summary"]),
     ]
     for label, step in steps:
-        speed = evidently["process_seconds"] / step["process_seconds"]
+        wall = evidently["process_seconds"] / step["process_seconds"]
+        cpu = evidently["cpu_seconds"] / step["cpu_seconds"]
         memory = step["peak_rss_mb"] / evidently["peak_rss_mb"]
         print(
-            f"| {label} | {step['process_seconds']:.2f} | {step['peak_rss_mb']:.0f} | {speed:.1f}x faster | {memory:.2f} |"
+            f"| {label} | {step['process_seconds']:.2f} | {step['cpu_seconds']:.2f} | "
+            f"{step['peak_rss_mb']:.0f} | {wall:.1f}x faster | {cpu:.1f}x less | {memory:.2f} |"
         )
     print(
         f"\n(Evidently's report alone, without reading the Parquet files: {evidently['report_seconds']:.2f} s)\n"
@@ -128,11 +133,14 @@ def print_comparison(result: dict[str, Any]) -> None:
 
 def print_scale(result: dict[str, Any]) -> None:
     print(f"\n### Scale: {result['rows']:,} rows x 50 columns from Parquet\n")
-    print("| step | wall s | peak RSS MB |")
-    print("|---|---:|---:|")
+    print("| step | wall s | CPU s | peak RSS MB |")
+    print("|---|---:|---:|---:|")
     for label in ("summary", "drift"):
         step = result[label]
-        print(f"| opsloop {label} | {step['process_seconds']:.2f} | {step['peak_rss_mb']:.0f} |")
+        print(
+            f"| opsloop {label} | {step['process_seconds']:.2f} | "
+            f"{step.get('cpu_seconds', 0):.2f} | {step['peak_rss_mb']:.0f} |"
+        )
 
 
 def _yes(flag: bool) -> str:
@@ -157,8 +165,12 @@ def main() -> None:
         print_scale(results["scale"])
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"drift_{time.strftime('%Y%m%d_%H%M%S')}.json"
+    results["load_after"] = os.getloadavg()
     out.write_text(json.dumps(results, indent=1))
-    print(f"\nload average before the run: {results['load_before']}; results in {out}")
+    print(
+        f"\nload average before the run: {results['load_before']}, after: {results['load_after']}"
+    )
+    print(f"results in {out}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-GRID = 1 << 18  # 256 Ki cells: a 1 MiB table, small enough to stay in cache
+GRID = 1 << 18  # 256 Ki cells: a 2 MiB table, small enough to stay in cache
 
 
 SPAN = 2  # edges a trusted cell's neighbourhood may hold, resolved by comparisons
@@ -36,11 +36,14 @@ class Binner:
             # with more edges nearby are flagged -1 and take the binary search.
             before = bins[np.maximum(np.arange(GRID) - 1, 0)]
             after = bins[np.minimum(np.arange(GRID) + 2, GRID)]
-            self.table = np.where(after - before <= SPAN, before, -1).astype(np.int32)
+            self.table = np.where(after - before <= SPAN, before, -1).astype(np.int64)
 
     def totals(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Count and sum of ``values`` in each [e_j, e_{j+1}) (the last: == e_K); others dropped."""
-        inside = values[(values >= self.low) & (values <= self.high)]
+        return self.totals_inside(values[(values >= self.low) & (values <= self.high)])
+
+    def totals_inside(self, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``totals`` of values known to lie in [e_0, e_K]."""
         index = self.index(inside)
         counts = np.bincount(index, minlength=len(self.edges)).astype(np.int64)
         return counts, np.bincount(index, weights=inside, minlength=len(self.edges))
@@ -50,7 +53,7 @@ class Binner:
         if not self.scale:
             return np.searchsorted(self.edges, inside, side="right") - 1
         cells = np.minimum(((inside - self.low) * self.scale).astype(np.int64), GRID - 1)
-        base = self.table[cells].astype(np.int64)
+        base = self.table[cells]
         crowded = base < 0
         np.maximum(base, 0, out=base)
         index = base.copy()

@@ -75,6 +75,8 @@ def numeric_values(column: pa.ChunkedArray | pa.Array) -> NumericValues:
         missing = int(text.isna().sum())
         type_errors = int(np.isnan(values).sum()) - missing
     finite_mask = np.isfinite(values)
+    if finite_mask.all():  # the usual case: no copy
+        return NumericValues(values, missing, 0, type_errors)
     nonfinite = int(np.isinf(values).sum())
     return NumericValues(values[finite_mask], missing, nonfinite, type_errors)
 

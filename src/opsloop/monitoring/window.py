@@ -53,12 +53,15 @@ class NumericalWindow:
         self.nonfinite += values.nonfinite
         finite = values.finite
         low, high = self.binner.low, self.binner.high
-        below, above = finite[finite < low], finite[finite > high]
-        self.below += below.size
-        self.below_distance += float((low - below).sum())
-        self.above += above.size
-        self.above_distance += float((above - high).sum())
-        counts, sums = self.binner.totals(finite)
+        below_mask, above_mask = finite < low, finite > high
+        if below_mask.any() or above_mask.any():
+            below, above = finite[below_mask], finite[above_mask]
+            self.below += below.size
+            self.below_distance += float((low - below).sum())
+            self.above += above.size
+            self.above_distance += float((above - high).sum())
+            finite = finite[~(below_mask | above_mask)]
+        counts, sums = self.binner.totals_inside(finite)
         self.counts += counts
         self.sums += sums
 
