@@ -69,6 +69,7 @@ def server(
             "Set OPSLOOP_ARTIFACT_URI to storage every server and worker reaches (s3://..., "
             "file:///shared/...), or pass --local-artifacts to keep them here."
         )
+    oidc = settings.oidc()  # a bad OIDC setup stops the start, not the first sign-in
     platform = Platform(settings)  # migrate once before workers start
     owner_token = first_start(platform)
     platform.database.dispose()
@@ -78,6 +79,11 @@ def server(
         f"  metadata:  {_redacted(settings.resolved_database_url())}\n"
         f"  artifacts: {settings.resolved_artifact_uri()}"
     )
+    if oidc is not None:
+        typer.echo(
+            f"  OIDC:      tokens from {oidc.issuer} for audience {oidc.audience}, "
+            f"keys from {oidc.jwks}"
+        )
     if owner_token is not None:
         typer.echo(
             "\nFirst start: created the platform owner 'admin'. Its API token, shown this "

@@ -47,7 +47,10 @@ def whoami(ctx: ServiceContext) -> Identity:
     """Who the caller is and the roles it holds; needs no permission beyond being
     authenticated."""
     actor = ctx.actor
-    held = load_grants(ctx.session, actor.principal_id) if actor.principal_id else ()
+    # The grants authentication read (an OIDC token's groups claim adds some), else the store's.
+    held = actor.grants
+    if held is None:
+        held = load_grants(ctx.session, actor.principal_id) if actor.principal_id else ()
     return Identity(
         name=actor.name,
         kind=actor.kind,
