@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from opsloop.catalogue.actions import Action
 from opsloop.schemas.access import Identity
 from opsloop.security.actor import Actor
-from opsloop.security.authorization import check_token_scope, denied
+from opsloop.security.authorization import check_token_scope, denied, token_scopes
 from opsloop.security.roles import request_scope
 from opsloop.services.context import ServiceContext
-from opsloop.services.roles import decide, load_grants
+from opsloop.services.roles import decide, load_grants, role_definition
 
 
 class PlatformAuthorizer:
@@ -41,6 +41,23 @@ class PlatformAuthorizer:
         decision = decide(session, actor.name, action, request_scope(workspace, target), held)
         if not decision.allowed:
             raise denied(actor, action, decision.reason)
+
+    def readable_scopes(
+        self, session: Session, actor: Actor, action: Action
+    ) -> tuple[str, ...] | None:
+        if actor.kind == "system":
+            return None
+        if actor.principal_id is None:
+            return ()
+        held = actor.grants
+        if held is None:
+            held = load_grants(session, actor.principal_id)
+        scopes = [
+            where
+            for role_name, where, _ in held
+            if (role := role_definition(session, role_name)) is not None and role.allows(action)
+        ]
+        return token_scopes(actor, action, scopes)
 
 
 def whoami(ctx: ServiceContext) -> Identity:
