@@ -297,3 +297,28 @@ def test_an_unreadable_key_set_is_a_401_naming_where_it_was_looked_for(
     assert answer.status_code == 401
     assert f"could not be read from {tmp_path / 'missing.json'}" in answer.json()["detail"]
     server.platform.database.dispose()
+
+
+def test_a_remembered_token_is_refused_once_it_expires(tmp_path: Path, provider: Provider) -> None:
+    server = _start(tmp_path, provider, None, oidc_leeway_s=0)
+    with server.http:
+        token = provider.token(groups=["data-scientists"], exp=int(time.time()) + 2)
+        assert server.call("GET", "/workspaces/dev/jobs", token).status_code == 200
+        assert server.call("GET", "/workspaces/dev/jobs", token).status_code == 200
+        expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+        time.sleep(max(0.0, expires - time.time()) + 0.2)
+        answer = server.call("GET", "/workspaces/dev/jobs", token)
+        assert answer.status_code == 401 and "has expired" in answer.json()["detail"]
+    server.platform.database.dispose()
+
+
+def test_an_endpoint_token_is_no_oidc_token(server: Server) -> None:
+    body = {"name": "ep-token", "auth_mode": "aml_token"}
+    created = server.http.post("/workspaces/dev/online-endpoints", json=body, headers=server.owner)
+    assert created.status_code == 201, created.text
+    path = "/workspaces/dev/online-endpoints/ep-token/credentials"
+    access_token = server.http.post(path, headers=server.owner).json()["accessToken"]
+    assert access_token.startswith("eyJ")  # a JWT, so it takes the OIDC path, and fails there
+    answer = server.call("GET", "/workspaces", access_token)
+    assert answer.status_code == 401
+    assert "which this server does not accept" in answer.json()["detail"]

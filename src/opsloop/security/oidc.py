@@ -13,11 +13,13 @@ would let anyone who holds the public key sign tokens.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
 import time
 import urllib.request
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,9 @@ from jwt.exceptions import PyJWKError
 from opsloop.errors import AuthenticationError
 
 log = logging.getLogger(__name__)
+
+# Verified tokens remembered (the least recently used go first): a few thousand callers.
+_VERIFIED_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -154,13 +159,32 @@ class OidcVerifier:
             max_age_s=config.max_age_s,
             timeout_s=config.fetch_timeout_s,
         )
+        self._verified: OrderedDict[str, tuple[OidcIdentity, float]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def verify(self, token: str) -> OidcIdentity:
+        """The identity ``token`` names, or ``AuthenticationError`` saying what is wrong.
+
+        A token verified before is not verified again until it expires: a client sends the
+        same token for many calls, and checking its signature and claims costs several
+        times an API token's lookup. The principal it names is still read on every call."""
+        now = time.time()
+        with self._lock:
+            cached = self._verified.get(token)
+            if cached is not None:
+                self._verified.move_to_end(token)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        identity, expires = self._verify(token)
+        with self._lock:
+            self._verified[token] = (identity, expires)
+            if len(self._verified) > _VERIFIED_KEPT:
+                self._verified.popitem(last=False)
+        return identity
+
+    def _verify(self, token: str) -> tuple[OidcIdentity, float]:
         config = self.config
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.DecodeError as exc:
-            raise AuthenticationError(f"the OIDC token is malformed: {exc}") from None
+        header = _header(token)
         algorithm = header.get("alg")
         if algorithm not in config.algorithms:
             raise AuthenticationError(
@@ -201,7 +225,9 @@ class OidcVerifier:
             raise AuthenticationError(f"the OIDC token lacks the {exc.claim!r} claim") from None
         except jwt.PyJWTError as exc:
             raise AuthenticationError(f"the OIDC token is not valid: {exc}") from None
-        return self._identity(claims)
+        # Kept until its expiry as the token says it, less nothing: the leeway is for
+        # clocks that disagree, and this one decided already.
+        return self._identity(claims), float(claims["exp"])
 
     def _identity(self, claims: dict[str, Any]) -> OidcIdentity:
         config = self.config
@@ -221,6 +247,19 @@ class OidcVerifier:
             display_name=display if isinstance(display, str) else None,
             issuer=config.issuer,
         )
+
+
+def _header(token: str) -> dict[str, Any]:
+    """The token's JOSE header, read here rather than with ``jwt.get_unverified_header``,
+    which checks every character of the whole token (the decode that follows does that)."""
+    segment = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise AuthenticationError(f"the OIDC token's header is malformed: {exc}") from None
+    if not isinstance(header, dict):
+        raise AuthenticationError("the OIDC token's header is no JSON object")
+    return header
 
 
 def claim(claims: Mapping[str, Any], path: str) -> Any:
