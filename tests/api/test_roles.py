@@ -256,6 +256,10 @@ def test_a_workspace_owner_administers_its_workspace_not_the_platforms_identitie
         answer = api.http.get(path, headers=owen)
         assert answer.status_code == 403, (path, answer.text)
         assert "holds Owner at /workspaces/dev" in answer.json()["reason"]
+    # A token acts as its principal: making one for another takes a platform role, even
+    # one scoped to the owner's own workspace.
+    minted = api.http.post("/tokens", json={"principal": "admin", "workspace": "dev"}, headers=owen)
+    assert "principals/tokens/write at /" in _denied(minted, "principals/tokens/write")
     assigned = api.http.post(
         "/role-assignments",
         json={"principal": "prue", "role": "Reader", "scope": "/workspaces/dev"},

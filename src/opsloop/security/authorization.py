@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from opsloop.catalogue.actions import Action
 from opsloop.errors import PermissionDeniedError
 from opsloop.security.actor import Actor
-from opsloop.security.roles import PLATFORM_SCOPE, covers
+from opsloop.security.roles import PLATFORM_SCOPE, SCOPE_FILTERED_READS, covers
 
 
 class Authorizer(Protocol):
@@ -87,11 +87,12 @@ def token_scopes(actor: Actor, action: Action, scopes: list[str]) -> tuple[str, 
 
 def check_token_scope(actor: Actor, action: Action, workspace: str | None) -> None:
     """A scoped token narrows what its principal may do: a read-only token reads, and a
-    workspace token acts in that workspace only (and reads platform-level lists)."""
+    workspace token acts in that workspace only (and reads the platform-wide lists, which
+    show it that workspace's part; not principals, groups or tokens)."""
     if actor.read_only and not action.is_read:
         raise denied(actor, action, "the token is read-only")
     if actor.workspace is not None and workspace != actor.workspace:
-        if workspace is None and action.is_read:
+        if workspace is None and action in SCOPE_FILTERED_READS:
             return
         where = f"workspace {workspace!r}" if workspace else "the platform"
         raise denied(

@@ -17,6 +17,7 @@ from opsloop.security.actor import Grant
 from opsloop.security.roles import (
     BUILT_IN_ROLES,
     PLATFORM_SCOPE,
+    SCOPE_FILTERED_READS,
     RoleDefinition,
     covers,
     scope_workspace,
@@ -218,24 +219,6 @@ def decide(
         f"no role assignment of {principal} allows {action.value} at {scope} (holds {holds})"
     )
     return decision
-
-
-# Reads at the platform scope that a role held at a narrower scope allows too: their lists
-# are filtered to the caller's scopes (workspaces, events, audit records, event
-# subscriptions, role assignments), or hold nothing of a workspace's (registries, shared by
-# every workspace; role definitions). Principals, groups and tokens are not among them:
-# reading those takes a role held at the platform scope.
-SCOPE_FILTERED_READS = frozenset(
-    {
-        Action.WORKSPACES_READ,
-        Action.EVENTS_READ,
-        Action.EVENT_SUBSCRIPTIONS_READ,
-        Action.AUDIT_READ,
-        Action.ROLE_ASSIGNMENTS_READ,
-        Action.REGISTRIES_READ,
-        Action.ROLES_READ,
-    }
-)
 
 
 def role_definition(session: Session, name: str) -> RoleDefinition | None:
