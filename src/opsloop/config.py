@@ -12,18 +12,11 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-if TYPE_CHECKING:
-    from opsloop.security.oidc import OidcConfig
-
 ENV_PREFIX = "opsloop_"
-# The signature algorithms OIDC sign-in may accept: asymmetric ones only.
-ASYMMETRIC_ALGORITHMS = frozenset(
-    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
-)
 
 
 class Settings(BaseModel):
@@ -140,41 +133,6 @@ class Settings(BaseModel):
     @classmethod
     def _algorithm_list(cls, value: Any) -> Any:
         return [part.strip() for part in value.split(",")] if isinstance(value, str) else value
-
-    def oidc(self) -> OidcConfig | None:
-        """The OIDC sign-in settings, or None when OIDC is off; a ``ValidationError``
-        naming the variable when they are incomplete or allow a symmetric algorithm (checked
-        here, not on every ``Settings()``: a half-made OIDC setup must not stop the CLI)."""
-        from opsloop.errors import ValidationError
-        from opsloop.security.oidc import OidcConfig
-
-        if not self.oidc_issuer:
-            return None
-        audience, jwks = self.oidc_audience, self.oidc_jwks
-        for name, value in (("OPSLOOP_OIDC_AUDIENCE", audience), ("OPSLOOP_OIDC_JWKS", jwks)):
-            if not value:
-                raise ValidationError("is required when OPSLOOP_OIDC_ISSUER is set", field=name)
-        unknown = [name for name in self.oidc_algorithms if name not in ASYMMETRIC_ALGORITHMS]
-        if unknown or not self.oidc_algorithms:
-            raise ValidationError(
-                f"{', '.join(unknown) or 'none given'}: allowed are "
-                f"{', '.join(sorted(ASYMMETRIC_ALGORITHMS))} (with a symmetric algorithm, "
-                "whoever holds the key set could sign tokens)",
-                field="OPSLOOP_OIDC_ALGORITHMS",
-            )
-        if not audience or not jwks:  # for the type checker: the loop above raised
-            return None
-        return OidcConfig(
-            issuer=self.oidc_issuer,
-            audience=audience,
-            jwks=jwks,
-            subject_claim=self.oidc_subject_claim,
-            groups_claim=self.oidc_groups_claim,
-            algorithms=tuple(self.oidc_algorithms),
-            auto_provision=self.oidc_auto_provision,
-            leeway_s=self.oidc_leeway_s,
-            refresh_s=self.oidc_jwks_refresh_s,
-        )
 
     @model_validator(mode="before")
     @classmethod

@@ -194,3 +194,15 @@ def test_audit_list_and_verify_from_the_command_line(tmp_path: Path) -> None:
         db.execute("UPDATE audit_log SET actor = 'mallory' WHERE target = 'workspace:dev'")
     broken = _cli("audit", "verify", home=home, check=False)
     assert broken.returncode == 1 and "was altered" in broken.stdout
+
+
+def test_the_server_will_not_start_with_a_half_made_oidc_setup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPSLOOP_OIDC_ISSUER", "https://login.example.test/v2.0")
+    monkeypatch.setenv("OPSLOOP_OIDC_JWKS", str(tmp_path / "jwks.json"))
+    refused = _cli("server", "--port", str(free_port()), home=tmp_path / "h", check=False)
+    assert refused.returncode == 2
+    assert "OPSLOOP_OIDC_AUDIENCE: is required when OPSLOOP_OIDC_ISSUER is set" in refused.stderr
+    # Other commands are not stopped by it.
+    assert _cli("workspace", "list", home=tmp_path / "h").returncode == 0

@@ -6,14 +6,14 @@ import pytest
 
 from opsloop.config import Settings
 from opsloop.errors import ValidationError
-from opsloop.security.oidc import claim
+from opsloop.security.oidc import claim, oidc_config
 
 OIDC = {"oidc_issuer": "https://idp.test", "oidc_audience": "opsloop", "oidc_jwks": "/k.json"}
 
 
 def test_oidc_is_off_without_an_issuer_and_complete_with_one() -> None:
-    assert Settings(home="h").oidc() is None
-    config = Settings(home="h", **OIDC, oidc_algorithms="RS256, PS256").oidc()
+    assert oidc_config(Settings(home="h")) is None
+    config = oidc_config(Settings(home="h", **OIDC, oidc_algorithms="RS256, PS256"))
     assert config is not None and config.algorithms == ("RS256", "PS256")
 
 
@@ -30,7 +30,7 @@ def test_an_incomplete_or_unsafe_oidc_setup_names_the_variable(
     given: dict[str, object], field: str, says: str
 ) -> None:
     with pytest.raises(ValidationError) as raised:
-        Settings(home="h", **{**OIDC, **given}).oidc()
+        oidc_config(Settings(home="h", **{**OIDC, **given}))
     assert raised.value.field == field
     assert says in str(raised.value)
 

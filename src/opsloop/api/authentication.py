@@ -77,17 +77,17 @@ class BearerTokens:
         return authenticate(platform.database, token)
 
     def _sign_in(self, platform: Platform, token: str) -> Actor:
-        config = platform.settings.oidc()
+        # Imported here: PyJWT and its cryptography cost a CLI call's start-up, and only an
+        # OIDC sign-in needs them.
+        from opsloop.security.oidc import OidcVerifier, oidc_config
+        from opsloop.services.external_identity import sign_in
+
+        config = oidc_config(platform.settings)
         if config is None:
             raise AuthenticationError(
                 "the token is a JWT, and this server accepts no OIDC tokens (OPSLOOP_OIDC_ISSUER "
                 "is not set); use an API token"
             )
-        # Imported here: PyJWT and its cryptography cost a CLI call's start-up, and only an
-        # OIDC sign-in needs them.
-        from opsloop.security.oidc import OidcVerifier
-        from opsloop.services.external_identity import sign_in
-
         with self._oidc_lock:
             # One verifier, so one key set, read once, for the life of the app.
             if self._oidc is None:

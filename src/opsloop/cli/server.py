@@ -54,6 +54,7 @@ def server(
     from opsloop.app.server import SERVER_LAUNCH_JOBS, SERVER_RUNS_WORKER, first_start
     from opsloop.config import Settings
     from opsloop.errors import OpsloopError
+    from opsloop.security.oidc import oidc_config
     from opsloop.services.context import Platform
 
     # uvicorn's workers build the app in their own processes: the choices travel in the
@@ -69,7 +70,7 @@ def server(
             "Set OPSLOOP_ARTIFACT_URI to storage every server and worker reaches (s3://..., "
             "file:///shared/...), or pass --local-artifacts to keep them here."
         )
-    oidc = settings.oidc()  # a bad OIDC setup stops the start, not the first sign-in
+    oidc = oidc_config(settings)  # a bad OIDC setup stops the start, not a sign-in
     platform = Platform(settings)  # migrate once before workers start
     owner_token = first_start(platform)
     platform.database.dispose()

@@ -28,9 +28,15 @@ from typing import Any
 import jwt
 from jwt.exceptions import PyJWKError
 
-from opsloop.errors import AuthenticationError
+from opsloop.config import Settings
+from opsloop.errors import AuthenticationError, ValidationError
 
 log = logging.getLogger(__name__)
+
+# The signature algorithms a server may accept: asymmetric ones only.
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
 
 # Verified tokens remembered (the least recently used go first): a few thousand callers.
 _VERIFIED_KEPT = 4096
@@ -52,6 +58,41 @@ class OidcConfig:
     refresh_s: float = 300.0
     max_age_s: float = 86400.0
     fetch_timeout_s: float = 5.0
+
+
+def oidc_config(settings: Settings) -> OidcConfig | None:
+    """The OIDC sign-in settings (``OPSLOOP_OIDC_*``), or None when OIDC is off; a
+    ``ValidationError`` naming the variable when they are incomplete or allow a symmetric
+    algorithm (checked here, not by every ``Settings()``: a half-made OIDC setup must not
+    stop every CLI command; ``opsloop server`` checks it when it starts)."""
+    if not settings.oidc_issuer:
+        return None
+    audience, jwks = settings.oidc_audience, settings.oidc_jwks
+    for name, value in (("OPSLOOP_OIDC_AUDIENCE", audience), ("OPSLOOP_OIDC_JWKS", jwks)):
+        if not value:
+            raise ValidationError("is required when OPSLOOP_OIDC_ISSUER is set", field=name)
+    algorithms = settings.oidc_algorithms
+    unknown = [name for name in algorithms if name not in ASYMMETRIC_ALGORITHMS]
+    if unknown or not algorithms:
+        raise ValidationError(
+            f"{', '.join(unknown) or 'none given'}: allowed are "
+            f"{', '.join(sorted(ASYMMETRIC_ALGORITHMS))} (with a symmetric algorithm, "
+            "whoever holds the key set could sign tokens)",
+            field="OPSLOOP_OIDC_ALGORITHMS",
+        )
+    if not audience or not jwks:  # for the type checker: the loop above raised
+        return None
+    return OidcConfig(
+        issuer=settings.oidc_issuer,
+        audience=audience,
+        jwks=jwks,
+        subject_claim=settings.oidc_subject_claim,
+        groups_claim=settings.oidc_groups_claim,
+        algorithms=tuple(algorithms),
+        auto_provision=settings.oidc_auto_provision,
+        leeway_s=settings.oidc_leeway_s,
+        refresh_s=settings.oidc_jwks_refresh_s,
+    )
 
 
 @dataclass(frozen=True)
