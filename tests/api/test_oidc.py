@@ -291,11 +291,17 @@ def test_the_key_set_is_read_from_a_url_once_and_again_only_for_a_new_key(
 def test_an_unreadable_key_set_is_a_401_naming_where_it_was_looked_for(
     tmp_path: Path, provider: Provider
 ) -> None:
-    server = _start(tmp_path, provider, None, oidc_jwks=str(tmp_path / "missing.json"))
+    missing = tmp_path / "later.json"
+    server = _start(tmp_path, provider, None, oidc_jwks=str(missing), oidc_jwks_refresh_s=0.5)
     with server.http:
-        answer = server.call("GET", "/workspaces", provider.token())
-    assert answer.status_code == 401
-    assert f"could not be read from {tmp_path / 'missing.json'}" in answer.json()["detail"]
+        token = provider.token(groups=["data-scientists"])
+        answer = server.call("GET", "/workspaces", token)
+        assert answer.status_code == 401
+        assert f"could not be read from {missing}" in answer.json()["detail"]
+        # Once the keys can be read, sign-in works (the next try after the interval).
+        missing.write_text(json.dumps(provider.jwks()))
+        time.sleep(0.6)
+        assert server.call("GET", "/workspaces/dev/jobs", token).status_code == 200
     server.platform.database.dispose()
 
 

@@ -142,11 +142,15 @@ class KeySet:
         return found
 
     def _refresh(self) -> dict[str | None, tuple[jwt.PyJWK, str | None]]:
-        """Read the set again, unless it was tried less than ``refresh_s`` ago (by this
-        thread or another): then the set as it is, or the failure the last try met."""
+        """Read the set again, unless it was tried less than ``refresh_s`` ago (10 s while
+        no read has succeeded), by this thread or another: then the set as it is, or the
+        failure the last try met."""
         with self._lock:
             now = time.monotonic()
-            if self._tried_at is not None and now - self._tried_at < self.refresh_s:
+            # Until a first read succeeds, retry sooner: the provider may have been down
+            # when the server started, and no OIDC caller can sign in meanwhile.
+            wait = self.refresh_s if self._keys is not None else min(self.refresh_s, 10.0)
+            if self._tried_at is not None and now - self._tried_at < wait:
                 if self._keys is not None:
                     return self._keys
                 raise AuthenticationError(self._failure)
