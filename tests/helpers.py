@@ -173,9 +173,12 @@ def bootstrap_token(env: dict[str, str]) -> str:
     return token
 
 
-def server_platform(home: Path, database_url: str | None = None) -> tuple[Any, str]:
+def server_platform(
+    home: Path, database_url: str | None = None, **settings: Any
+) -> tuple[Any, str]:
     """A Platform as `opsloop server` builds it (its authoriser) over a new store, with the
-    platform owner made as on a first start; the platform and the owner's token."""
+    platform owner made as on a first start; the platform and the owner's token.
+    ``settings``: more ``Settings`` fields (OIDC sign-in, for example)."""
     from opsloop.config import Settings
     from opsloop.security.actor import SYSTEM_ACTOR
     from opsloop.services import principals
@@ -184,7 +187,8 @@ def server_platform(home: Path, database_url: str | None = None) -> tuple[Any, s
     from opsloop.specs.access import BootstrapSpec
 
     platform = Platform(
-        Settings(home=home, database_url=database_url), authorizer=PlatformAuthorizer()
+        Settings(home=home, database_url=database_url, **settings),
+        authorizer=PlatformAuthorizer(),
     )
     with platform.context(SYSTEM_ACTOR) as ctx:
         owner = principals.bootstrap_owner(ctx, BootstrapSpec())

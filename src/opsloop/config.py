@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 ENV_PREFIX = "opsloop_"
 
@@ -87,6 +87,52 @@ class Settings(BaseModel):
         default=None,
         description="Key that encrypts the store's secrets (default: the home's master.key file).",
     )
+
+    # Sign-in with an OIDC identity provider (docs/security.md): off unless an issuer is set.
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Accept OIDC JWTs from this issuer (its 'iss' claim) as bearer tokens.",
+    )
+    oidc_audience: str | None = Field(
+        default=None, description="The 'aud' an OIDC token must carry (the app's client id)."
+    )
+    oidc_jwks: str | None = Field(
+        default=None,
+        description="The issuer's signing keys (JWKS): an http(s):// URL, or a file.",
+    )
+    oidc_subject_claim: str = Field(
+        default="sub",
+        min_length=1,
+        description="The claim whose value is the principal's name (dots reach nested claims).",
+    )
+    oidc_groups_claim: str = Field(
+        default="groups",
+        min_length=1,
+        description="The claim listing the caller's groups, matched to opsloop group names.",
+    )
+    oidc_algorithms: list[str] = Field(
+        default=["RS256", "ES256"],
+        description="Signature algorithms accepted (comma-separated in the environment).",
+    )
+    oidc_auto_provision: bool = Field(
+        default=True,
+        description="Create a user principal on its first sign-in (it holds no role until "
+        "assigned one or its groups hold one); off: the principal must exist.",
+    )
+    oidc_jwks_refresh_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Least seconds between reads of the key set (a token with an unknown "
+        "key id makes one read).",
+    )
+    oidc_leeway_s: float = Field(
+        default=30.0, ge=0, description="Clock skew allowed on exp, nbf and iat, in seconds."
+    )
+
+    @field_validator("oidc_algorithms", mode="before")
+    @classmethod
+    def _algorithm_list(cls, value: Any) -> Any:
+        return [part.strip() for part in value.split(",")] if isinstance(value, str) else value
 
     @model_validator(mode="before")
     @classmethod

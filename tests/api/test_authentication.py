@@ -157,6 +157,12 @@ def test_a_workspace_token_acts_in_its_workspace_only(server: Server) -> None:
     assert answer.status_code == 403
     assert answer.json()["action"] == "jobs/read"
     assert "scoped to workspace 'dev'" in answer.json()["reason"]
+    # It reads the platform-wide lists (their dev part), not the platform's identities.
+    assert [w["name"] for w in server.http.get("/workspaces", headers=dev_only).json()] == ["dev"]
+    for path in ("/principals", "/groups", "/tokens"):
+        answer = server.http.get(path, headers=dev_only)
+        assert answer.status_code == 403, (path, answer.text)
+        assert "scoped to workspace 'dev', not the platform" in answer.json()["reason"]
 
 
 def test_administering_identities_takes_more_than_contributor(server: Server) -> None:

@@ -212,3 +212,81 @@ def test_the_platforms_last_owner_assignment_cannot_be_removed(api: Api) -> None
     api.principal("second-owner", ("Owner", "/"))
     gone = api.http.delete(f"/role-assignments/{mine['id']}", headers=api.owner)
     assert gone.status_code == 204
+
+
+def test_platform_wide_lists_show_a_workspace_role_its_workspace_only(api: Api) -> None:
+    for name, workspace in (("dev-hook", "dev"), ("prod-hook", "prod"), ("all-hook", None)):
+        body = {"name": name, "event_types": ["job.*"], "webhook_url": "http://127.0.0.1:1/h"}
+        api.as_owner("POST", "/event-subscriptions", {**body, "workspace": workspace})
+    api.as_owner("POST", "/workspaces/prod/computes", {"name": "cpu", "type": "local"})
+    dana = api.principal("dana", ("Reader", "/workspaces/dev"))
+
+    def listed(path: str, headers: dict[str, str], **params: str) -> list[Any]:
+        answer = api.http.get(path, headers=headers, params=params)
+        assert answer.status_code == 200, (path, answer.text)
+        return list(answer.json())
+
+    assert [w["name"] for w in listed("/workspaces", dana)] == ["dev"]
+    assert [w["name"] for w in listed("/workspaces", api.owner)] == ["dev", "prod"]
+    events = listed("/events", dana, limit="500")
+    assert events and {e["workspace"] for e in events} == {"dev"}
+    assert {e["workspace"] for e in listed("/events", api.owner, limit="500")} >= {
+        "dev", "prod", None
+    }  # fmt: skip
+    records = listed("/audit", dana, limit="1000")
+    assert records and all(r["scope"].startswith("/workspaces/dev") for r in records)
+    assert any(r["scope"] == "/" for r in listed("/audit", api.owner, limit="1000"))
+    assert [s["name"] for s in listed("/event-subscriptions", dana)] == ["dev-hook"]
+    for hidden in ("prod-hook", "all-hook"):
+        answer = api.http.get(f"/event-subscriptions/{hidden}", headers=dana)
+        assert "does not cover" in _denied(answer, "event-subscriptions/read")
+    # The same holds for a token scoped to one workspace, whoever its principal is.
+    dev_token = api.as_owner("POST", "/tokens", {"principal": "admin", "workspace": "dev"})
+    scoped = {"authorization": f"Bearer {dev_token['token']}"}
+    assert [w["name"] for w in listed("/workspaces", scoped)] == ["dev"]
+    assert {e["workspace"] for e in listed("/events", scoped, limit="500")} == {"dev"}
+
+
+def test_a_workspace_owner_administers_its_workspace_not_the_platforms_identities(
+    api: Api,
+) -> None:
+    owen = api.principal("owen", ("Owner", "/workspaces/dev"))
+    api.principal("prue", ("Reader", "/workspaces/prod"))
+    for path in ("/principals", "/principals/prue", "/groups", "/tokens"):
+        answer = api.http.get(path, headers=owen)
+        assert answer.status_code == 403, (path, answer.text)
+        assert "holds Owner at /workspaces/dev" in answer.json()["reason"]
+    # A token acts as its principal: making one for another takes a platform role, even
+    # one scoped to the owner's own workspace.
+    minted = api.http.post("/tokens", json={"principal": "admin", "workspace": "dev"}, headers=owen)
+    assert "principals/tokens/write at /" in _denied(minted, "principals/tokens/write")
+    assigned = api.http.post(
+        "/role-assignments",
+        json={"principal": "prue", "role": "Reader", "scope": "/workspaces/dev"},
+        headers=owen,
+    )
+    assert assigned.status_code == 201, assigned.text
+    seen = api.http.get("/role-assignments", headers=owen).json()
+    assert sorted((a["principal"], a["scope"]) for a in seen) == [
+        ("owen", "/workspaces/dev"),
+        ("prue", "/workspaces/dev"),
+    ]  # neither the platform owner's Owner at / nor prue's Reader at prod
+    everything = api.http.get("/role-assignments", headers=api.owner).json()
+    assert ("admin", "/") in {(a["principal"], a["scope"]) for a in everything}
+    check = {"principal": "prue", "action": "jobs/read", "resource": "/workspaces/dev"}
+    assert api.http.get("/access/check", params=check, headers=owen).json()["allowed"]
+    for elsewhere in ("/workspaces/prod", "/"):
+        refused = api.http.get(
+            "/access/check", params={**check, "resource": elsewhere}, headers=owen
+        )
+        assert elsewhere in _denied(refused, "role-assignments/read")
+
+
+def test_a_role_on_one_resource_shows_its_workspace_but_not_the_workspaces_events(
+    api: Api,
+) -> None:
+    kim = api.principal("kim", ("Reader", "/workspaces/dev/online-endpoints/ep"))
+    assert [w["name"] for w in api.http.get("/workspaces", headers=kim).json()] == ["dev"]
+    assert api.http.get("/events", headers=kim).json() == []
+    records = api.http.get("/audit", headers=kim).json()
+    assert records and {r["resource"] for r in records} == {"online-endpoint:ep"}

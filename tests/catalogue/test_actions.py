@@ -32,6 +32,11 @@ class RecordingAuthorizer:
     ) -> None:
         self.seen.append(action)
 
+    def readable_scopes(
+        self, session: Session, actor: Actor, action: Action
+    ) -> tuple[str, ...] | None:
+        return None
+
 
 @pytest.fixture
 def recorded(tmp_path: Path) -> tuple[TestClient, RecordingAuthorizer]:

@@ -68,8 +68,8 @@ def test_a_first_start_owner_manages_principals_and_tokens(
     assert json.loads(profile.read_text())["servers"][url]["token"] == owner_token
 
     _cli("principal", "create", "ci", "--service-principal", home=home)
-    _cli("principal", "create", "alice", "--display-name", "Alice", home=home)
-    _cli("group", "create", "leads", home=home)
+    _cli("principal", "create", "-n", "alice", "--display-name", "Alice", home=home)
+    _cli("group", "create", "--name", "leads", home=home)
     _cli("group", "add-member", "leads", "alice", home=home)
     shown = json.loads(_cli("principal", "show", "alice", "-o", "json", home=home).stdout)
     assert shown["groups"] == ["leads"] and shown["kind"] == "user"
@@ -81,7 +81,7 @@ def test_a_first_start_owner_manages_principals_and_tokens(
 
     made = json.loads(
         _cli(
-            "token", "create", "ci", "-n", "pipeline", "--expires-in-days", "30",
+            "token", "create", "--principal", "ci", "-n", "pipeline", "--expires-in-days", "30",
             "-w", "dev", "--read-only", "-o", "json", home=home,
         ).stdout
     )  # fmt: skip
@@ -118,6 +118,25 @@ def test_admin_bootstrap_makes_one_owner_and_embedded_needs_no_token(tmp_path: P
     assert who["token_id"] is None
     made = json.loads(_cli("token", "create", "root", "-o", "json", home=home).stdout)
     assert made["principal"] == "root"
+
+
+def test_a_name_is_an_argument_or_an_option_and_given_once(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    _cli("principal", "create", "tess", home=home)  # the form commands printed before
+    _cli("principal", "create", "--name", "tom", home=home)
+    _cli("principal", "create", "-n", "tia", "tia", home=home)  # the same name twice is one
+    both = _cli("principal", "create", "-n", "x", "y", home=home, check=False)
+    assert both.returncode == 2 and "not both ('y' and 'x')" in both.stderr
+    neither = _cli("group", "create", home=home, check=False)
+    assert neither.returncode == 2 and "give the name, as an argument or as -n/--name" in (
+        neither.stderr
+    )
+    made = json.loads(_cli("token", "create", "-p", "tom", "-o", "json", home=home).stdout)
+    assert made["principal"] == "tom"
+    clash = _cli("token", "create", "tom", "--principal", "tess", home=home, check=False)
+    assert clash.returncode == 2 and "-p/--principal" in clash.stderr
+    shown = json.loads(_cli("principal", "show", "-n", "tia", "-o", "json", home=home).stdout)
+    assert shown["name"] == "tia"
 
 
 def test_roles_from_yaml_assignments_and_access_check(tmp_path: Path) -> None:
@@ -175,3 +194,15 @@ def test_audit_list_and_verify_from_the_command_line(tmp_path: Path) -> None:
         db.execute("UPDATE audit_log SET actor = 'mallory' WHERE target = 'workspace:dev'")
     broken = _cli("audit", "verify", home=home, check=False)
     assert broken.returncode == 1 and "was altered" in broken.stdout
+
+
+def test_the_server_will_not_start_with_a_half_made_oidc_setup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPSLOOP_OIDC_ISSUER", "https://login.example.test/v2.0")
+    monkeypatch.setenv("OPSLOOP_OIDC_JWKS", str(tmp_path / "jwks.json"))
+    refused = _cli("server", "--port", str(free_port()), home=tmp_path / "h", check=False)
+    assert refused.returncode == 2
+    assert "OPSLOOP_OIDC_AUDIENCE: is required when OPSLOOP_OIDC_ISSUER is set" in refused.stderr
+    # Other commands are not stopped by it.
+    assert _cli("workspace", "list", home=tmp_path / "h").returncode == 0

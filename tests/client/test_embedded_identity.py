@@ -25,6 +25,8 @@ def test_a_token_of_the_home_acts_as_its_principal_with_its_roles(
         assert (identity.name, identity.kind, identity.principal) == (
             "ci", "service_principal", "ci"
         )  # fmt: skip
+        # Platform-wide lists show a principal what lies under its scopes; the owner, all.
+        assert {w.name for w in ci.workspaces.list()} == {"dev", "prod"}
         ci.online_endpoints.create(name="ep")  # Contributor on dev
         assert [e.name for e in ci.online_endpoints.list(workspace="prod")] == []
         with pytest.raises(PermissionDeniedError, match="online-endpoints/write"):
@@ -32,6 +34,8 @@ def test_a_token_of_the_home_acts_as_its_principal_with_its_roles(
         with pytest.raises(PermissionDeniedError):
             ci.principals.create("mallory")
     # The owner, without a token, may still do everything, and the record names who acted.
+    client.workspaces.create(name="scratch")
+    assert {w.name for w in client.workspaces.list()} == {"dev", "prod", "scratch"}
     owner_made = client.online_endpoints.create(name="ep-prod", workspace="prod")
     assert owner_made.name == "ep-prod"
     actors = {(r.actor, r.outcome) for r in client.audit.list(limit=100)}

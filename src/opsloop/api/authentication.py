@@ -2,10 +2,12 @@
 public ones (health, the OpenAPI document and its page).
 
 ``BearerTokens`` (``opsloop server``): ``Authorization: Bearer <API token>``, looked up by
-its SHA-256 (``services.tokens.authenticate``); anything else is a 401 that says what was
-wrong. ``LocalUser`` (embedded): the OS user, who owns its home, unless the caller sends a
-token of this home (``Client(token=...)``, ``OPSLOOP_TOKEN``): then it acts as that
-principal, with only its roles, as a script standing in for a CI/CD process would. Endpoint keys
+its SHA-256 (``services.tokens.authenticate``), or, when OIDC sign-in is set up, an
+identity provider's JWT (told apart by its shape, so API tokens never pay for it:
+``security.oidc`` verifies it, ``services.external_identity`` maps it to a principal);
+anything else is a 401 that says what was wrong. ``LocalUser`` (embedded): the OS user, who
+owns its home, unless the caller sends a token of this home (``Client(token=...)``,
+``OPSLOOP_TOKEN``): then it acts as that principal, with only its roles. Endpoint keys
 are not API tokens: they live with their endpoint and only the scoring runtime reads them.
 """
 
@@ -13,9 +15,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 
@@ -23,6 +26,9 @@ from opsloop.errors import AuthenticationError
 from opsloop.security.actor import Actor, os_user_actor
 from opsloop.services.context import Platform
 from opsloop.services.tokens import authenticate
+
+if TYPE_CHECKING:
+    from opsloop.security.oidc import OidcVerifier
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -47,15 +53,21 @@ class LocalUser:
 
     def __init__(self) -> None:
         self.actor = os_user_actor()
+        self.tokens = BearerTokens()
 
     def __call__(self, platform: Platform, authorization: str | None) -> Actor:
         if not authorization:
             return self.actor
-        return BearerTokens()(platform, authorization)
+        return self.tokens(platform, authorization)
 
 
 class BearerTokens:
-    """``opsloop server``: an API token is required."""
+    """``opsloop server``: an API token, or an OIDC token when the settings name an issuer,
+    is required."""
+
+    def __init__(self) -> None:
+        self._oidc: OidcVerifier | None = None
+        self._oidc_lock = threading.Lock()
 
     def __call__(self, platform: Platform, authorization: str | None) -> Actor:
         if not authorization:
@@ -66,7 +78,35 @@ class BearerTokens:
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationError("the Authorization header must be 'Bearer <API token>'")
-        return authenticate(platform.database, token.strip())
+        token = token.strip()
+        if _looks_like_jwt(token):
+            return self._sign_in(platform, token)
+        return authenticate(platform.database, token)
+
+    def _sign_in(self, platform: Platform, token: str) -> Actor:
+        # Imported here: PyJWT and its cryptography cost a CLI call's start-up, and only an
+        # OIDC sign-in needs them.
+        from opsloop.security.oidc import OidcVerifier, oidc_config
+        from opsloop.services.external_identity import sign_in
+
+        config = oidc_config(platform.settings)
+        if config is None:
+            raise AuthenticationError(
+                "the token is a JWT, and this server accepts no OIDC tokens (OPSLOOP_OIDC_ISSUER "
+                "is not set); use an API token"
+            )
+        with self._oidc_lock:
+            # One verifier, so one key set, read once, for the life of the app.
+            if self._oidc is None:
+                self._oidc = OidcVerifier(config)
+            verifier = self._oidc
+        return sign_in(platform, verifier.verify(token), config)
+
+
+def _looks_like_jwt(token: str) -> bool:
+    """A JWS in compact form: three base64url parts, the header a JSON object (``eyJ``).
+    API tokens hold no dot, so they never take the OIDC path."""
+    return token.startswith("eyJ") and token.count(".") == 2
 
 
 class AuthenticationMiddleware:

@@ -25,11 +25,35 @@ GROUP_COLUMNS = ["name", "display_name", "members", "created_at"]
 TOKEN_COLUMNS = ["id", "principal", "name", "status", "workspace", "read_only", "expires_at"]
 PrincipalName = Annotated[str, typer.Argument(help="Principal name.")]
 GroupName = Annotated[str, typer.Argument(help="Group name.")]
+# A name as a positional or as -n/--name, as other nouns' commands take it: either works.
+NameArgument = Annotated[
+    str | None,
+    typer.Argument(
+        help="The name (or give it with -n/--name).", show_default=False, metavar="NAME"
+    ),
+]
+NameOption = Annotated[str | None, typer.Option("--name", "-n", help="The name.")]
+
+
+def one_name(positional: str | None, option: str | None, flag: str = "-n/--name") -> str:
+    """The name given as a positional or as ``flag``: exactly one of them."""
+    if positional is not None and option is not None:
+        if positional == option:
+            return positional
+        raise typer.BadParameter(
+            f"give the name once, as an argument or as {flag}, not both "
+            f"({positional!r} and {option!r})",
+            param_hint=flag,
+        )
+    if positional is None and option is None:
+        raise typer.BadParameter(f"give the name, as an argument or as {flag}", param_hint=flag)
+    return positional if positional is not None else str(option)
 
 
 @principal_app.command("create")
 def principal_create(
-    name: PrincipalName,
+    positional: NameArgument = None,
+    name_option: NameOption = None,
     service_principal: Annotated[
         bool,
         typer.Option("--service-principal", help="A process (CI/CD, monitoring), not a person."),
@@ -40,8 +64,9 @@ def principal_create(
 ) -> None:
     """Create a user (or, with --service-principal, a service principal).
 
-    Example: opsloop principal create ci --service-principal --display-name "CI/CD pipeline"
+    Example: opsloop principal create -n ci --service-principal --display-name "CI/CD pipeline"
     """
+    name = one_name(positional, name_option)
     kind = "service_principal" if service_principal else "user"
     principal = make_client().principals.create(
         name, kind=kind, display_name=display_name, description=description
@@ -61,17 +86,26 @@ def principal_list(
 
 
 @principal_app.command("show")
-def principal_show(name: PrincipalName, output: Output = "table") -> None:
-    """Show a principal and its groups.  Example: opsloop principal show alice"""
+def principal_show(
+    positional: NameArgument = None, name_option: NameOption = None, output: Output = "table"
+) -> None:
+    """Show a principal and its groups.  Example: opsloop principal show -n alice"""
+    name = one_name(positional, name_option)
     emit(make_client().principals.get(name), output, [*PRINCIPAL_COLUMNS, "created_by"])
 
 
 @principal_app.command("disable")
-def principal_disable(name: PrincipalName, yes: Yes = False, output: Output = "table") -> None:
+def principal_disable(
+    positional: NameArgument = None,
+    name_option: NameOption = None,
+    yes: Yes = False,
+    output: Output = "table",
+) -> None:
     """Disable a principal: its tokens are refused from the next call on.
 
-    Example: opsloop principal disable ci -y
+    Example: opsloop principal disable -n ci -y
     """
+    name = one_name(positional, name_option)
     if not yes:
         typer.confirm(f"Disable principal {name!r}? Its tokens stop working.", abort=True)
     emit(make_client().principals.disable(name), output, PRINCIPAL_COLUMNS)
@@ -79,12 +113,14 @@ def principal_disable(name: PrincipalName, yes: Yes = False, output: Output = "t
 
 @group_app.command("create")
 def group_create(
-    name: GroupName,
+    positional: NameArgument = None,
+    name_option: NameOption = None,
     display_name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     description: Annotated[str | None, typer.Option(help="Description.")] = None,
     output: Output = "table",
 ) -> None:
-    """Create a group.  Example: opsloop group create data-scientists"""
+    """Create a group.  Example: opsloop group create -n data-scientists"""
+    name = one_name(positional, name_option)
     group = make_client().groups.create(name, display_name=display_name, description=description)
     emit(group, output, GROUP_COLUMNS)
 
@@ -120,7 +156,13 @@ def group_list(output: Output = "table") -> None:
 
 @token_app.command("create")
 def token_create(
-    principal: PrincipalName,
+    positional: Annotated[
+        str | None,
+        typer.Argument(help="The principal (or give it with -p/--principal).", show_default=False),
+    ] = None,
+    principal_option: Annotated[
+        str | None, typer.Option("--principal", "-p", help="The principal the token is for.")
+    ] = None,
     name: Annotated[str, typer.Option("--name", "-n", help="A label for the token.")] = "token",
     expires_in_days: Annotated[
         float | None, typer.Option("--expires-in-days", help="Expire after this many days.")
@@ -134,8 +176,9 @@ def token_create(
     """Create an API token for a principal. The token is printed once: it is stored only as
     a SHA-256 and cannot be shown again.
 
-    Example: opsloop token create ci --name github-actions --expires-in-days 90 -w prod
+    Example: opsloop token create --principal ci --name github-actions --expires-in-days 90 -w prod
     """
+    principal = one_name(positional, principal_option, "-p/--principal")
     token = make_client().tokens.create(
         principal,
         name=name,

@@ -54,6 +54,7 @@ def server(
     from opsloop.app.server import SERVER_LAUNCH_JOBS, SERVER_RUNS_WORKER, first_start
     from opsloop.config import Settings
     from opsloop.errors import OpsloopError
+    from opsloop.security.oidc import oidc_config
     from opsloop.services.context import Platform
 
     # uvicorn's workers build the app in their own processes: the choices travel in the
@@ -69,6 +70,7 @@ def server(
             "Set OPSLOOP_ARTIFACT_URI to storage every server and worker reaches (s3://..., "
             "file:///shared/...), or pass --local-artifacts to keep them here."
         )
+    oidc = oidc_config(settings)  # a bad OIDC setup stops the start, not a sign-in
     platform = Platform(settings)  # migrate once before workers start
     owner_token = first_start(platform)
     platform.database.dispose()
@@ -78,6 +80,11 @@ def server(
         f"  metadata:  {_redacted(settings.resolved_database_url())}\n"
         f"  artifacts: {settings.resolved_artifact_uri()}"
     )
+    if oidc is not None:
+        typer.echo(
+            f"  OIDC:      tokens from {oidc.issuer} for audience {oidc.audience}, "
+            f"keys from {oidc.jwks}"
+        )
     if owner_token is not None:
         typer.echo(
             "\nFirst start: created the platform owner 'admin'. Its API token, shown this "

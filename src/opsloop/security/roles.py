@@ -137,6 +137,24 @@ BUILT_IN_ROLES: dict[str, RoleDefinition] = {
 }
 
 
+# Reads at the platform scope that a role held at a narrower scope allows too: their lists
+# are filtered to the caller's scopes (workspaces, events, audit records, event
+# subscriptions, role assignments), or hold nothing of a workspace's (registries, shared by
+# every workspace; role definitions). Principals, groups and tokens are not among them:
+# reading those takes a role held at the platform scope.
+SCOPE_FILTERED_READS = frozenset(
+    {
+        Action.WORKSPACES_READ,
+        Action.EVENTS_READ,
+        Action.EVENT_SUBSCRIPTIONS_READ,
+        Action.AUDIT_READ,
+        Action.ROLE_ASSIGNMENTS_READ,
+        Action.REGISTRIES_READ,
+        Action.ROLES_READ,
+    }
+)
+
+
 def covers(assignment_scope: str, scope: str) -> bool:
     """Whether an assignment at ``assignment_scope`` holds for a call at ``scope``."""
     if assignment_scope == PLATFORM_SCOPE:

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from opsloop.catalogue.actions import Action
 from opsloop.schemas.access import Identity
 from opsloop.security.actor import Actor
-from opsloop.security.authorization import check_token_scope, denied
+from opsloop.security.authorization import check_token_scope, denied, token_scopes
 from opsloop.security.roles import request_scope
 from opsloop.services.context import ServiceContext
-from opsloop.services.roles import decide, load_grants
+from opsloop.services.roles import decide, load_grants, role_definition
 
 
 class PlatformAuthorizer:
@@ -49,12 +49,32 @@ class PlatformAuthorizer:
         if not decision.allowed:
             raise denied(actor, action, decision.reason)
 
+    def readable_scopes(
+        self, session: Session, actor: Actor, action: Action
+    ) -> tuple[str, ...] | None:
+        if actor.kind == "system" or (self.home_owner and actor.principal_id is None):
+            return None
+        if actor.principal_id is None:
+            return ()
+        held = actor.grants
+        if held is None:
+            held = load_grants(session, actor.principal_id)
+        scopes = [
+            where
+            for role_name, where, _ in held
+            if (role := role_definition(session, role_name)) is not None and role.allows(action)
+        ]
+        return token_scopes(actor, action, scopes)
+
 
 def whoami(ctx: ServiceContext) -> Identity:
     """Who the caller is and the roles it holds; needs no permission beyond being
     authenticated."""
     actor = ctx.actor
-    held = load_grants(ctx.session, actor.principal_id) if actor.principal_id else ()
+    # The grants authentication read (an OIDC token's groups claim adds some), else the store's.
+    held = actor.grants
+    if held is None:
+        held = load_grants(ctx.session, actor.principal_id) if actor.principal_id else ()
     return Identity(
         name=actor.name,
         kind=actor.kind,

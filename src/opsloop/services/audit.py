@@ -4,12 +4,13 @@ and never changed."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 
 from opsloop.catalogue.actions import Action
 from opsloop.schemas.audit import AuditFilter, AuditRecord, AuditVerification
 from opsloop.security.audit_chain import CHAINED_FIELDS, GENESIS, record_hash
 from opsloop.services.context import ServiceContext
+from opsloop.services.visibility import readable_scopes
 from opsloop.store.tables import AuditRow
 
 _BATCH = 1000
@@ -18,6 +19,17 @@ _BATCH = 1000
 def list_audit(ctx: ServiceContext, filters: AuditFilter) -> list[AuditRecord]:
     ctx.authorize(Action.AUDIT_READ, filters.workspace)
     query = select(AuditRow).order_by(AuditRow.id.desc()).limit(filters.limit)
+    scopes = readable_scopes(ctx, Action.AUDIT_READ)
+    if scopes is not None:  # the records at or under the caller's scopes only
+        query = query.where(
+            or_(
+                false(),
+                *(
+                    or_(AuditRow.scope == s, AuditRow.scope.startswith(s + "/", autoescape=True))
+                    for s in scopes
+                ),
+            )
+        )
     for column, value in (
         (AuditRow.actor, filters.actor),
         (AuditRow.workspace, filters.workspace),

@@ -14,7 +14,9 @@ from opsloop.catalogue.actions import Action
 from opsloop.catalogue.events import EventSubscriptionCreated, EventSubscriptionDeleted
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.events import CloudEvent, EventSubscription
+from opsloop.security.roles import PLATFORM_SCOPE
 from opsloop.services.context import ServiceContext
+from opsloop.services.visibility import readable_workspaces, require_readable
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.events import EventSubscriptionSpec
 from opsloop.store.tables import (
@@ -90,6 +92,8 @@ def list_events(
             query = query.where(OutboxEventRow.type == event_type)
     if workspace:
         query = query.where(OutboxEventRow.workspace == workspace)
+    elif (visible := readable_workspaces(ctx, Action.EVENTS_READ)) is not None:
+        query = query.where(OutboxEventRow.workspace.in_(visible))  # never the platform's
     if since:
         query = query.where(OutboxEventRow.at >= since)
     if until:
@@ -130,13 +134,18 @@ def create_subscription(ctx: ServiceContext, spec: EventSubscriptionSpec) -> Eve
 
 def list_subscriptions(ctx: ServiceContext) -> list[EventSubscription]:
     ctx.authorize(Action.EVENT_SUBSCRIPTIONS_READ, None)
-    rows = ctx.session.scalars(select(EventSubscriptionRow).order_by(EventSubscriptionRow.name))
-    return [_to_entity(ctx, row) for row in rows]
+    query = select(EventSubscriptionRow).order_by(EventSubscriptionRow.name)
+    if (visible := readable_workspaces(ctx, Action.EVENT_SUBSCRIPTIONS_READ)) is not None:
+        query = query.where(EventSubscriptionRow.workspace.in_(visible))
+    return [_to_entity(ctx, row) for row in ctx.session.scalars(query)]
 
 
 def get_subscription(ctx: ServiceContext, name: str) -> EventSubscription:
     ctx.authorize(Action.EVENT_SUBSCRIPTIONS_READ, None)
-    return _to_entity(ctx, _require(ctx, name))
+    row = _require(ctx, name)
+    where = f"/workspaces/{row.workspace}" if row.workspace else PLATFORM_SCOPE
+    require_readable(ctx, Action.EVENT_SUBSCRIPTIONS_READ, where)
+    return _to_entity(ctx, row)
 
 
 def delete_subscription(ctx: ServiceContext, name: str) -> None:

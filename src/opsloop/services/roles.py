@@ -17,6 +17,7 @@ from opsloop.security.actor import Grant
 from opsloop.security.roles import (
     BUILT_IN_ROLES,
     PLATFORM_SCOPE,
+    SCOPE_FILTERED_READS,
     RoleDefinition,
     covers,
     scope_workspace,
@@ -24,6 +25,7 @@ from opsloop.security.roles import (
 )
 from opsloop.services.context import ServiceContext
 from opsloop.services.principals import require_principal_row
+from opsloop.services.visibility import readable_scopes, require_readable, within
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.access import RoleAssignmentSpec, RoleSpec
 from opsloop.store.access_tables import (
@@ -119,7 +121,11 @@ def list_assignments(
         query = query.where(RoleAssignmentRow.principal_id == row.id)
     if scope is not None:
         query = query.where(RoleAssignmentRow.scope == scope)
-    return [_assignment(a, p) for a, p in ctx.session.execute(query).tuples()]
+    # The assignments at or under the caller's scopes only: a workspace's owner sees who may
+    # do what there, not at the platform or in other workspaces.
+    scopes = readable_scopes(ctx, Action.ROLE_ASSIGNMENTS_READ)
+    rows = ctx.session.execute(query).tuples()
+    return [_assignment(a, p) for a, p in rows if within(scopes, a.scope)]
 
 
 def delete_assignment(ctx: ServiceContext, assignment_id: str) -> None:
@@ -169,6 +175,7 @@ def check_access(ctx: ServiceContext, principal: str, action: str, resource: str
         raise ValidationError(f"{action!r} is not a declared action", field="action") from None
     if not valid_scope(resource):
         raise ValidationError(_SCOPE_HELP, field="resource")
+    require_readable(ctx, Action.ROLE_ASSIGNMENTS_READ, resource)
     row = require_principal_row(ctx, principal, groups=True, field="principal")
     return decide(ctx.session, row.name, declared, resource, load_grants(ctx.session, row.id))
 
@@ -194,17 +201,17 @@ def decide(
             decision.assignment_scope, decision.via_group = where, group
             decision.reason = f"{role_name} at {where}{how} allows {action.value}"
             return decision
-    if scope == PLATFORM_SCOPE and action.is_read:
-        # Platform-wide lists (workspaces, registries, events) are not yet filtered by
-        # scope: whoever may read such things somewhere may list them.
+    if scope == PLATFORM_SCOPE and action in SCOPE_FILTERED_READS:
+        # A platform-wide list of these is open to whoever may read such things somewhere:
+        # it shows what lies under the caller's scopes (services.visibility).
         for role_name, where, group in held:
             role = role_definition(session, role_name)
             if role is not None and role.allows(action):
                 decision.allowed, decision.role = True, role_name
                 decision.assignment_scope, decision.via_group = where, group
                 decision.reason = (
-                    f"{role_name} at {where} allows {action.value}; platform-wide lists "
-                    "are open to whoever may read such things anywhere"
+                    f"{role_name} at {where} allows {action.value}; the platform-wide list "
+                    f"shows what lies under {where}"
                 )
                 return decision
     holds = ", ".join(f"{role} at {where}" for role, where, _ in held) or "no roles"

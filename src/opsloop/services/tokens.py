@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, select
 
@@ -20,7 +21,7 @@ from opsloop.catalogue.access_events import TokenCreated, TokenRevoked
 from opsloop.catalogue.actions import Action
 from opsloop.errors import AuthenticationError, NotFoundError, ValidationError
 from opsloop.schemas.access import ApiToken, CreatedToken
-from opsloop.security.actor import Actor
+from opsloop.security.actor import Actor, Grant
 from opsloop.services.context import ServiceContext
 from opsloop.services.principals import require_principal_row
 from opsloop.services.roles import load_grants
@@ -37,7 +38,9 @@ def token_hash(token: str) -> str:
 
 
 def create_token(ctx: ServiceContext, spec: TokenSpec) -> CreatedToken:
-    ctx.begin_mutation(Action.TOKENS_WRITE, spec.workspace, f"principal:{spec.principal}")
+    # Authorised at the platform whatever the token's scope: a token acts as its principal,
+    # so a workspace's owner making one for another principal would act under that name.
+    ctx.begin_mutation(Action.TOKENS_WRITE, None, f"principal:{spec.principal}")
     principal = require_principal_row(ctx, spec.principal, groups=False, field="principal")
     if principal.disabled_at is not None:
         raise ValidationError(f"principal {spec.principal!r} is disabled", field="principal")
@@ -151,16 +154,37 @@ def authenticate(database: Database, token: str) -> Actor:
         raise AuthenticationError(f"the API token {token_id} was revoked")
     if expires_at is not None and _utc(expires_at) <= datetime.now(UTC):
         raise AuthenticationError(f"the API token {token_id} expired at {_utc(expires_at)}")
-    if disabled is not None:
+    return principal_actor(
+        name,
+        kind,
+        pid,
+        disabled=disabled is not None,
+        grants=grants,
+        token_id=token_id,
+        workspace=workspace,
+        read_only=bool(read_only),
+    )
+
+
+def principal_actor(
+    name: str,
+    kind: str,
+    principal_id: str,
+    *,
+    disabled: bool,
+    grants: tuple[Grant, ...],
+    **token: Any,
+) -> Actor:
+    """The actor a principal authenticates as (``token``: the API token's id and scope);
+    a disabled principal is refused, whatever its credentials say."""
+    if disabled:
         raise AuthenticationError(f"principal {name!r} is disabled")
     return Actor(
         name=name,
         kind="service_principal" if kind == "service_principal" else "user",
-        principal_id=pid,
-        token_id=token_id,
-        workspace=workspace,
-        read_only=bool(read_only),
+        principal_id=principal_id,
         grants=grants,
+        **token,
     )
 
 

@@ -59,11 +59,14 @@ def get_workspace(ctx: ServiceContext, name: str) -> Workspace:
 
 
 def list_workspaces(ctx: ServiceContext) -> list[Workspace]:
+    from opsloop.services.visibility import readable_workspaces  # it builds on workspaces
+
     ctx.authorize(Action.WORKSPACES_READ, None)
-    rows = ctx.session.scalars(
-        select(WorkspaceRow).where(WorkspaceRow.kind != REGISTRY_KIND).order_by(WorkspaceRow.name)
-    )
-    return [to_entity(row) for row in rows]
+    query = select(WorkspaceRow).where(WorkspaceRow.kind != REGISTRY_KIND)
+    visible = readable_workspaces(ctx, Action.WORKSPACES_READ, whole=False)
+    if visible is not None:
+        query = query.where(WorkspaceRow.name.in_(visible))
+    return [to_entity(row) for row in ctx.session.scalars(query.order_by(WorkspaceRow.name))]
 
 
 def delete_workspace(ctx: ServiceContext, name: str) -> None:

@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from opsloop.specs.base import AssetName, SpecModel
 
 PrincipalKind = Literal["user", "service_principal"]
+
+PRINCIPAL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,254}$")
+
+
+def _check_principal_name(value: str) -> str:
+    if not PRINCIPAL_NAME_PATTERN.match(value):
+        raise ValueError(
+            "must start with a letter or digit and hold only letters, digits, '_', '-', '.' or '@'"
+        )
+    return value
+
+
+# An asset name, or a user principal name as identity providers write it (alice@contoso.com):
+# an OIDC subject becomes a principal's name.
+PrincipalName = Annotated[
+    str,
+    AfterValidator(_check_principal_name),
+    WithJsonSchema({"type": "string", "pattern": PRINCIPAL_NAME_PATTERN.pattern}),
+]
 
 
 class PrincipalSpec(SpecModel):
     """A user (a person) or a service principal (a process: CI/CD, monitoring, data
     governance) that API tokens can be made for."""
 
-    name: AssetName
+    name: PrincipalName
     kind: PrincipalKind = "user"
     display_name: str | None = Field(default=None, max_length=255)
     description: str | None = None
@@ -31,7 +51,7 @@ class GroupSpec(SpecModel):
 
 
 class GroupMemberSpec(SpecModel):
-    principal: AssetName
+    principal: PrincipalName
 
 
 class TokenSpec(SpecModel):
@@ -39,7 +59,7 @@ class TokenSpec(SpecModel):
     its life; ``workspace`` and ``read_only`` narrow what it may do below the principal's
     own rights."""
 
-    principal: AssetName
+    principal: PrincipalName
     name: str = Field(default="token", min_length=1, max_length=255)
     expires_at: datetime | None = None
     expires_in_days: float | None = Field(default=None, gt=0, le=3650)
@@ -50,7 +70,7 @@ class TokenSpec(SpecModel):
 class BootstrapSpec(SpecModel):
     """The first platform owner of an empty store."""
 
-    name: AssetName = "admin"
+    name: PrincipalName = "admin"
 
 
 def _declared_patterns(patterns: list[str]) -> list[str]:
@@ -89,6 +109,6 @@ class RoleAssignmentSpec(SpecModel):
     ``/``, ``/workspaces/<name>``, one resource in it
     (``/workspaces/<name>/online-endpoints/<endpoint>``) or ``/registries/<name>``."""
 
-    principal: AssetName
+    principal: PrincipalName
     role: str = Field(min_length=1, max_length=128)
     scope: str = Field(default="/", min_length=1, max_length=1024)
