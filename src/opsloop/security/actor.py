@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import getpass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-# A role assignment the actor holds: (role, scope, the group it holds it through or None).
-Grant = tuple[str, str, str | None]
+
+class Grant(NamedTuple):
+    """A role assignment the actor holds: the role at a scope, through ``group`` (None: its
+    own), applied from ``persona``'s template, or granted for a while by ``elevation``."""
+
+    role: str
+    scope: str
+    group: str | None = None
+    persona: str | None = None
+    elevation: str | None = None
 
 
 class Actor(BaseModel):

@@ -29,9 +29,9 @@ class PlatformAuthorizer:
         action: Action,
         workspace: str | None,
         target: str | None = None,
-    ) -> None:
+    ) -> str | None:
         if actor.kind == "system":
-            return
+            return None
         check_token_scope(actor, action, workspace)
         if actor.principal_id is None:
             raise denied(actor, action, "the caller is no principal of this platform")
@@ -41,6 +41,7 @@ class PlatformAuthorizer:
         decision = decide(session, actor.name, action, request_scope(workspace, target), held)
         if not decision.allowed:
             raise denied(actor, action, decision.reason)
+        return decision.elevation
 
 
 def whoami(ctx: ServiceContext) -> Identity:
@@ -57,6 +58,6 @@ def whoami(ctx: ServiceContext) -> Identity:
         read_only=actor.read_only,
         roles=[
             f"{role} at {scope}" + (f" (group {group})" if group else "")
-            for role, scope, group in held
+            for role, scope, group, *_ in held
         ],
     )
