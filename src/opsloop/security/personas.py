@@ -186,13 +186,3 @@ def template(persona_id: str, kind: WorkspaceKind) -> list[TemplateRole]:
         for fam in data.families
         for code in row.get(fam.id, ())
     ]
-
-
-def allows(persona_id: str, kind: WorkspaceKind, action: Action) -> bool:
-    """Whether the template lets ``persona_id`` take ``action`` in a workspace of ``kind``
-    with standing access (an eligible persona's roles hold only once elevated)."""
-    fam = family_of(action)
-    return fam is not None and any(
-        not held.eligible and held.family == fam and BUILT_IN_ROLES[held.base_role].allows(action)
-        for held in template(persona_id, kind)
-    )
