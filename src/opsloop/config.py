@@ -9,6 +9,7 @@ the store are encrypted with ``OPSLOOP_MASTER_KEY`` or the home's ``master.key``
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -87,6 +88,30 @@ class Settings(BaseModel):
         default=None,
         description="Key that encrypts the store's secrets (default: the home's master.key file).",
     )
+    elevation_max_duration: str = Field(
+        default="8h",
+        description="Longest a just-in-time elevation may last (90s, 15m, 2h, 1d), for roles "
+        "elevation_role_max_durations does not name.",
+    )
+    elevation_role_max_durations: dict[str, str] = Field(
+        default_factory=dict,
+        description='Longest elevation per role, e.g. {"Owner": "2h"} (JSON in the '
+        "environment variable).",
+    )
+
+    @field_validator("elevation_role_max_durations", mode="before")
+    @classmethod
+    def _json_mapping(cls, value: Any) -> Any:
+        # From the environment the mapping arrives as JSON text.
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("elevation_max_duration")
+    @classmethod
+    def _a_duration(cls, value: str) -> str:
+        from opsloop.specs.promotion import duration_seconds
+
+        duration_seconds(value)
+        return value
 
     # Sign-in with an OIDC identity provider (docs/security.md): off unless an issuer is set.
     oidc_issuer: str | None = Field(

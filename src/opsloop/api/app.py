@@ -31,6 +31,7 @@ ROUTERS = (
     "events",
     "access",
     "roles",
+    "personas",
     "audit",
 )
 # Which router serves /api/v1/workspaces/<workspace>/<noun>/...
@@ -69,6 +70,8 @@ _TOP_NOUNS = {
     "role-assignments": "roles",
     "access": "roles",
     "audit": "audit",
+    "personas": "personas",
+    "elevations": "personas",
 }
 _include_lock = threading.Lock()
 

@@ -32,10 +32,16 @@ class BackgroundTask(Protocol):
 
 def default_tasks(platform: Platform) -> list[BackgroundTask]:
     from opsloop.background.dispatcher import EventDispatcher
+    from opsloop.background.elevation_expiry import ElevationExpiry
     from opsloop.background.promotions import PromotionSupervisor
     from opsloop.background.sweeper import JobSweeper
 
-    return [EventDispatcher(platform), JobSweeper(platform), PromotionSupervisor(platform)]
+    return [
+        EventDispatcher(platform),
+        JobSweeper(platform),
+        PromotionSupervisor(platform),
+        ElevationExpiry(platform),
+    ]
 
 
 class Worker:

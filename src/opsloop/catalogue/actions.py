@@ -82,6 +82,9 @@ class Action(StrEnum):
     ROLE_ASSIGNMENTS_READ = "role-assignments/read"
     ROLE_ASSIGNMENTS_WRITE = "role-assignments/write"
     ROLE_ASSIGNMENTS_DELETE = "role-assignments/delete"
+    ELEVATIONS_READ = "elevations/read"
+    ELEVATIONS_REQUEST = "elevations/request"
+    ELEVATIONS_DECIDE = "elevations/decide"
     AUDIT_READ = "audit/read"
 
     @property
@@ -169,6 +172,9 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.ROLE_ASSIGNMENTS_READ: "list role assignments and explain access decisions",
     Action.ROLE_ASSIGNMENTS_WRITE: "assign a role to a principal at a scope",
     Action.ROLE_ASSIGNMENTS_DELETE: "remove a role assignment",
+    Action.ELEVATIONS_READ: "list and show just-in-time elevation requests (everyone sees their own)",
+    Action.ELEVATIONS_REQUEST: "ask to hold a role for a while (allowed by eligibility, not by a role)",
+    Action.ELEVATIONS_DECIDE: "approve or reject someone else's elevation request (an Owner's)",
     Action.AUDIT_READ: "list the audit log and verify its hash chain",
 }
 

@@ -21,6 +21,7 @@ from opsloop.cli.job import job_app
 from opsloop.cli.model import model_app
 from opsloop.cli.online_deployment import online_deployment_app
 from opsloop.cli.online_endpoint import online_endpoint_app
+from opsloop.cli.personas import elevate_app, persona_app
 from opsloop.cli.promotion import approval_app, promotion_app
 from opsloop.cli.quickstart import quickstart
 from opsloop.cli.roles import access_app, role_app
@@ -58,6 +59,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(admin_app, name="admin")
 app.add_typer(role_app, name="role")
 app.add_typer(access_app, name="access")
+app.add_typer(persona_app, name="persona")
+app.add_typer(elevate_app, name="elevate")
 app.add_typer(audit_app, name="audit")
 app.command("login")(login)
 app.command("whoami")(whoami)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
     from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
     from opsloop.client._events import EventOperations, EventSubscriptionOperations
+    from opsloop.client._personas import ElevationOperations, PersonaOperations
     from opsloop.client._promotions import ApprovalOperations, PromotionOperations
     from opsloop.client._roles import RoleAssignmentOperations, RoleOperations
 
@@ -154,6 +155,18 @@ class Client:
         from opsloop.client._roles import RoleAssignmentOperations
 
         return RoleAssignmentOperations(self)
+
+    @cached_property
+    def personas(self) -> PersonaOperations:
+        from opsloop.client._personas import PersonaOperations
+
+        return PersonaOperations(self)
+
+    @cached_property
+    def elevations(self) -> ElevationOperations:
+        from opsloop.client._personas import ElevationOperations
+
+        return ElevationOperations(self)
 
     @cached_property
     def audit(self) -> AuditOperations:

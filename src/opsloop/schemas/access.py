@@ -81,6 +81,8 @@ class RoleAssignment(Entity):
     created_at: datetime
     created_by: str
     expires_at: datetime | None = None
+    persona: str | None = None  # the persona template that made it
+    elevation: str | None = None  # the elevation request that granted it, for a while
 
 
 class AccessDecision(Entity):
@@ -94,3 +96,5 @@ class AccessDecision(Entity):
     role: str | None = None  # the role that allowed it
     assignment_scope: str | None = None
     via_group: str | None = None
+    persona: str | None = None  # the assignment came from this persona's template
+    elevation: str | None = None  # the assignment holds under this elevation request

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import getpass
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SkipValidation
 
-# A role assignment the actor holds: (role, scope, the group it holds it through or None).
-Grant = tuple[str, str, str | None]
+
+class Grant(NamedTuple):
+    """A role assignment the actor holds: the role at a scope, through ``group`` (None: its
+    own), applied from ``persona``'s template, or granted for a while by ``elevation``."""
+
+    role: str
+    scope: str
+    group: str | None = None
+    persona: str | None = None
+    elevation: str | None = None
 
 
 class Actor(BaseModel):
@@ -32,7 +40,9 @@ class Actor(BaseModel):
     read_only: bool = False
     # The role assignments the token's principal held when the request was authenticated
     # (read with the token, outside any write lock); None: read them when deciding.
-    grants: tuple[Grant, ...] | None = None
+    # Made by our own query, never by a caller: not validated again (authentication builds
+    # an Actor on every request).
+    grants: SkipValidation[tuple[Grant, ...] | None] = None
     # The request the actor is making, for the audit log (set by the API per request).
     request_id: str | None = None
     source: str | None = None

@@ -26,10 +26,13 @@ class Authorizer(Protocol):
         action: Action,
         workspace: str | None,
         target: str | None = None,
-    ) -> None:
+    ) -> str | None:
         """Return if ``actor`` may perform ``action`` on ``target`` in ``workspace`` (None:
         a platform-level action); raise ``PermissionDeniedError`` (see ``denied``) if not.
-        ``session`` is the call's transaction, for authorisers that read assignments."""
+        ``session`` is the call's transaction, for authorisers that read assignments.
+
+        Returns the id of the just-in-time elevation whose assignment allowed the call, if
+        one did (the call's audit records name it), else None."""
 
     def readable_scopes(
         self, session: Session, actor: Actor, action: Action
@@ -49,7 +52,7 @@ class AllowAll:
         action: Action,
         workspace: str | None,
         target: str | None = None,
-    ) -> None:
+    ) -> str | None:
         return None
 
     def readable_scopes(

@@ -41,7 +41,7 @@ class RoleDefinition:
         return [a.value for a in Action if self.allows(a)]
 
 
-_IDENTITIES = ("principals/*", "groups/*", "role-assignments/*", "roles/write")
+_IDENTITIES = ("principals/*", "groups/*", "role-assignments/*", "roles/write", "elevations/*")
 _LOGS = (
     "audit/read",
     "jobs/logs/read",

@@ -36,9 +36,9 @@ class PlatformAuthorizer:
         action: Action,
         workspace: str | None,
         target: str | None = None,
-    ) -> None:
+    ) -> str | None:
         if actor.kind == "system" or (self.home_owner and actor.principal_id is None):
-            return
+            return None
         check_token_scope(actor, action, workspace)
         if actor.principal_id is None:
             raise denied(actor, action, "the caller is no principal of this platform")
@@ -48,6 +48,7 @@ class PlatformAuthorizer:
         decision = decide(session, actor.name, action, request_scope(workspace, target), held)
         if not decision.allowed:
             raise denied(actor, action, decision.reason)
+        return decision.elevation
 
     def readable_scopes(
         self, session: Session, actor: Actor, action: Action
@@ -60,9 +61,9 @@ class PlatformAuthorizer:
         if held is None:
             held = load_grants(session, actor.principal_id)
         scopes = [
-            where
-            for role_name, where, _ in held
-            if (role := role_definition(session, role_name)) is not None and role.allows(action)
+            grant.scope
+            for grant in held
+            if (role := role_definition(session, grant.role)) is not None and role.allows(action)
         ]
         return token_scopes(actor, action, scopes)
 
@@ -84,6 +85,6 @@ def whoami(ctx: ServiceContext) -> Identity:
         read_only=actor.read_only,
         roles=[
             f"{role} at {scope}" + (f" (group {group})" if group else "")
-            for role, scope, group in held
+            for role, scope, group, *_ in held
         ],
     )

@@ -18,6 +18,7 @@ from opsloop.catalogue.promotion_events import (
 )
 from opsloop.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from opsloop.schemas.promotions import Approval
+from opsloop.security.personas import find_persona
 from opsloop.security.roles import covers
 from opsloop.services.context import ServiceContext
 from opsloop.services.promotions import launch_driver
@@ -89,16 +90,23 @@ def decide_approval(
 
 def _require_role(ctx: ServiceContext, row: ApprovalRow, workspace: str) -> None:
     """A principal (a token's) decides only while holding the request's role on the
-    workspace, when that role is one the platform defines (built-in or custom); a persona
-    name (``project_lead``) is checked once persona templates map it to roles. Embedded,
-    the OS user owns the home."""
-    if ctx.actor.principal_id is None or role_definition(ctx.session, row.role) is None:
+    workspace: a role the platform defines (built-in or custom), or a persona
+    (``project_lead``), held as the roles its template gave the principal there. A name
+    that is neither is not checked. Embedded, the OS user owns the home."""
+    if ctx.actor.principal_id is None:
+        return
+    persona = find_persona(row.role)
+    if persona is None and role_definition(ctx.session, row.role) is None:
         return
     grants = load_grants(ctx.session, ctx.actor.principal_id)
     scope = f"/workspaces/{workspace}"
-    if not any(role == row.role and covers(where, scope) for role, where, _ in grants):
+    if not any(
+        covers(g.scope, scope) and (g.persona == persona.id if persona else g.role == row.role)
+        for g in grants
+    ):
+        what = f"the {persona.id} persona" if persona else f"the {row.role} role"
         raise PermissionDeniedError(
-            f"approval {row.name} is for someone holding the {row.role} role on workspace "
+            f"approval {row.name} is for someone holding {what} on workspace "
             f"{workspace!r}; {ctx.actor} does not"
         )
 

@@ -69,7 +69,7 @@ class Platform:
                 yield ctx
         except Exception as exc:
             if ctx is not None and ctx.attempted:
-                self._audit_failure(actor, ctx.attempted, exc)
+                self._audit_failure(actor, ctx.attempted, exc, ctx.elevation)
             raise
         for effect in ctx.committed_effects:
             effect()
@@ -87,7 +87,11 @@ class Platform:
             raise
 
     def _audit_failure(
-        self, actor: Actor, attempted: list[tuple[Action, str | None, str | None]], exc: Exception
+        self,
+        actor: Actor,
+        attempted: list[tuple[Action, str | None, str | None]],
+        exc: Exception,
+        elevation: str | None = None,
     ) -> None:
         try:
             denied = isinstance(exc, PermissionDeniedError)
@@ -105,7 +109,11 @@ class Platform:
                         scope=request_scope(workspace, target),
                         outcome="denied" if denied else "failed",
                         reason=reason[:2000],
-                        detail={"error": str(exc)[:2000], "error_type": type(exc).__name__},
+                        detail={
+                            "error": str(exc)[:2000],
+                            "error_type": type(exc).__name__,
+                            **({"elevation": elevation} if elevation else {}),
+                        },
                     )
         except Exception:  # the original error matters more than a failed audit write
             log.exception("could not audit a failed call")
@@ -118,6 +126,9 @@ class ServiceContext:
     platform: Platform
     attempted: list[tuple[Action, str | None, str | None]] = field(default_factory=list)
     committed_effects: list[Callable[[], object]] = field(default_factory=list)
+    # The just-in-time elevation that allowed this call, if one did: every audit record
+    # the call writes names it.
+    elevation: str | None = None
 
     @property
     def settings(self) -> Settings:
@@ -133,15 +144,37 @@ class ServiceContext:
         """Read access check; call at the top of every read entry point. A denied read is
         audited (a granted one is not: reads would flood the log)."""
         try:
-            self.platform.authorizer.authorize(self.session, self.actor, action, workspace, target)
+            elevation = self.platform.authorizer.authorize(
+                self.session, self.actor, action, workspace, target
+            )
         except PermissionDeniedError:
             self.attempted.append((action, workspace, target))
             raise
+        if elevation:
+            # A read under elevation is audited too (reads are not, otherwise); a failure
+            # later in the call is audited as failed, naming the elevation.
+            self.elevation = elevation
+            self.attempted.append((action, workspace, target))
+            append_audit(
+                self.session,
+                self.actor,
+                action=action.value,
+                workspace=workspace,
+                target=target,
+                scope=request_scope(workspace, target),
+                outcome="succeeded",
+                reason=f"allowed under elevation {elevation}",
+                detail={"elevation": elevation},
+            )
 
     def begin_mutation(self, action: Action, workspace: str | None, target: str | None) -> None:
         """Authorise a mutating call and remember it, so a failure is audited too."""
         self.attempted.append((action, workspace, target))
-        self.platform.authorizer.authorize(self.session, self.actor, action, workspace, target)
+        elevation = self.platform.authorizer.authorize(
+            self.session, self.actor, action, workspace, target
+        )
+        if elevation:
+            self.elevation = elevation
 
     def after_commit(self, effect: Callable[[], object]) -> None:
         """Run ``effect`` once this call's transaction has committed (never if it rolls
@@ -178,6 +211,7 @@ class ServiceContext:
             target=target,
             scope=request_scope(workspace, target),
             outcome="succeeded",
-            detail=data,
+            reason=f"allowed under elevation {self.elevation}" if self.elevation else None,
+            detail={**data, "elevation": self.elevation} if self.elevation else data,
             at=now,
         )

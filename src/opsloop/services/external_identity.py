@@ -73,8 +73,8 @@ def _read(
             ).tuples()
             # The groups' assignments after the principal's own (the order decisions read).
             extra = sorted(
-                {(role, scope, group) for role, scope, group in claimed} - set(grants),
-                key=lambda g: (-len(g[1]), g[2], g[0]),
+                {Grant(*row) for row in claimed} - set(grants),
+                key=lambda g: (-len(g.scope), g.group or "", g.role),
             )
             grants = (*grants, *extra)
     return principal_id, kind, disabled_at is not None, grants
@@ -100,7 +100,13 @@ _PRINCIPAL = select(PrincipalRow.id, PrincipalRow.kind, PrincipalRow.disabled_at
 
 # The live assignments of the enabled groups named in a token's groups claim.
 _GROUP_GRANTS = (
-    select(RoleAssignmentRow.role, RoleAssignmentRow.scope, PrincipalRow.name)
+    select(
+        RoleAssignmentRow.role,
+        RoleAssignmentRow.scope,
+        PrincipalRow.name,
+        RoleAssignmentRow.persona,
+        RoleAssignmentRow.elevation_id,
+    )
     .join(PrincipalRow, PrincipalRow.id == RoleAssignmentRow.principal_id)
     .where(
         PrincipalRow.kind == GROUP,

@@ -14,6 +14,7 @@ from opsloop.catalogue.actions import Action
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.access import AccessDecision, Role, RoleAssignment
 from opsloop.security.actor import Grant
+from opsloop.security.personas import family_role
 from opsloop.security.roles import (
     BUILT_IN_ROLES,
     PLATFORM_SCOPE,
@@ -104,7 +105,7 @@ def create_assignment(ctx: ServiceContext, spec: RoleAssignmentSpec) -> RoleAssi
         target=f"principal:{principal.name}",
         event=RoleAssigned(principal=principal.name, role=spec.role, scope=spec.scope),
     )
-    return _assignment(row, principal)
+    return assignment_entity(row, principal)
 
 
 def list_assignments(
@@ -125,7 +126,7 @@ def list_assignments(
     # do what there, not at the platform or in other workspaces.
     scopes = readable_scopes(ctx, Action.ROLE_ASSIGNMENTS_READ)
     rows = ctx.session.execute(query).tuples()
-    return [_assignment(a, p) for a, p in rows if within(scopes, a.scope)]
+    return [assignment_entity(a, p) for a, p in rows if within(scopes, a.scope)]
 
 
 def delete_assignment(ctx: ServiceContext, assignment_id: str) -> None:
@@ -193,36 +194,51 @@ def decide(
     decision = AccessDecision(
         principal=principal, action=action.value, scope=scope, allowed=False, reason=""
     )
-    for role_name, where, group in held:
-        role = role_definition(session, role_name)
-        if role is not None and covers(where, scope) and role.allows(action):
-            how = f" through group {group!r}" if group else ""
-            decision.allowed, decision.role = True, role_name
-            decision.assignment_scope, decision.via_group = where, group
-            decision.reason = f"{role_name} at {where}{how} allows {action.value}"
+    for grant in held:
+        role = role_definition(session, grant.role)
+        if role is not None and covers(grant.scope, scope) and role.allows(action):
+            _allow(decision, grant, f"{_held(grant)} allows {action.value}")
             return decision
     if scope == PLATFORM_SCOPE and action in SCOPE_FILTERED_READS:
         # A platform-wide list of these is open to whoever may read such things somewhere:
         # it shows what lies under the caller's scopes (services.visibility).
-        for role_name, where, group in held:
-            role = role_definition(session, role_name)
+        for grant in held:
+            role = role_definition(session, grant.role)
             if role is not None and role.allows(action):
-                decision.allowed, decision.role = True, role_name
-                decision.assignment_scope, decision.via_group = where, group
-                decision.reason = (
-                    f"{role_name} at {where} allows {action.value}; the platform-wide list "
-                    f"shows what lies under {where}"
+                _allow(
+                    decision,
+                    grant,
+                    f"{_held(grant)} allows {action.value}; the platform-wide list shows "
+                    f"what lies under {grant.scope}",
                 )
                 return decision
-    holds = ", ".join(f"{role} at {where}" for role, where, _ in held) or "no roles"
+    holds = ", ".join(f"{g.role} at {g.scope}" for g in held) or "no roles"
     decision.reason = (
         f"no role assignment of {principal} allows {action.value} at {scope} (holds {holds})"
     )
     return decision
 
 
+def _held(grant: Grant) -> str:
+    """How a grant is held, for a decision's reason."""
+    text = f"{grant.role} at {grant.scope}"
+    if grant.group:
+        text += f" through group {grant.group!r}"
+    if grant.persona:
+        text += f" (persona {grant.persona})"
+    if grant.elevation:
+        text += f" (elevation {grant.elevation})"
+    return text
+
+
+def _allow(decision: AccessDecision, grant: Grant, reason: str) -> None:
+    decision.allowed, decision.role, decision.reason = True, grant.role, reason
+    decision.assignment_scope, decision.via_group = grant.scope, grant.group
+    decision.persona, decision.elevation = grant.persona, grant.elevation
+
+
 def role_definition(session: Session, name: str) -> RoleDefinition | None:
-    built_in = BUILT_IN_ROLES.get(name)
+    built_in = BUILT_IN_ROLES.get(name) or family_role(name)
     if built_in is not None:
         return built_in
     row = session.scalar(select(CustomRoleRow).where(CustomRoleRow.name == name))
@@ -235,16 +251,23 @@ def load_grants(reader: Session | Connection, principal_id: str) -> tuple[Grant,
     query: authentication runs it with the token's lookup, outside any write lock."""
     rows = reader.execute(_GRANTS, {"principal": principal_id, "now": datetime.now(UTC)})
     held = [
-        (role, where, None if pid == principal_id else name)
-        for role, where, name, pid in rows.tuples()
+        Grant(role, where, None if pid == principal_id else name, persona, elevation)
+        for role, where, name, pid, persona, elevation in rows.tuples()
     ]
-    return tuple(sorted(held, key=lambda g: (g[2] is not None, -len(g[1]), g[0])))
+    return tuple(sorted(held, key=lambda g: (g.group is not None, -len(g.scope), g.role)))
 
 
 # Built once: authentication runs it on every request, and building a statement costs more
 # than running it.
 _GRANTS = (
-    select(RoleAssignmentRow.role, RoleAssignmentRow.scope, PrincipalRow.name, PrincipalRow.id)
+    select(
+        RoleAssignmentRow.role,
+        RoleAssignmentRow.scope,
+        PrincipalRow.name,
+        PrincipalRow.id,
+        RoleAssignmentRow.persona,
+        RoleAssignmentRow.elevation_id,
+    )
     .join(PrincipalRow, PrincipalRow.id == RoleAssignmentRow.principal_id)
     .where(
         PrincipalRow.disabled_at.is_(None),
@@ -300,7 +323,7 @@ def _role(role: RoleDefinition) -> Role:
     )
 
 
-def _assignment(row: RoleAssignmentRow, principal: PrincipalRow) -> RoleAssignment:
+def assignment_entity(row: RoleAssignmentRow, principal: PrincipalRow) -> RoleAssignment:
     return RoleAssignment(
         id=row.id,
         principal=principal.name,
@@ -310,4 +333,6 @@ def _assignment(row: RoleAssignmentRow, principal: PrincipalRow) -> RoleAssignme
         created_at=row.created_at,
         created_by=row.created_by,
         expires_at=row.expires_at,
+        persona=row.persona,
+        elevation=row.elevation_id,
     )

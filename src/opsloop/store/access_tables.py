@@ -2,9 +2,9 @@
 API tokens and role assignments.
 
 Groups are principals too, so that a role assignment names one kind of thing whether it
-goes to a person, a process or a group. Later parts of access control plug in here: a
-just-in-time elevation is a role assignment with ``expires_at`` and the request that
-granted it; an OIDC subject maps to a principal by ``external_id``.
+goes to a person, a process or a group. A just-in-time elevation is a role assignment with
+``expires_at`` and the request that granted it (``elevation_tables``); an OIDC subject maps
+to a principal by ``external_id``.
 """
 
 from __future__ import annotations
@@ -81,7 +81,11 @@ class RoleAssignmentRow(Base):
     scope: Mapped[str] = mapped_column(String(1024))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(255))
-    expires_at: Mapped[datetime | None] = mapped_column()  # just-in-time elevation, later
+    # A just-in-time elevation's assignment holds until ``expires_at`` (the authoriser
+    # reads only live ones) and names the request that granted it.
+    expires_at: Mapped[datetime | None] = mapped_column()
+    elevation_id: Mapped[str | None] = mapped_column(String(32))
+    persona: Mapped[str | None] = mapped_column(String(64))  # the template it came from
 
 
 class CustomRoleRow(Base):

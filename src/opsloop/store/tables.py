@@ -374,4 +374,5 @@ class EndpointRequestLogRow(Base):
 # Rows of one concept each live in modules of their own; imported here so that
 # Base.metadata (the migrations' schema check) holds every table.
 from opsloop.store import access_tables as access_tables  # noqa: E402
+from opsloop.store import elevation_tables as _elevation_tables  # noqa: E402, F401
 from opsloop.store import promotion_tables as _promotion_tables  # noqa: E402, F401
