@@ -32,6 +32,7 @@ ROUTERS = (
     "access",
     "roles",
     "audit",
+    "secrets",
 )
 # Which router serves /api/v1/workspaces/<workspace>/<noun>/...
 _WORKSPACE_NOUNS = {
@@ -47,6 +48,7 @@ _WORKSPACE_NOUNS = {
     "uploads": "uploads",
     "promotions": "promotions",
     "approvals": "promotions",
+    "secrets": "secrets",
 }
 # Which router serves /api/v1/registries/<registry>/<noun>/...
 _REGISTRY_NOUNS = {

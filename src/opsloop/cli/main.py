@@ -24,6 +24,7 @@ from opsloop.cli.online_endpoint import online_endpoint_app
 from opsloop.cli.promotion import approval_app, promotion_app
 from opsloop.cli.quickstart import quickstart
 from opsloop.cli.roles import access_app, role_app
+from opsloop.cli.secret import secret_app
 from opsloop.cli.server import server
 from opsloop.cli.worker import worker
 from opsloop.cli.workspace import registry_app, workspace_app
@@ -59,6 +60,7 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(role_app, name="role")
 app.add_typer(access_app, name="access")
 app.add_typer(audit_app, name="audit")
+app.add_typer(secret_app, name="secret")
 app.command("login")(login)
 app.command("whoami")(whoami)
 app.command("server")(server)
