@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from starlette.testclient import TestClient
 
 from helpers import bearer, serving_runtime
@@ -66,6 +67,25 @@ def test_a_deployment_gets_its_secret_and_its_log_masks_it(
     assert VALUE not in logs
     events = [e.model_dump(mode="json") for e in serving_client.events.list(limit=1000)]
     assert VALUE not in json.dumps(events)
+
+
+def test_an_export_takes_vault_variables_from_the_kubernetes_secret(
+    serving_client: Client, code: Path, tmp_path: Path
+) -> None:
+    serving_client.secrets.set("API_KEY", VALUE)
+    _deploy(serving_client, code, {"API_KEY": "${{secrets.API_KEY}}", "MODE": "fast"})
+    out = serving_client.online_endpoints.export("ep", "k8s", tmp_path / "export").destination
+    (secret,) = [d for d in yaml.safe_load_all((out / "secret.yaml").read_text()) if d]
+    assert secret["stringData"]["API_KEY"] == ""  # for the user to fill in
+    manifests = [d for d in yaml.safe_load_all((out / "manifests.yaml").read_text()) if d]
+    (deployment,) = [d for d in manifests if d["kind"] == "Deployment"]
+    env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["MODE"] == {"name": "MODE", "value": "fast"}
+    assert env["API_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "API_KEY"
+    bundle = json.loads((out / "script" / "bundle" / "endpoint.json").read_text())
+    assert "API_KEY" not in bundle["deployments"]["script"]["spec"]["environment_variables"]
+    for path in out.rglob("*"):
+        assert not path.is_file() or VALUE.encode() not in path.read_bytes(), path
 
 
 def test_an_unknown_secret_is_refused_naming_the_file_and_line(
