@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from opsloop.catalogue.actions import Action
 from opsloop.catalogue.vault_events import SecretDeleted, SecretSet, SecretValueRead
-from opsloop.errors import NotFoundError, ValidationError
+from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.vault import Secret, SecretValue
 from opsloop.security.secret_references import SECRET_NAME, SECRET_NAME_RULE, references_in
 from opsloop.security.secrets_at_rest import SecretBox
@@ -47,7 +48,12 @@ def set_secret(ctx: ServiceContext, workspace: str, name: str, spec: SecretSpec)
         ctx.session.add(row)
     else:
         row.value, row.version, row.updated_by, row.updated_at = sealed, row.version + 1, actor, now
-    ctx.session.flush()
+    try:
+        ctx.session.flush()
+    except IntegrityError:  # another call created it meanwhile (no row was there to lock)
+        raise ConflictError(
+            f"secret {name!r} was created by another call at the same time; set it again"
+        ) from None
     ctx.record(
         Action.SECRETS_WRITE,
         workspace=workspace,
