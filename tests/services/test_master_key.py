@@ -74,3 +74,14 @@ def test_a_value_the_key_cannot_open_leaves_the_store_and_key_as_they_were(
         rotate_master_key(platform, SYSTEM_ACTOR)
     assert key_file.read_text() == key and _sealed(platform) == before
     assert not key_file.with_name("master.key.new").exists()
+
+
+def test_a_key_left_by_a_rotation_cut_short_is_never_overwritten(platform: Platform) -> None:
+    key_file = platform.secret_box.key_file
+    left = key_file.with_name("master.key.new")
+    left.write_text("the only copy of the key\n")
+    with pytest.raises(MasterKeyError, match="an earlier rotation was cut short"):
+        rotate_master_key(platform, SYSTEM_ACTOR)
+    assert left.read_text() == "the only copy of the key\n"
+    with pytest.raises(MasterKeyError, match=r"left its new key in .*master\.key\.new"):
+        SecretBox(key_file, None).open(SecretBox(left, Fernet.generate_key().decode()).seal("x"))

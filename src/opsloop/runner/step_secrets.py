@@ -8,6 +8,7 @@ a pipe whose reader replaces each value by ``***`` (also one cut by a chunk boun
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from opsloop.security.secret_references import referenced_names, substitute
 from opsloop.services import job_runs, vault
 from opsloop.services.context import Platform
 
+log = logging.getLogger(__name__)
 # How long to wait for the rest of the output once the step's process ended: a process it
 # left in the background may hold the pipe open (it is killed with the step's group).
 DRAIN_S = 5.0
@@ -84,7 +86,13 @@ def captured_output(
 
 
 def _pump(read_end: int, log_path: Path, masker: StreamMasker) -> None:
-    with open(read_end, "rb", buffering=0) as pipe, log_path.open("ab", buffering=0) as out:
-        while chunk := pipe.read(CHUNK):
-            out.write(masker.feed(chunk))
-        out.write(masker.close())
+    with open(read_end, "rb", buffering=0) as pipe:
+        try:
+            with log_path.open("ab", buffering=0) as out:
+                while chunk := pipe.read(CHUNK):
+                    out.write(masker.feed(chunk))
+                out.write(masker.close())
+        except OSError:  # the log cannot be written (a full disk): never block the step
+            log.exception("could not write the log of %s", log_path.stem)
+            while pipe.read(CHUNK):
+                pass

@@ -92,10 +92,17 @@ def _write_draft(key_file: Path, key: str) -> Path:
     """The new key beside the current one, 0600, to be renamed over it after the commit."""
     make_private_dir(key_file.parent)
     draft = key_file.with_name(f"{key_file.name}.new")
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Left by a rotation cut short: it may be the only copy of the key the store is
+        # sealed with now, so it is never overwritten.
+        raise MasterKeyError(
+            f"{draft} exists: an earlier rotation was cut short. If the store opens with "
+            f"{key_file}, delete it; if not, move it over {key_file}. Then rotate again"
+        ) from None
     with os.fdopen(descriptor, "w") as out:
         out.write(key + "\n")
         out.flush()
         os.fsync(out.fileno())
-    os.chmod(draft, 0o600)
     return draft
