@@ -74,6 +74,7 @@ def test_every_api_route_maps_to_exactly_one_declared_action(tmp_path: Path) -> 
         ("GET", "/api/v1/workspaces/dev", None),
         ("GET", "/api/v1/workspaces/dev/jobs", None),
         ("GET", "/api/v1/workspaces/dev/models", None),
+        ("GET", "/api/v1/workspaces/dev/secrets", None),
         ("POST", "/api/v1/registries", {"name": "shared"}),
         ("GET", "/api/v1/events", None),
         ("GET", "/api/v1/event-subscriptions", None),

@@ -33,6 +33,7 @@ ROUTERS = (
     "roles",
     "personas",
     "audit",
+    "secrets",
 )
 # Which router serves /api/v1/workspaces/<workspace>/<noun>/...
 _WORKSPACE_NOUNS = {
@@ -48,6 +49,7 @@ _WORKSPACE_NOUNS = {
     "uploads": "uploads",
     "promotions": "promotions",
     "approvals": "promotions",
+    "secrets": "secrets",
 }
 # Which router serves /api/v1/registries/<registry>/<noun>/...
 _REGISTRY_NOUNS = {

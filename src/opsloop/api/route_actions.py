@@ -155,6 +155,11 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("POST", "/api/v1/elevations/{elevation_id}/reject"): A.ELEVATIONS_DECIDE,
     ("GET", "/api/v1/audit"): A.AUDIT_READ,
     ("GET", "/api/v1/audit/verify"): A.AUDIT_READ,
+    ("GET", f"{_WS}/secrets"): A.SECRETS_READ,
+    ("GET", f"{_WS}/secrets/{{name}}"): A.SECRETS_READ,
+    ("PUT", f"{_WS}/secrets/{{name}}"): A.SECRETS_WRITE,
+    ("GET", f"{_WS}/secrets/{{name}}/value"): A.SECRETS_VALUES_READ,
+    ("DELETE", f"{_WS}/secrets/{{name}}"): A.SECRETS_DELETE,
 }
 
 

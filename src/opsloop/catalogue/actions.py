@@ -86,6 +86,11 @@ class Action(StrEnum):
     ELEVATIONS_REQUEST = "elevations/request"
     ELEVATIONS_DECIDE = "elevations/decide"
     AUDIT_READ = "audit/read"
+    SECRETS_READ = "secrets/read"
+    SECRETS_VALUES_READ = "secrets/values/read"
+    SECRETS_WRITE = "secrets/write"
+    SECRETS_DELETE = "secrets/delete"
+    MASTER_KEY_ROTATE = "master-key/rotate"
 
     @property
     def resource_type(self) -> str:
@@ -176,6 +181,11 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.ELEVATIONS_REQUEST: "ask to hold a role for a while (allowed by eligibility, not by a role)",
     Action.ELEVATIONS_DECIDE: "approve or reject someone else's elevation request (an Owner's)",
     Action.AUDIT_READ: "list the audit log and verify its hash chain",
+    Action.SECRETS_READ: "list a workspace's secrets: names, versions, who set them (never values)",
+    Action.SECRETS_VALUES_READ: "read a secret's value",
+    Action.SECRETS_WRITE: "set a secret in a workspace's vault (a new version)",
+    Action.SECRETS_DELETE: "delete a secret from a workspace's vault",
+    Action.MASTER_KEY_ROTATE: "re-seal every secret of the store with a new master key",
 }
 
 

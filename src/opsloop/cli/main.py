@@ -25,6 +25,7 @@ from opsloop.cli.personas import elevate_app, persona_app
 from opsloop.cli.promotion import approval_app, promotion_app
 from opsloop.cli.quickstart import quickstart
 from opsloop.cli.roles import access_app, role_app
+from opsloop.cli.secret import secret_app
 from opsloop.cli.server import server
 from opsloop.cli.worker import worker
 from opsloop.cli.workspace import registry_app, workspace_app
@@ -62,6 +63,7 @@ app.add_typer(access_app, name="access")
 app.add_typer(persona_app, name="persona")
 app.add_typer(elevate_app, name="elevate")
 app.add_typer(audit_app, name="audit")
+app.add_typer(secret_app, name="secret")
 app.command("login")(login)
 app.command("whoami")(whoami)
 app.command("server")(server)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from opsloop.client._personas import ElevationOperations, PersonaOperations
     from opsloop.client._promotions import ApprovalOperations, PromotionOperations
     from opsloop.client._roles import RoleAssignmentOperations, RoleOperations
+    from opsloop.client._secrets import SecretOperations
 
 
 class Client:
@@ -173,6 +174,12 @@ class Client:
         from opsloop.client._audit import AuditOperations
 
         return AuditOperations(self)
+
+    @cached_property
+    def secrets(self) -> SecretOperations:
+        from opsloop.client._secrets import SecretOperations
+
+        return SecretOperations(self)
 
     @property
     def is_remote(self) -> bool:

@@ -3,6 +3,8 @@
 In a command: ``${{inputs.x}}`` and ``${{outputs.x}}``; ``$[[ ... ]]`` marks an optional
 segment, dropped when an input it uses is not bound. In pipeline steps:
 ``${{parent.inputs.x}}``, ``${{parent.outputs.x}}`` and ``${{parent.jobs.step.outputs.o}}``.
+``${{secrets.NAME}}`` refers to a secret of the workspace's vault: put in by the runner when
+the step starts (``security.secret_references``), never stored in a plan.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ OPTIONAL_SEGMENT = re.compile(r"\$\[\[(?P<body>.*?)\]\]", re.DOTALL)
 class Binding:
     """A parsed ``${{...}}`` reference."""
 
-    scope: str  # "inputs" | "outputs" | "parent.inputs" | "parent.outputs" | "parent.jobs"
+    # "inputs" | "outputs" | "parent.inputs" | "parent.outputs" | "parent.jobs" | "secrets"
+    scope: str
     name: str
     step: str | None = None  # for parent.jobs.<step>.outputs.<name>
 
@@ -34,7 +37,7 @@ class Binding:
 
 def parse_expression(body: str, *, field: str) -> Binding:
     parts = body.split(".")
-    if len(parts) == 2 and parts[0] in ("inputs", "outputs"):
+    if len(parts) == 2 and parts[0] in ("inputs", "outputs", "secrets"):
         return Binding(parts[0], parts[1])
     if len(parts) == 3 and parts[0] == "parent" and parts[1] in ("inputs", "outputs"):
         return Binding(f"parent.{parts[1]}", parts[2])
@@ -68,6 +71,8 @@ def check_command(
         raise ValidationError("unbalanced $[[ ]] optional segment", field=field)
     outside = OPTIONAL_SEGMENT.sub("", command)
     for binding in bindings_in(command, field=field):
+        if binding.scope == "secrets":
+            continue  # the job's workspace vault is checked when the job is submitted
         declared = inputs if binding.scope == "inputs" else outputs
         if binding.scope not in ("inputs", "outputs"):
             raise ValidationError(f"{binding} is not allowed in a command", field=field)
@@ -87,7 +92,8 @@ def check_command(
 def render_command(command: str, values: Mapping[str, str | None]) -> str:
     """Substitute bound values; drop optional segments whose inputs are unbound.
 
-    ``values`` maps ``inputs.x`` / ``outputs.x`` to their text (None when unbound).
+    ``values`` maps ``inputs.x`` / ``outputs.x`` to their text (None when unbound), and
+    ``secrets.NAME`` to a secret's value.
     """
 
     def optional(match: re.Match[str]) -> str:
@@ -106,6 +112,8 @@ def _substitute(text: str, values: Mapping[str, str | None]) -> str:
         value = values.get(key)
         if value is None:
             raise ValidationError(f"${{{{{key}}}}} is not bound", field="command")
+        if key.startswith("secrets."):
+            return value  # as the user wrote it into the vault
         # Paths may hold spaces; literals are passed through as written (Azure behaviour).
         return shlex.quote(value) if any(c.isspace() for c in value) and "/" in value else value
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opsloop.scoring.bundle import KEYS_ENV, TOKEN_SECRET_ENV, EndpointBundle
+from opsloop.security.secret_references import referenced_names
 from opsloop.specs.endpoint import OnlineDeploymentSpec, ProbeSettings
 
 Manifest = dict[str, Any]
@@ -100,7 +101,19 @@ def secret_manifest(bundle: EndpointBundle) -> Manifest:
             },
         },
         "type": "Opaque",
-        "stringData": {KEYS_ENV: "", TOKEN_SECRET_ENV: ""},
+        "stringData": {KEYS_ENV: "", TOKEN_SECRET_ENV: ""}
+        | {variable: "" for variable in sorted(vault_variables(bundle))},
+    }
+
+
+def vault_variables(bundle: EndpointBundle) -> set[str]:
+    """Environment variables the deployments set from the vault (``${{secrets.NAME}}``):
+    the Secret holds them too, for the user to fill in; no value leaves opsloop."""
+    return {
+        key
+        for deployment in bundle.deployments.values()
+        for key, value in deployment.spec.environment_variables.items()
+        if referenced_names(value)
     }
 
 
@@ -109,12 +122,18 @@ def container(
 ) -> Manifest:
     """The serving container: spec env vars, keys from the Secret, the spec's probes."""
     key_auth = bundle.spec.auth_mode == "key"
+    from_vault = {k for k, v in spec.environment_variables.items() if referenced_names(v)}
     env: list[Manifest] = [
         {"name": key, "value": value}
         for key, value in spec.environment_variables.items()
-        if key not in (KEYS_ENV, TOKEN_SECRET_ENV)
+        if key not in (KEYS_ENV, TOKEN_SECRET_ENV, *from_vault)
     ]
-    for variable, needed in ((KEYS_ENV, key_auth), (TOKEN_SECRET_ENV, not key_auth)):
+    required = [(variable, True) for variable in sorted(from_vault)]
+    for variable, needed in (
+        *required,
+        (KEYS_ENV, key_auth),
+        (TOKEN_SECRET_ENV, not key_auth),
+    ):
         reference = {"name": secret_name(bundle.name), "key": variable, "optional": not needed}
         env.append({"name": variable, "valueFrom": {"secretKeyRef": reference}})
     return {

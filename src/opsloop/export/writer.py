@@ -55,6 +55,7 @@ from opsloop.scoring.bundle import (
     EndpointBundle,
     write_bundle,
 )
+from opsloop.security.secret_references import referenced_names
 from opsloop.specs.endpoint import OnlineDeploymentSpec
 from opsloop.specs.environment import InlineEnvironmentSpec
 
@@ -188,7 +189,8 @@ def _write_image_folder(
     deployment = bundle.deployments[name]
     target = folder / "bundle"
     variables = deployment.spec.environment_variables
-    secrets = sorted(set(variables) & {KEYS_ENV, TOKEN_SECRET_ENV})
+    vault = {key for key, value in variables.items() if referenced_names(value)}
+    secrets = sorted(set(variables) & {KEYS_ENV, TOKEN_SECRET_ENV} | vault)
     if secrets:
         # The Secret provides these; a literal value in the image would leak and override it.
         notes.append(

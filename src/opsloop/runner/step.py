@@ -31,6 +31,7 @@ from opsloop.execution.processes import end_process_groups, this_host
 from opsloop.execution.states import JobStatus
 from opsloop.runner import step_files as files
 from opsloop.runner.compute_slots import acquire_slot
+from opsloop.runner.step_secrets import StepSecrets, captured_output, load_step_secrets
 from opsloop.services import job_runs
 from opsloop.services.context import Platform
 from opsloop.services.job_runs import StepView
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 # What runs a step's `python`: environments run in this interpreter until they are
 # materialised (its folder leads the step's PATH); job show names it.
 INTERPRETER = f"{sys.executable} (Python {python_version()})"
-
 
 # Short, for job show's table; docs/jobs.md says what "matching" means.
 NO_EARLIER_RUN = "ran: no matching earlier run"
@@ -140,7 +140,7 @@ class StepRun:
 
     def _start(self, ready: _Prepared, reuse_reason: str) -> StepOutcome:
         """Run the step's process, once it holds an instance of its compute."""
-        plan, work, log_path, inputs = ready.plan, ready.work, ready.log_path, ready.inputs
+        plan, work, inputs = ready.plan, ready.work, ready.inputs
         run_id = self.run_id = start_run(self, self.label)
         params = {k: v.value for k, v in plan.inputs.items() if isinstance(v, LiteralBinding)}
         self.platform.tracking.log_params(run_id, params)
@@ -161,15 +161,19 @@ class StepRun:
         )
         if self.cancel.is_set():
             return self._finish(JobStatus.CANCELED, error=self.cancel_reason, run_id=run_id)
-        command = render_command(plan.component.command, files.command_values(inputs, outputs))
+        secrets = load_step_secrets(self.platform, self.workspace, plan, self.label)
+        if secrets.error:  # a secret deleted since the job was submitted, a wrong master key
+            return self._finish(JobStatus.FAILED, error=secrets.error, run_id=run_id)
+        values = {**files.command_values(inputs, outputs), **secrets.command_values()}
+        command = render_command(plan.component.command, values)
         cwd = files.working_copy(ready.code_dir, work / "cwd")
         files.make_artifact_folders(cwd)
         context = cwd.parent / "step_context.json"
         files.write_context(
             context, {"workspace": self.workspace, "job": self.job_name, "step": self.label}, inputs
         )
-        env = self._environment(plan, run_id, context)
-        return self._run_process(command, cwd, env, log_path, plan.timeout, outputs, run_id)
+        env = self._environment(plan, run_id, context, secrets)
+        return self._run_process(command, cwd, env, ready, outputs, run_id, secrets)
 
     def _why_not_reused(self, plan: CommandStepPlan) -> str | None:
         """Why this step must run even if an earlier one matches; None if it may be reused."""
@@ -205,10 +209,12 @@ class StepRun:
                 return candidate
         return None
 
-    def _environment(self, plan: CommandStepPlan, run_id: str, context: Path) -> dict[str, str]:
+    def _environment(
+        self, plan: CommandStepPlan, run_id: str, context: Path, secrets: StepSecrets
+    ) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "OPSLOOP_URI"))}
         env.update(store_environment(self.platform.settings))
-        env.update(plan.environment_variables)
+        env.update(secrets.environment(plan.environment_variables))
         env.update(
             {
                 "MLFLOW_TRACKING_URI": self.platform.tracking.uri,
@@ -233,19 +239,20 @@ class StepRun:
         command: str,
         cwd: Path,
         env: dict[str, str],
-        log_path: Path,
-        timeout: int | None,
+        ready: _Prepared,
         outputs: dict[str, files.PreparedOutput],
         run_id: str,
+        secrets: StepSecrets,
     ) -> StepOutcome:
+        log_path, timeout = ready.log_path, ready.plan.timeout
         deadline = time.monotonic() + timeout if timeout else None
         artifacts = _ArtifactSaver(cwd, log_path, outputs)
-        with log_path.open("ab") as log:
+        with log_path.open("ab") as log, captured_output(log, log_path, secrets) as stdout:
             self._process = process = subprocess.Popen(
                 ["bash", "-c", command],
                 cwd=cwd,
                 env=env,
-                stdout=log,
+                stdout=stdout,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # its own process group: pgid == pid

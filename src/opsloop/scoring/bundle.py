@@ -32,6 +32,9 @@ class DeploymentBundle:
     model_dir: Path | None = None
     code_dir: Path | None = None
     onnx_path: Path | None = None
+    # The secret values its environment variables were given (${{secrets.NAME}}), masked
+    # in its log; never written to a bundle folder.
+    masked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

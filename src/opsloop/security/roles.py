@@ -42,6 +42,9 @@ class RoleDefinition:
 
 
 _IDENTITIES = ("principals/*", "groups/*", "role-assignments/*", "roles/write", "elevations/*")
+# A secret's value, and changing the vault: only Key Vault roles (and Owner) hold these.
+# Names and versions (secrets/read) are metadata any reader sees, as endpoint names are.
+_SECRET_VALUES = ("secrets/values/read", "secrets/write", "secrets/delete", "master-key/*")
 _LOGS = (
     "audit/read",
     "jobs/logs/read",
@@ -73,13 +76,13 @@ BUILT_IN_ROLES: dict[str, RoleDefinition] = {
             "Contributor",
             "Everything except administering identities and access.",
             ("*",),
-            _IDENTITIES,
+            (*_IDENTITIES, *_SECRET_VALUES),
         ),
         _role(
             "Reader",
             "Read everything except secrets (endpoint keys) and identities.",
             ("*/read",),
-            ("online-endpoints/keys/*", *_IDENTITIES),
+            ("online-endpoints/keys/*", *_SECRET_VALUES, *_IDENTITIES),
         ),
         _role(
             "Data Scientist",
@@ -93,6 +96,7 @@ BUILT_IN_ROLES: dict[str, RoleDefinition] = {
                 "computes/delete",
                 "online-endpoints/keys/write",
                 "registries/write",
+                *_SECRET_VALUES,
                 *_IDENTITIES,
             ),
         ),
@@ -103,13 +107,18 @@ BUILT_IN_ROLES: dict[str, RoleDefinition] = {
         ),
         _role(
             "Key Vault Administrator",
-            "Read and regenerate endpoint keys (the workspace's secrets).",
-            ("online-endpoints/keys/*", "online-endpoints/read"),
+            "Set, read and delete the workspace's secrets; read and regenerate endpoint keys.",
+            ("secrets/*", "online-endpoints/keys/*", "online-endpoints/read"),
         ),
         _role(
             "Key Vault Reader",
-            "Read endpoint keys (the workspace's secrets).",
-            ("online-endpoints/keys/read", "online-endpoints/read"),
+            "Read the workspace's secrets and endpoint keys.",
+            (
+                "secrets/read",
+                "secrets/values/read",
+                "online-endpoints/keys/read",
+                "online-endpoints/read",
+            ),
         ),
         _role(
             "AcrPush",

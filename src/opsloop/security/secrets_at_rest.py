@@ -68,10 +68,17 @@ class SecretBox:
         try:
             return self._cipher(create=False).decrypt(value[len(SEALED_PREFIX) :]).decode()
         except InvalidToken:
+            draft = self.key_file.with_name(self.key_file.name + ".new")
+            hint = (
+                f"; a master key rotation left its new key in {draft}: if it was cut short "
+                f"after re-sealing, that is the key"
+                if self._key is None and draft.exists()
+                else ""
+            )
             raise MasterKeyError(
                 f"the master key from {self.source} does not decrypt the store's secrets: it is "
                 f"not the key they were encrypted with (set {MASTER_KEY_ENV} to that key, or "
-                f"restore its file)"
+                f"restore its file){hint}"
             ) from None
 
     def _cipher(self, *, create: bool) -> Fernet:

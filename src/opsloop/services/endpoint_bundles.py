@@ -8,7 +8,7 @@ SQLite would hold its write lock all that time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -20,7 +20,9 @@ from opsloop.export.archive import pack_export
 from opsloop.export.writer import ExportFormat
 from opsloop.scoring.bundle import EndpointBundle
 from opsloop.security.actor import Actor
+from opsloop.security.secret_references import referenced_names
 from opsloop.security.secrets_at_rest import SecretBox
+from opsloop.services import vault
 from opsloop.services.context import Platform, ServiceContext
 from opsloop.services.online_deployments import deployment_bundle
 from opsloop.services.online_endpoints import require_endpoint_row
@@ -41,6 +43,8 @@ class StoredEndpoint:
     workspace: str
     collector_root: str | None
     deployments: tuple[DeploymentRow, ...]
+    # The sealed values of the secrets the deployments' environment variables refer to.
+    sealed_secrets: dict[str, str] = field(default_factory=dict)
 
     def fetch(self, settings: Settings, secret_box: SecretBox | None = None) -> EndpointBundle:
         """The bundle, with local copies of the model and code folders (cached by hash).
@@ -48,6 +52,15 @@ class StoredEndpoint:
         that the runtime never decrypts per request; without, none (an export carries none)."""
         row = self.row
         keys, token_secret = _open_secrets(row, secret_box) if secret_box else ((), None)
+        secrets = (
+            {name: secret_box.open(value) for name, value in self.sealed_secrets.items()}
+            if secret_box
+            else None
+        )
+        for deployment in self.deployments if secrets is not None else ():
+            vault.require_all(
+                secrets or {}, _references(deployment), f"deployment {deployment.name!r}"
+            )
         return EndpointBundle(
             workspace=self.workspace,
             name=row.name,
@@ -57,7 +70,7 @@ class StoredEndpoint:
                 traffic=row.spec.get("traffic", {}),
                 mirror_traffic=row.spec.get("mirror_traffic", {}),
             ),
-            deployments={d.name: deployment_bundle(settings, d) for d in self.deployments},
+            deployments={d.name: deployment_bundle(settings, d, secrets) for d in self.deployments},
             keys=keys,
             token_secret=token_secret,
             revision=str(row.revision),
@@ -86,12 +99,21 @@ def stored_endpoint(session: Session, row: EndpointRow) -> StoredEndpoint:
         .where(DeploymentRow.endpoint_id == row.id)
         .order_by(DeploymentRow.name)
     )
+    rows = tuple(deployments)
+    names = {name for d in rows for name in _references(d)}
     return StoredEndpoint(
         row=row,
         workspace=workspace.name,
         collector_root=f"{datastore.url.rstrip('/')}/{COLLECTOR_FOLDER}" if datastore else None,
-        deployments=tuple(deployments),
+        deployments=rows,
+        sealed_secrets=vault.sealed_values(session, row.workspace_id, names),
     )
+
+
+def _references(row: DeploymentRow) -> list[str]:
+    """The secrets a deployment's environment variables refer to."""
+    variables: dict[str, str] = row.spec.get("environment_variables") or {}
+    return [name for value in variables.values() for name in referenced_names(str(value))]
 
 
 def read_stored_endpoint(ctx: ServiceContext, workspace: str, name: str) -> StoredEndpoint:

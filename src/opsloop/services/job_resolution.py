@@ -28,6 +28,7 @@ from opsloop.services.context import ServiceContext
 from opsloop.services.curated_environments import unavailable
 from opsloop.services.step_bindings import asset_binding, bind_output
 from opsloop.services.sweep_resolution import sweep_plan, trial_job
+from opsloop.services.vault import check_references
 from opsloop.specs.base import ASSET_TYPES, LITERAL_TYPES
 from opsloop.specs.component import ComponentInput, ComponentOutput, ComponentSpec
 from opsloop.specs.job import CommandJobSpec, JobInput, JobOutput, PipelineJobSpec, SweepJobSpec
@@ -216,11 +217,19 @@ def _resolve_step(
         if spec.compute or not default_compute
         else "settings.default_compute",
     )
+    variables = {**resolved.environment_variables, **spec.environment_variables}
+    # A secret's value is put in when the step starts; here only its name is checked.
+    own = f"{prefix}command" if spec.command and not spec.component else f"{prefix}component"
+    texts = {own: resolved.command}
+    for key, value in variables.items():
+        where = f"{prefix}environment_variables.{key}" if key in spec.environment_variables else own
+        texts[where] = f"{texts.get(where, '')} {value}"
+    check_references(ctx, ws, texts)
     return CommandStepPlan(
         component=resolved,
         inputs=inputs,
         outputs=outputs,
-        environment_variables={**resolved.environment_variables, **spec.environment_variables},
+        environment_variables=variables,
         timeout=spec.limits.timeout if spec.limits else None,
         compute=compute,
     )
@@ -325,6 +334,12 @@ def _bind_input(
     parent_inputs: dict[str, InputBinding] | None,
 ) -> InputBinding:
     binding = as_single_binding(value, field=field)
+    if binding is not None and binding.scope == "secrets":
+        raise ValidationError(
+            f"{binding} cannot be an input's value (inputs are stored with the job): use it in "
+            "command or environment_variables",
+            field=field,
+        )
     if binding is not None:
         if parent_inputs is None:
             raise ValidationError(f"{binding} can only be used inside a pipeline", field=field)

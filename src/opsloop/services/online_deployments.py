@@ -12,8 +12,10 @@ loads.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,9 @@ from opsloop.schemas.endpoints import OnlineDeployment
 from opsloop.scoring.bundle import DeploymentBundle
 from opsloop.scoring.model_cache import local_copy
 from opsloop.security.actor import Actor
-from opsloop.services import assets
+from opsloop.security.log_masking import mask_logger
+from opsloop.security.secret_references import referenced_names, substitute
+from opsloop.services import assets, vault
 from opsloop.services.components import require_uploaded
 from opsloop.services.context import Platform, ServiceContext
 from opsloop.services.environments import pin_environment
@@ -59,6 +63,8 @@ class DeploymentDraft:
     target: str
     row: DeploymentRow  # transient: never added to a session until it is stored
     endpoint_revision: int | None = None  # what an update was worked out from, if given
+    # The values of the secrets its environment variables refer to, for provisioning.
+    secrets: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def draft_online_deployment(
@@ -81,9 +87,15 @@ def draft_online_deployment(
         require_deployment_row(ctx, endpoint, spec.name)
     row = DeploymentRow(name=spec.name)
     _resolve(ctx, ws, row, spec)
+    variables = spec.environment_variables
+    vault.check_references(ctx, ws, {f"environment_variables.{k}": v for k, v in variables.items()})
+    names = [n for value in variables.values() for n in referenced_names(value)]
+    secrets = vault.open_references(
+        ctx.session, ctx.platform.secret_box, ws.id, names, user=f"deployment {spec.name!r}"
+    )
     return DeploymentDraft(
         workspace=workspace, endpoint=spec.endpoint_name, action=action, target=target, row=row,
-        endpoint_revision=endpoint_revision,
+        endpoint_revision=endpoint_revision, secrets=secrets,
     )  # fmt: skip
 
 
@@ -119,8 +131,9 @@ def provision_online_deployment(platform: Platform, draft: DeploymentDraft) -> N
     from opsloop.scoring.provisioning import provision
 
     row, endpoint = draft.row, draft.endpoint
-    bundle = deployment_bundle(platform.settings, row)
+    bundle = deployment_bundle(platform.settings, row, draft.secrets)
     logger = deployment_logger(platform.settings, endpoint, row.name)
+    mask_logger(logger, bundle.masked)
     with tempfile.TemporaryDirectory(prefix="opsloop-provision-") as scratch:
         choice = provision(bundle, Path(scratch), logger)
         if choice.onnx_path is not None:
@@ -263,12 +276,23 @@ def deployment_logger(settings: Settings, endpoint: str, deployment: str) -> log
     return logger
 
 
-def deployment_bundle(settings: Settings, row: DeploymentRow) -> DeploymentBundle:
-    """The deployment with local model and code folders, ready for the runtime."""
+def deployment_bundle(
+    settings: Settings, row: DeploymentRow, secrets: Mapping[str, str] | None = None
+) -> DeploymentBundle:
+    """The deployment with local model and code folders, ready for the runtime. With
+    ``secrets`` (name -> value), its environment variables' references are replaced by
+    their values; without (an export), they are kept as written."""
     cache = settings.resolved_home() / "serving" / "cache"
+    spec = OnlineDeploymentSpec.model_validate(row.spec)
+    variables = spec.environment_variables
+    used = {n for value in variables.values() for n in referenced_names(value)}
+    if secrets is not None and used:
+        given = {k: substitute(v, secrets) for k, v in variables.items()}
+        spec = spec.model_copy(update={"environment_variables": given})
     return DeploymentBundle(
         name=row.name,
-        spec=OnlineDeploymentSpec.model_validate(row.spec),
+        spec=spec,
+        masked=tuple(secrets[n] for n in sorted(used)) if secrets is not None else (),
         model_name=row.model_name,
         model_version=row.model_version,
         model_type=row.model_type,

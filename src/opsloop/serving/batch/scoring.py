@@ -35,6 +35,7 @@ from typing import Literal, NoReturn
 
 from opsloop.errors import ValidationError
 from opsloop.scoring.runtime_choice import RuntimeChoice, choose_runtime
+from opsloop.security.secret_references import referenced_names
 from opsloop.serving.batch.inputs import (
     INPUT_TYPES,
     BatchInputError,
@@ -163,7 +164,10 @@ def _worker_config(
     except ValidationError as exc:
         raise BatchInputError(str(exc)) from exc
     log.info("inference runtime %s (%s)", choice.runtime, choice.reason)
-    env = {**os.environ, **settings.environment_variables}
+    # A variable that refers to a secret (${{secrets.NAME}}) was put into this process's
+    # environment, with its value, by the job's runner: the reference must not replace it.
+    spec_env = settings.environment_variables
+    env = {**os.environ, **{k: v for k, v in spec_env.items() if not referenced_names(v)}}
     if model is not None:  # Azure scoring scripts find their model through this variable
         env |= {"AZUREML_MODEL_DIR": str(model), "OPSLOOP_MODEL_DIR": str(model)}
     config = WorkerConfig(

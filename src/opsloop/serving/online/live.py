@@ -23,6 +23,7 @@ import jwt
 from opsloop.scoring.bundle import DeploymentBundle, EndpointBundle
 from opsloop.scoring.predictors import Predictor, TabularPredictor, load_predictor
 from opsloop.scoring.protocols import Rows
+from opsloop.security.log_masking import mask_logger, mask_text
 from opsloop.serving.online.batching import InlineBatcher
 from opsloop.serving.online.routing import TrafficSplit
 
@@ -186,6 +187,7 @@ class LiveDeployment:
         settings = bundle.spec.request_settings
         predictor: Predictor | None = None
         error: str | None = None
+        mask_logger(logger, bundle.masked)  # the secret values its variables were given
         started = time.monotonic()
         try:
             predictor = load_predictor(bundle)
@@ -194,7 +196,7 @@ class LiveDeployment:
                 bundle.model_name, bundle.model_version, time.monotonic() - started,
             )  # fmt: skip
         except Exception as exc:  # a broken deployment must not take the endpoint down
-            error = f"{type(exc).__name__}: {exc}"
+            error = mask_text(f"{type(exc).__name__}: {exc}", bundle.masked)
             logger.exception("deployment %s failed to load", bundle.name)
         limit = settings.max_concurrent_requests_per_instance
         deployment = cls(
