@@ -137,6 +137,11 @@ PROBES: dict[Action, tuple[str, str, Any]] = {
     Action.BATCH_DEPLOYMENTS_DELETE: (
         "DELETE", "/workspaces/{w}/batch-endpoints/nope/deployments/d", None,
     ),
+    Action.SECRETS_READ: ("GET", "/workspaces/{w}/secrets", None),
+    Action.SECRETS_VALUES_READ: ("GET", "/workspaces/{w}/secrets/nope/value", None),
+    Action.SECRETS_WRITE: ("PUT", "/workspaces/{w}/secrets/probe", {"value": "probe"}),
+    Action.SECRETS_DELETE: ("DELETE", "/workspaces/{w}/secrets/nope", None),
+    Action.MASTER_KEY_ROTATE: (CHECKED, "", None),
     Action.EVENTS_READ: ("GET", "/events?workspace={w}", None),
     Action.EVENT_SUBSCRIPTIONS_READ: (CHECKED, "", None),
     Action.EVENT_SUBSCRIPTIONS_WRITE: (
