@@ -6,8 +6,8 @@ its SHA-256 (``services.tokens.authenticate``), or, when OIDC sign-in is set up,
 identity provider's JWT (told apart by its shape, so API tokens never pay for it:
 ``security.oidc`` verifies it, ``services.external_identity`` maps it to a principal);
 anything else is a 401 that says what was wrong. ``LocalUser`` (embedded): the OS user, who
-owns its home, unless the caller sends a token of this home (``Client(token=...)``,
-``OPSLOOP_TOKEN``): then it acts as that principal, with only its roles. Endpoint keys
+owns its home, unless the caller sends a token of this home (``Client(token=...)``;
+not ``OPSLOOP_TOKEN``): then it acts as that principal, with only its roles. Endpoint keys
 are not API tokens: they live with their endpoint and only the scoring runtime reads them.
 """
 

@@ -65,7 +65,7 @@ class Client:
             settings = settings.model_copy(update={"home": Path(home)})
         self.settings = settings
         self.default_workspace = workspace or os.environ.get("OPSLOOP_WORKSPACE")
-        self._transport = Transport(settings)
+        self._transport = Transport(settings, embedded_token=token)
         self.workspaces = WorkspaceOperations(self)
         self.registries = RegistryOperations(self)
         self.datastores = DatastoreOperations(self)

@@ -31,7 +31,7 @@ def in_process_client(app: Any, **options: Any) -> httpx.Client:
 
 
 class Transport:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, embedded_token: str | None = None) -> None:
         self.settings = settings
         self.remote = settings.is_remote()
         headers: dict[str, str] = {}
@@ -47,9 +47,10 @@ class Transport:
                 base_url=str(settings.uri).rstrip("/"), headers=headers, timeout=300
             )
         else:
-            # Embedded: the OS user, unless a token is given (a principal of the home).
-            if settings.token is not None:
-                headers["authorization"] = f"Bearer {settings.token.get_secret_value()}"
+            # Embedded: the OS user, unless Client(token=...) names a principal of the home
+            # (OPSLOOP_TOKEN is for servers: a job step inherits it, and acts as the OS user).
+            if embedded_token is not None:
+                headers["authorization"] = f"Bearer {embedded_token}"
             # The one door to the server's code: its composition root, never its layers.
             from opsloop.app.embedded import create_embedded_app
 
