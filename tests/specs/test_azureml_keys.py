@@ -138,3 +138,9 @@ def test_azure_ml_compute_yaml_loads_with_warnings_for_cloud_keys(tmp_path: Path
     fields = [w.field for w in compute_warnings(spec)]
     assert fields == ["type", "size", "idle_time_before_scale_down"]
     assert compute_warnings(ComputeSpec(name="cpu-cluster", max_instances=1)) == []
+
+
+def test_compute_instance_counts_beyond_any_cluster_are_refused_by_field(tmp_path: Path) -> None:
+    text = "name: cpu-cluster\ntype: amlcompute\nmin_instances: 100000000000\n"
+    with pytest.raises(ValidationError, match="min_instances"):
+        load_spec_file(write(tmp_path / "cluster.yml", text), ComputeSpec)
