@@ -234,3 +234,47 @@ def test_bootstrap_is_refused_once_the_platform_has_an_owner(server: Server) -> 
     answer = server.http.post("/bootstrap", json={"name": "second"}, headers=server.owner)
     assert answer.status_code == 409
     assert "has an owner already" in answer.json()["detail"]
+
+
+def test_a_principal_manages_its_own_tokens_without_any_role(server: Server) -> None:
+    assert server.http.post("/principals", json={"name": "bob"}, headers=server.owner).is_success
+    first_id, bob = server.token("bob")  # bob holds no role anywhere
+    made = server.http.post("/tokens", json={"principal": "bob", "name": "laptop"}, headers=bob)
+    assert made.status_code == 201, made.text
+    listed = server.http.get("/tokens", params={"principal": "bob"}, headers=bob)
+    assert sorted(t["name"] for t in listed.json()) == ["laptop", "token"]
+    # Someone else's tokens, and the platform's list, still need the actions.
+    for method, path, body in (
+        ("POST", "/tokens", {"principal": "alice"}),
+        ("GET", "/tokens", None),
+        ("POST", f"/tokens/{server.token('alice')[0]}/revoke", None),
+    ):
+        answer = server.http.request(method, path, json=body, headers=bob)
+        assert answer.status_code == 403, (path, answer.text)
+    revoked = server.http.post(f"/tokens/{made.json()['id']}/revoke", headers=bob)
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    assert server.http.post(f"/tokens/{first_id}/revoke", headers=bob).status_code == 200
+    assert server.http.get("/tokens", params={"principal": "bob"}, headers=bob).status_code == 401
+
+
+def test_a_token_makes_only_tokens_no_wider_than_itself(server: Server) -> None:
+    _, reader = server.token("alice", read_only=True)
+    answer = server.http.post("/tokens", json={"principal": "alice"}, headers=reader)
+    assert answer.status_code == 403 and answer.json()["reason"] == "the token is read-only"
+    _, dev_only = server.token("alice", workspace="dev")
+    wider = server.http.post("/tokens", json={"principal": "alice"}, headers=dev_only)
+    assert wider.status_code == 403
+    assert "scoped to workspace 'dev'" in wider.json()["reason"]
+    same = server.http.post(
+        "/tokens", json={"principal": "alice", "workspace": "dev"}, headers=dev_only
+    )
+    assert same.status_code == 201, same.text
+    _, short = server.token("alice", expires_in_days=1)
+    for body in ({}, {"expires_in_days": 2}):
+        longer = server.http.post("/tokens", json={"principal": "alice", **body}, headers=short)
+        assert longer.status_code == 422, longer.text
+        assert "calling token's own expiry" in longer.text
+    shorter = server.http.post(
+        "/tokens", json={"principal": "alice", "expires_in_days": 0.5}, headers=short
+    )
+    assert shorter.status_code == 201, shorter.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from datetime import datetime
 from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, SkipValidation
@@ -38,6 +39,7 @@ class Actor(BaseModel):
     token_id: str | None = None
     workspace: str | None = None
     read_only: bool = False
+    token_expires_at: datetime | None = None
     # The role assignments the token's principal held when the request was authenticated
     # (read with the token, outside any write lock); None: read them when deciding.
     # Made by our own query, never by a caller: not validated again (authentication builds

@@ -176,6 +176,11 @@ class ServiceContext:
         if elevation:
             self.elevation = elevation
 
+    def begin_own_mutation(self, action: Action, target: str | None) -> None:
+        """A change to the caller's own credentials, which needs no role (its API tokens):
+        remembered, so that a failure is audited as ``begin_mutation``'s are."""
+        self.attempted.append((action, None, target))
+
     def after_commit(self, effect: Callable[[], object]) -> None:
         """Run ``effect`` once this call's transaction has committed (never if it rolls
         back): starting a job's runner, for example, which must find the job stored."""

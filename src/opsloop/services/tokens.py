@@ -22,6 +22,7 @@ from opsloop.catalogue.actions import Action
 from opsloop.errors import AuthenticationError, NotFoundError, ValidationError
 from opsloop.schemas.access import ApiToken, CreatedToken
 from opsloop.security.actor import Actor, Grant
+from opsloop.security.authorization import check_token_scope
 from opsloop.services.context import ServiceContext
 from opsloop.services.principals import require_principal_row
 from opsloop.services.roles import load_grants
@@ -38,23 +39,17 @@ def token_hash(token: str) -> str:
 
 
 def create_token(ctx: ServiceContext, spec: TokenSpec) -> CreatedToken:
-    # Authorised at the platform whatever the token's scope: a token acts as its principal,
-    # so a workspace's owner making one for another principal would act under that name.
-    ctx.begin_mutation(Action.TOKENS_WRITE, None, f"principal:{spec.principal}")
+    expires_at = _expiry(spec)
+    if owns(ctx.actor, spec.principal):
+        _begin_own_token(ctx, spec.principal, spec.workspace, expires_at)
+    else:
+        # Authorised at the platform whatever the token's scope: a token acts as its
+        # principal, so a workspace's owner making one for another principal would act
+        # under that name.
+        ctx.begin_mutation(Action.TOKENS_WRITE, None, f"principal:{spec.principal}")
     principal = require_principal_row(ctx, spec.principal, groups=False, field="principal")
     if principal.disabled_at is not None:
         raise ValidationError(f"principal {spec.principal!r} is disabled", field="principal")
-    if spec.expires_at is not None and spec.expires_in_days is not None:
-        raise ValidationError("give expires_at or expires_in_days, not both", field="expires_at")
-    now = datetime.now(UTC)
-    expires_at = spec.expires_at
-    if expires_at is not None:
-        if expires_at.tzinfo is None:
-            expires_at = expires_at.replace(tzinfo=UTC)
-        if expires_at <= now:
-            raise ValidationError("must be in the future", field="expires_at")
-    elif spec.expires_in_days is not None:
-        expires_at = now + timedelta(days=spec.expires_in_days)
     return issue_token(
         ctx,
         principal,
@@ -63,6 +58,41 @@ def create_token(ctx: ServiceContext, spec: TokenSpec) -> CreatedToken:
         workspace=spec.workspace,
         read_only=spec.read_only,
     )
+
+
+def owns(actor: Actor, principal: str) -> bool:
+    """Whether ``principal`` is the caller itself: people and service principals manage
+    their own tokens without any role, as on GitHub or GitLab."""
+    return actor.principal_id is not None and actor.kind != "system" and actor.name == principal
+
+
+def _begin_own_token(
+    ctx: ServiceContext, principal: str, workspace: str | None, expires_at: datetime | None
+) -> None:
+    """A token makes tokens no wider than itself: a read-only one makes none, a workspace
+    one makes tokens for that workspace only, and none outlives the token that made it (so
+    a short-lived CI token cannot turn itself into a permanent one)."""
+    actor = ctx.actor
+    ctx.begin_own_mutation(Action.TOKENS_WRITE, f"principal:{principal}")
+    check_token_scope(actor, Action.TOKENS_WRITE, workspace)
+    limit = actor.token_expires_at
+    if limit is not None and (expires_at is None or expires_at > _utc(limit)):
+        raise ValidationError(
+            f"must not be later than the calling token's own expiry, {_utc(limit).isoformat()}",
+            field="expires_at",
+        )
+
+
+def _expiry(spec: TokenSpec) -> datetime | None:
+    if spec.expires_at is not None and spec.expires_in_days is not None:
+        raise ValidationError("give expires_at or expires_in_days, not both", field="expires_at")
+    now = datetime.now(UTC)
+    if spec.expires_at is None:
+        return None if spec.expires_in_days is None else now + timedelta(days=spec.expires_in_days)
+    expires_at = _utc(spec.expires_at)
+    if expires_at <= now:
+        raise ValidationError("must be in the future", field="expires_at")
+    return expires_at
 
 
 def issue_token(
@@ -103,7 +133,10 @@ def issue_token(
 
 
 def list_tokens(ctx: ServiceContext, principal: str | None = None) -> list[ApiToken]:
-    ctx.authorize(Action.TOKENS_READ, None, f"principal:{principal}" if principal else None)
+    """Every principal's tokens (needs the read action at the platform), or one principal's;
+    one's own need no role."""
+    if principal is None or not owns(ctx.actor, principal):
+        ctx.authorize(Action.TOKENS_READ, None, f"principal:{principal}" if principal else None)
     query = (
         select(ApiTokenRow, PrincipalRow.name)
         .join(PrincipalRow, PrincipalRow.id == ApiTokenRow.principal_id)
@@ -118,8 +151,14 @@ def list_tokens(ctx: ServiceContext, principal: str | None = None) -> list[ApiTo
 
 
 def revoke_token(ctx: ServiceContext, token_id: str) -> ApiToken:
-    ctx.begin_mutation(Action.TOKENS_REVOKE, None, f"token:{token_id}")
+    """Revoke a token: one's own (any of them, whatever the calling token's scope: revoking
+    only takes rights away), or anyone's with the revoke action at the platform."""
     row = ctx.session.get(ApiTokenRow, token_id)
+    if row is not None and row.principal_id == ctx.actor.principal_id:
+        ctx.begin_own_mutation(Action.TOKENS_REVOKE, f"token:{token_id}")
+    else:
+        # Authorised before saying whether the token exists, so ids cannot be probed.
+        ctx.begin_mutation(Action.TOKENS_REVOKE, None, f"token:{token_id}")
     if row is None:
         raise NotFoundError(f"token {token_id!r} not found")
     principal = ctx.session.get_one(PrincipalRow, row.principal_id)
@@ -163,6 +202,7 @@ def authenticate(database: Database, token: str) -> Actor:
         token_id=token_id,
         workspace=workspace,
         read_only=bool(read_only),
+        token_expires_at=_utc(expires_at) if expires_at is not None else None,
     )
 
 
