@@ -129,6 +129,11 @@ def test_normal_traffic_passes_and_drifted_traffic_alerts_with_the_drifted_featu
     assert data["production_data"].endswith("modelDataCollector/ep/blue/model_inputs")
     assert data["report"] == second.report
     _assert_report(second.report)
+    # The training data was summarised once (drift and quality read the same columns),
+    # and kept next to its data asset version for the runs after.
+    root = Path(str(second.report).removeprefix("file://")).parents[5]
+    cached = list((root / "data" / "dev" / "train" / "1" / "reference-summaries").glob("*.json"))
+    assert len(cached) == 1
     latest = monitored.monitors.show_run("watch", "latest")
     assert latest.number == 2 and len(latest.results) == len(second.results)
 

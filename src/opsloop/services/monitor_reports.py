@@ -36,6 +36,7 @@ def write_report(
     key = f"monitors/{workspace}/{monitor.name}/runs/{run.number}"
     with tempfile.TemporaryDirectory(prefix="opsloop-report-") as scratch:
         folder = Path(scratch) / "report"
+        folder.mkdir()
         images = _histograms(folder, outcomes) + _series(ctx, folder, monitor)
         summary = [
             ("monitor", monitor.name),

@@ -106,10 +106,11 @@ def evaluate_distribution(run: RunInputs, name: str, signal: MonitorSignal) -> S
     outcome = SignalOutcome(name, signal.type, signal.alert_enabled)
     field = f"monitoring_signals.{name}"
     collection = "model_outputs" if signal.type == "prediction_drift" else "model_inputs"
+    # The reference first: a monitor that cannot find one says so before any traffic.
+    reference = reference_table(run, signal, f"{field}.reference_data")
     production = production_table(run, signal, collection, f"{field}.production_data")
     if production is None:
         return outcome.skip(f"nothing collected yet at {run.collected_url(collection)}")
-    reference = reference_table(run, signal, f"{field}.reference_data")
     prod_columns, ref_columns = production.columns(), reference.columns()
     inputs = run.collected("model_inputs")
     target = target_column(signal, ref_columns, inputs.columns() if inputs else prod_columns)
