@@ -3,6 +3,7 @@ replace, delete; what a run says before any traffic, and when it has no referenc
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,17 +11,23 @@ import pandas as pd
 import pytest
 
 from opsloop import Client, NotFoundError, ValidationError
+from opsloop.config import Settings
+from opsloop.store.database import Database
 
 
 @pytest.fixture
-def deployed(client: Client, model_dirs: dict[str, Path]) -> Client:
-    """lin:1 registered from a folder (no lineage), deployed as ep/blue, no traffic yet."""
-    client.models.create(name="lin", path=str(model_dirs["v1"]))
-    client.online_endpoints.create(name="ep")
-    client.online_deployments.create(
-        name="blue", endpoint_name="ep", model="lin:1", all_traffic=True
-    )
-    return client
+def deployed(database: Database, home: Path, model_dirs: dict[str, Path]) -> Iterator[Client]:
+    """On SQLite and PostgreSQL: lin:1 registered from a folder (no lineage), deployed as
+    ep/blue, no traffic yet."""
+    settings = Settings(home=home, database_url=database.url)
+    with Client(settings=settings, workspace="dev") as client:
+        client.workspaces.create(name="dev")
+        client.models.create(name="lin", path=str(model_dirs["v1"]))
+        client.online_endpoints.create(name="ep")
+        client.online_deployments.create(
+            name="blue", endpoint_name="ep", model="lin:1", all_traffic=True
+        )
+        yield client
 
 
 def _spec(**signals: object) -> dict[str, object]:
@@ -72,9 +79,18 @@ def test_before_any_traffic_signals_are_skipped_and_nothing_breaches(
     frame.to_parquet(tmp_path / "ref.parquet")
     deployed.data.create(name="ref", type="uri_file", path=str(tmp_path / "ref.parquet"))
     reference = {"input_data": {"path": "azureml:ref:1", "type": "uri_file"}}
-    deployed.monitors.create(_spec(drift={"type": "data_drift", "reference_data": reference}))
+    deployed.monitors.create(
+        _spec(
+            drift={"type": "data_drift", "reference_data": reference},
+            ops={"type": "endpoint_operations"},
+        )
+    )
     run = deployed.monitors.run("watch")
-    assert (run.number, run.breached, run.results) == (1, False, [])
+    assert (run.number, run.breached) == (1, False)
+    assert {(r.signal, r.metric, r.value) for r in run.results if r.metric.endswith("rate")} == {
+        ("ops", "error_rate", 0.0), ("ops", "throttled_rate", 0.0),
+    }  # fmt: skip
+    assert run.details["ops"]["rows"] == 0
     assert "nothing collected yet" in run.details["drift"]["skipped"]
     assert run.report is not None and Path(run.report.removeprefix("file://")).is_file()
     assert deployed.monitors.get("watch").last_run == "1"
