@@ -142,6 +142,13 @@ PROBES: dict[Action, tuple[str, str, Any]] = {
     Action.SECRETS_WRITE: ("PUT", "/workspaces/{w}/secrets/probe", {"value": "probe"}),
     Action.SECRETS_DELETE: ("DELETE", "/workspaces/{w}/secrets/nope", None),
     Action.MASTER_KEY_ROTATE: (CHECKED, "", None),
+    Action.MONITORS_READ: ("GET", "/workspaces/{w}/monitors", None),
+    Action.MONITORS_WRITE: (
+        "POST", "/workspaces/{w}/monitors",
+        {"name": "probe", "monitoring_target": {"endpoint_deployment_id": "{ep}:nope"}},
+    ),
+    Action.MONITORS_DELETE: ("DELETE", "/workspaces/{w}/monitors/nope", None),
+    Action.MONITORS_RUN: ("POST", "/workspaces/{w}/monitors/nope/runs", {}),
     Action.EVENTS_READ: ("GET", "/events?workspace={w}", None),
     Action.EVENT_SUBSCRIPTIONS_READ: (CHECKED, "", None),
     Action.EVENT_SUBSCRIPTIONS_WRITE: (

@@ -160,6 +160,13 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("PUT", f"{_WS}/secrets/{{name}}"): A.SECRETS_WRITE,
     ("GET", f"{_WS}/secrets/{{name}}/value"): A.SECRETS_VALUES_READ,
     ("DELETE", f"{_WS}/secrets/{{name}}"): A.SECRETS_DELETE,
+    ("GET", f"{_WS}/monitors"): A.MONITORS_READ,
+    ("POST", f"{_WS}/monitors"): A.MONITORS_WRITE,
+    ("GET", f"{_WS}/monitors/{{name}}"): A.MONITORS_READ,
+    ("DELETE", f"{_WS}/monitors/{{name}}"): A.MONITORS_DELETE,
+    ("POST", f"{_WS}/monitors/{{name}}/runs"): A.MONITORS_RUN,
+    ("GET", f"{_WS}/monitors/{{name}}/runs"): A.MONITORS_READ,
+    ("GET", f"{_WS}/monitors/{{name}}/runs/{{run}}"): A.MONITORS_READ,
 }
 
 

@@ -91,6 +91,10 @@ class Action(StrEnum):
     SECRETS_WRITE = "secrets/write"
     SECRETS_DELETE = "secrets/delete"
     MASTER_KEY_ROTATE = "master-key/rotate"
+    MONITORS_READ = "monitors/read"
+    MONITORS_WRITE = "monitors/write"
+    MONITORS_DELETE = "monitors/delete"
+    MONITORS_RUN = "monitors/run"
 
     @property
     def resource_type(self) -> str:
@@ -186,6 +190,10 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.SECRETS_WRITE: "set a secret in a workspace's vault (a new version)",
     Action.SECRETS_DELETE: "delete a secret from a workspace's vault",
     Action.MASTER_KEY_ROTATE: "re-seal every secret of the store with a new master key",
+    Action.MONITORS_READ: "list and show monitors, their runs, results and reports",
+    Action.MONITORS_WRITE: "create or replace a monitor",
+    Action.MONITORS_DELETE: "delete a monitor with its runs and results",
+    Action.MONITORS_RUN: "run a monitor: compute its signals on a window and raise its alerts",
 }
 
 

@@ -19,6 +19,7 @@ from opsloop.cli.compute import compute_app
 from opsloop.cli.event import event_app
 from opsloop.cli.job import job_app
 from opsloop.cli.model import model_app
+from opsloop.cli.monitor import monitor_app
 from opsloop.cli.online_deployment import online_deployment_app
 from opsloop.cli.online_endpoint import online_endpoint_app
 from opsloop.cli.personas import elevate_app, persona_app
@@ -64,6 +65,7 @@ app.add_typer(persona_app, name="persona")
 app.add_typer(elevate_app, name="elevate")
 app.add_typer(audit_app, name="audit")
 app.add_typer(secret_app, name="secret")
+app.add_typer(monitor_app, name="monitor")
 app.command("login")(login)
 app.command("whoami")(whoami)
 app.command("server")(server)

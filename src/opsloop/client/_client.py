@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
     from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
     from opsloop.client._events import EventOperations, EventSubscriptionOperations
+    from opsloop.client._monitors import MonitorOperations
     from opsloop.client._personas import ElevationOperations, PersonaOperations
     from opsloop.client._promotions import ApprovalOperations, PromotionOperations
     from opsloop.client._roles import RoleAssignmentOperations, RoleOperations
@@ -180,6 +181,12 @@ class Client:
         from opsloop.client._secrets import SecretOperations
 
         return SecretOperations(self)
+
+    @cached_property
+    def monitors(self) -> MonitorOperations:
+        from opsloop.client._monitors import MonitorOperations
+
+        return MonitorOperations(self)
 
     @property
     def is_remote(self) -> bool:

@@ -35,6 +35,9 @@ TabularSource: TypeAlias = (
 
 DEFAULT_BATCH_ROWS = 262_144
 TIME_COLUMN = "timestamp"  # what the data collector stamps each row with (UTC)
+# The columns the data collector adds to every row (serving.collection.parquet's
+# BASE_COLUMNS; services may not import serving): never features.
+COLLECTOR_COLUMNS = ("correlationid", TIME_COLUMN, "row_index")
 _SUFFIXES = (".parquet", ".csv")
 
 

@@ -59,6 +59,7 @@ _MONITORING = (
     "online-endpoints/deployments/read",
     "online-endpoints/request-logs/read",
     "batch-endpoints/read",
+    "monitors/read",
 )
 
 
@@ -139,8 +140,8 @@ BUILT_IN_ROLES: dict[str, RoleDefinition] = {
         _role("Monitoring Reader", "Read metrics, traffic, events and statuses.", _MONITORING),
         _role(
             "Monitoring Contributor",
-            "Read monitoring data and manage alerts (event subscriptions).",
-            (*_MONITORING, "event-subscriptions/*"),
+            "Read monitoring data, manage and run monitors, and manage alerts (event subscriptions).",
+            (*_MONITORING, "monitors/*", "event-subscriptions/*"),
         ),
     )
 }
