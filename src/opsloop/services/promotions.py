@@ -5,8 +5,9 @@ States: ``Pending`` (asked; the model is not yet in a registry) -> ``Gating`` (o
 a time) -> ``AwaitingApproval`` (an approval gate's request is open) -> ``Gating`` ... ->
 ``RollingOut`` -> ``Succeeded``; or ``Failed`` (a gate refused, an approval was rejected or
 expired, the deployment failed), ``RolledBack`` (a canary's analysis failed and the
-traffic went back) or ``Canceled``. The driver (``promotion_flow``) moves it on,
-from its stored state, so a promotion resumes where it was after a restart.
+traffic went back, or a shadow's answers disagreed and its mirror was removed) or
+``Canceled``. The driver (``promotion_flow``) moves it on, from its stored state, so a
+promotion resumes where it was after a restart.
 """
 
 from __future__ import annotations
