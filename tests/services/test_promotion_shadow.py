@@ -148,6 +148,21 @@ def test_an_interval_without_enough_requests_does_not_switch(team: Client) -> No
     assert _endpoint(team) == ({"blue": 100}, {})
 
 
+def test_canceling_a_shadow_removes_its_mirror(team: Client) -> None:
+    import time
+
+    started = team.promotions.create("twin:1", to="prod", policy=_shadow(interval="10m"),
+                                     workspace="dev")  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not _endpoint(team)[1]:
+        assert time.monotonic() < deadline, "the shadow never started mirroring"
+        time.sleep(0.2)
+    assert _endpoint(team) == ({"blue": 100}, {"twin-1": 50})
+    canceled = team.promotions.cancel(started.name, workspace="prod")
+    assert canceled.state == "Canceled"
+    assert _endpoint(team) == ({"blue": 100}, {})
+
+
 def test_shadow_settings_are_checked(team: Client) -> None:
     with pytest.raises(ValidationError) as too_much:
         team.promotions.create("twin:1", to="prod", policy=_shadow(mirror_percent=60),
