@@ -203,3 +203,60 @@ def promotion_id(platform: Any, name: str) -> str:
 
     with platform.database.transaction() as session:
         return str(session.scalar(select(PromotionRow.id).where(PromotionRow.name == name)))
+
+
+def promote_into_prod(client: Any, model: str, policy: dict[str, Any], timeout: float = 240) -> Any:
+    """Promote ``model`` of dev into prod under ``policy``; the promotion once it waits or ends."""
+    started = client.promotions.create(model, to="prod", policy=policy, workspace="dev")
+    return client.promotions.wait(started.name, workspace="prod", timeout=timeout)
+
+
+def event_payloads(client: Any, kind: str) -> list[dict[str, Any]]:
+    """The payloads of the outbox's events of type ``kind``, oldest first."""
+    from sqlalchemy import select
+
+    from opsloop.services.context import Platform
+    from opsloop.store.tables import OutboxEventRow
+
+    platform = Platform(client.settings)
+    with platform.database.transaction() as session:
+        rows = session.scalars(select(OutboxEventRow).order_by(OutboxEventRow.id))
+        found = [e.payload for e in rows if e.type == kind]
+    platform.database.dispose()
+    return found
+
+
+def lease_holder_pid(platform: Any, lease: str) -> int | None:
+    """The process id of the driver holding ``lease``, if one does."""
+    from opsloop.background.leases import lease_holders
+
+    holder = lease_holders(platform.database).get(lease)
+    return int(holder[0].split(":")[1]) if holder and holder[0] else None
+
+
+def kill_driver_and_resume(client: Any, platform: Any, name: str, ready: Any) -> Any:
+    """Once ``ready()`` holds, SIGKILL the driver of promotion ``name`` (of prod), run a
+    worker whose supervisor replaces it, and return the promotion once it waits or ends,
+    with the killed driver's pid."""
+    import signal
+    import time
+
+    from opsloop.background.promotions import PromotionSupervisor, lease_name
+    from opsloop.background.worker import Worker
+
+    lease = lease_name(promotion_id(platform, name))
+    deadline = time.monotonic() + 120
+    while lease_holder_pid(platform, lease) is None or not ready():
+        assert time.monotonic() < deadline, "the driver never got where it was to be killed"
+        time.sleep(0.1)
+    first = lease_holder_pid(platform, lease)
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    worker = Worker(platform, tasks=[PromotionSupervisor(platform)])
+    worker.start()
+    try:
+        done = client.promotions.wait(name, workspace="prod", timeout=180)
+    finally:
+        worker.stop()
+    assert lease_holder_pid(platform, lease) != first
+    return done

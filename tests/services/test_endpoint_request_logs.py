@@ -72,3 +72,24 @@ def test_a_driver_with_named_parameters_takes_the_general_insert(tmp_path: Path)
     engine.dispose()
     assert row.at.replace(tzinfo=UTC) == datetime.fromtimestamp(at, UTC)
     assert (row.request_id, row.model_duration_ms, row.mirrored) == ("r-1", None, True)
+
+
+def test_a_mirrored_rows_comparison_round_trips(database: Database) -> None:
+    from opsloop.serving.collection.request_log import RECORD_FIELDS
+
+    pair = {"deployment": "blue", "live": [1.5, "cat", [1, 2]], "shadow": [1.25, "dog", None]}
+    mirrored = (time.time(), "dev", "ep", "green", "r-1", "POST", "/score", 200, "ok", 10, 5,
+                1.0, 0.5, 0.0, "mirror", True, pair)  # fmt: skip
+    answered = (*mirrored[:4], "r-2", *mirrored[5:14], "key", False, None)
+    with database.transaction() as session:
+        append_request_logs(session, RECORD_FIELDS, [mirrored, list(answered)])
+    with database.transaction() as session:
+        rows = session.scalars(select(EndpointRequestLogRow).order_by(EndpointRequestLogRow.id))
+        assert [row.comparison for row in rows] == [pair, None]
+        # A row without one holds SQL NULL, not a JSON null.
+        compared = session.scalars(
+            select(EndpointRequestLogRow.request_id).where(
+                EndpointRequestLogRow.comparison.is_not(None)
+            )
+        ).all()
+        assert compared == ["r-1"]

@@ -11,12 +11,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import select
 
+from helpers import event_payloads, promote_into_prod
 from opsloop import Client
 from opsloop.errors import OpsloopError
-from opsloop.services.context import Platform
-from opsloop.store.tables import OutboxEventRow
 
 REGISTRY_LIN = "azureml://registries/shared/models/lin/versions/{}"
 
@@ -77,28 +75,15 @@ def _canary(**rollout: Any) -> dict[str, Any]:
             "rollout": settings | rollout}  # fmt: skip
 
 
-def _promote(client: Client, model: str, policy: dict[str, Any]) -> Any:
-    started = client.promotions.create(model, to="prod", policy=policy, workspace="dev")
-    return client.promotions.wait(started.name, workspace="prod", timeout=240)
-
-
-def _events(client: Client, kind: str) -> list[dict[str, Any]]:
-    platform = Platform(client.settings)
-    with platform.database.transaction() as session:
-        found = [e.payload for e in session.scalars(select(OutboxEventRow)) if e.type == kind]
-    platform.database.dispose()
-    return found
-
-
 def test_a_healthy_canary_takes_the_traffic_step_by_step(
     team: Client, traffic: threading.Event
 ) -> None:
-    done = _promote(team, "lin:1", _canary())
+    done = promote_into_prod(team, "lin:1", _canary())
     assert done.state == "Succeeded", done.report
     checks = done.rollout["checks"]
     assert [c["step"] for c in checks if c["verdict"] == "passed"] == [50, 100]
     assert all(c["success_rate"] == 1.0 for c in checks if c["verdict"] == "passed")
-    assert [e["traffic"] for e in _events(team, "rollout.stepped")] == [
+    assert [e["traffic"] for e in event_payloads(team, "rollout.stepped")] == [
         {"blue": 50, "lin-1": 50},
         {"blue": 0, "lin-1": 100},
     ]
@@ -120,18 +105,18 @@ def test_a_healthy_canary_takes_the_traffic_step_by_step(
 def test_a_canary_that_fails_requests_rolls_back_by_itself(
     team: Client, traffic: threading.Event
 ) -> None:
-    done = _promote(team, "flaky:1", _canary())
+    done = promote_into_prod(team, "flaky:1", _canary())
     assert done.state == "RolledBack", done.report
     assert "success rate" in done.report and "rolled back at 50%" in done.report
     failed = [c for c in done.rollout["checks"] if c["verdict"] == "failed"]
     assert failed and failed[0]["success_rate"] < 0.95
     assert team.online_endpoints.get("ep", workspace="prod").traffic == {"blue": 100, "flaky-1": 0}
-    (rolled_back,) = _events(team, "rollout.rolled_back")
+    (rolled_back,) = event_payloads(team, "rollout.rolled_back")
     assert rolled_back["traffic"] == {"blue": 100, "flaky-1": 0}
 
 
 def test_an_interval_without_enough_traffic_does_not_promote(team: Client) -> None:
-    done = _promote(team, "lin:1", _canary(interval="1s", max_inconclusive=2))
+    done = promote_into_prod(team, "lin:1", _canary(interval="1s", max_inconclusive=2))
     assert done.state == "RolledBack"
     assert [c["verdict"] for c in done.rollout["checks"]] == ["inconclusive", "inconclusive"]
     assert "too few to judge" in done.report
@@ -167,7 +152,7 @@ def test_a_staging_test_load_tests_the_candidate_before_any_traffic(
 ) -> None:
     _sample(team, tmp_path)
     policy = _canary() | {"gates": [STAGING], "rollout": {"strategy": "blue-green"}}
-    done = _promote(team, "lin:1", policy)
+    done = promote_into_prod(team, "lin:1", policy)
     assert done.state == "Succeeded", done.report
     load = done.gate_results[0].evidence["load"]
     assert load["requests"] == 100 and load["error_rate"] == 0.0 and load["p99_ms"] > 0
@@ -179,13 +164,13 @@ def test_a_staging_test_that_misses_its_slo_refuses_and_removes_the_deployment(
 ) -> None:
     _sample(team, tmp_path)
     strict = STAGING | {"slo": {"p99_latency_ms": 0.0001}}
-    done = _promote(team, "lin:1", _canary() | {"gates": [strict]})
+    done = promote_into_prod(team, "lin:1", _canary() | {"gates": [strict]})
     assert done.state == "Failed"
     assert "p99 latency" in done.report and "> 0.0001 ms" in done.report
     assert done.gate_results[0].evidence["removed"] is True
     deployments = team.online_deployments.list(endpoint_name="ep", workspace="prod")
     assert [d.name for d in deployments] == ["blue"]
 
-    failing = _promote(team, "flaky:1", _canary() | {"gates": [STAGING]})
+    failing = promote_into_prod(team, "flaky:1", _canary() | {"gates": [STAGING]})
     assert failing.state == "Failed"
     assert failing.report.startswith("gate 1 (staging_test) refused: smoke request")

@@ -4,8 +4,6 @@ deployed. Driven by real driver processes, as a user's promotion is."""
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import opsloop, promotion_id, write
+from helpers import kill_driver_and_resume, opsloop, write
 from opsloop import Client
 from opsloop.errors import ConflictError, PermissionDeniedError, ValidationError
 
@@ -220,9 +218,6 @@ def test_a_second_promotion_of_one_endpoint_is_refused_naming_the_first(
 def test_a_killed_driver_is_replaced_and_the_promotion_resumes(
     model_dirs: dict[str, Path], tmp_path: Path, home: Path
 ) -> None:
-    from opsloop.background.leases import lease_holders
-    from opsloop.background.promotions import PromotionSupervisor, lease_name
-    from opsloop.background.worker import Worker
     from opsloop.config import Settings
     from opsloop.services.context import Platform
 
@@ -235,30 +230,11 @@ def test_a_killed_driver_is_replaced_and_the_promotion_resumes(
         started = client.promotions.create("lin:1", to="prod", policy=_policy(slow),
                                            workspace="dev")  # fmt: skip
         platform = Platform(settings)
-        lease = lease_name(promotion_id(platform, started.name))
 
-        def driver_pid() -> int | None:
-            holder = lease_holders(platform.database).get(lease)
-            return int(holder[0].split(":")[1]) if holder and holder[0] else None
+        def gating() -> bool:  # killed amid the champion comparison
+            return client.promotions.get(started.name, workspace="prod").state == "Gating"
 
-        deadline = time.monotonic() + 60
-        while (
-            driver_pid() is None
-            or client.promotions.get(started.name, workspace="prod").state != "Gating"
-        ):
-            assert time.monotonic() < deadline, "the driver never took the promotion"
-            time.sleep(0.1)
-        first = driver_pid()
-        assert first is not None
-        os.kill(first, signal.SIGKILL)  # amid the champion comparison
-
-        worker = Worker(platform, tasks=[PromotionSupervisor(platform)])
-        worker.start()
-        try:
-            done = client.promotions.wait(started.name, workspace="prod", timeout=180)
-        finally:
-            worker.stop()
+        done = kill_driver_and_resume(client, platform, started.name, gating)
         assert done.state == "Succeeded", done.report
         assert [r.gate for r in done.gate_results] == ["champion_comparison"]  # once
-        assert driver_pid() != first
         platform.database.dispose()

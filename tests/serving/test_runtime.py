@@ -309,6 +309,36 @@ def test_traffic_split_and_mirror(serving_client: Client) -> None:
     assert len([entry for entry in logs if not entry.mirrored]) == 400
 
 
+def test_a_mirrored_request_logs_both_answers_and_the_caller_gets_the_live_one(
+    serving_client: Client,
+) -> None:
+    """The shadow (lin:2, y = 10a) answers differently from blue (lin:1): the caller only
+    ever sees blue's answer; the shadow's row holds both, keyed by the request id."""
+    serving_client.online_deployments.create(
+        name="blue", endpoint_name="ep", model="lin:1", all_traffic=True
+    )
+    serving_client.online_deployments.create(
+        name="shadow", endpoint_name="ep", model="lin:2",
+        overrides=["request_settings.max_concurrent_requests_per_instance=8"],
+    )  # fmt: skip
+    serving_client.online_endpoints.update("ep", mirror_traffic={"shadow": 50})
+    two_rows = {"input_data": {"columns": COLUMNS, "data": [[1.0, 1.0, 1.0], [2.0, 0.0, 0.0]]}}
+    with TestClient(serving_runtime(serving_client), headers=bearer(serving_client)) as http:
+        answers = [http.post("/score", json=two_rows) for _ in range(60)]
+    assert {a.headers["azureml-model-deployment"] for a in answers} == {"blue"}
+    assert all(a.json() == [pytest.approx(6.0), pytest.approx(2.0)] for a in answers)
+    logs = serving_client.online_endpoints.request_logs("ep", limit=1000)
+    live = {e.request_id: e for e in logs if not e.mirrored}
+    mirrored = [e for e in logs if e.mirrored]
+    assert mirrored and {e.status_code for e in mirrored} == {200}
+    assert all(e.comparison is None for e in live.values())
+    for entry in mirrored:  # keyed by the request id of the answer the caller got
+        assert entry.request_id in live and entry.comparison is not None
+        assert entry.comparison["deployment"] == "blue"
+        assert entry.comparison["live"] == [pytest.approx(6.0), pytest.approx(2.0)]
+        assert entry.comparison["shadow"] == [pytest.approx(10.0), pytest.approx(20.0)]  # 10a
+
+
 SHADOW_SCRIPT = """
 import time
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from opsloop.catalogue.events import EventPayload
 
 
@@ -68,17 +70,25 @@ class ApprovalExpired(EventPayload):
 class RolloutStepped(EventPayload):
     event_type = "rollout.stepped"
     resource_type = "promotions"
-    description = "A rollout moved traffic to the new deployment (a canary step, or all of it)."
+    description = (
+        "A rollout moved traffic to the new deployment (a canary step, or all of it), or a "
+        "shadow rollout started or stopped mirroring requests to it (mirror_traffic)."
+    )
     endpoint: str
     deployment: str
     traffic: dict[str, int]
+    mirror_traffic: dict[str, int] = Field(default_factory=dict)
 
 
 class RolloutRolledBack(EventPayload):
     event_type = "rollout.rolled_back"
     resource_type = "promotions"
-    description = "A canary's analysis failed: the endpoint's traffic went back to what it was."
+    description = (
+        "A canary's (or a shadow's) analysis failed: the endpoint's traffic went back to what "
+        "it was (a shadow's mirror is removed; live traffic never moved)."
+    )
     endpoint: str
     deployment: str
     traffic: dict[str, int]
     reason: str
+    mirror_traffic: dict[str, int] = Field(default_factory=dict)

@@ -4,9 +4,10 @@ promotion of model versions into workspaces."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from pydantic import BaseModel
 
 from opsloop.cli.common import Output, Set, Version, Workspace, asset_reference, emit, make_client
 
@@ -26,6 +27,7 @@ PROMOTION_COLUMNS = ["name", "source", "model", "state", "endpoint", "deployment
 APPROVAL_COLUMNS = ["name", "promotion", "model", "role", "status", "requested_by",
                     "decided_by", "comment", "expires_at"]  # fmt: skip
 GATE_COLUMNS = ["gate", "passed", "summary"]
+CHECK_COLUMNS = ["interval", "at", "verdict", "reason"]
 PromotionName = Annotated[str, typer.Option("--name", "-n", help="The promotion's name.")]
 ApprovalName = Annotated[str, typer.Option("--name", "-n", help="The approval request's name.")]
 Comment = Annotated[str | None, typer.Option("--comment", "-c", help="Why (kept with it).")]
@@ -74,11 +76,25 @@ def promote(
                        f"{result.summary}")  # fmt: skip
         checks = promotion.rollout.get("checks", [])
         for check in checks[printed["checks"] :]:
-            typer.echo(f"  [canary {check['step']}%] {check['verdict']}: {check['reason']}")
+            typer.echo(f"  [{_check_label(check)}] {check['verdict']}: {check['reason']}")
         printed["gates"], printed["checks"] = len(promotion.gate_results), len(checks)
 
     final = client.promotions.wait(started.name, workspace=to, on_change=progress)
     report(final, to)
+
+
+class _Check(BaseModel):
+    """One analysed interval of a rollout, as a table row."""
+
+    interval: str
+    at: str
+    verdict: str
+    reason: str
+
+
+def _check_label(check: dict[str, Any]) -> str:
+    """``canary 50%`` (the step's live share) or ``shadow 20%`` (the mirrored share)."""
+    return f"{check.get('strategy', 'canary')} {check['step']}%"
 
 
 def report(promotion: Promotion, workspace: str) -> None:
@@ -115,6 +131,11 @@ def show_promotion(
     emit(promotion, output, PROMOTION_COLUMNS)
     if output == "table" and promotion.gate_results:
         emit(promotion.gate_results, output, GATE_COLUMNS)
+    checks = promotion.rollout.get("checks", [])
+    if output == "table" and checks:  # the rollout's analyses: a shadow's comparison table
+        rows = [_Check(interval=_check_label(c), at=c["at"], verdict=c["verdict"],
+                       reason=c["reason"]) for c in checks]  # fmt: skip
+        emit(rows, output, CHECK_COLUMNS)
 
 
 @promotion_app.command("cancel")

@@ -78,6 +78,7 @@ class RequestLogEntry(Entity):
     throttle_ms: float
     auth_type: str | None
     mirrored: bool
+    comparison: dict[str, Any] | None = None
 
 
 class BatchEndpoint(Entity):

@@ -23,6 +23,7 @@ from opsloop.services.context import Platform, ServiceContext
 from opsloop.services.model_sharing import share_model
 from opsloop.services.promotion_gates import evaluate, read_evidence
 from opsloop.services.promotion_rollout import roll_out
+from opsloop.services.promotion_shadow import shadow_roll_out
 from opsloop.services.promotion_state import Guard, Snapshot, read_snapshot, write_step
 from opsloop.services.registries import list_registries, registry_space
 from opsloop.services.staging_tests import staging_test
@@ -51,7 +52,8 @@ def advance_promotion(platform: Platform, promotion_id: str, guard: Guard | None
         if now.state == promotions.AWAITING_APPROVAL:
             return _check_approval(platform, now, guard)
         if now.state == promotions.ROLLING_OUT:
-            return roll_out(platform, now, guard)
+            shadow = now.policy.rollout.strategy == "shadow"
+            return (shadow_roll_out if shadow else roll_out)(platform, now, guard)
     except OpsloopError as exc:  # a gate's input is missing, a deployment fails, ...
         report = _step(now, exc)
     else:

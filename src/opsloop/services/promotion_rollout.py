@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from opsloop.catalogue.actions import Action
 from opsloop.catalogue.promotion_events import RolloutRolledBack, RolloutStepped
@@ -37,12 +37,9 @@ _NAP_S = 2.0
 def roll_out(platform: Platform, now: Snapshot, guard: Guard | None) -> str:
     name = deploy_candidate(platform, now)
     if not now.rollout:
-        return write_step(platform, now, guard, lambda ctx, row: _first_step(ctx, row, now, name))
+        return write_step(platform, now, guard, lambda ctx, row: first_step(ctx, row, now, name))
     rollout = now.policy.rollout
-    held = (datetime.now(UTC) - datetime.fromisoformat(now.rollout["step_started"])).total_seconds()
-    interval = duration_seconds(rollout.interval)
-    if held < interval:
-        time.sleep(min(interval - held, _NAP_S))
+    if not interval_over(now):
         return now.state
     with platform.context(now.actor) as ctx:
         codes, durations = _requests(ctx, now, name, since=now.rollout["step_started"])
@@ -50,6 +47,17 @@ def roll_out(platform: Platform, now: Snapshot, guard: Guard | None) -> str:
     return write_step(
         platform, now, guard, lambda ctx, row: _after_analysis(ctx, row, now, name, verdict)
     )
+
+
+def interval_over(now: Snapshot) -> bool:
+    """Whether the step's interval has run; if not, a nap first (the driver looks again)."""
+    started = datetime.fromisoformat(now.rollout["step_started"])
+    held = (datetime.now(UTC) - started).total_seconds()
+    interval = duration_seconds(now.policy.rollout.interval)
+    if held < interval:
+        time.sleep(min(interval - held, _NAP_S))
+        return False
+    return True
 
 
 def deployment_name(now: Snapshot) -> str:
@@ -76,8 +84,8 @@ def deploy_candidate(platform: Platform, now: Snapshot) -> str:
     return name
 
 
-def _first_step(ctx: ServiceContext, row: PromotionRow, now: Snapshot, name: str) -> None:
-    previous = _traffic(ctx, now)
+def first_step(ctx: ServiceContext, row: PromotionRow, now: Snapshot, name: str) -> None:
+    previous = endpoint_traffic(ctx, now)
     previous.pop(name, None)
     canary = now.policy.rollout.strategy == "canary" and sum(previous.values()) == 100
     steps = now.policy.rollout.steps if canary else [100]
@@ -89,28 +97,37 @@ def _first_step(ctx: ServiceContext, row: PromotionRow, now: Snapshot, name: str
 def _after_analysis(
     ctx: ServiceContext, row: PromotionRow, now: Snapshot, name: str, verdict: Any
 ) -> None:
+    step = row.rollout["step"]
+    outcome = keep_analysis(row, now, verdict, {"step": row.rollout["steps"][step]})
+    if outcome == "passed" and step + 1 < len(row.rollout["steps"]):
+        _move_to(ctx, row, now, name, step + 1)
+    elif outcome == "passed":
+        finish(ctx, row, now, name)
+    elif outcome == "stop":
+        _roll_back(ctx, row, now, name, f"{verdict.verdict} analysis: {verdict.reason}")
+
+
+def keep_analysis(row: PromotionRow, now: Snapshot, verdict: Any, check: dict[str, Any]) -> str:
+    """Keep an interval's analysis (``check`` and ``verdict.record()``) on the rollout;
+    ``passed``, ``hold`` (another interval begins) or ``stop`` (failed ``failure_limit``
+    times, or inconclusive ``max_inconclusive`` times in a row)."""
     state = dict(row.rollout)
     rollout = now.policy.rollout
-    state["checks"] = [*state["checks"], {"step": state["steps"][state["step"]],
-                                          "at": datetime.now(UTC).isoformat(), **verdict.record()}]  # fmt: skip
+    at = datetime.now(UTC).isoformat()
+    state["checks"] = [*state["checks"], {**check, "at": at, **verdict.record()}]
     if verdict.verdict == "passed":
         state["failures"] = state["inconclusive"] = 0
         row.rollout = state
-        if state["step"] + 1 < len(state["steps"]):
-            _move_to(ctx, row, now, name, state["step"] + 1)
-        else:
-            _finish(ctx, row, now, name)
-        return
+        return "passed"
     key, limit = (
         ("failures", rollout.failure_limit)
         if verdict.verdict == "failed"
         else ("inconclusive", rollout.max_inconclusive)
     )
     state[key] += 1
-    state["step_started"] = datetime.now(UTC).isoformat()  # hold: a new interval
+    state["step_started"] = at  # hold: a new interval
     row.rollout = state
-    if state[key] >= limit:
-        _roll_back(ctx, row, now, name, f"{verdict.verdict} analysis: {verdict.reason}")
+    return "stop" if state[key] >= limit else "hold"
 
 
 def _move_to(ctx: ServiceContext, row: PromotionRow, now: Snapshot, name: str, step: int) -> None:
@@ -123,13 +140,13 @@ def _move_to(ctx: ServiceContext, row: PromotionRow, now: Snapshot, name: str, s
     )  # fmt: skip
     state["step"], state["step_started"] = step, datetime.now(UTC).isoformat()
     row.rollout, row.deployment = state, name
-    _record(ctx, row, now, RolloutStepped(endpoint=now.policy.deploy.endpoint, deployment=name,
+    record_event(ctx, row, now, RolloutStepped(endpoint=now.policy.deploy.endpoint, deployment=name,
                                           traffic=traffic))  # fmt: skip
     if percent == 100 and len(state["steps"]) == 1:  # blue-green: nothing to analyse
-        _finish(ctx, row, now, name)
+        finish(ctx, row, now, name)
 
 
-def _finish(ctx: ServiceContext, row: PromotionRow, now: Snapshot, name: str) -> None:
+def finish(ctx: ServiceContext, row: PromotionRow, now: Snapshot, name: str) -> None:
     promotions.transition(
         ctx, row, now.workspace, promotions.SUCCEEDED,
         report=f"{now.model} serves all traffic of {now.policy.deploy.endpoint} as {name}",
@@ -144,7 +161,7 @@ def _roll_back(
     online_endpoints.update_online_endpoint(
         ctx, now.workspace, endpoint, traffic=previous, via=f"promotion:{row.name}"
     )
-    _record(ctx, row, now, RolloutRolledBack(endpoint=endpoint, deployment=name,
+    record_event(ctx, row, now, RolloutRolledBack(endpoint=endpoint, deployment=name,
                                              traffic=previous, reason=reason))  # fmt: skip
     promotions.transition(
         ctx, row, now.workspace, promotions.ROLLED_BACK,
@@ -163,7 +180,7 @@ def _split(previous: dict[str, int], percent: int) -> dict[str, int]:
     return shares
 
 
-def _traffic(ctx: ServiceContext, now: Snapshot) -> dict[str, int]:
+def endpoint_traffic(ctx: ServiceContext, now: Snapshot) -> dict[str, int]:
     ws = require_workspace_row(ctx, now.workspace)
     row = online_endpoints.require_endpoint_row(ctx, ws, now.policy.deploy.endpoint)
     return {k: int(v) for k, v in row.spec.get("traffic", {}).items()}
@@ -172,19 +189,32 @@ def _traffic(ctx: ServiceContext, now: Snapshot) -> dict[str, int]:
 def _requests(
     ctx: ServiceContext, now: Snapshot, name: str, *, since: str
 ) -> tuple[list[int], list[float]]:
-    ctx.authorize(Action.ONLINE_ENDPOINTS_REQUEST_LOGS_READ, now.workspace)
-    rows = ctx.session.execute(
-        select(EndpointRequestLogRow.status_code, EndpointRequestLogRow.duration_ms).where(
-            EndpointRequestLogRow.workspace == now.workspace,
-            EndpointRequestLogRow.endpoint == now.policy.deploy.endpoint,
-            EndpointRequestLogRow.deployment == name,
-            EndpointRequestLogRow.mirrored.is_(False),
-            EndpointRequestLogRow.at >= datetime.fromisoformat(since),
-        )
-    ).all()
+    log = EndpointRequestLogRow
+    query = select(log.status_code, log.duration_ms)
+    rows = interval_rows(ctx, now, query, name, since=since, mirrored=False)
     return [int(code) for code, _ in rows], [float(ms) for _, ms in rows]
 
 
-def _record(ctx: ServiceContext, row: PromotionRow, now: Snapshot, event: Any) -> None:
+def interval_rows(
+    ctx: ServiceContext,
+    now: Snapshot,
+    query: Select[*tuple[Any, ...]],
+    name: str,
+    *,
+    since: str,
+    mirrored: bool,
+) -> list[Any]:
+    """``query``'s rows of the traffic log: deployment ``name``'s requests on the policy's
+    endpoint since ``since``, those it answered (``mirrored`` False) or shadowed."""
+    ctx.authorize(Action.ONLINE_ENDPOINTS_REQUEST_LOGS_READ, now.workspace)
+    log = EndpointRequestLogRow
+    return list(ctx.session.execute(query.where(
+        log.workspace == now.workspace, log.endpoint == now.policy.deploy.endpoint,
+        log.deployment == name, log.mirrored.is_(mirrored),
+        log.at >= datetime.fromisoformat(since),
+    )).all())  # fmt: skip
+
+
+def record_event(ctx: ServiceContext, row: PromotionRow, now: Snapshot, event: Any) -> None:
     ctx.record(Action.PROMOTIONS_WRITE, workspace=now.workspace, target=f"promotion:{row.name}",
                event=event)  # fmt: skip

@@ -5,8 +5,9 @@ States: ``Pending`` (asked; the model is not yet in a registry) -> ``Gating`` (o
 a time) -> ``AwaitingApproval`` (an approval gate's request is open) -> ``Gating`` ... ->
 ``RollingOut`` -> ``Succeeded``; or ``Failed`` (a gate refused, an approval was rejected or
 expired, the deployment failed), ``RolledBack`` (a canary's analysis failed and the
-traffic went back) or ``Canceled``. The driver (``promotion_flow``) moves it on,
-from its stored state, so a promotion resumes where it was after a restart.
+traffic went back, or a shadow's answers disagreed and its mirror was removed) or
+``Canceled``. The driver (``promotion_flow``) moves it on, from its stored state, so a
+promotion resumes where it was after a restart.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.promotions import GateResult, Promotion
 from opsloop.services import assets
 from opsloop.services.context import ServiceContext
-from opsloop.services.online_endpoints import require_endpoint_row
+from opsloop.services.online_endpoints import require_endpoint_row, update_online_endpoint
 from opsloop.services.registries import list_registries
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.promotion import PromotionPolicySpec
@@ -149,7 +150,8 @@ def list_promotions(
 
 
 def cancel_promotion(ctx: ServiceContext, workspace: str, name: str) -> Promotion:
-    """Stop a promotion that has not finished; what it deployed stays as it is."""
+    """Stop a promotion that has not finished; what it deployed stays as it is, but for a
+    shadow rollout's mirror, which is removed."""
     ctx.begin_mutation(Action.PROMOTIONS_CANCEL, workspace, f"promotion:{name}")
     ws = require_workspace_row(ctx, workspace)
     row = require_promotion_row(ctx, ws, name, lock=True)
@@ -157,6 +159,10 @@ def cancel_promotion(ctx: ServiceContext, workspace: str, name: str) -> Promotio
         raise ConflictError(f"promotion {name} has ended ({row.state}); nothing to cancel")
     for approval in pending_approvals(ctx, row):
         approval.status, approval.decided_at = "Canceled", datetime.now(UTC)
+    if row.state == ROLLING_OUT and (row.rollout or {}).get("strategy") == "shadow":
+        # The mirror would go on doubling the candidate's work for nobody.
+        update_online_endpoint(ctx, workspace, row.policy["deploy"]["endpoint"],
+                               mirror_traffic={}, via=f"promotion:{row.name}")  # fmt: skip
     transition(ctx, row, workspace, CANCELED, report=f"canceled by {ctx.actor}")
     return to_entity(ctx, row, workspace)
 

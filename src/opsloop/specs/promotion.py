@@ -180,22 +180,61 @@ class DeployTarget(SpecModel):
 
 
 class Analysis(SpecModel):
-    """What each canary interval must show, from the endpoint's own traffic log."""
+    """What each canary interval must show, from the endpoint's own traffic log (for a
+    shadow: its mirrored requests, with ``min_requests`` counting those compared)."""
 
     min_requests: int = Field(default=20, ge=1, description="fewer: inconclusive, the step holds")
     success_rate: float = Field(default=0.99, ge=0.0, le=1.0)
     p99_latency_ms: float = Field(default=500.0, gt=0.0)
 
 
+class Comparison(SpecModel):
+    """How a shadow's answers must match the live deployment's, on the same requests."""
+
+    outputs: Literal["auto", "labels", "numbers"] = Field(
+        default="auto",
+        description="auto: labels when the live outputs are text, booleans or integers",
+    )
+    agreement_rate: float = Field(
+        default=0.99, ge=0.0, le=1.0, description="labels: the share of equal predictions"
+    )
+    mean_absolute_difference: float | None = Field(
+        default=None, ge=0.0, description="numbers: at most this, in the outputs' units"
+    )
+    relative_difference: float | None = Field(
+        default=None,
+        ge=0.0,
+        description="numbers: mean absolute difference / mean absolute live output, at most "
+        "this (the default, 0.01, when neither numeric limit is given)",
+    )
+
+    def numeric_limits(self) -> tuple[float | None, float | None]:
+        """(mean absolute difference, relative difference) limits, the default applied."""
+        if self.mean_absolute_difference is None and self.relative_difference is None:
+            return None, DEFAULT_RELATIVE_DIFFERENCE
+        return self.mean_absolute_difference, self.relative_difference
+
+
+DEFAULT_RELATIVE_DIFFERENCE = 0.01
+# Settings that only one strategy reads: given with another, they are a mistake.
+_STRATEGY_SETTINGS = {"steps": "canary", "mirror_percent": "shadow", "comparison": "shadow"}
+
+
 class Rollout(SpecModel):
     """``blue-green``: all traffic at once after provisioning. ``canary``: traffic in
     ``steps`` (percent, ending at 100), each held ``interval`` and analysed; ``failure_limit``
-    failed analyses roll the traffic back."""
+    failed analyses roll the traffic back. ``shadow``: ``mirror_percent`` of the requests
+    copied to the candidate, its answers compared with the live ones each ``interval``;
+    agreeing, it takes all traffic; ``failure_limit`` disagreements stop it."""
 
-    strategy: Literal["blue-green", "canary"] = "blue-green"
+    strategy: Literal["blue-green", "canary", "shadow"] = "blue-green"
     steps: list[int] = Field(default_factory=lambda: [10, 50, 100])
+    mirror_percent: int = Field(
+        default=20, ge=1, le=50, description="shadow: the share of requests copied (at most 50)"
+    )
     interval: Duration = "60s"
     analysis: Analysis = Field(default_factory=Analysis)
+    comparison: Comparison = Field(default_factory=Comparison)
     failure_limit: int = Field(default=1, ge=1)
     max_inconclusive: int = Field(
         default=10, ge=1, description="inconclusive intervals in a row before it gives up"
@@ -211,6 +250,17 @@ class Rollout(SpecModel):
         if any(b <= a for a, b in itertools.pairwise(steps)) or steps[0] <= 0:
             raise ValueError("must rise from above 0 to 100, e.g. [10, 50, 100]")
         return steps
+
+    @model_validator(mode="after")
+    def _settings_of_the_strategy(self) -> Rollout:
+        # Compared with the defaults rather than the fields set: a stored policy is read back
+        # with every field written out.
+        defaults = Rollout.model_construct()
+        for name, strategy in _STRATEGY_SETTINGS.items():
+            if self.strategy != strategy and getattr(self, name) != getattr(defaults, name):
+                raise ValueError(f"{name} is a setting of the {strategy} strategy, not of "
+                                 f"{self.strategy}")  # fmt: skip
+        return self
 
 
 class PromotionPolicySpec(NamedSpec):

@@ -369,6 +369,9 @@ class EndpointRequestLogRow(Base):
     throttle_ms: Mapped[float] = mapped_column(default=0.0)
     auth_type: Mapped[str | None] = mapped_column(String(16))
     mirrored: Mapped[bool] = mapped_column(default=False)
+    # A mirrored request's answers, its shadow's and the live deployment's, for a shadow
+    # rollout to compare: {"deployment": live, "live": [...], "shadow": [...]}.
+    comparison: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 # Rows of one concept each live in modules of their own; imported here so that

@@ -43,7 +43,7 @@ PRUNE_EVERY_S = 3600.0
 RECORD_FIELDS = (
     "at", "workspace", "endpoint", "deployment", "request_id", "method", "path", "status_code",
     "model_status", "request_bytes", "response_bytes", "duration_ms", "model_duration_ms",
-    "throttle_ms", "auth_type", "mirrored",
+    "throttle_ms", "auth_type", "mirrored", "comparison",
 )  # fmt: skip
 
 

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
 
 class RequestContext:
     __slots__ = (
-        "auth_type", "deployment", "live", "method", "mirror", "mirrored", "model", "model_s",
-        "model_status", "path", "request_bytes", "throttle_s",
+        "auth_type", "comparison", "deployment", "live", "method", "mirror", "mirrored", "model",
+        "model_s", "model_status", "path", "request_bytes", "result", "throttle_s",
     )  # fmt: skip
 
     def __init__(self, live: LiveEndpoint, method: str, path: str, mirrored: bool = False) -> None:
@@ -30,6 +30,8 @@ class RequestContext:
         self.request_bytes = 0
         # (shadow, protocol, content type, body, Inference-Header-Content-Length)
         self.mirror: tuple[LiveDeployment, str, str, bytes, bytes | None] | None = None
+        self.result: Any = None  # what the model returned (a reference: a mirror compares it)
+        self.comparison: dict[str, Any] | None = None  # a mirrored request's, see shadow.py
 
     def record(
         self, request_id: str, status: int, response_bytes: int, started: float
@@ -41,5 +43,5 @@ class RequestContext:
             self.deployment.name if self.deployment else None, request_id, self.method,
             self.path[:255], status, self.model_status, self.request_bytes, response_bytes,
             elapsed_ms, self.model_s * 1000 if self.model_s is not None else None,
-            self.throttle_s * 1000, self.auth_type, self.mirrored,
+            self.throttle_s * 1000, self.auth_type, self.mirrored, self.comparison,
         )  # fmt: skip

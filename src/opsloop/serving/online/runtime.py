@@ -42,6 +42,7 @@ from opsloop.serving.online.routes import (
     route,
     server_metadata,
 )
+from opsloop.serving.online.shadow import comparison
 from opsloop.serving.online.sources import EndpointSource
 
 log = logging.getLogger(__name__)
@@ -296,7 +297,7 @@ class ServingRuntime:
             return reply
         finally:
             context.model_s = time.perf_counter() - model_started
-        context.model_status = "ok"
+        context.model_status, context.result = "ok", result
         reply = answer(protocol, deployment, result, request_id, rows, context.model)
         if deployment.collector is not None and deployment.collector.should_sample():
             collect(deployment, rows, body, header_length, result, reply, request_id)
@@ -326,7 +327,8 @@ class ServingRuntime:
         )
 
     def _mirror(self, origin: RequestContext, scope: Scope, request_id: str) -> None:
-        """Score a copy on the shadow after the caller has its answer; results are dropped."""
+        """Score a copy on the shadow after the caller has its answer; the shadow's answer is
+        not sent anywhere, only logged beside the live one (see shadow.py)."""
         assert origin.mirror is not None
         shadow, protocol, content_type, body, header_length = origin.mirror
         live = origin.live
@@ -344,6 +346,13 @@ class ServingRuntime:
                 shadow, protocol, content_type, body, header_length, request_id, context
             )
             self.metrics.tally(live.name, shadow.name).mirrored += 1
+            if reply.status == 200 and origin.deployment is not None:
+                try:
+                    context.comparison = comparison(
+                        origin.deployment.name, origin.result, context.result
+                    )
+                except Exception:  # an answer JSON cannot hold: logged without comparison
+                    log.warning("request %s: answers not comparable", request_id, exc_info=True)
             self._account(context, reply, request_id, started)
 
         task = asyncio.create_task(run())
