@@ -26,7 +26,7 @@ from opsloop.serving.collection.request_log import (
 def _record(index: int, status: int = 200) -> tuple[Any, ...]:
     return (
         time.time(), "dev", "ep", "blue", f"req-{index}", "POST", "/score", status, "ok",
-        10, 4, 1.5, 0.5, 0.0, "key", False,
+        10, 4, 1.5, 0.5, 0.0, "key", False, None,
     )  # fmt: skip
 
 
@@ -108,7 +108,7 @@ signal.signal(signal.SIGTERM, lambda *_: None)  # this process stays; a handler 
 writer = ProcessWriter("-")
 writer.start()
 writer.write([(time.time(), "dev", "ep", "blue", f"req-{i}", "POST", "/score", 200, "ok",
-               10, 4, 1.5, 0.5, 0.0, "key", False) for i in range(3)])
+               10, 4, 1.5, 0.5, 0.0, "key", False, None) for i in range(3)])
 os.killpg(os.getpgrp(), signal.SIGTERM)  # what `kill -- -PGID` or a terminal's Ctrl-C does
 writer.close()
 """
