@@ -125,6 +125,8 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("GET", "/api/v1/event-subscriptions"): A.EVENT_SUBSCRIPTIONS_READ,
     ("GET", "/api/v1/event-subscriptions/{name}"): A.EVENT_SUBSCRIPTIONS_READ,
     ("DELETE", "/api/v1/event-subscriptions/{name}"): A.EVENT_SUBSCRIPTIONS_DELETE,
+    ("GET", "/api/v1/event-subscriptions/{name}/deliveries"): A.EVENT_SUBSCRIPTIONS_READ,
+    ("POST", "/api/v1/event-subscriptions/{name}/redeliver"): A.EVENT_SUBSCRIPTIONS_WRITE,
     ("POST", "/api/v1/principals"): A.PRINCIPALS_WRITE,
     ("GET", "/api/v1/principals"): A.PRINCIPALS_READ,
     ("GET", "/api/v1/principals/{name}"): A.PRINCIPALS_READ,

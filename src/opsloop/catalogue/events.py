@@ -323,15 +323,24 @@ class BatchDeploymentDeleted(EventPayload):
 class EventSubscriptionCreated(EventPayload):
     event_type = "event_subscription.created"
     resource_type = "event-subscriptions"
-    description = "An event subscription (a webhook) was created."
+    description = "An event subscription was created, with its action (webhook, run_job, ...)."
     event_types: list[str]
-    webhook_url: str
+    webhook_url: str | None = None
+    action: str = "webhook"
+    subject: str | None = None
 
 
 class EventSubscriptionDeleted(EventPayload):
     event_type = "event_subscription.deleted"
     resource_type = "event-subscriptions"
     description = "An event subscription was deleted."
+
+
+class EventSubscriptionRedeliveryRequested(EventPayload):
+    event_type = "event_subscription.redelivery_requested"
+    resource_type = "event-subscriptions"
+    description = "Events were queued to be delivered to a subscription again."
+    events: list[str]
 
 
 # ---- artifacts ----------------------------------------------------------------------

@@ -128,6 +128,11 @@ class Client:
         return EventSubscriptionOperations(self)
 
     @cached_property
+    def subscriptions(self) -> EventSubscriptionOperations:
+        """The same as ``event_subscriptions``: subscriptions and their deliveries."""
+        return self.event_subscriptions
+
+    @cached_property
     def principals(self) -> PrincipalOperations:
         from opsloop.client._access import PrincipalOperations
 

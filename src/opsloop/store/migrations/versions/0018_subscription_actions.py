@@ -1,0 +1,74 @@
+"""subscription actions: subject filter, one action, a signing secret; the delivery log
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-05 21:30:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0018"
+down_revision = "0017"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("event_subscriptions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("subject", sa.Text(), nullable=True))
+        # Empty on the first subscriptions: they are webhooks to webhook_url, unsigned.
+        batch_op.add_column(sa.Column("action", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("secret", sa.Text(), nullable=True))
+        batch_op.alter_column("webhook_url", existing_type=sa.Text(), nullable=True)
+    with op.batch_alter_table("event_deliveries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("effect", sa.Text(), nullable=True))
+    # "failed" (given up on after every retry) is now called a dead letter.
+    op.execute("UPDATE event_deliveries SET status = 'dead_letter' WHERE status = 'failed'")
+    # Subscriptions are no longer all webhooks: their subscriber names (cursors, keys)
+    # change prefix, keeping their progress.
+    for table, column in (
+        ("event_cursors", "subscriber"),
+        ("event_deliveries", "subscriber"),
+        ("event_deliveries", "idempotency_key"),
+    ):
+        op.execute(
+            f"UPDATE {table} SET {column} = 'subscription:' || substr({column}, 9) "
+            f"WHERE {column} LIKE 'webhook:%'"
+        )
+    op.create_table(
+        "event_delivery_attempts",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("subscriber", sa.String(length=255), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("duration_ms", sa.Float(), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+    )
+    with op.batch_alter_table("event_delivery_attempts", schema=None) as batch_op:
+        batch_op.create_index("ix_delivery_attempts_subscriber", ["subscriber", "event_id"])
+
+
+def downgrade() -> None:
+    op.drop_table("event_delivery_attempts")
+    op.execute("UPDATE event_deliveries SET status = 'failed' WHERE status = 'dead_letter'")
+    for table, column in (
+        ("event_cursors", "subscriber"),
+        ("event_deliveries", "subscriber"),
+        ("event_deliveries", "idempotency_key"),
+    ):
+        op.execute(
+            f"UPDATE {table} SET {column} = 'webhook:' || substr({column}, 14) "
+            f"WHERE {column} LIKE 'subscription:%'"
+        )
+    with op.batch_alter_table("event_deliveries", schema=None) as batch_op:
+        batch_op.drop_column("effect")
+    with op.batch_alter_table("event_subscriptions", schema=None) as batch_op:
+        batch_op.drop_column("secret")
+        batch_op.drop_column("action")
+        batch_op.drop_column("subject")
