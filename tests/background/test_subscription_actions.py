@@ -3,24 +3,18 @@ shaped like the monitors' alert, submits one job, also when a worker dies mid-de
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
 from opsloop import Client
-from opsloop.background.dispatcher import FAULT_ENV
 from opsloop.config import Settings
 from opsloop.errors import ConflictError, ValidationError
 from opsloop.security.actor import SYSTEM_ACTOR
 from opsloop.services import jobs, subscriptions
 from opsloop.services.context import Platform
-from subscription_helpers import alert_type, dispatcher, emit_alert
+from subscription_helpers import alert_type, crash_then_redeliver, dispatcher, emit_alert
 
 __all__ = ["alert_type"]  # a fixture
 
@@ -105,19 +99,6 @@ def test_a_run_job_subscription_names_what_is_wrong(
     assert expression.value.line == 9 and str(spec) in str(expression.value)
 
 
-def start_worker(home: Path, log: Path, fault: str | None = None) -> subprocess.Popen[bytes]:
-    """A real `opsloop worker` process on the test's home."""
-    env = {**os.environ, "OPSLOOP_HOME": str(home), "OPSLOOP_LEASE_TTL_S": "1",
-           "OPSLOOP_EVENT_POLL_INTERVAL_S": "0.1"}  # fmt: skip
-    if fault:
-        env[FAULT_ENV] = fault
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "opsloop.cli.main", "worker"], env=env, stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-
 def test_a_worker_killed_before_the_commit_leaves_nothing_and_the_next_acts_once(
     client: Client, home: Path, tmp_path: Path, alert_type: str
 ) -> None:
@@ -127,30 +108,14 @@ def test_a_worker_killed_before_the_commit_leaves_nothing_and_the_next_acts_once
     window.mkdir()
     platform = Platform(Settings(home=home))
     emit_alert(platform, "prod", window.as_uri())
-    log = tmp_path / "workers.log"
 
-    crashing = start_worker(home, log, fault="crash_before_commit")
-    assert crashing.wait(timeout=120) == -signal.SIGKILL, log.read_text()
-    assert "killing this process before the commit" in log.read_text()
-    with platform.context(SYSTEM_ACTOR) as ctx:
-        assert jobs.list_jobs(ctx, "dev") == []  # the job was written, never committed
-        assert subscriptions.list_deliveries(ctx, "retrain-on-drift") == []
-        position = subscriptions.get_subscription(ctx, "retrain-on-drift").position
+    def no_job() -> bool:
+        with platform.context(SYSTEM_ACTOR) as ctx:
+            return jobs.list_jobs(ctx, "dev") == []
 
-    second = start_worker(home, log)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with platform.context(SYSTEM_ACTOR) as ctx:
-                found = subscriptions.get_subscription(ctx, "retrain-on-drift")
-            if found.position > position:
-                break
-            time.sleep(0.2)
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(timeout=60)
+    crash_then_redeliver(platform, home, tmp_path / "workers.log", "retrain-on-drift", no_job)
     with platform.context(SYSTEM_ACTOR) as ctx:
         made = jobs.list_jobs(ctx, "dev")
         [delivery] = subscriptions.list_deliveries(ctx, "retrain-on-drift")
-    assert [job.name for job in made] == [f"retrain-on-drift-{delivery.event}"], log.read_text()
+    assert [job.name for job in made] == [f"retrain-on-drift-{delivery.event}"]
     assert delivery.status == "delivered" and [a.outcome for a in delivery.log] == ["delivered"]

@@ -159,3 +159,26 @@ def test_redeliver_one_event_and_what_cannot_be_redelivered(platform: Platform) 
     assert [e["subject"] for _, e in receiver.calls] == [
         "registry:after", "registry:before", "registry:after",
     ]  # fmt: skip
+
+
+def test_the_receiver_in_the_docs_accepts_a_call_once_and_refuses_a_replay(
+    platform: Platform,
+) -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "events.md").read_text()
+    section = docs[docs.index("## Signed webhooks") :]
+    code = section[section.index("```python") + len("```python") : section.index("```\n", 10)]
+    with webhook_receiver() as receiver:
+        secret = _subscribe(platform, receiver.url)
+        _registry(platform, "shared")
+        EventDispatcher(platform).run_once(_lease(platform))
+    [(headers, body)] = receiver.raw
+    receiver_code: dict[str, object] = {}
+    exec(code.replace('"whsec_..."', repr(secret)), receiver_code)
+    verify = receiver_code["verify"]
+    assert callable(verify)
+    assert verify(headers, body) is True
+    assert verify(headers, body) is False  # the same webhook-id again
+    tampered = {**headers, "webhook-id": headers["webhook-id"] + "x"}
+    assert verify(tampered, body) is False  # signed over another id
+    stale = {**headers, "webhook-timestamp": str(int(headers["webhook-timestamp"]) - 3600)}
+    assert verify(stale, body) is False

@@ -162,6 +162,9 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("PUT", f"{_WS}/secrets/{{name}}"): A.SECRETS_WRITE,
     ("GET", f"{_WS}/secrets/{{name}}/value"): A.SECRETS_VALUES_READ,
     ("DELETE", f"{_WS}/secrets/{{name}}"): A.SECRETS_DELETE,
+    ("GET", f"{_WS}/labeling-tasks"): A.DATA_READ,
+    ("GET", f"{_WS}/labeling-tasks/{{name}}"): A.DATA_READ,
+    ("POST", f"{_WS}/labeling-tasks/{{name}}/export"): A.DATA_WRITE,
 }
 
 

@@ -357,6 +357,7 @@ class UploadStored(EventPayload):
 # EVENT_TYPES holds every type wherever the catalogue is read.
 from opsloop.catalogue import access_events as access_events  # noqa: E402
 from opsloop.catalogue import elevation_events as _elevation_events  # noqa: E402, F401
+from opsloop.catalogue import labeling_events as _labeling_events  # noqa: E402, F401
 from opsloop.catalogue import promotion_events as _promotion_events  # noqa: E402, F401
 from opsloop.catalogue import sharing_events as _sharing_events  # noqa: E402, F401
 from opsloop.catalogue import vault_events as _vault_events  # noqa: E402, F401

@@ -18,6 +18,7 @@ from opsloop.cli.batch_endpoint import batch_deployment_app, batch_endpoint_app
 from opsloop.cli.compute import compute_app
 from opsloop.cli.event import event_app
 from opsloop.cli.job import job_app
+from opsloop.cli.labeling import labeling_app
 from opsloop.cli.model import model_app
 from opsloop.cli.online_deployment import online_deployment_app
 from opsloop.cli.online_endpoint import online_endpoint_app
@@ -56,6 +57,7 @@ app.add_typer(promotion_app, name="promotion")
 app.add_typer(approval_app, name="approval")
 app.add_typer(event_app, name="event")
 app.add_typer(subscription_app, name="subscription")
+app.add_typer(labeling_app, name="labeling")
 app.add_typer(principal_app, name="principal")
 app.add_typer(group_app, name="group")
 app.add_typer(token_app, name="token")

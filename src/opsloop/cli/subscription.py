@@ -1,5 +1,5 @@
 """``opsloop subscription`` (also ``opsloop event subscription``): events that match get
-an action (webhook, email, run_job, rollback); the delivery log; redelivery."""
+an action (webhook, email, run_job, rollback, label); the delivery log; redelivery."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 from opsloop.cli.common import File, Name, Output, Set, Yes, emit, make_client
 
 subscription_app = typer.Typer(
-    help="Subscriptions: matching events get an action (webhook, email, run_job, rollback).",
+    help="Subscriptions: matching events get an action (webhook, email, run_job, rollback, label).",
     no_args_is_help=True,
 )
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
     from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
     from opsloop.client._events import EventOperations, EventSubscriptionOperations
+    from opsloop.client._labeling import LabelingOperations
     from opsloop.client._personas import ElevationOperations, PersonaOperations
     from opsloop.client._promotions import ApprovalOperations, PromotionOperations
     from opsloop.client._roles import RoleAssignmentOperations, RoleOperations
@@ -185,6 +186,12 @@ class Client:
         from opsloop.client._secrets import SecretOperations
 
         return SecretOperations(self)
+
+    @cached_property
+    def labeling(self) -> LabelingOperations:
+        from opsloop.client._labeling import LabelingOperations
+
+        return LabelingOperations(self)
 
     @property
     def is_remote(self) -> bool:

@@ -27,6 +27,7 @@ from opsloop.services.visibility import readable_workspaces, require_readable
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.events import (
     STORE_ACTIONS,
+    LabelAction,
     RollbackAction,
     RunJobAction,
     SubscriptionAction,
@@ -45,7 +46,11 @@ PREFIX = "subscription:"
 MAX_DELIVERIES = 10_000
 _ACTION: TypeAdapter[SubscriptionAction] = TypeAdapter(SubscriptionAction)
 # What the subscriber's creator must be allowed to do where the action acts.
-_ACTION_NEEDS = {"run_job": Action.JOBS_WRITE, "rollback": Action.ONLINE_ENDPOINTS_WRITE}
+_ACTION_NEEDS = {
+    "run_job": Action.JOBS_WRITE,
+    "rollback": Action.ONLINE_ENDPOINTS_WRITE,
+    "label": Action.DATA_WRITE,
+}
 
 
 def subscriber_name(subscription: str) -> str:
@@ -103,7 +108,7 @@ def create_subscription(ctx: ServiceContext, spec: SubscriptionSpec) -> EventSub
 def _check_action(ctx: ServiceContext, spec: SubscriptionSpec) -> None:
     """Whoever makes the subscription must be allowed the action's effect where it acts."""
     action = spec.action
-    if not isinstance(action, RunJobAction | RollbackAction):
+    if not isinstance(action, RunJobAction | RollbackAction | LabelAction):
         return
     workspace = action.workspace or spec.workspace
     if workspace is None:
@@ -195,7 +200,7 @@ def redeliver(
     ctx: ServiceContext, name: str, *, event: str | None = None, dead_letters: bool = False
 ) -> Redelivery:
     """Queue one event (by its CloudEvent id) or every dead letter to be delivered again,
-    with a fresh retry budget. A store action (run_job, rollback) that acted on an event
+    with a fresh retry budget. A store action (run_job, rollback, label) that acted on an event
     does not act on it again: it acts once."""
     if (event is None) == (not dead_letters):
         raise ValidationError("give one event id, or ask for the dead letters", field="event")

@@ -398,5 +398,6 @@ class EndpointRequestLogRow(Base):
 # Base.metadata (the migrations' schema check) holds every table.
 from opsloop.store import access_tables as access_tables  # noqa: E402
 from opsloop.store import elevation_tables as _elevation_tables  # noqa: E402, F401
+from opsloop.store import labeling_tables as _labeling_tables  # noqa: E402, F401
 from opsloop.store import promotion_tables as _promotion_tables  # noqa: E402, F401
 from opsloop.store import vault_tables as _vault_tables  # noqa: E402, F401

@@ -2,7 +2,7 @@
 subscription by ``subscriber_for``.
 
 webhook and email act outside the metadata store (``send``: at least once, with an
-idempotency key); run_job and rollback act in it (``handle``: in the transaction that
+idempotency key); run_job, rollback and label act in it (``handle``: in the transaction that
 records the delivery, so exactly once).
 """
 
@@ -12,12 +12,19 @@ import httpx
 
 from opsloop.background.actions.base import SubscriptionSubscriber
 from opsloop.background.actions.email import EmailSubscriber
+from opsloop.background.actions.label import LabelSubscriber
 from opsloop.background.actions.rollback import RollbackSubscriber
 from opsloop.background.actions.run_job import RunJobSubscriber
 from opsloop.background.actions.webhook import WebhookSubscriber
 from opsloop.services.context import Platform
 from opsloop.services.subscriptions import stored_action, subscriber_name
-from opsloop.specs.events import EmailAction, RollbackAction, RunJobAction, WebhookAction
+from opsloop.specs.events import (
+    EmailAction,
+    LabelAction,
+    RollbackAction,
+    RunJobAction,
+    WebhookAction,
+)
 from opsloop.store.tables import EventSubscriptionRow
 
 
@@ -35,4 +42,6 @@ def subscriber_for(
         return RunJobSubscriber(*common, subscription=row.name, action=action)
     if isinstance(action, RollbackAction):
         return RollbackSubscriber(*common, action=action)
+    if isinstance(action, LabelAction):
+        return LabelSubscriber(*common, subscription=row.name, action=action)
     raise NotImplementedError(f"no subscriber for the {action.type} action")

@@ -1,4 +1,5 @@
-"""subscription actions: subject filter, one action, a signing secret; the delivery log
+"""subscription actions: subject filter, one action, a signing secret; the delivery log;
+labeling tasks
 
 Revision ID: 0018
 Revises: 0017
@@ -53,8 +54,42 @@ def upgrade() -> None:
     with op.batch_alter_table("event_delivery_attempts", schema=None) as batch_op:
         batch_op.create_index("ix_delivery_attempts_subscriber", ["subscriber", "event_id"])
 
+    op.create_table(
+        "labeling_tasks",
+        sa.Column("id", sa.String(length=32), primary_key=True),
+        sa.Column(
+            "workspace_id",
+            sa.String(length=32),
+            sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=255), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("workspace_id", "name"),
+    )
+    op.create_table(
+        "labeling_items",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column(
+            "task_id",
+            sa.String(length=32),
+            sa.ForeignKey("labeling_tasks.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("item", sa.JSON(), nullable=False),
+        sa.Column("event", sa.String(length=32), nullable=True),
+        sa.Column("subscription", sa.String(length=255), nullable=True),
+        sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    with op.batch_alter_table("labeling_items", schema=None) as batch_op:
+        batch_op.create_index("ix_labeling_items_task", ["task_id", "id"])
+
 
 def downgrade() -> None:
+    op.drop_table("labeling_items")
+    op.drop_table("labeling_tasks")
     op.drop_table("event_delivery_attempts")
     op.execute("UPDATE event_deliveries SET status = 'failed' WHERE status = 'dead_letter'")
     for table, column in (
