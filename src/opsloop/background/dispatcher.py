@@ -36,9 +36,9 @@ from opsloop.schemas.events import CloudEvent
 from opsloop.security.actor import SYSTEM_ACTOR
 from opsloop.services.context import Platform, ServiceContext
 from opsloop.services.events import EventSubscriber, to_cloud_event
+from opsloop.store.delivery_tables import EventDeliveryAttemptRow
 from opsloop.store.tables import (
     EventCursorRow,
-    EventDeliveryAttemptRow,
     EventDeliveryRow,
     EventSubscriptionRow,
     OutboxEventRow,

@@ -34,9 +34,9 @@ from opsloop.specs.events import (
     SubscriptionSpec,
     WebhookAction,
 )
+from opsloop.store.delivery_tables import EventDeliveryAttemptRow
 from opsloop.store.tables import (
     EventCursorRow,
-    EventDeliveryAttemptRow,
     EventDeliveryRow,
     EventSubscriptionRow,
     OutboxEventRow,

@@ -303,22 +303,6 @@ class EventDeliveryRow(Base):
     effect: Mapped[str | None] = mapped_column(Text)  # what the action made: job:dev/name
 
 
-class EventDeliveryAttemptRow(Base):
-    """One try at delivering one event to one subscriber: the delivery log."""
-
-    __tablename__ = "event_delivery_attempts"
-    __table_args__ = (Index("ix_delivery_attempts_subscriber", "subscriber", "event_id"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    subscriber: Mapped[str] = mapped_column(String(255))
-    event_id: Mapped[int] = mapped_column(Integer)  # the outbox row's id
-    attempt: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    duration_ms: Mapped[float] = mapped_column(default=0.0)
-    outcome: Mapped[str] = mapped_column(String(16))  # delivered | failed
-    status_code: Mapped[int | None] = mapped_column(Integer)
-    error: Mapped[str | None] = mapped_column(Text)
-
-
 class EndpointRow(Base):
     """An online or batch endpoint. ``revision`` grows with every change of it or its
     deployments, so a serving runtime can tell cheaply when to reload."""
@@ -397,6 +381,7 @@ class EndpointRequestLogRow(Base):
 # Rows of one concept each live in modules of their own; imported here so that
 # Base.metadata (the migrations' schema check) holds every table.
 from opsloop.store import access_tables as access_tables  # noqa: E402
+from opsloop.store import delivery_tables as _delivery_tables  # noqa: E402, F401
 from opsloop.store import elevation_tables as _elevation_tables  # noqa: E402, F401
 from opsloop.store import labeling_tables as _labeling_tables  # noqa: E402, F401
 from opsloop.store import promotion_tables as _promotion_tables  # noqa: E402, F401

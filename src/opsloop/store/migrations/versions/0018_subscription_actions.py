@@ -46,7 +46,7 @@ def upgrade() -> None:
         sa.Column("event_id", sa.Integer(), nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("duration_ms", sa.Float(), nullable=False),
+        sa.Column("duration_ms", sa.Double(), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
