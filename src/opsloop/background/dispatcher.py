@@ -107,7 +107,12 @@ class EventDispatcher:
                 .limit(BATCH)
             ).all()
             queued = [to_cloud_event(r) for r in rows]
-        return sum(self._deliver(subscriber, event, lease, redelivery=True) for event in queued)
+        done = 0
+        for event in queued:
+            done += self._deliver(subscriber, event, lease, redelivery=True)
+            if not lease.acquire():  # renewed as in _advance; gone: the next holder goes on
+                break
+        return done
 
     def _advance(self, subscriber: EventSubscriber, lease: Lease) -> int:
         position, events, retries = self._pending(subscriber)
