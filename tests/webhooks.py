@@ -18,6 +18,7 @@ class Receiver:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.calls: list[tuple[str, dict[str, Any]]] = []  # (idempotency key, envelope)
+        self.raw: list[tuple[dict[str, str], bytes]] = []  # (headers, body) of every call
         self.acted: Counter[str] = Counter()
         self.fail_next = 0
         self.url = ""
@@ -39,6 +40,7 @@ def webhook_receiver() -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers["content-length"]))
             key = self.headers["idempotency-key"]
             with receiver.lock:
+                receiver.raw.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 if receiver.fail_next > 0:
                     receiver.fail_next -= 1
                     status = 503

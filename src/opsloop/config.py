@@ -81,9 +81,26 @@ class Settings(BaseModel):
         default=8,
         ge=1,
         description="Deliveries of one event to one subscriber before it is "
-        "given up on (recorded as failed).",
+        "given up on (recorded as a dead letter).",
+    )
+    event_retry_base_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="A failed delivery waits this times 2 to the number of attempts before "
+        "the next (2, 4, 8 ... s by default).",
+    )
+    event_retry_max_s: float = Field(
+        default=300.0, gt=0, description="The longest wait between two delivery attempts."
     )
     webhook_timeout_s: float = Field(default=10.0, gt=0, description="One webhook call's limit.")
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for email actions (none: email actions fail)."
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP server port.")
+    smtp_from: str = Field(default="opsloop@localhost", description="Sender of email actions.")
+    smtp_username: str | None = Field(default=None, description="SMTP login, when it needs one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection to TLS.")
     master_key: SecretStr | None = Field(
         default=None,
         description="Key that encrypts the store's secrets (default: the home's master.key file).",

@@ -14,7 +14,7 @@ from opsloop.background.leases import Lease
 from opsloop.config import Settings
 from opsloop.schemas.events import CloudEvent
 from opsloop.security.actor import Actor
-from opsloop.services import events, registries
+from opsloop.services import registries, subscriptions
 from opsloop.services.context import Platform, ServiceContext
 from opsloop.services.events import EventSubscriber
 from opsloop.specs.events import EventSubscriptionSpec
@@ -98,7 +98,7 @@ def test_webhook_gets_cloud_events_after_its_creation_only(platform: Platform) -
     _registries(platform, 2, prefix="before")
     with webhook_receiver() as receiver:
         with platform.context(ME) as ctx:
-            events.create_subscription(
+            subscriptions.create_subscription(
                 ctx,
                 EventSubscriptionSpec(
                     name="hook", event_types=["registry.*"], webhook_url=receiver.url
@@ -106,7 +106,7 @@ def test_webhook_gets_cloud_events_after_its_creation_only(platform: Platform) -
             )
         _registries(platform, 3, prefix="after")
         dispatcher, lease = EventDispatcher(platform), _lease(platform)
-        wait_until_delivered(dispatcher, lease, ["webhook:hook"], timeout_s=30)
+        wait_until_delivered(dispatcher, lease, ["subscription:hook"], timeout_s=30)
     subjects = [envelope["subject"] for _, envelope in receiver.calls]
     assert subjects == ["registry:after0", "registry:after1", "registry:after2"]
     envelope = receiver.calls[0][1]
@@ -118,7 +118,7 @@ def test_webhook_gets_cloud_events_after_its_creation_only(platform: Platform) -
 def test_a_failing_webhook_is_retried_in_order_then_delivered(platform: Platform) -> None:
     with webhook_receiver() as receiver:
         with platform.context(ME) as ctx:
-            events.create_subscription(
+            subscriptions.create_subscription(
                 ctx,
                 EventSubscriptionSpec(name="hook", event_types=["*"], webhook_url=receiver.url),
             )
@@ -129,7 +129,7 @@ def test_a_failing_webhook_is_retried_in_order_then_delivered(platform: Platform
         lease = _lease(platform)
         assert dispatcher.run_once(lease) == 0  # first try fails: nothing after it goes
         with platform.context(ME) as ctx:
-            assert events.get_subscription(ctx, "hook").pending == 1
+            assert subscriptions.get_subscription(ctx, "hook").pending == 1
         assert dispatcher.run_once(lease) == 0  # the backoff has not passed yet
         now[0] += timedelta(seconds=3)
         assert dispatcher.run_once(lease) == 0  # second try fails too
@@ -150,7 +150,7 @@ def test_a_failing_webhook_is_retried_in_order_then_delivered(platform: Platform
 def test_a_webhook_that_never_answers_is_given_up_on(platform: Platform) -> None:
     platform.settings.event_max_attempts = 2
     with platform.context(ME) as ctx:
-        events.create_subscription(
+        subscriptions.create_subscription(
             ctx,
             EventSubscriptionSpec(
                 name="dead", event_types=["*"], webhook_url="http://127.0.0.1:9/hook"
@@ -164,8 +164,8 @@ def test_a_webhook_that_never_answers_is_given_up_on(platform: Platform) -> None
     now[0] += timedelta(seconds=10)
     dispatcher.run_once(lease)
     with platform.context(ME) as ctx:
-        found = events.get_subscription(ctx, "dead")
-    assert (found.failed, found.pending) == (1, 0)
+        found = subscriptions.get_subscription(ctx, "dead")
+    assert (found.dead_letters, found.pending) == (1, 0)
     with platform.database.transaction() as session:
         newest = session.scalar(select(func.max(OutboxEventRow.id)))
     assert found.position == newest

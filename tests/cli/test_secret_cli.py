@@ -65,7 +65,7 @@ def test_rotating_the_master_key_file_keeps_everything_readable(
     old_key = (home / "master.key").read_text().strip()
 
     rotated = opsloop("secret", "rotate-master-key", "-y", home=home).stdout
-    assert "Re-sealed 1 vault secret(s) and 3 endpoint secret(s)" in rotated
+    assert "Re-sealed 1 vault secret(s), 3 endpoint secret(s)" in rotated
     new_key = (home / "master.key").read_text().strip()
     assert new_key != old_key and stat.S_IMODE((home / "master.key").stat().st_mode) == 0o600
     assert not (home / "master.key.new").exists()

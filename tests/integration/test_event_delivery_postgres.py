@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from helpers import bootstrap_token, free_port, wait_healthy, wait_until
 from opsloop.background.dispatcher import EventDispatcher
@@ -54,6 +55,8 @@ def _start_server(postgres_url: str, home: Path) -> tuple[subprocess.Popen[bytes
 def two_servers(
     postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[list[tuple[subprocess.Popen[bytes], str]]]:
+    # Replicas share the master key (webhook signing secrets are sealed with it).
+    monkeypatch.setenv("OPSLOOP_MASTER_KEY", Fernet.generate_key().decode())
     # The schema and the owner first, so the two servers neither race to migrate nor both
     # find an empty store.
     owner = bootstrap_token(
@@ -95,20 +98,20 @@ def test_two_servers_deliver_each_event_once_and_survive_the_holder_dying(
                 for i in range(100):
                     registries.create_registry(ctx, RegistrySpec(name=f"r{batch}-{i}"))
 
-        wait_until(lambda: _distinct(receiver, "webhook:all") >= 300, 120, "300 deliveries")
+        wait_until(lambda: _distinct(receiver, "subscription:all") >= 300, 120, "300 deliveries")
         holder, token, _ = lease_holders(platform.database)[EventDispatcher.lease_name]
         victim = next(p for p, _ in two_servers if f":{p.pid}:" in holder)
         os.killpg(victim.pid, signal.SIGKILL)
         killed_at = time.monotonic()
-        before = _distinct(receiver, "webhook:all")
-        wait_until(lambda: _distinct(receiver, "webhook:all") > before + 5, 60, "a takeover")
+        before = _distinct(receiver, "subscription:all")
+        wait_until(lambda: _distinct(receiver, "subscription:all") > before + 5, 60, "a takeover")
         takeover_s = time.monotonic() - killed_at
 
         wait_until(
             # "all" also hears the second subscription being created.
             lambda: (
-                _distinct(receiver, "webhook:all") == EVENTS + 1
-                and _distinct(receiver, "webhook:registries") == EVENTS
+                _distinct(receiver, "subscription:all") == EVENTS + 1
+                and _distinct(receiver, "subscription:registries") == EVENTS
             ),
             180,
             "every event at both subscribers",
@@ -119,7 +122,7 @@ def test_two_servers_deliver_each_event_once_and_survive_the_holder_dying(
     assert new_holder != holder and new_token > token
     # Each dispatcher tick renews the lease, so the survivor takes over within its ttl.
     assert takeover_s < LEASE_TTL_S + 5, takeover_s
-    for subscriber in ("webhook:all", "webhook:registries"):
+    for subscriber in ("subscription:all", "subscription:registries"):
         calls = [(k, e) for k, e in receiver.calls if k.startswith(f"{subscriber}/")]
         keys = [k for k, _ in calls]
         # At least once: a call in flight when the holder died may come again, no more.

@@ -35,12 +35,12 @@ def test_a_subscription_names_what_is_wrong_with_it(client: Client) -> None:
         client.event_subscriptions.create(
             name="x", event_types=["jobs.failed"], webhook_url="http://127.0.0.1:1/h"
         )
-    assert unknown.value.field == "event_types" and "jobs.failed" in str(unknown.value)
+    assert unknown.value.field == "types" and "jobs.failed" in str(unknown.value)
     with pytest.raises(ValidationError) as url:
         client.event_subscriptions.create(
             name="x", event_types=["job.failed"], webhook_url="ftp://x"
         )
-    assert url.value.field == "webhook_url"
+    assert url.value.field == "action.url"
     with pytest.raises(NotFoundError):
         client.event_subscriptions.create(
             name="x", event_types=["job.*"], webhook_url="http://h/", workspace="nowhere"

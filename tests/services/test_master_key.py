@@ -1,5 +1,5 @@
 """Rotating the master key on SQLite and PostgreSQL: every sealed value (vault secrets,
-endpoint keys and token secrets) re-sealed in one transaction; a value the current key
+endpoint keys and token secrets, webhook signing secrets) re-sealed in one transaction; a value the current key
 cannot open stops the rotation with everything as it was."""
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ from sqlalchemy import select
 from opsloop.config import Settings
 from opsloop.security.actor import SYSTEM_ACTOR
 from opsloop.security.secrets_at_rest import MasterKeyError, SecretBox
-from opsloop.services import online_endpoints, vault
+from opsloop.services import online_endpoints, subscriptions, vault
 from opsloop.services.context import Platform
 from opsloop.services.master_key import rotate_master_key
 from opsloop.services.workspaces import create_workspace
 from opsloop.specs.endpoint import OnlineEndpointSpec
+from opsloop.specs.events import SubscriptionSpec
 from opsloop.specs.vault import SecretSpec
 from opsloop.specs.workspace import WorkspaceSpec
-from opsloop.store.tables import EndpointRow
+from opsloop.store.tables import EndpointRow, EventSubscriptionRow
 from opsloop.store.vault_tables import VaultSecretRow
 
 
@@ -33,6 +34,9 @@ def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Platform:
         for name in ("A", "B"):
             vault.set_secret(ctx, "dev", name, SecretSpec(value=f"value of {name}"))
         online_endpoints.create_online_endpoint(ctx, "dev", OnlineEndpointSpec(name="ep"))
+        subscriptions.create_subscription(
+            ctx, SubscriptionSpec(name="hook", event_types=["job.*"], webhook_url="http://h/")
+        )
     return platform
 
 
@@ -41,6 +45,7 @@ def _sealed(platform: Platform) -> list[str]:
         values = list(session.scalars(select(VaultSecretRow.value).order_by(VaultSecretRow.name)))
         for keys in session.scalars(select(EndpointRow.keys)):
             values += [keys[k] for k in sorted(keys)]
+        values += [s or "" for s in session.scalars(select(EventSubscriptionRow.secret))]
     return values
 
 
@@ -49,7 +54,8 @@ def test_every_sealed_value_is_resealed_and_the_old_key_opens_none(platform: Pla
     old = SecretBox(key_file, key_file.read_text())
     before = [old.open(v) for v in _sealed(platform)]
     done = rotate_master_key(platform, SYSTEM_ACTOR)
-    assert (done.vault_secrets, done.endpoint_secrets) == (2, 3) and done.key_file == key_file
+    assert (done.vault_secrets, done.endpoint_secrets, done.webhook_secrets) == (2, 3, 1)
+    assert done.key_file == key_file
     new = SecretBox(key_file, key_file.read_text())
     after = _sealed(platform)
     assert [new.open(v) for v in after] == before

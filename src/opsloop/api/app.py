@@ -35,6 +35,7 @@ ROUTERS = (
     "audit",
     "secrets",
     "monitors",
+    "labeling",
 )
 # Which router serves /api/v1/workspaces/<workspace>/<noun>/...
 _WORKSPACE_NOUNS = {
@@ -52,6 +53,7 @@ _WORKSPACE_NOUNS = {
     "approvals": "promotions",
     "secrets": "secrets",
     "monitors": "monitors",
+    "labeling-tasks": "labeling",
 }
 # Which router serves /api/v1/registries/<registry>/<noun>/...
 _REGISTRY_NOUNS = {

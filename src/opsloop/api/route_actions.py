@@ -125,6 +125,8 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("GET", "/api/v1/event-subscriptions"): A.EVENT_SUBSCRIPTIONS_READ,
     ("GET", "/api/v1/event-subscriptions/{name}"): A.EVENT_SUBSCRIPTIONS_READ,
     ("DELETE", "/api/v1/event-subscriptions/{name}"): A.EVENT_SUBSCRIPTIONS_DELETE,
+    ("GET", "/api/v1/event-subscriptions/{name}/deliveries"): A.EVENT_SUBSCRIPTIONS_READ,
+    ("POST", "/api/v1/event-subscriptions/{name}/redeliver"): A.EVENT_SUBSCRIPTIONS_WRITE,
     ("POST", "/api/v1/principals"): A.PRINCIPALS_WRITE,
     ("GET", "/api/v1/principals"): A.PRINCIPALS_READ,
     ("GET", "/api/v1/principals/{name}"): A.PRINCIPALS_READ,
@@ -167,6 +169,9 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("POST", f"{_WS}/monitors/{{name}}/runs"): A.MONITORS_RUN,
     ("GET", f"{_WS}/monitors/{{name}}/runs"): A.MONITORS_READ,
     ("GET", f"{_WS}/monitors/{{name}}/runs/{{run}}"): A.MONITORS_READ,
+    ("GET", f"{_WS}/labeling-tasks"): A.DATA_READ,
+    ("GET", f"{_WS}/labeling-tasks/{{name}}"): A.DATA_READ,
+    ("POST", f"{_WS}/labeling-tasks/{{name}}/export"): A.DATA_WRITE,
 }
 
 

@@ -11,27 +11,32 @@ A crash between 1 and 2 repeats ``send`` (webhook receivers dedupe on the
 
 A failed delivery is retried with exponential backoff, holding back that subscriber's
 later events so each subscriber sees events in order; after ``event_max_attempts`` it is
-recorded as failed and the cursor moves on. The cursor never passes a gap in the outbox's
+recorded as a dead letter and the cursor moves on. Every attempt is logged (time, status
+code or error, duration). A redelivery (``opsloop subscription redeliver``) queues a
+delivery again behind the cursor; each pass delivers the queued ones first. The cursor never passes a gap in the outbox's
 ids younger than ``event_late_commit_grace_s``: on PostgreSQL a transaction can take an id
 and commit after a later one, and its event must not be skipped.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import logging
+import os
+import signal
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
+from opsloop.background.actions import subscriber_for
 from opsloop.background.leases import Lease
 from opsloop.schemas.events import CloudEvent
 from opsloop.security.actor import SYSTEM_ACTOR
 from opsloop.services.context import Platform, ServiceContext
-from opsloop.services.events import EventSubscriber, subscriber_name, to_cloud_event
+from opsloop.services.events import EventSubscriber, to_cloud_event
+from opsloop.store.delivery_tables import EventDeliveryAttemptRow
 from opsloop.store.tables import (
     EventCursorRow,
     EventDeliveryRow,
@@ -41,36 +46,9 @@ from opsloop.store.tables import (
 
 log = logging.getLogger(__name__)
 BATCH = 200
-
-
-class WebhookSubscriber(EventSubscriber):
-    """POSTs the event in CloudEvents structured mode; any 2xx answer is a delivery."""
-
-    def __init__(
-        self, name: str, url: str, patterns: list[str], workspace: str | None, http: httpx.Client
-    ) -> None:
-        self.name = name
-        self.url = url
-        self.patterns = patterns
-        self.workspace = workspace
-        self.http = http
-
-    def accepts(self, event: CloudEvent) -> bool:
-        if self.workspace is not None and event.workspace != self.workspace:
-            return False
-        return any(fnmatch.fnmatchcase(event.type, p) for p in self.patterns)
-
-    def send(self, event: CloudEvent, idempotency_key: str) -> None:
-        response = self.http.post(
-            self.url,
-            content=event.model_dump_json(),
-            headers={
-                "content-type": "application/cloudevents+json",
-                "idempotency-key": idempotency_key,
-            },
-        )
-        if not response.is_success:
-            raise RuntimeError(f"webhook answered {response.status_code}")
+# A test hook, read here only: set to "crash_before_commit", the process kills itself
+# (SIGKILL) after a delivery's effect is written and before it commits, as a crash would.
+FAULT_ENV = "OPSLOOP_TEST_DISPATCHER_FAULT"
 
 
 class EventDispatcher:
@@ -92,23 +70,49 @@ class EventDispatcher:
         return self.settings.event_poll_interval_s
 
     def subscribers(self) -> list[EventSubscriber]:
+        stored: list[EventSubscriber] = []
         with self.platform.database.transaction() as session:
-            rows = session.scalars(select(EventSubscriptionRow)).all()
-            webhooks: list[EventSubscriber] = [
-                WebhookSubscriber(
-                    subscriber_name(row.name),
-                    row.webhook_url,
-                    list(row.event_types),
-                    row.workspace,
-                    self.http,
-                )
-                for row in rows
-            ]
-        return [*self.platform.subscribers, *webhooks]
+            for row in session.scalars(
+                select(EventSubscriptionRow).order_by(EventSubscriptionRow.name)
+            ):
+                try:
+                    stored.append(subscriber_for(row, self.platform, self.http))
+                except Exception:  # one unreadable subscription must not stop the others
+                    log.exception("cannot deliver to event subscription %s", row.name)
+        return [*self.platform.subscribers, *stored]
 
     def run_once(self, lease: Lease) -> int:
         """Deliver what is due; the number of deliveries made."""
-        return sum(self._advance(subscriber, lease) for subscriber in self.subscribers())
+        delivered = 0
+        for subscriber in self.subscribers():
+            delivered += self._redeliver(subscriber, lease)
+            delivered += self._advance(subscriber, lease)
+        return delivered
+
+    def _redeliver(self, subscriber: EventSubscriber, lease: Lease) -> int:
+        """Deliveries queued again (behind the cursor), each on its own retry budget."""
+        with self.platform.database.transaction() as session:
+            rows = session.scalars(
+                select(OutboxEventRow)
+                .join(EventDeliveryRow, EventDeliveryRow.event_id == OutboxEventRow.id)
+                .where(
+                    EventDeliveryRow.subscriber == subscriber.name,
+                    EventDeliveryRow.status == "queued",
+                    or_(
+                        EventDeliveryRow.next_attempt_at.is_(None),
+                        EventDeliveryRow.next_attempt_at <= self.clock(),
+                    ),
+                )
+                .order_by(OutboxEventRow.id)
+                .limit(BATCH)
+            ).all()
+            queued = [to_cloud_event(r) for r in rows]
+        done = 0
+        for event in queued:
+            done += self._deliver(subscriber, event, lease, redelivery=True)
+            if not lease.acquire():  # renewed as in _advance; gone: the next holder goes on
+                break
+        return done
 
     def _advance(self, subscriber: EventSubscriber, lease: Lease) -> int:
         position, events, retries = self._pending(subscriber)
@@ -158,29 +162,36 @@ class EventDispatcher:
             }
             return position, [to_cloud_event(r) for r in rows], retries
 
-    def _deliver(self, subscriber: EventSubscriber, event: CloudEvent, lease: Lease) -> bool:
+    def _deliver(
+        self, subscriber: EventSubscriber, event: CloudEvent, lease: Lease, redelivery: bool = False
+    ) -> bool:
         """True when the event is done with (delivered, or given up on)."""
         key = f"{subscriber.name}/{event.id}"
+        started = time.monotonic()
         try:
-            subscriber.send(event, key)
+            status_code = subscriber.send(event, key)
             with self.platform.context(SYSTEM_ACTOR) as ctx:
                 lease.guard(ctx.session)
                 delivery = _delivery_row(ctx, subscriber.name, event.sequence, key)
                 if delivery.status != "delivered":
-                    subscriber.handle(ctx, event, key)
+                    delivery.effect = subscriber.handle(ctx, event, key) or delivery.effect
                     delivery.status, delivery.last_error = "delivered", None
                     delivery.attempts += 1
+                    delivery.next_attempt_at = None
                     delivery.updated_at = self.clock()
-                _set_cursor(ctx, subscriber.name, event.sequence)
+                    self._log_attempt(ctx, delivery, started, "delivered", status_code, None)
+                if not redelivery:
+                    _set_cursor(ctx, subscriber.name, event.sequence)
+                _fault_point(ctx)
             return True
         except Exception as exc:
             if lease.token is None:  # the lease is gone: stop, the next holder carries on
                 raise
-            return self._record_failure(subscriber, event, key, exc, lease)
+            return self._record_failure(subscriber, event, key, exc, lease, started, redelivery)
 
     def _record_failure(
         self, subscriber: EventSubscriber, event: CloudEvent, key: str, exc: Exception,
-        lease: Lease,
+        lease: Lease, started: float, redelivery: bool,
     ) -> bool:  # fmt: skip
         with self.platform.context(SYSTEM_ACTOR) as ctx:
             lease.guard(ctx.session)
@@ -188,15 +199,33 @@ class EventDispatcher:
             delivery.attempts += 1
             delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             delivery.updated_at = now = self.clock()
+            code = getattr(exc, "status_code", None)
+            self._log_attempt(ctx, delivery, started, "failed", code, delivery.last_error)
             if delivery.attempts >= self.settings.event_max_attempts:
-                delivery.status, delivery.next_attempt_at = "failed", None
-                _set_cursor(ctx, subscriber.name, event.sequence)
+                delivery.status, delivery.next_attempt_at = "dead_letter", None
+                if not redelivery:
+                    _set_cursor(ctx, subscriber.name, event.sequence)
                 log.error("gave up delivering %s to %s: %s", key, subscriber.name, exc)
                 return True
-            delivery.status = "retrying"
-            delivery.next_attempt_at = now + timedelta(seconds=min(2**delivery.attempts, 300))
+            delivery.status = "queued" if redelivery else "retrying"
+            wait = min(self.settings.event_retry_base_s * 2**delivery.attempts,
+                       self.settings.event_retry_max_s)  # fmt: skip
+            delivery.next_attempt_at = now + timedelta(seconds=wait)
             log.warning("delivery %s failed (attempt %d): %s", key, delivery.attempts, exc)
             return False
+
+    def _log_attempt(
+        self, ctx: ServiceContext, delivery: EventDeliveryRow, started: float, outcome: str,
+        status_code: int | None, error: str | None,
+    ) -> None:  # fmt: skip
+        ctx.session.add(
+            EventDeliveryAttemptRow(
+                subscriber=delivery.subscriber, event_id=delivery.event_id,
+                attempt=delivery.attempts, at=self.clock(), outcome=outcome,
+                duration_ms=(time.monotonic() - started) * 1000, status_code=status_code,
+                error=error,
+            )
+        )  # fmt: skip
 
     def _move_cursor(self, subscriber: str, position: int, lease: Lease) -> None:
         with self.platform.context(SYSTEM_ACTOR) as ctx:
@@ -220,6 +249,15 @@ def _delivery_row(
         )  # fmt: skip
         ctx.session.add(row)
     return row
+
+
+def _fault_point(ctx: ServiceContext) -> None:
+    """The crash test's hook (``FAULT_ENV``): the effect and the delivery are written (not
+    committed) when the process dies."""
+    if os.environ.get(FAULT_ENV) == "crash_before_commit":
+        ctx.session.flush()
+        log.warning("%s: killing this process before the commit", FAULT_ENV)
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _set_cursor(ctx: ServiceContext, subscriber: str, position: int) -> None:

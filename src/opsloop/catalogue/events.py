@@ -323,15 +323,24 @@ class BatchDeploymentDeleted(EventPayload):
 class EventSubscriptionCreated(EventPayload):
     event_type = "event_subscription.created"
     resource_type = "event-subscriptions"
-    description = "An event subscription (a webhook) was created."
+    description = "An event subscription was created, with its action (webhook, run_job, ...)."
     event_types: list[str]
-    webhook_url: str
+    webhook_url: str | None = None
+    action: str = "webhook"
+    subject: str | None = None
 
 
 class EventSubscriptionDeleted(EventPayload):
     event_type = "event_subscription.deleted"
     resource_type = "event-subscriptions"
     description = "An event subscription was deleted."
+
+
+class EventSubscriptionRedeliveryRequested(EventPayload):
+    event_type = "event_subscription.redelivery_requested"
+    resource_type = "event-subscriptions"
+    description = "Events were queued to be delivered to a subscription again."
+    events: list[str]
 
 
 # ---- artifacts ----------------------------------------------------------------------
@@ -348,6 +357,7 @@ class UploadStored(EventPayload):
 # EVENT_TYPES holds every type wherever the catalogue is read.
 from opsloop.catalogue import access_events as access_events  # noqa: E402
 from opsloop.catalogue import elevation_events as _elevation_events  # noqa: E402, F401
+from opsloop.catalogue import labeling_events as _labeling_events  # noqa: E402, F401
 from opsloop.catalogue import monitor_events as _monitor_events  # noqa: E402, F401
 from opsloop.catalogue import promotion_events as _promotion_events  # noqa: E402, F401
 from opsloop.catalogue import sharing_events as _sharing_events  # noqa: E402, F401

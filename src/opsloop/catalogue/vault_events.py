@@ -31,3 +31,4 @@ class MasterKeyRotated(EventPayload):
     description = "Every sealed value of the store was re-sealed with a new master key."
     vault_secrets: int
     endpoint_secrets: int
+    webhook_secrets: int = 0

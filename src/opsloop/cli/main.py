@@ -18,6 +18,7 @@ from opsloop.cli.batch_endpoint import batch_deployment_app, batch_endpoint_app
 from opsloop.cli.compute import compute_app
 from opsloop.cli.event import event_app
 from opsloop.cli.job import job_app
+from opsloop.cli.labeling import labeling_app
 from opsloop.cli.model import model_app
 from opsloop.cli.monitor import monitor_app
 from opsloop.cli.online_deployment import online_deployment_app
@@ -28,6 +29,7 @@ from opsloop.cli.quickstart import quickstart
 from opsloop.cli.roles import access_app, role_app
 from opsloop.cli.secret import secret_app
 from opsloop.cli.server import server
+from opsloop.cli.subscription import subscription_app
 from opsloop.cli.worker import worker
 from opsloop.cli.workspace import registry_app, workspace_app
 from opsloop.errors import OpsloopError
@@ -55,6 +57,8 @@ app.add_typer(batch_deployment_app, name="batch-deployment")
 app.add_typer(promotion_app, name="promotion")
 app.add_typer(approval_app, name="approval")
 app.add_typer(event_app, name="event")
+app.add_typer(subscription_app, name="subscription")
+app.add_typer(labeling_app, name="labeling")
 app.add_typer(principal_app, name="principal")
 app.add_typer(group_app, name="group")
 app.add_typer(token_app, name="token")

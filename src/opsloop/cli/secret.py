@@ -131,8 +131,8 @@ def rotate_master_key(yes: Yes = False) -> None:
     finally:
         platform.database.dispose()
     typer.echo(
-        f"Re-sealed {done.vault_secrets} vault secret(s) and {done.endpoint_secrets} endpoint "
-        "secret(s) with a new master key."
+        f"Re-sealed {done.vault_secrets} vault secret(s), {done.endpoint_secrets} endpoint "
+        f"secret(s) and {done.webhook_secrets} webhook signing secret(s) with a new master key."
     )
     if done.key_file is not None:
         typer.echo(f"The new key is in {done.key_file} (mode 0600); back it up.")

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
     from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
     from opsloop.client._events import EventOperations, EventSubscriptionOperations
+    from opsloop.client._labeling import LabelingOperations
     from opsloop.client._monitors import MonitorOperations
     from opsloop.client._personas import ElevationOperations, PersonaOperations
     from opsloop.client._promotions import ApprovalOperations, PromotionOperations
@@ -129,6 +130,11 @@ class Client:
         return EventSubscriptionOperations(self)
 
     @cached_property
+    def subscriptions(self) -> EventSubscriptionOperations:
+        """The same as ``event_subscriptions``: subscriptions and their deliveries."""
+        return self.event_subscriptions
+
+    @cached_property
     def principals(self) -> PrincipalOperations:
         from opsloop.client._access import PrincipalOperations
 
@@ -187,6 +193,12 @@ class Client:
         from opsloop.client._monitors import MonitorOperations
 
         return MonitorOperations(self)
+
+    @cached_property
+    def labeling(self) -> LabelingOperations:
+        from opsloop.client._labeling import LabelingOperations
+
+        return LabelingOperations(self)
 
     @property
     def is_remote(self) -> bool:

@@ -1,4 +1,4 @@
-"""Events and webhook subscriptions in the SDK."""
+"""Events, subscriptions and their deliveries in the SDK."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from opsloop.client._resources import _Operations, build_spec
-from opsloop.schemas.events import CloudEvent, EventSubscription, EventType
-from opsloop.specs.events import EventSubscriptionSpec
+from opsloop.schemas.events import CloudEvent, Delivery, EventSubscription, EventType, Redelivery
+from opsloop.specs.events import SubscriptionSpec
 
 
 class EventOperations(_Operations):
@@ -50,22 +50,62 @@ class EventSubscriptionOperations(_Operations):
         overrides: list[str] | None = None,
         **fields: Any,
     ) -> EventSubscription:
-        """A webhook for the matching events::
+        """A subscription: events that match get its action. A webhook's answer holds its
+        signing ``secret``, shown this once::
 
-        client.event_subscriptions.create(
-            name="ci", event_types=["job.failed"], webhook_url="https://ci.example/hook"
+            client.subscriptions.create(file="subscriptions/retrain-on-drift.yml")
+            client.event_subscriptions.create(
+                name="ci", event_types=["job.failed"], webhook_url="https://ci.example/hook"
+            )
+
+        A run_job action's ``job`` file is read here, relative to the subscription file,
+        its code uploaded, and kept with the subscription."""
+        data, origin = build_spec(
+            SubscriptionSpec, spec, file=file, overrides=overrides, fields=fields
         )
-        """
-        data, _ = build_spec(
-            EventSubscriptionSpec, spec, file=file, overrides=overrides, fields=fields
-        )
+        action = data.get("action") or {}
+        if action.get("type") == "run_job" and action.get("job_spec") is None:
+            action["job_spec"] = self._read_job(action, data.get("workspace"), origin)
         return self._post(EventSubscription, "/event-subscriptions", data)
+
+    def _read_job(self, action: dict[str, Any], workspace: str | None, origin: Any) -> Any:
+        from opsloop.client._resolve import Origin, Resolver
+        from opsloop.client._resources import _spec_class
+        from opsloop.specs.loader import read_yaml
+
+        path = origin.base_dir / action["job"]
+        if not path.is_file():
+            raise origin.error(f"no job file at {path}", "action", "job")
+        job, lines = read_yaml(path)
+        job_origin = Origin(path.resolve().parent, str(path), lines)
+        self._client._upload_workspace = action.get("workspace") or workspace
+        resolved = Resolver(self._client._upload).job(job, job_origin)
+        job_origin.validate(_spec_class("JobSpec"), resolved)  # errors name the job file
+        return resolved
 
     def get(self, name: str) -> EventSubscription:
         return self._get(EventSubscription, f"/event-subscriptions/{name}")
 
-    def list(self) -> list[EventSubscription]:
+    def list(self) -> builtins.list[EventSubscription]:
         return self._list(EventSubscription, "/event-subscriptions")
 
     def delete(self, name: str) -> None:
         self._client.request("DELETE", f"/event-subscriptions/{name}")
+
+    def deliveries(
+        self, name: str, *, status: str | None = None, limit: int = 100
+    ) -> builtins.list[Delivery]:
+        """The newest deliveries, each with its attempts::
+
+        client.subscriptions.deliveries("ci", status="dead_letter")
+        """
+        return self._list(
+            Delivery, f"/event-subscriptions/{name}/deliveries", status=status, limit=limit
+        )
+
+    def redeliver(
+        self, name: str, *, event: str | None = None, dead_letters: bool = False
+    ) -> Redelivery:
+        """Queue one event (its id) or every dead letter to be delivered again."""
+        body = {"event": event, "dead_letters": dead_letters}
+        return self._post(Redelivery, f"/event-subscriptions/{name}/redeliver", body)

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opsloop.specs.base import StorableText
+
 
 class CloudEvent(BaseModel):
     """A CloudEvents 1.0 structured-mode envelope (JSON format).
@@ -33,12 +35,56 @@ class EventSubscription(BaseModel):
     name: str
     workspace: str | None = None
     event_types: list[str]
-    webhook_url: str
+    subject: str | None = None
+    action: dict[str, Any] = Field(default_factory=dict)  # the job file itself left out
+    webhook_url: str | None = None  # the webhook action's URL
     created_at: datetime
     created_by: str
     position: int = 0  # the last event handled
-    pending: int = 0  # events retrying now
-    failed: int = 0  # events given up on after every retry
+    pending: int = 0  # events retrying or queued for redelivery now
+    dead_letters: int = 0  # events given up on after every retry
+    # The webhook signing secret (whsec_...): in the answer to create only, never again.
+    secret: str | None = None
+
+
+class DeliveryAttempt(BaseModel):
+    attempt: int
+    at: datetime
+    duration_ms: float
+    outcome: Literal["delivered", "failed"]
+    status_code: int | None = None
+    error: str | None = None
+
+
+class Delivery(BaseModel):
+    """One event's delivery to one subscription, with every attempt at it."""
+
+    subscription: str
+    event: str  # the CloudEvent id
+    sequence: int
+    event_type: str | None = None
+    idempotency_key: str
+    status: Literal["new", "retrying", "queued", "delivered", "dead_letter"]
+    attempts: int
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    updated_at: datetime
+    effect: str | None = None  # what a store action made (job:dev/<name>, ...)
+    log: list[DeliveryAttempt] = Field(default_factory=list)
+
+
+class RedeliveryRequest(StorableText):
+    """One event (its CloudEvent id), or every dead letter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event: str | None = Field(default=None, max_length=64)
+    dead_letters: bool = False
+
+
+class Redelivery(BaseModel):
+    subscription: str
+    queued: list[str]  # the CloudEvent ids queued again
 
 
 class EventType(BaseModel):

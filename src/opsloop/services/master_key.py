@@ -1,5 +1,5 @@
 """Rotating the master key: every sealed value of the store (the vault's secrets, endpoint
-keys and token secrets) opened with the current key and sealed again with a new one, in
+keys and token secrets, webhook signing secrets) opened with the current key and sealed again with a new one, in
 one transaction.
 
 Run on the store itself with the servers stopped (``opsloop secret rotate-master-key``):
@@ -23,7 +23,7 @@ from opsloop.security.actor import Actor
 from opsloop.security.private_files import make_private_dir
 from opsloop.security.secrets_at_rest import MASTER_KEY_ENV, MasterKeyError, SecretBox
 from opsloop.services.context import Platform, ServiceContext
-from opsloop.store.tables import EndpointRow
+from opsloop.store.tables import EndpointRow, EventSubscriptionRow
 from opsloop.store.vault_tables import VaultSecretRow
 
 
@@ -31,6 +31,7 @@ from opsloop.store.vault_tables import VaultSecretRow
 class Rotation:
     vault_secrets: int
     endpoint_secrets: int
+    webhook_secrets: int
     key_file: Path | None  # where the new key now is; None: it came from the variable
     new_key: str | None  # only when the key is OPSLOOP_MASTER_KEY: the user must set it
 
@@ -59,7 +60,7 @@ def rotate_master_key(platform: Platform, actor: Actor) -> Rotation:
     return Rotation(*counts, key_file=current.key_file, new_key=None)
 
 
-def _reseal(ctx: ServiceContext, old: SecretBox, new: SecretBox) -> tuple[int, int]:
+def _reseal(ctx: ServiceContext, old: SecretBox, new: SecretBox) -> tuple[int, int, int]:
     ctx.begin_mutation(Action.MASTER_KEY_ROTATE, None, "master-key")
     vault = 0
     for secret in ctx.session.scalars(
@@ -78,14 +79,24 @@ def _reseal(ctx: ServiceContext, old: SecretBox, new: SecretBox) -> tuple[int, i
         if sealed:
             row.keys = keys  # a new dict: the JSON column sees the change
             endpoint += len(sealed)
+    webhooks = 0
+    for subscription in ctx.session.scalars(
+        select(EventSubscriptionRow)
+        .where(EventSubscriptionRow.secret.is_not(None))
+        .with_for_update()
+    ):
+        subscription.secret = new.seal(old.open(subscription.secret or ""))
+        webhooks += 1
     ctx.session.flush()
     ctx.record(
         Action.MASTER_KEY_ROTATE,
         workspace=None,
         target="master-key",
-        event=MasterKeyRotated(vault_secrets=vault, endpoint_secrets=endpoint),
+        event=MasterKeyRotated(
+            vault_secrets=vault, endpoint_secrets=endpoint, webhook_secrets=webhooks
+        ),
     )
-    return vault, endpoint
+    return vault, endpoint, webhooks
 
 
 def _write_draft(key_file: Path, key: str) -> Path:

@@ -17,6 +17,7 @@ import pydantic
 import yaml
 
 from opsloop.errors import ValidationError
+from opsloop.specs.events import ACTION_MEMBER_NAMES
 from opsloop.specs.keys import known_keys
 from opsloop.specs.sweep import SWEEP_MEMBER_NAMES
 
@@ -112,6 +113,7 @@ _MEMBER_NAMES = frozenset(
         "InlineEnvironmentSpec",
         "ComponentSpec",
         *SWEEP_MEMBER_NAMES,
+        *ACTION_MEMBER_NAMES,
     )
 )
 _DESCRIPTOR = re.compile(r"^[a-z][a-z-]*\[.*\]$")

@@ -259,14 +259,19 @@ class LeaseRow(Base):
 
 
 class EventSubscriptionRow(Base):
-    """A webhook that receives the events whose type matches one of ``event_types``."""
+    """The events whose type matches one of ``event_types`` (and ``workspace``, ``subject``)
+    each get ``action`` (``opsloop.specs.events``; empty on the first subscriptions: a
+    webhook to ``webhook_url``). ``secret`` signs webhooks, sealed with the master key."""
 
     __tablename__ = "event_subscriptions"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     workspace: Mapped[str | None] = mapped_column(String(255))  # None: every workspace
     event_types: Mapped[list[Any]] = mapped_column(default=list)  # fnmatch patterns
-    webhook_url: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(Text)  # fnmatch pattern
+    action: Mapped[dict[str, Any] | None] = mapped_column()
+    secret: Mapped[str | None] = mapped_column(Text)
+    webhook_url: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(255))
 
@@ -289,11 +294,13 @@ class EventDeliveryRow(Base):
     subscriber: Mapped[str] = mapped_column(String(255))
     event_id: Mapped[int] = mapped_column(Integer)  # the outbox row's id
     idempotency_key: Mapped[str] = mapped_column(String(320), unique=True)
-    status: Mapped[str] = mapped_column(String(16))  # retrying | delivered | failed
+    # new | retrying | queued (redelivery asked for) | delivered | dead_letter
+    status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    effect: Mapped[str | None] = mapped_column(Text)  # what the action made: job:dev/name
 
 
 class EndpointRow(Base):
@@ -377,7 +384,9 @@ class EndpointRequestLogRow(Base):
 # Rows of one concept each live in modules of their own; imported here so that
 # Base.metadata (the migrations' schema check) holds every table.
 from opsloop.store import access_tables as access_tables  # noqa: E402
+from opsloop.store import delivery_tables as _delivery_tables  # noqa: E402, F401
 from opsloop.store import elevation_tables as _elevation_tables  # noqa: E402, F401
+from opsloop.store import labeling_tables as _labeling_tables  # noqa: E402, F401
 from opsloop.store import monitor_tables as _monitor_tables  # noqa: E402, F401
 from opsloop.store import promotion_tables as _promotion_tables  # noqa: E402, F401
 from opsloop.store import vault_tables as _vault_tables  # noqa: E402, F401

@@ -1,16 +1,24 @@
-"""Events: the outbox as CloudEvents, the declared event types, webhook subscriptions."""
+"""Events: the outbox as CloudEvents, the declared event types, subscriptions and their
+deliveries."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
 from opsloop.api.deps import ActorDep, ListLimit, Moment, PlatformDep
 from opsloop.catalogue.events import EVENT_TYPES
-from opsloop.schemas.events import CloudEvent, EventSubscription, EventType
-from opsloop.services import events
-from opsloop.specs.events import EventSubscriptionSpec
+from opsloop.schemas.events import (
+    CloudEvent,
+    Delivery,
+    EventSubscription,
+    EventType,
+    Redelivery,
+    RedeliveryRequest,
+)
+from opsloop.services import events, subscriptions
+from opsloop.specs.events import SubscriptionSpec
 
 router = APIRouter(tags=["events"])
 
@@ -47,26 +55,50 @@ def list_event_types() -> list[EventType]:
 
 @router.post("/event-subscriptions", status_code=201)
 def create_subscription(
-    spec: EventSubscriptionSpec, platform: PlatformDep, actor: ActorDep
+    spec: SubscriptionSpec, platform: PlatformDep, actor: ActorDep
 ) -> EventSubscription:
     with platform.context(actor) as ctx:
-        return events.create_subscription(ctx, spec)
+        return subscriptions.create_subscription(ctx, spec)
 
 
 @router.get("/event-subscriptions")
 def list_subscriptions(platform: PlatformDep, actor: ActorDep) -> list[EventSubscription]:
     with platform.context(actor) as ctx:
-        return events.list_subscriptions(ctx)
+        return subscriptions.list_subscriptions(ctx)
 
 
 @router.get("/event-subscriptions/{name}")
 def get_subscription(name: str, platform: PlatformDep, actor: ActorDep) -> EventSubscription:
     with platform.context(actor) as ctx:
-        return events.get_subscription(ctx, name)
+        return subscriptions.get_subscription(ctx, name)
 
 
 @router.delete("/event-subscriptions/{name}", status_code=204)
 def delete_subscription(name: str, platform: PlatformDep, actor: ActorDep) -> Response:
     with platform.context(actor) as ctx:
-        events.delete_subscription(ctx, name)
+        subscriptions.delete_subscription(ctx, name)
     return Response(status_code=204)
+
+
+@router.get("/event-subscriptions/{name}/deliveries")
+def list_deliveries(
+    name: str,
+    platform: PlatformDep,
+    actor: ActorDep,
+    status: Annotated[
+        Literal["new", "retrying", "queued", "delivered", "dead_letter"] | None, Query()
+    ] = None,
+    limit: ListLimit = 100,
+) -> list[Delivery]:
+    """The subscription's deliveries, newest ``limit``, each with its attempts."""
+    with platform.context(actor) as ctx:
+        return subscriptions.list_deliveries(ctx, name, status, limit)
+
+
+@router.post("/event-subscriptions/{name}/redeliver")
+def redeliver(
+    name: str, body: RedeliveryRequest, platform: PlatformDep, actor: ActorDep
+) -> Redelivery:
+    """Queue one event, or every dead letter, to be delivered again."""
+    with platform.context(actor) as ctx:
+        return subscriptions.redeliver(ctx, name, event=body.event, dead_letters=body.dead_letters)
