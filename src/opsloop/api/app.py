@@ -34,6 +34,7 @@ ROUTERS = (
     "personas",
     "audit",
     "secrets",
+    "schedules",
 )
 # Which router serves /api/v1/workspaces/<workspace>/<noun>/...
 _WORKSPACE_NOUNS = {
@@ -50,6 +51,7 @@ _WORKSPACE_NOUNS = {
     "promotions": "promotions",
     "approvals": "promotions",
     "secrets": "secrets",
+    "schedules": "schedules",
 }
 # Which router serves /api/v1/registries/<registry>/<noun>/...
 _REGISTRY_NOUNS = {

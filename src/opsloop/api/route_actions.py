@@ -160,6 +160,12 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("PUT", f"{_WS}/secrets/{{name}}"): A.SECRETS_WRITE,
     ("GET", f"{_WS}/secrets/{{name}}/value"): A.SECRETS_VALUES_READ,
     ("DELETE", f"{_WS}/secrets/{{name}}"): A.SECRETS_DELETE,
+    ("GET", f"{_WS}/schedules"): A.SCHEDULES_READ,
+    ("POST", f"{_WS}/schedules"): A.SCHEDULES_WRITE,
+    ("GET", f"{_WS}/schedules/{{name}}"): A.SCHEDULES_READ,
+    ("POST", f"{_WS}/schedules/{{name}}/enable"): A.SCHEDULES_WRITE,
+    ("POST", f"{_WS}/schedules/{{name}}/disable"): A.SCHEDULES_WRITE,
+    ("DELETE", f"{_WS}/schedules/{{name}}"): A.SCHEDULES_DELETE,
 }
 
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from opsloop.client._personas import ElevationOperations, PersonaOperations
     from opsloop.client._promotions import ApprovalOperations, PromotionOperations
     from opsloop.client._roles import RoleAssignmentOperations, RoleOperations
+    from opsloop.client._schedules import ScheduleOperations
     from opsloop.client._secrets import SecretOperations
 
 
@@ -180,6 +181,12 @@ class Client:
         from opsloop.client._secrets import SecretOperations
 
         return SecretOperations(self)
+
+    @cached_property
+    def schedules(self) -> ScheduleOperations:
+        from opsloop.client._schedules import ScheduleOperations
+
+        return ScheduleOperations(self)
 
     @property
     def is_remote(self) -> bool:

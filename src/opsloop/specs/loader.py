@@ -111,6 +111,8 @@ _MEMBER_NAMES = frozenset(
         "EnvironmentSpec",
         "InlineEnvironmentSpec",
         "ComponentSpec",
+        "CronTrigger",
+        "RecurrenceTrigger",
         *SWEEP_MEMBER_NAMES,
     )
 )

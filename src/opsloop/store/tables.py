@@ -376,4 +376,5 @@ class EndpointRequestLogRow(Base):
 from opsloop.store import access_tables as access_tables  # noqa: E402
 from opsloop.store import elevation_tables as _elevation_tables  # noqa: E402, F401
 from opsloop.store import promotion_tables as _promotion_tables  # noqa: E402, F401
+from opsloop.store import schedule_tables as _schedule_tables  # noqa: E402, F401
 from opsloop.store import vault_tables as _vault_tables  # noqa: E402, F401
