@@ -203,3 +203,19 @@ def promotion_id(platform: Any, name: str) -> str:
 
     with platform.database.transaction() as session:
         return str(session.scalar(select(PromotionRow.id).where(PromotionRow.name == name)))
+
+
+def fire_schedules(platform: Any, at: Any) -> list[Any]:
+    """One scheduler pass with its clock at ``at``, under the scheduler's lease (released
+    afterwards, so the next pass may take it): the fires it made."""
+    from opsloop.background.leases import Lease
+    from opsloop.background.scheduler import Scheduler
+
+    scheduler = Scheduler(platform, clock=lambda: at)
+    lease = Lease(platform.database, scheduler.lease_name, "test", ttl_s=60)
+    assert lease.acquire()
+    try:
+        scheduler.run_once(lease)
+    finally:
+        lease.release()
+    return scheduler.fired

@@ -229,3 +229,11 @@ def test_triggers_in_words() -> None:
     )  # fmt: skip
     assert describe(fortnightly) == "every 2 weeks on Monday, Friday at 08:00, 08:30 (UTC)"
     assert describe(trigger(type="recurrence", frequency="hour", interval=1)) == "every hour (UTC)"
+
+
+def test_a_recurrence_that_runs_past_the_calendar_has_no_tick() -> None:
+    far = trigger(
+        type="recurrence", frequency="day", interval=1000, start_time="2999-01-01T00:00:00Z"
+    )
+    assert next_tick(far, utc(2999, 1, 1, 1)) is not None  # 1000 days on
+    assert upcoming(far, utc(2999, 1, 1, 1), 5000)[-1].year < 10000

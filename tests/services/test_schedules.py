@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from helpers import write
+from helpers import fire_schedules, write
 from opsloop import Client
-from opsloop.background.leases import Lease
-from opsloop.background.scheduler import Scheduler
 from opsloop.errors import ValidationError
 from opsloop.services.context import Platform
 from opsloop.store.schedule_tables import ScheduleFireRow
@@ -39,17 +37,6 @@ trigger:
   time_zone: "W. Europe Standard Time"
 create_job: ./job.yml
 """
-
-
-def fire(platform: Platform, at: datetime) -> Scheduler:
-    scheduler = Scheduler(platform, clock=lambda: at)
-    lease = Lease(platform.database, scheduler.lease_name, "test", ttl_s=60)
-    assert lease.acquire()
-    try:
-        scheduler.run_once(lease)
-    finally:
-        lease.release()
-    return scheduler
 
 
 def fires(platform: Platform) -> list[ScheduleFireRow]:
@@ -91,9 +78,9 @@ def test_a_fired_schedule_creates_a_job_that_runs_as_its_creator(
     assert due.astimezone(UTC).hour in (1, 2) and due.minute == 0
     assert len(schedule.upcoming) == 5 and schedule.upcoming[0] == due
 
-    scheduler = fire(platform, due + timedelta(seconds=2))
-    assert [f.created for f in scheduler.fired] == [f"nightly-{due:%Y%m%d-%H%M%S}"]
-    job = client.jobs.wait(scheduler.fired[0].created or "", timeout=180)
+    fired = fire_schedules(platform, due + timedelta(seconds=2))
+    assert [f.created for f in fired] == [f"nightly-{due:%Y%m%d-%H%M%S}"]
+    job = client.jobs.wait(fired[0].created or "", timeout=180)
     assert job.status == "Completed", job.error
     assert "scheduled run" in client.jobs.logs(job.name).text
     assert job.created_by == client.schedules.get("nightly").run_as
@@ -106,7 +93,7 @@ def test_a_fired_schedule_creates_a_job_that_runs_as_its_creator(
     after = client.schedules.get("nightly")
     assert after.last_fired_at is not None and after.next_fire_at == schedule.upcoming[1]
     assert [(f.tick_at, f.created) for f in after.fires] == [(due, job.name)]
-    assert fire(platform, due + timedelta(seconds=3)).fired == []  # a tick fires once
+    assert fire_schedules(platform, due + timedelta(seconds=3)) == []  # a tick fires once
     events = [e.type for e in client.events.list(type="schedule.*")]
     assert events == ["schedule.created", "schedule.fired"]
 
@@ -115,18 +102,14 @@ def test_after_downtime_it_fires_once_for_the_latest_tick(
     client: Client, platform: Platform, nightly: Callable[..., object]
 ) -> None:
     platform.launch_jobs = False  # the rows are what this test reads
-    nightly()
+    nightly(NIGHTLY.replace("W. Europe Standard Time", "UTC"))  # days of 24 hours
     due = client.schedules.get("nightly").next_fire_at
     assert due is not None
-    back = due + timedelta(days=3, hours=5)
-    scheduler = fire(platform, back)
-    assert len(scheduler.fired) == 1
-    fired = scheduler.fired[0]
-    assert fired.missed_ticks == 3 and fired.tick_at == client.schedules.get("nightly").upcoming[
-        0
-    ] - timedelta(days=1)
-    assert fire(platform, back).fired == []
-    assert client.schedules.get("nightly").next_fire_at == fired.tick_at + timedelta(days=1)
+    # Down from before the tick `due` until 5 hours after the tick three days later.
+    fires_made = fire_schedules(platform, due + timedelta(days=3, hours=5))
+    assert [(f.tick_at, f.missed_ticks) for f in fires_made] == [(due + timedelta(days=3), 3)]
+    assert fire_schedules(platform, due + timedelta(days=3, hours=6)) == []
+    assert client.schedules.get("nightly").next_fire_at == due + timedelta(days=4)
 
 
 def test_a_disabled_schedule_does_not_fire_and_enabling_skips_what_it_missed(
@@ -138,7 +121,7 @@ def test_a_disabled_schedule_does_not_fire_and_enabling_skips_what_it_missed(
     assert due is not None
     disabled = client.schedules.disable("nightly")
     assert not disabled.enabled and disabled.next_fire_at is None
-    assert fire(platform, due + timedelta(days=2)).fired == []
+    assert fire_schedules(platform, due + timedelta(days=2)) == []
     enabled = client.schedules.enable("nightly")
     assert enabled.enabled and enabled.next_fire_at == due  # the next tick after now
     assert fires(platform) == []
@@ -166,9 +149,9 @@ create_job:
 """
     client.schedules.create(file=write(tmp_path / "twice.yml", spec))
     assert client.schedules.get("twice").upcoming == [start, start + timedelta(minutes=1)]
-    fire(platform, start + timedelta(seconds=1))
-    fire(platform, start + timedelta(seconds=61))
-    fire(platform, start + timedelta(days=1))
+    fire_schedules(platform, start + timedelta(seconds=1))
+    fire_schedules(platform, start + timedelta(seconds=61))
+    fire_schedules(platform, start + timedelta(days=1))
     assert [f.tick_at for f in fires(platform)] == [start, start + timedelta(minutes=1)]
     assert client.schedules.get("twice").next_fire_at is None
 
@@ -184,7 +167,7 @@ create_job: azureml:no-such-component:1
     client.schedules.create(file=write(tmp_path / "broken.yml", spec))
     due = client.schedules.get("broken").next_fire_at
     assert due is not None
-    fired = fire(platform, due).fired
+    fired = fire_schedules(platform, due)
     assert len(fired) == 1 and fired[0].created is None
     assert "no-such-component" in (fired[0].error or "")
     after = client.schedules.get("broken")
@@ -202,7 +185,7 @@ def test_delete_keeps_the_jobs(
     nightly()
     due = client.schedules.get("nightly").next_fire_at
     assert due is not None
-    fire(platform, due)
+    fire_schedules(platform, due)
     client.schedules.delete("nightly")
     assert client.schedules.list() == [] and fires(platform) == []
     assert len(client.jobs.list()) == 1

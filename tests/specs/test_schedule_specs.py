@@ -88,6 +88,13 @@ def _error(client: Client, tmp_path: Path, text: str) -> ValidationError:
         ),
         (
             HEAD + "trigger:\n  type: cron\n  expression: '0 3 * * *'\n"
+            "  start_time: '9999-12-31T00:00:00'\n" + JOB,
+            "trigger.start_time",
+            5,
+            "year from 1970 to 2999",
+        ),
+        (
+            HEAD + "trigger:\n  type: cron\n  expression: '0 3 * * *'\n"
             "  end_time: '2020-01-01T00:00:00'\n" + JOB,
             "trigger.end_time",
             5,

@@ -48,10 +48,13 @@ def next_tick(trigger: Trigger, after: datetime) -> datetime | None:
     if start is not None and start > after:
         # A tick may fall on start_time itself: look from just before it.
         after = start - timedelta(microseconds=1)
-    if isinstance(trigger, CronTrigger):
-        found: datetime | None = _cron_after(trigger.expression, zone, after)
-    else:
-        found = _recurrence_after(trigger, zone, after)
+    try:
+        if isinstance(trigger, CronTrigger):
+            found: datetime | None = _cron_after(trigger.expression, zone, after)
+        else:
+            found = _recurrence_after(trigger, zone, after)
+    except (OverflowError, StopIteration):  # past the year 9999: no tick is left
+        return None
     if found is None:
         return None
     found = found.astimezone(UTC)

@@ -28,6 +28,7 @@ from opsloop.specs.base import SpecModel
 
 SCHEDULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 WEEK_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+LAST_YEAR = 2999
 Frequency = Literal["minute", "hour", "day", "week", "month"]
 
 
@@ -193,6 +194,9 @@ def check_schedule(spec: ScheduleSpec) -> None:
     trigger = spec.trigger
     zone = zone_for(trigger.time_zone)
     start, end = trigger.start_time, trigger.end_time
+    for key, moment in (("start_time", start), ("end_time", end)):
+        if moment is not None and not 1970 <= moment.year <= LAST_YEAR:
+            raise ValidationError(f"give a year from 1970 to {LAST_YEAR}", field=f"trigger.{key}")
     if start and end and aware(end, zone) <= aware(start, zone):
         raise ValidationError("must come after start_time", field="trigger.end_time")
     if isinstance(trigger, RecurrenceTrigger) and trigger.schedule is not None:
