@@ -36,6 +36,10 @@ class Scheduler:
         now = self.clock()
         count = 0
         for schedule_id in due_schedules(self.platform, now):
+            # Renews once a third of the lease has passed, so a long pass keeps it; if
+            # another holder has it now, the rest is theirs.
+            if not lease.acquire():
+                break
             fired = fire_schedule(self.platform, schedule_id, now, lease.guard)
             if fired is None:
                 continue

@@ -46,7 +46,7 @@ def zone_for(name: str) -> ZoneInfo:
     iana = _windows_zones().get(name, name)
     try:
         return ZoneInfo(iana)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise ValueError(
             f"unknown time zone {name!r}: give an IANA name such as 'Europe/Berlin' or a "
             "Windows name such as 'Pacific Standard Time'"
