@@ -81,6 +81,10 @@ class JobFireHandler:
         return create_job(ctx, workspace, spec).name
 
 
+# What each kind of schedule creates. Monitor schedules: a handler whose ``fire`` runs the
+# monitor (``services.monitors.run_monitor``) joins this table, by this line or by
+# ``register_fire_handler`` when the server starts; ``create_monitor`` bodies are already
+# stored as written.
 _HANDLERS: dict[str, FireHandler] = {"job": JobFireHandler()}
 
 
