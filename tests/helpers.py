@@ -260,3 +260,19 @@ def kill_driver_and_resume(client: Any, platform: Any, name: str, ready: Any) ->
         worker.stop()
     assert lease_holder_pid(platform, lease) != first
     return done
+
+
+def fire_schedules(platform: Any, at: Any) -> list[Any]:
+    """One scheduler pass with its clock at ``at``, under the scheduler's lease (released
+    afterwards, so the next pass may take it): the fires it made."""
+    from opsloop.background.leases import Lease
+    from opsloop.background.scheduler import Scheduler
+
+    scheduler = Scheduler(platform, clock=lambda: at)
+    lease = Lease(platform.database, scheduler.lease_name, "test", ttl_s=60)
+    assert lease.acquire()
+    try:
+        scheduler.run_once(lease)
+    finally:
+        lease.release()
+    return scheduler.fired

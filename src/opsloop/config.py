@@ -68,6 +68,12 @@ class Settings(BaseModel):
         description="Seconds a background lease lasts unless renewed: the longest a dead "
         "holder's work waits before another process takes it over.",
     )
+    schedule_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds between the scheduler's looks for due schedules: a tick "
+        "fires at most this late (plus lease_ttl_s after its holder dies).",
+    )
     event_poll_interval_s: float = Field(
         default=0.5, gt=0, description="Seconds between the dispatcher's reads of the outbox."
     )

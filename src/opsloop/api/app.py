@@ -36,6 +36,7 @@ ROUTERS = (
     "secrets",
     "monitors",
     "labeling",
+    "schedules",
 )
 # Which router serves /api/v1/workspaces/<workspace>/<noun>/...
 _WORKSPACE_NOUNS = {
@@ -54,6 +55,7 @@ _WORKSPACE_NOUNS = {
     "secrets": "secrets",
     "monitors": "monitors",
     "labeling-tasks": "labeling",
+    "schedules": "schedules",
 }
 # Which router serves /api/v1/registries/<registry>/<noun>/...
 _REGISTRY_NOUNS = {

@@ -172,6 +172,12 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("GET", f"{_WS}/labeling-tasks"): A.DATA_READ,
     ("GET", f"{_WS}/labeling-tasks/{{name}}"): A.DATA_READ,
     ("POST", f"{_WS}/labeling-tasks/{{name}}/export"): A.DATA_WRITE,
+    ("GET", f"{_WS}/schedules"): A.SCHEDULES_READ,
+    ("POST", f"{_WS}/schedules"): A.SCHEDULES_WRITE,
+    ("GET", f"{_WS}/schedules/{{name}}"): A.SCHEDULES_READ,
+    ("POST", f"{_WS}/schedules/{{name}}/enable"): A.SCHEDULES_WRITE,
+    ("POST", f"{_WS}/schedules/{{name}}/disable"): A.SCHEDULES_WRITE,
+    ("DELETE", f"{_WS}/schedules/{{name}}"): A.SCHEDULES_DELETE,
 }
 
 

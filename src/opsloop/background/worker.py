@@ -34,6 +34,7 @@ def default_tasks(platform: Platform) -> list[BackgroundTask]:
     from opsloop.background.dispatcher import EventDispatcher
     from opsloop.background.elevation_expiry import ElevationExpiry
     from opsloop.background.promotions import PromotionSupervisor
+    from opsloop.background.scheduler import Scheduler
     from opsloop.background.sweeper import JobSweeper
 
     return [
@@ -41,6 +42,7 @@ def default_tasks(platform: Platform) -> list[BackgroundTask]:
         JobSweeper(platform),
         PromotionSupervisor(platform),
         ElevationExpiry(platform),
+        Scheduler(platform),
     ]
 
 

@@ -47,6 +47,9 @@ class Action(StrEnum):
     JOBS_WRITE = "jobs/write"
     JOBS_CANCEL = "jobs/cancel"
     JOBS_LOGS_READ = "jobs/logs/read"
+    SCHEDULES_READ = "schedules/read"
+    SCHEDULES_WRITE = "schedules/write"
+    SCHEDULES_DELETE = "schedules/delete"
     ONLINE_ENDPOINTS_READ = "online-endpoints/read"
     ONLINE_ENDPOINTS_WRITE = "online-endpoints/write"
     ONLINE_ENDPOINTS_DELETE = "online-endpoints/delete"
@@ -146,6 +149,9 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.JOBS_WRITE: "submit jobs (and report their progress, for runners)",
     Action.JOBS_CANCEL: "cancel jobs",
     Action.JOBS_LOGS_READ: "read the logs of jobs and their steps",
+    Action.SCHEDULES_READ: "list and show schedules and the ticks they fired",
+    Action.SCHEDULES_WRITE: "create, enable and disable schedules (their ticks act as the creator)",
+    Action.SCHEDULES_DELETE: "delete schedules",
     Action.ONLINE_ENDPOINTS_READ: "list and show online endpoints",
     Action.ONLINE_ENDPOINTS_WRITE: "create online endpoints, change their traffic",
     Action.ONLINE_ENDPOINTS_DELETE: "delete online endpoints",

@@ -360,5 +360,6 @@ from opsloop.catalogue import elevation_events as _elevation_events  # noqa: E40
 from opsloop.catalogue import labeling_events as _labeling_events  # noqa: E402, F401
 from opsloop.catalogue import monitor_events as _monitor_events  # noqa: E402, F401
 from opsloop.catalogue import promotion_events as _promotion_events  # noqa: E402, F401
+from opsloop.catalogue import schedule_events as _schedule_events  # noqa: E402, F401
 from opsloop.catalogue import sharing_events as _sharing_events  # noqa: E402, F401
 from opsloop.catalogue import vault_events as _vault_events  # noqa: E402, F401

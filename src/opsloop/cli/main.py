@@ -27,6 +27,7 @@ from opsloop.cli.personas import elevate_app, persona_app
 from opsloop.cli.promotion import approval_app, promotion_app
 from opsloop.cli.quickstart import quickstart
 from opsloop.cli.roles import access_app, role_app
+from opsloop.cli.schedule import schedule_app
 from opsloop.cli.secret import secret_app
 from opsloop.cli.server import server
 from opsloop.cli.subscription import subscription_app
@@ -49,6 +50,7 @@ app.add_typer(environment_app, name="environment")
 app.add_typer(component_app, name="component")
 app.add_typer(compute_app, name="compute")
 app.add_typer(job_app, name="job")
+app.add_typer(schedule_app, name="schedule")
 app.add_typer(model_app, name="model")
 app.add_typer(online_endpoint_app, name="online-endpoint")
 app.add_typer(online_deployment_app, name="online-deployment")

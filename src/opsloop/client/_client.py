@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from opsloop.client._personas import ElevationOperations, PersonaOperations
     from opsloop.client._promotions import ApprovalOperations, PromotionOperations
     from opsloop.client._roles import RoleAssignmentOperations, RoleOperations
+    from opsloop.client._schedules import ScheduleOperations
     from opsloop.client._secrets import SecretOperations
 
 
@@ -199,6 +200,12 @@ class Client:
         from opsloop.client._labeling import LabelingOperations
 
         return LabelingOperations(self)
+
+    @cached_property
+    def schedules(self) -> ScheduleOperations:
+        from opsloop.client._schedules import ScheduleOperations
+
+        return ScheduleOperations(self)
 
     @property
     def is_remote(self) -> bool:

@@ -105,6 +105,7 @@ class CommandStepPlan(PlanModel):
     timeout: int | None = None
     depends_on: list[str] = Field(default_factory=list)
     description: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)  # a command job's (not a step's)
     code_hash: str | None = None  # set once the code snapshot has been hashed
     compute: ComputePlan = Field(default_factory=ComputePlan)
     interpreter: str | None = None  # set once the step starts: the Python that runs it

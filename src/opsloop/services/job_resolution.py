@@ -51,6 +51,7 @@ def resolve_command_job(
     """A command job is one step: its component plus bindings of literal values and assets."""
     step = _resolve_step(ctx, ws, spec, field="", parent_inputs=None, job_name=job_name)
     step.description = spec.description
+    step.tags = dict(spec.tags)  # kept with the job, as a pipeline's or a sweep's are
     return step
 
 

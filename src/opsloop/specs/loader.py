@@ -112,6 +112,8 @@ _MEMBER_NAMES = frozenset(
         "EnvironmentSpec",
         "InlineEnvironmentSpec",
         "ComponentSpec",
+        "CronTrigger",
+        "RecurrenceTrigger",
         *SWEEP_MEMBER_NAMES,
         *ACTION_MEMBER_NAMES,
     )

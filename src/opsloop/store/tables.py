@@ -389,4 +389,5 @@ from opsloop.store import elevation_tables as _elevation_tables  # noqa: E402, F
 from opsloop.store import labeling_tables as _labeling_tables  # noqa: E402, F401
 from opsloop.store import monitor_tables as _monitor_tables  # noqa: E402, F401
 from opsloop.store import promotion_tables as _promotion_tables  # noqa: E402, F401
+from opsloop.store import schedule_tables as _schedule_tables  # noqa: E402, F401
 from opsloop.store import vault_tables as _vault_tables  # noqa: E402, F401
