@@ -70,7 +70,7 @@ def test_create_run_show_list_delete(tmp_path: Path, model_dirs: dict[str, Path]
 
     created = opsloop("monitor", "create", "-f", str(spec), home=home)
     assert "watch" in created.stdout
-    assert f"opsloop schedule create -f {spec}" in created.stderr  # the trigger's way
+    assert f"opsloop schedule create -w dev -f {spec}" in created.stderr  # the trigger's way
     assert "compute: monitors run in the opsloop process" in created.stderr
 
     ran = opsloop("monitor", "run", "watch", home=home)

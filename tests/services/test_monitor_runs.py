@@ -15,7 +15,7 @@ import pytest
 from sklearn import metrics as sk
 from starlette.testclient import TestClient
 
-from helpers import serving_runtime, write
+from helpers import fire_schedules, serving_runtime, write
 from opsloop import Client
 from opsloop.serving.collection.collector import read_collected
 
@@ -201,3 +201,33 @@ def test_model_performance_and_endpoint_operations_match_independent_computation
     assert found[("operations", "error_rate")].value == 0.0
     assert found[("operations", "requests_per_minute")].value == pytest.approx(10 / 60)
     assert not found[("operations", "error_rate")].breached
+
+
+def test_a_monitor_schedule_creates_the_monitor_and_runs_it_on_each_tick(
+    monitored: Client,
+) -> None:
+    schedule = monitored.schedules.create(
+        spec={
+            "name": "watch-daily",
+            "trigger": {"type": "cron", "expression": "15 3 * * *", "time_zone": "UTC"},
+            "create_monitor": {
+                "compute": {"instance_type": "standard_e4s_v3", "runtime_version": "3.4"},
+                "monitoring_target": {
+                    "ml_task": "regression",
+                    "endpoint_deployment_id": "azureml:ep:blue",
+                },
+            },
+        }
+    )
+    assert schedule.creates == "monitor" and schedule.next_fire_at is not None
+    monitor = monitored.monitors.get("watch-daily")  # made with the schedule
+    assert (monitor.endpoint, monitor.deployment) == ("ep", "blue")
+    assert set(_send(monitored, _traffic(3.0, seed=3), "drifted")) == {200}
+
+    fired = fire_schedules(monitored._transport.platform, schedule.next_fire_at)
+    assert [(f.created, f.error) for f in fired] == [("monitor:watch-daily#1", None)]
+    run = monitored.monitors.show_run("watch-daily", "latest")
+    assert run.window_end == schedule.next_fire_at and run.breached
+    assert "a" in {r.feature for r in run.breaches if r.signal == "data_drift"}
+    monitored.schedules.delete("watch-daily")
+    assert monitored.monitors.get("watch-daily").name == "watch-daily"  # runs are history

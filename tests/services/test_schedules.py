@@ -193,7 +193,7 @@ def test_delete_keeps_the_jobs(
         client.schedules.get("nightly")
 
 
-def test_a_monitor_schedule_is_refused_until_monitors_exist(client: Client, tmp_path: Path) -> None:
+def test_a_monitor_schedules_bad_definition_names_its_line(client: Client, tmp_path: Path) -> None:
     spec = """\
 name: drift
 trigger:
@@ -204,53 +204,11 @@ trigger:
 create_monitor:
   compute: {instance_type: standard_e4s_v3, runtime_version: "3.4"}
   monitoring_target:
-    ml_task: classification
+    ml_task: clasification
     endpoint_deployment_id: azureml:credit-default:main
 """
     with pytest.raises(ValidationError) as caught:
         client.schedules.create(file=write(tmp_path / "drift.yml", spec))
-    assert "monitor schedules need monitors" in str(caught.value)
-    assert caught.value.field == "create_monitor" and caught.value.line == 7
-
-
-class MonitorRuns:
-    """A stand-in for the monitors' service at the seam schedules offer it: the handler
-    of 'monitor' schedules. It records the runs it was asked for."""
-
-    def __init__(self) -> None:
-        self.runs: list[tuple[str, dict[str, object], datetime]] = []
-
-    def check(self, ctx: object, workspace: str, body: object, field: str) -> dict[str, object]:
-        assert isinstance(body, dict)
-        return body
-
-    def fire(self, ctx: object, workspace: str, schedule: object, tick: datetime) -> str:
-        self.runs.append((workspace, schedule.action, tick))  # type: ignore[attr-defined]
-        return f"monitor-run-{len(self.runs)}"
-
-
-def test_a_registered_monitor_handler_takes_monitor_schedules_as_written(
-    client: Client, platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from opsloop.services import schedule_fires
-
-    monkeypatch.setattr(schedule_fires, "_HANDLERS", dict(schedule_fires._HANDLERS))
-    runs = MonitorRuns()
-    schedule_fires.register_fire_handler("monitor", runs)
-    body = {
-        "compute": {"instance_type": "standard_e4s_v3", "runtime_version": "3.4"},
-        "monitoring_target": {"ml_task": "classification", "endpoint_deployment_id": "ep:blue"},
-        "monitoring_signals": {"drift": {"type": "data_drift"}},
-    }
-    schedule = client.schedules.create(
-        spec={
-            "name": "drift",
-            "trigger": {"type": "cron", "expression": "15 3 * * *"},
-            "create_monitor": body,
-        }
-    )
-    assert schedule.creates == "monitor" and schedule.action == body
-    assert schedule.next_fire_at is not None
-    fired = fire_schedules(platform, schedule.next_fire_at)
-    assert [f.created for f in fired] == ["monitor-run-1"]
-    assert runs.runs == [("dev", body, schedule.next_fire_at)]
+    assert caught.value.field == "create_monitor.monitoring_target.ml_task"
+    assert caught.value.line == 10
+    assert client.schedules.list() == []

@@ -61,9 +61,11 @@ def create(
     for warning in monitor.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if spec.trigger is not None:
+        where = f" -w {workspace}" if workspace else ""
         typer.echo(
-            f"{file} has a trigger: `opsloop schedule create -f {file}` runs {spec.name} on it; "
-            f"until then, run it with `opsloop monitor run {spec.name}`.",
+            f"{file} has a trigger: `opsloop schedule create{where} -f {file}` runs "
+            f"{spec.name} on it; until then, run it with "
+            f"`opsloop monitor run {spec.name}{where}`.",
             err=True,
         )
 

@@ -7,9 +7,8 @@ fire record's unique ``(schedule, tick)`` refuses a second fire of one tick in a
 If creating fails, a savepoint undoes what it wrote and the fire is recorded with the error:
 a broken schedule fails once per tick, not once per pass.
 
-Handlers are keyed by what a schedule creates: ``job`` here; ``monitor`` once the monitors'
-service registers one (``register_fire_handler``). Until then a ``create_monitor``
-schedule is refused when created.
+Handlers are keyed by what a schedule creates: ``job`` here, ``monitor`` in
+``services.monitor_schedules``.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ from opsloop.catalogue.schedule_events import ScheduleFired
 from opsloop.errors import ValidationError
 from opsloop.security.actor import SYSTEM_ACTOR
 from opsloop.services.context import Platform, ServiceContext
+from opsloop.services.monitor_schedules import MonitorFireHandler
 from opsloop.services.schedule_times import latest_due, next_tick
 from opsloop.specs.loader import validate_spec
 from opsloop.specs.references import is_asset_reference, is_spec_file, parse_registry_uri
@@ -47,7 +47,7 @@ class FireHandler(Protocol):
     the fire's transaction, as the creator, and returns the name of what it created."""
 
     def check(
-        self, ctx: ServiceContext, workspace: str, body: Any, field: str
+        self, ctx: ServiceContext, workspace: str, name: str, body: Any, field: str
     ) -> dict[str, Any]: ...
 
     def fire(
@@ -59,7 +59,9 @@ class JobFireHandler:
     """``create_job``: an inline job, or a registered component run as a command job. The
     job is named after the schedule and the tick, and tagged with both."""
 
-    def check(self, ctx: ServiceContext, workspace: str, body: Any, field: str) -> dict[str, Any]:
+    def check(
+        self, ctx: ServiceContext, workspace: str, name: str, body: Any, field: str
+    ) -> dict[str, Any]:
         ctx.authorize(Action.JOBS_WRITE, workspace)
         job = _job_body(body, field)
         _validated_job(job, field)
@@ -81,27 +83,12 @@ class JobFireHandler:
         return create_job(ctx, workspace, spec).name
 
 
-# What each kind of schedule creates. Monitor schedules: a handler whose ``fire`` runs the
-# monitor (``services.monitors.run_monitor``) joins this table, by this line or by
-# ``register_fire_handler`` when the server starts; ``create_monitor`` bodies are already
-# stored as written.
-_HANDLERS: dict[str, FireHandler] = {"job": JobFireHandler()}
+# What each kind of schedule creates.
+_HANDLERS: dict[str, FireHandler] = {"job": JobFireHandler(), "monitor": MonitorFireHandler()}
 
 
-def register_fire_handler(kind: str, handler: FireHandler) -> None:
-    """Let schedules create ``kind`` (``monitor``: the monitors' service registers it)."""
-    _HANDLERS[kind] = handler
-
-
-def handler_for(kind: str, field: str) -> FireHandler:
-    handler = _HANDLERS.get(kind)
-    if handler is None:
-        raise ValidationError(
-            f"{kind} schedules need {kind}s: this opsloop has no {kind} service to run one "
-            f"on each tick yet, so a schedule with {field} cannot be created",
-            field=field,
-        )
-    return handler
+def handler_for(kind: str) -> FireHandler:
+    return _HANDLERS[kind]
 
 
 @dataclass(frozen=True)

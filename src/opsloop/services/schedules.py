@@ -48,7 +48,7 @@ def create_schedule(
     check_schedule(spec)
     kind = spec.action_kind
     field = f"create_{kind}"
-    action = handler_for(kind, field).check(ctx, workspace, spec.action_body, field)
+    action = handler_for(kind).check(ctx, workspace, spec.name, spec.action_body, field)
     if _find(ctx, ws, spec.name) is not None:
         raise ConflictError(f"schedule {spec.name!r} already exists in workspace {workspace!r}")
     now = now or utcnow()
