@@ -27,9 +27,9 @@ def test_schedule_commands(tmp_path: Path) -> None:
     opsloop("workspace", "create", "--name", "dev", home=home)
     write(tmp_path / "jobs" / "job.yml", "type: command\ncommand: python -c pass\n")
     spec = write(tmp_path / "hourly.yml", SCHEDULE)
-    created = json.loads(
-        opsloop("schedule", "create", "-f", str(spec), "-o", "json", home=home).stdout
-    )
+    answer = opsloop("schedule", "create", "-f", str(spec), "-o", "json", home=home)
+    assert "fire while `opsloop worker`" in answer.stderr  # embedded: nothing else fires them
+    created = json.loads(answer.stdout)
     assert created["trigger_text"] == "At minute 15 of every hour (Pacific Standard Time)"
     assert created["action"] == {"type": "command", "command": "python -c pass"}
     assert created["next_fire_at"].endswith(":15:00Z")

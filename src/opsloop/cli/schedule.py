@@ -45,8 +45,15 @@ def create(
     """
     if file is None:
         raise typer.BadParameter("give the schedule's YAML file", param_hint="--file")
-    schedule = make_client(workspace).schedules.create(file=file, overrides=set_)
+    client = make_client(workspace)
+    schedule = client.schedules.create(file=file, overrides=set_)
     emit(schedule, output, SHOWN)
+    if not client.is_remote:
+        # No server runs beside an embedded home: nothing fires until a worker does.
+        typer.echo(
+            "Schedules fire while `opsloop worker` (or `opsloop server`) runs for this home.",
+            err=True,
+        )
 
 
 @schedule_app.command("list")
