@@ -3,8 +3,8 @@ in hours, times the budget's rates. Pure reading; ``services.workspace_checks`` 
 commands and the threshold alerts.
 
 - Jobs: every job or pipeline step that ran a process (a row with no child rows, not a
-  pipeline), from ``started_at`` to ``ended_at`` (now while it runs), clipped to the month,
-  times its ``resources.instance_count`` (1 by default); priced by its compute's rate.
+  pipeline), from ``started_at`` to ``ended_at`` (now while it runs), clipped to the month;
+  one instance each (a step runs as one process), priced by its compute's rate.
 - Online deployments: ``instance_count`` times the hours the deployment existed in the
   month, from its ``created_at`` to now; a deleted one from its ``online_deployment.created``
   event to its ``online_deployment.deleted`` event, at one instance (its row, and so its
@@ -134,8 +134,7 @@ def _job_hours(
         if hours <= 0:
             continue
         plan = row.spec.get("trial", row.spec) if row.type == "sweep" else row.spec
-        instances = int(((plan.get("resources") or {}).get("instance_count")) or 1)
-        yield row.name, _compute_key(plan, computes), hours * instances
+        yield row.name, _compute_key(plan, computes), hours
 
 
 def _compute_key(plan: dict[str, Any], computes: dict[str, ComputeRow]) -> str:
