@@ -34,7 +34,7 @@ def set_(
         list[str] | None,
         typer.Option(
             "--rate",
-            help="KEY=AMOUNT[/h] per hour (repeatable): compute, "
+            help="KEY=AMOUNT/h, an hourly rate (repeatable): compute, "
             "compute.<type>, compute.<type>.<size>, endpoint.instance.",
         ),
     ] = None,
@@ -144,6 +144,6 @@ def parse_rates(items: list[str]) -> dict[str, float]:
             rates[key.strip()] = float(amount.strip().removesuffix("/h"))
         except ValueError:
             raise ValidationError(
-                f"{item!r} is not KEY=AMOUNT[/h], e.g. compute.local=0.10/h", field="rate"
+                f"{item!r} is not KEY=AMOUNT/h, e.g. compute.local=0.10/h", field="rate"
             ) from None
     return rates
