@@ -1,7 +1,7 @@
 """A workspace's cost against its budget, and its staleness: costs from real job rows and
 deployments against hand-computed figures (timestamps set in the store, so hours are
 exact), thresholds raised once each however often the check runs, staleness of
-preproduction workspaces only, and bad settings named by field."""
+preproduction workspaces only, and bad settings named by field; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -60,9 +60,10 @@ DEC = datetime(2026, 12, 1, tzinfo=UTC)
 RATES = {"compute.local": 0.5, "compute.local.L": 2.0, "endpoint.instance": 1.0}
 
 
-@pytest.fixture
-def platform(tmp_path: Path) -> Iterator[Platform]:
-    found = Platform(Settings(home=tmp_path / "home"))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    found = Platform(Settings(home=tmp_path / "home", database_url=url))
     found.launch_jobs = False  # the test sets the rows' times as a runner would
     yield found
     found.database.dispose()
