@@ -74,6 +74,12 @@ class Settings(BaseModel):
         description="Seconds between the scheduler's looks for due schedules: a tick "
         "fires at most this late (plus lease_ttl_s after its holder dies).",
     )
+    workspace_checks_interval_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Seconds between the background checks of every workspace's cost "
+        "against its budget and of preproduction workspaces' staleness.",
+    )
     event_poll_interval_s: float = Field(
         default=0.5, gt=0, description="Seconds between the dispatcher's reads of the outbox."
     )

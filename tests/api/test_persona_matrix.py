@@ -42,6 +42,8 @@ PROBES: dict[Action, tuple[str, str, Any]] = {
     Action.WORKSPACES_READ: ("GET", "/workspaces/{w}", None),
     Action.WORKSPACES_WRITE: ("POST", "/workspaces", {"name": "{w}"}),
     Action.WORKSPACES_DELETE: (CHECKED, "", None),
+    Action.WORKSPACES_COST_READ: ("GET", "/workspaces/{w}/cost", None),
+    Action.WORKSPACES_BUDGET_WRITE: ("PUT", "/workspaces/{w}/budget", {"monthly": 100}),
     Action.REGISTRIES_READ: (CHECKED, "", None),
     Action.REGISTRIES_WRITE: (CHECKED, "", None),
     Action.DATASTORES_READ: ("GET", "/workspaces/{w}/datastores", None),

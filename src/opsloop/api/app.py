@@ -56,6 +56,11 @@ _WORKSPACE_NOUNS = {
     "monitors": "monitors",
     "labeling-tasks": "labeling",
     "schedules": "schedules",
+    "budget": "workspaces",
+    "staleness": "workspaces",
+    "cost": "workspaces",
+    "activity": "workspaces",
+    "checks": "workspaces",
 }
 # Which router serves /api/v1/registries/<registry>/<noun>/...
 _REGISTRY_NOUNS = {

@@ -36,6 +36,7 @@ def default_tasks(platform: Platform) -> list[BackgroundTask]:
     from opsloop.background.promotions import PromotionSupervisor
     from opsloop.background.scheduler import Scheduler
     from opsloop.background.sweeper import JobSweeper
+    from opsloop.background.workspace_checks import WorkspaceChecks
 
     return [
         EventDispatcher(platform),
@@ -43,6 +44,7 @@ def default_tasks(platform: Platform) -> list[BackgroundTask]:
         PromotionSupervisor(platform),
         ElevationExpiry(platform),
         Scheduler(platform),
+        WorkspaceChecks(platform),
     ]
 
 

@@ -14,6 +14,8 @@ class Action(StrEnum):
     WORKSPACES_READ = "workspaces/read"
     WORKSPACES_WRITE = "workspaces/write"
     WORKSPACES_DELETE = "workspaces/delete"
+    WORKSPACES_COST_READ = "workspaces/cost/read"
+    WORKSPACES_BUDGET_WRITE = "workspaces/budget/write"
     REGISTRIES_READ = "registries/read"
     REGISTRIES_WRITE = "registries/write"
     DATASTORES_READ = "datastores/read"
@@ -116,6 +118,10 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.WORKSPACES_READ: "list and show workspaces",
     Action.WORKSPACES_WRITE: "create or change a workspace",
     Action.WORKSPACES_DELETE: "delete a workspace and everything in it",
+    Action.WORKSPACES_COST_READ: "read a workspace's cost, budget and activity",
+    Action.WORKSPACES_BUDGET_WRITE: (
+        "set a workspace's budget, rates and staleness; run its cost and staleness checks"
+    ),
     Action.REGISTRIES_READ: "list and show registries",
     Action.REGISTRIES_WRITE: "create or change a registry",
     Action.DATASTORES_READ: "list and show datastores",

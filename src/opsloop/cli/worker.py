@@ -1,5 +1,5 @@
-"""``opsloop worker``: run background work (event delivery, the job sweeper, schedules) for
-a store."""
+"""``opsloop worker``: run background work (event delivery, the job sweeper, schedules,
+workspace cost and staleness checks) for a store."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import typer
 
 
 def worker() -> None:
-    """Deliver events to subscribers, sweep jobs whose runner was lost and fire due
-    schedules, until stopped.
+    """Deliver events to subscribers, sweep jobs whose runner was lost, fire due schedules
+    and check workspaces' cost and staleness, until stopped.
 
     `opsloop server` runs the same work beside the API. Any number of workers and servers may run: each piece of work holds a lease in the database, and another process takes it over within OPSLOOP_LEASE_TTL_S seconds (15) when its holder dies.
 

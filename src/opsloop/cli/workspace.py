@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from opsloop.cli import workspace_budget
 from opsloop.cli.common import (
     Description,
     File,
@@ -18,6 +19,7 @@ from opsloop.cli.common import (
     make_client,
     parse_tags,
 )
+from opsloop.cli.workspace_budget import budget_app
 
 workspace_app = typer.Typer(
     help="Workspaces: isolated environments (dev, test, staging, prod).", no_args_is_help=True
@@ -75,6 +77,12 @@ def delete(
     make_client().workspaces.delete(name)
     typer.echo(f"Deleted workspace {name}")
 
+
+workspace_app.add_typer(budget_app, name="budget")
+workspace_app.command("cost")(workspace_budget.cost)
+workspace_app.command("activity")(workspace_budget.activity)
+workspace_app.command("stale-after")(workspace_budget.stale_after)
+workspace_app.command("check")(workspace_budget.check)
 
 REGISTRY_COLUMNS = ["name", "description", "location", "created_by", "created_at"]
 

@@ -19,6 +19,7 @@ from opsloop.schemas.entities import (
     Registry,
     Workspace,
 )
+from opsloop.schemas.workspace_checks import Activity, Budget, CostReport
 
 if TYPE_CHECKING:
     from opsloop.client._client import Client
@@ -168,6 +169,51 @@ class WorkspaceOperations(_Operations):
 
     def delete(self, name: str) -> None:
         self._client.request("DELETE", f"/workspaces/{name}")
+
+    def set_budget(
+        self,
+        name: str,
+        *,
+        monthly: float,
+        currency: str = "USD",
+        thresholds: builtins.list[int] | None = None,
+        rates: dict[str, float] | None = None,
+    ) -> Budget:
+        """Set the monthly budget, alert thresholds (percent) and hourly rates::
+
+        client.workspaces.set_budget("prod", monthly=500, rates={"compute.local": 0.1})
+        """
+        body: dict[str, Any] = {"monthly": monthly, "currency": currency, "rates": rates or {}}
+        if thresholds is not None:
+            body["thresholds"] = thresholds
+        return Budget.model_validate(
+            self._client.request("PUT", f"/workspaces/{name}/budget", json=body)
+        )
+
+    def get_budget(self, name: str) -> Budget:
+        return self._get(Budget, f"/workspaces/{name}/budget")
+
+    def set_stale_after(self, name: str, days: int) -> Budget:
+        """How many idle days make a preproduction workspace stale (30 by default)."""
+        body = {"stale_after_days": days}
+        return Budget.model_validate(
+            self._client.request("PUT", f"/workspaces/{name}/staleness", json=body)
+        )
+
+    def cost(self, name: str, *, month: str | None = None) -> CostReport:
+        """Jobs' compute hours and endpoints' instance hours of a month (YYYY-MM), priced."""
+        return self._get(
+            CostReport, f"/workspaces/{name}/cost", **({"month": month} if month else {})
+        )
+
+    def activity(self, name: str) -> Activity:
+        """The last job run, endpoint request and asset change, and whether it is stale."""
+        return self._get(Activity, f"/workspaces/{name}/activity")
+
+    def check(self, name: str) -> builtins.list[str]:
+        """Run the cost and staleness checks now; the event types raised."""
+        answer = self._client.request("POST", f"/workspaces/{name}/checks")
+        return list(answer["raised"])
 
 
 class RegistryOperations(_Operations):

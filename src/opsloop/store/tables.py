@@ -391,3 +391,4 @@ from opsloop.store import monitor_tables as _monitor_tables  # noqa: E402, F401
 from opsloop.store import promotion_tables as _promotion_tables  # noqa: E402, F401
 from opsloop.store import schedule_tables as _schedule_tables  # noqa: E402, F401
 from opsloop.store import vault_tables as _vault_tables  # noqa: E402, F401
+from opsloop.store import workspace_check_tables as _workspace_check_tables  # noqa: E402, F401

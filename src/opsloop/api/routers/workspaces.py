@@ -6,7 +6,9 @@ from fastapi import APIRouter, Response
 
 from opsloop.api.deps import ActorDep, PlatformDep
 from opsloop.schemas.entities import Registry, Workspace
-from opsloop.services import registries, workspaces
+from opsloop.schemas.workspace_checks import Activity, Budget, CostReport
+from opsloop.services import registries, workspace_checks, workspaces
+from opsloop.specs.budget import BudgetSpec, StalenessSpec
 from opsloop.specs.workspace import RegistrySpec, WorkspaceSpec
 
 router = APIRouter(tags=["workspaces"])
@@ -35,6 +37,47 @@ def delete_workspace(workspace: str, platform: PlatformDep, actor: ActorDep) -> 
     with platform.context(actor) as ctx:
         workspaces.delete_workspace(ctx, workspace)
     return Response(status_code=204)
+
+
+@router.get("/workspaces/{workspace}/budget")
+def get_budget(workspace: str, platform: PlatformDep, actor: ActorDep) -> Budget:
+    with platform.context(actor) as ctx:
+        return workspace_checks.get_budget(ctx, workspace)
+
+
+@router.put("/workspaces/{workspace}/budget")
+def set_budget(workspace: str, spec: BudgetSpec, platform: PlatformDep, actor: ActorDep) -> Budget:
+    with platform.context(actor) as ctx:
+        return workspace_checks.set_budget(ctx, workspace, spec)
+
+
+@router.put("/workspaces/{workspace}/staleness")
+def set_staleness(
+    workspace: str, spec: StalenessSpec, platform: PlatformDep, actor: ActorDep
+) -> Budget:
+    with platform.context(actor) as ctx:
+        return workspace_checks.set_staleness(ctx, workspace, spec)
+
+
+@router.get("/workspaces/{workspace}/cost")
+def get_cost(
+    workspace: str, platform: PlatformDep, actor: ActorDep, month: str | None = None
+) -> CostReport:
+    with platform.context(actor) as ctx:
+        return workspace_checks.get_cost(ctx, workspace, month)
+
+
+@router.get("/workspaces/{workspace}/activity")
+def get_activity(workspace: str, platform: PlatformDep, actor: ActorDep) -> Activity:
+    with platform.context(actor) as ctx:
+        return workspace_checks.get_activity(ctx, workspace)
+
+
+@router.post("/workspaces/{workspace}/checks")
+def run_checks(workspace: str, platform: PlatformDep, actor: ActorDep) -> dict[str, list[str]]:
+    """Check the workspace's cost and staleness now; the events raised (none if raised before)."""
+    with platform.context(actor) as ctx:
+        return {"raised": workspace_checks.run_checks(ctx, workspace)}
 
 
 @router.post("/registries", status_code=201, tags=["registries"])
