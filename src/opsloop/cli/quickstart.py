@@ -19,7 +19,9 @@ def quickstart(
     """Create dev/staging/prod workspaces, a registry, a CI/CD service principal and a
     project lead; register data; run the classical training pipeline; share the model into
     the registry; promote it through the gates to staging, then, approved by the project
-    lead, to prod as a canary under live traffic; then print where to look.
+    lead, to prod as a canary under live traffic; monitor it: drifted trips alert the
+    monitor, and `opsloop worker` delivers the alert, which retrains in dev; then print
+    where to look.
 
     Example: opsloop quickstart --home ./opsloop-quickstart --reset
     """
