@@ -94,6 +94,39 @@ def test_autolog_command_job_metrics_in_job_show_json(tmp_path: Path) -> None:
     assert shown["params"], "autolog logs the estimator's parameters"
 
 
+def _monitoring_closed_the_loop(home: Path, stdout: str) -> None:
+    """Step 8: drifted trips alerted the monitor, the alert's one delivery retrained in dev,
+    and the new version waits for promotion with a command that runs as printed."""
+    lines = stdout.splitlines()
+    alert = next(line for line in lines if "[cicd] monitor run" in line)
+    assert "ALERT on" in alert and "taxi_data_drift" in alert.split(";")[0], alert
+    drifted = next(line for line in lines if "drifted features:" in line)
+    assert "distance (normalized_wasserstein_distance" in drifted, drifted
+    assert "vendor (jensen_shannon_distance" in drifted, drifted
+    report = Path(next(line for line in lines if "report: " in line).split("report: ")[1])
+    assert report.is_file() and report.read_text().lstrip().lower().startswith("<!doctype html")
+    (delivery,) = json.loads(
+        opsloop("subscription", "deliveries", "retrain-on-drift", "-o", "json", home=home).stdout
+    )
+    assert delivery["status"] == "delivered" and delivery["event_type"] == "monitor.alerted"
+    retraining = delivery["effect"].removeprefix("job:dev/")
+    job = json.loads(opsloop("job", "show", "-n", retraining, "-o", "json", home=home).stdout)
+    assert job["status"] == "Completed" and job["type"] == "pipeline"
+    jobs = json.loads(opsloop("job", "list", "-w", "dev", "-o", "json", home=home).stdout)
+    assert [j["name"] for j in jobs if j["name"].startswith("retrain-on-drift")] == [retraining]
+    model = json.loads(
+        opsloop("model", "show", "-n", "taxi-fare-model@latest", "-o", "json", home=home).stdout
+    )
+    assert (model["version"], model["lineage"]["job"]) == ("2", retraining)
+    assert model["lineage"]["data"] == ["taxi-data:2"]
+    command = lines[lines.index(next(line for line in lines if "waits for promotion" in line)) + 1]
+    assert "model promote -w dev -n taxi-fare-model:2 --to staging" in command
+    promoted = subprocess.run(command.strip(), shell=True, text=True, capture_output=True,
+                              timeout=600)  # fmt: skip
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    assert "Succeeded" in promoted.stdout, promoted.stdout
+
+
 def test_quickstart_ends_with_a_model_whose_lineage_names_job_and_data(tmp_path: Path) -> None:
     home = tmp_path / "qs"
     result = opsloop("quickstart", "--home", str(home), "--rows", "1500", home=home)
@@ -125,18 +158,29 @@ def test_quickstart_ends_with_a_model_whose_lineage_names_job_and_data(tmp_path:
     actors = {record["actor"] for record in audit}
     assert {"service_principal:cicd", "lead"} <= actors
     model = json.loads(
-        opsloop("model", "show", "-n", "taxi-fare-model@latest", "-o", "json", home=home).stdout
+        opsloop("model", "show", "-n", "taxi-fare-model:1", "-o", "json", home=home).stdout
     )
-    assert model["version"] == "1"
     assert model["lineage"]["data"] == ["taxi-data:1"]
     assert model["lineage"]["step"] == "train_model"
     job = json.loads(
         opsloop("job", "show", "-n", model["lineage"]["job"], "-o", "json", home=home).stdout
     )
     assert job["status"] == "Completed" and job["type"] == "pipeline"
-    # Re-running the pipeline unchanged reuses prep and train; evaluate and register read the
-    # registry (is_deterministic: false), so they run again and compare with the champion now
+    _monitoring_closed_the_loop(home, result.stdout)
+    # Re-running the pipeline unchanged (on taxi-data@latest, the week the alert retrained
+    # on) reuses prep and train of the retraining; evaluate and register read the registry
+    # (is_deterministic: false), so they run again and compare with the champion now
     # registered: the same model, not strictly better, so nothing new is registered.
+    retrained = json.loads(
+        opsloop("model", "show", "-n", "taxi-fare-model:2", "-o", "json", home=home).stdout
+    )
+    first = {
+        step["step_name"]: step["name"]
+        for step in json.loads(
+            opsloop("job", "show", "-n", retrained["lineage"]["job"], "-o", "json",
+                    home=home).stdout
+        )["steps"]
+    }  # fmt: skip
     rerun = json.loads(
         opsloop(
             "job", "create", "-f", str(TRAIN / "pipeline.yml"), "--stream", "-o", "json", home=home
@@ -144,7 +188,6 @@ def test_quickstart_ends_with_a_model_whose_lineage_names_job_and_data(tmp_path:
     )
     assert rerun["status"] == "Completed"
     reuse = {step["step_name"]: step["reuse_reason"] for step in rerun["steps"]}
-    first = {step["step_name"]: step["name"] for step in job["steps"]}
     assert reuse == {
         "prep_data": f"reused from {first['prep_data']}",
         "train_model": f"reused from {first['train_model']}",
@@ -156,6 +199,6 @@ def test_quickstart_ends_with_a_model_whose_lineage_names_job_and_data(tmp_path:
     assert evaluate["metrics"]["deploy_flag"] == 0
     assert evaluate["metrics"]["champion_rmse"] == evaluate["metrics"]["rmse"]
     latest = opsloop("model", "show", "-n", "taxi-fare-model@latest", "-o", "json", home=home)
-    assert json.loads(latest.stdout)["version"] == "1"
+    assert json.loads(latest.stdout)["version"] == "2"
     table = opsloop("job", "show", "-n", rerun["name"], home=home).stdout
     assert "ran: not deterministic" in table and "reused from" in table

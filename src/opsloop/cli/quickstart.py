@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -21,21 +19,26 @@ def quickstart(
     """Create dev/staging/prod workspaces, a registry, a CI/CD service principal and a
     project lead; register data; run the classical training pipeline; share the model into
     the registry; promote it through the gates to staging, then, approved by the project
-    lead, to prod as a canary under live traffic; then print where to look.
+    lead, to prod as a canary under live traffic; monitor it: drifted trips alert the
+    monitor, and `opsloop worker` delivers the alert, which retrains in dev; then print
+    where to look.
 
     Example: opsloop quickstart --home ./opsloop-quickstart --reset
     """
     from opsloop.quickstart import run_quickstart
+    from opsloop.quickstart.inner import opsloop_command
+    from opsloop.quickstart.run import STEPS
 
     home = home.resolve()
     if reset and home.exists():
         shutil.rmtree(home)
     result = run_quickstart(home, typer.echo, rows=rows)
     job = result.job
-    typer.echo("8/8 Summary")
+    typer.echo(f"{STEPS}/{STEPS} Summary")
     typer.echo(
         f"    pipeline {job.name}: {job.status} in {job.duration_seconds or 0:.1f}s; "
         f"quickstart took {result.seconds:.1f}s"
+        + (f" (monitoring {result.timings['monitoring']:.1f}s)" if result.loop else "")
     )
     run = f"OPSLOOP_HOME={home} {opsloop_command()}"
     typer.echo("\nLook further:")
@@ -57,24 +60,14 @@ def quickstart(
         )
         typer.echo(f"    {run} online-endpoint history -w prod -n {result.prod_endpoint}")
         typer.echo(f"    {run} online-endpoint serve -w prod -n {result.prod_endpoint} --port 8000")
+    if result.loop:
+        typer.echo(f"    {run} monitor show taxi-fare-monitor -w prod --run latest")
+        typer.echo(f"    {run} subscription deliveries retrain-on-drift")
     typer.echo(f"    {run} audit list --limit 20   # who did what: you, cicd, lead")
-    if not result.prod_endpoint:
+    if not result.prod_endpoint or result.loop is None:
         raise typer.Exit(1)
     if job.status != "Completed" or result.model is None or not result.predictions:
         raise typer.Exit(1)
-
-
-def opsloop_command() -> str:
-    """How to run this opsloop from the user's shell: ``opsloop`` when that is what PATH
-    finds, else the path of this installation's script (``.venv/bin/opsloop`` after the
-    README's install, which does not activate the virtualenv)."""
-    script = Path(sys.executable).parent / "opsloop"
-    on_path = shutil.which("opsloop")
-    if not script.exists() or (on_path and Path(on_path).resolve() == script.resolve()):
-        return "opsloop"
-    with contextlib.suppress(ValueError):
-        return str(script.absolute().relative_to(Path.cwd()))
-    return str(script.absolute())
 
 
 def _pipeline_path() -> Path:

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.util
 import tempfile
 from pathlib import Path
-from types import ModuleType
 
 from opsloop.client import Client
 from opsloop.errors import NotFoundError
-from opsloop.quickstart.inner import Say, create_once
+from opsloop.quickstart.inner import Say, create_once, example_module
 
 STAGING_ENDPOINT = "taxi-fare-staging"
 PROD_ENDPOINT = "taxi-fare"
@@ -48,7 +46,7 @@ def _registered_first_model(owner: Client, example: Path, data_file: Path) -> st
         return f"{found.name}:{found.version}"
     import pandas as pd
 
-    train = _example_module(example / "data-science" / "src" / "train.py")
+    train = example_module(example / "data-science" / "src" / "train.py")
     frame = pd.read_csv(data_file).dropna(subset=[train.TARGET])
     features = frame[train.NUMERIC + train.CATEGORICAL]
     pipeline = train.build_pipeline(n_estimators=1, max_depth=3, random_state=0)
@@ -61,11 +59,3 @@ def _registered_first_model(owner: Client, example: Path, data_file: Path) -> st
             description="prod's first release: one tree of depth 3",
         )  # fmt: skip
     return f"{model.name}:{model.version}"
-
-
-def _example_module(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("opsloop_example_train", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

@@ -7,9 +7,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
+import shutil
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 from opsloop.client import Client
 from opsloop.client._progress import StepProgress
@@ -57,7 +60,7 @@ def register_training_inputs(client: Client, example: Path, data_file: Path, say
 def run_training_pipeline(client: Client, example: Path, n_estimators: int, say: Say) -> Job:
     pipeline = example / "mlops" / "azureml" / "train" / "pipeline.yml"
     job = client.jobs.create(file=pipeline, overrides=[f"inputs.n_estimators={n_estimators}"])
-    return _follow_steps(client, job.name, say)
+    return follow_steps(client, job.name, say)
 
 
 def show_latest_model(client: Client, say: Say) -> Model | None:
@@ -79,19 +82,25 @@ def create_once(create: Callable[[], object]) -> None:
         create()
 
 
-def generate_taxi_data(example: Path, target: Path, rows: int, seed: int = 0) -> Path:
-    spec = importlib.util.spec_from_file_location(
-        "opsloop_example_generate", example / "data" / "generate.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def generate_taxi_data(
+    example: Path, target: Path, rows: int, seed: int = 0, *, drift: bool = False
+) -> Path:
+    module = example_module(example / "data" / "generate.py")
     target.parent.mkdir(parents=True, exist_ok=True)
-    module.write_taxi_data(target, rows=rows, seed=seed)
+    module.write_taxi_data(target, rows=rows, seed=seed, drift=drift)
     return target
 
 
-def _follow_steps(client: Client, name: str, say: Say, timeout: float = 1800) -> Job:
+def example_module(path: Path) -> ModuleType:
+    """A module of the example (its data generator, its training code), loaded by path."""
+    spec = importlib.util.spec_from_file_location(f"opsloop_example_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def follow_steps(client: Client, name: str, say: Say, timeout: float = 1800) -> Job:
     progress = StepProgress()
     deadline = time.monotonic() + timeout
     while True:
@@ -101,3 +110,16 @@ def _follow_steps(client: Client, name: str, say: Say, timeout: float = 1800) ->
         if job.is_terminal or time.monotonic() > deadline:
             return job
         time.sleep(0.3)
+
+
+def opsloop_command() -> str:
+    """How to run this opsloop from the user's shell: ``opsloop`` when that is what PATH
+    finds, else the path of this installation's script (``.venv/bin/opsloop`` after the
+    README's install, which does not activate the virtualenv)."""
+    script = Path(sys.executable).parent / "opsloop"
+    on_path = shutil.which("opsloop")
+    if not script.exists() or (on_path and Path(on_path).resolve() == script.resolve()):
+        return "opsloop"
+    with contextlib.suppress(ValueError):
+        return str(script.absolute().relative_to(Path.cwd()))
+    return str(script.absolute())

@@ -13,7 +13,7 @@ from opsloop.errors import ConflictError, OpsloopError
 from opsloop.quickstart.endpoints import PROD_ENDPOINT
 from opsloop.quickstart.identities import Identities
 from opsloop.quickstart.inner import Say
-from opsloop.quickstart.traffic import EndUserTraffic
+from opsloop.quickstart.traffic import EndUserTraffic, trip_requests
 from opsloop.schemas.entities import Model
 from opsloop.schemas.promotions import Promotion
 
@@ -91,21 +91,25 @@ def promote_to_staging(who: Identities, uri: str, example: Path, say: Say) -> Pr
 
 def promote_to_prod(
     who: Identities, home: Path, uri: str, example: Path, say: Say
-) -> Promotion | None:
+) -> tuple[Promotion | None, int]:
+    """The promotion, and how many trips end users had scored during it."""
     policy = example / "mlops" / "promotion" / "to-prod.yml"
-    request = example / "mlops" / "azureml" / "deploy" / "online" / "score-request.json"
     key = who.owner.online_endpoints.get_credentials(PROD_ENDPOINT, workspace="prod").primary_key
+    # Trips like the training data's (another seed): production looks like what the model
+    # learned, so the monitor created after the rollout has no drift to find in them.
+    trips = trip_requests(example, rows=2000, seed=4)
     with contextlib.ExitStack() as stack:
-        traffic = EndUserTraffic(home, "prod", PROD_ENDPOINT, key or "", request.read_bytes())
+        traffic = EndUserTraffic(home, "prod", PROD_ENDPOINT, key or "", trips)
 
         def serve_prod() -> None:
             stack.enter_context(traffic)
-            say(f"    [end user] scoring {PROD_ENDPOINT} at {traffic.url} with the endpoint key")
+            say(f"    [end user] scoring {PROD_ENDPOINT} at {traffic.url} with the endpoint key: "
+                f"generated trips, like the training data's")  # fmt: skip
 
         report = GateReport(say)
         promotion = promote(who.cicd, uri, "prod", policy, report, before_wait=serve_prod)
         if promotion is None:
-            return None
+            return None, 0
         if promotion.state == "AwaitingApproval" and promotion.approval:
             approval = who.lead.approvals.approve(
                 promotion.approval, workspace="prod",
@@ -117,9 +121,9 @@ def promote_to_prod(
             )
         codes = ", ".join(f"{n} x {code}" for code, n in sorted(traffic.status_codes.items()))
         say(f"    [end user] {sum(traffic.status_codes.values())} requests during the "
-            f"rollout: {codes}")  # fmt: skip
+            f"rollout: {codes} ({traffic.rows_scored} trips scored)")  # fmt: skip
     _ended_well(promotion)
-    return promotion
+    return promotion, traffic.rows_scored
 
 
 def _ended_well(promotion: Promotion) -> None:

@@ -21,6 +21,7 @@ from opsloop.quickstart.inner import (
     run_training_pipeline,
     show_latest_model,
 )
+from opsloop.quickstart.monitoring import LoopResult, close_the_loop
 from opsloop.quickstart.promotion import (
     promote_to_prod,
     promote_to_staging,
@@ -29,7 +30,7 @@ from opsloop.quickstart.promotion import (
 from opsloop.schemas.entities import Job, Model
 from opsloop.schemas.promotions import Promotion
 
-STEPS = 8
+STEPS = 9
 
 
 @dataclass
@@ -44,6 +45,7 @@ class QuickstartResult:
     predictions: list[float] = field(default_factory=list)
     promotions: list[Promotion] = field(default_factory=list)
     model_uri: str | None = None
+    loop: LoopResult | None = None
 
 
 def run_quickstart(
@@ -96,12 +98,25 @@ def run_quickstart(
 
     say(f"7/{STEPS} Promotion to prod: gates, the project lead's approval, then a canary "
         f"on {PROD_ENDPOINT} under live traffic")  # fmt: skip
-    prod = promote_to_prod(who, home, result.model_uri, example, say)
+    prod, canary_rows = promote_to_prod(who, home, result.model_uri, example, say)
     result.prod_endpoint = PROD_ENDPOINT
     result.promotions = [p for p in (staging, prod) if p is not None]
     timings["promotion"] = time.monotonic() - promoted
+
+    monitored = time.monotonic()
+    say(f"8/{STEPS} Monitoring closes the loop: drift on {PROD_ENDPOINT} alerts, the alert "
+        f"retrains in dev")  # fmt: skip
+    deployment = _serving_deployment(owner)
+    result.loop = close_the_loop(who, home, example, deployment, canary_rows, say)
+    timings["monitoring"] = time.monotonic() - monitored
     result.seconds = time.monotonic() - started
     return result
+
+
+def _serving_deployment(owner: Client) -> str:
+    """The deployment taking prod's traffic: the one just promoted (or an earlier one's)."""
+    traffic = owner.online_endpoints.get(PROD_ENDPOINT, workspace="prod").traffic
+    return max(traffic, key=lambda name: traffic[name])
 
 
 def _register_target_data(cicd: Client, example: Path, home: Path, say: Say) -> None:

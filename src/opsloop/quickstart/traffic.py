@@ -1,23 +1,55 @@
-"""Production traffic for the quickstart's canary: prod's endpoint served over HTTP by
+"""Production traffic for the quickstart: prod's endpoint served over HTTP by
 ``opsloop online-endpoint serve`` (as a user would run it), and a model end user scoring
-trips with the endpoint's key until the rollout ends. The canary's analysis reads these
-requests from the endpoint's traffic log."""
+trips with the endpoint's key until told to stop. The canary's analysis reads these
+requests from the endpoint's traffic log; the monitor reads the data they carried, so the
+requests are generated trips, many different ones, not one body sent again and again."""
 
 from __future__ import annotations
 
 import collections
+import itertools
+import json
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 import httpx
 
 from opsloop.errors import OpsloopError
+from opsloop.quickstart.inner import example_module
+
+_FEATURES_ONLY = "cost"  # the label: an end user asks for the fare, never sends it
+
+
+@dataclass(frozen=True)
+class TripRequests:
+    """Score request bodies of ``rows_each`` trips each."""
+
+    bodies: Sequence[bytes]
+    rows_each: int
+
+
+def trip_requests(
+    example: Path, rows: int, seed: int, *, drift: bool = False, rows_each: int = 5
+) -> TripRequests:
+    """Trips from the example's generator as request bodies (a missing value is JSON null,
+    as a client's JSON carries it; NaN is no JSON)."""
+    frame = example_module(example / "data" / "generate.py").generate_taxi_data(rows, seed, drift)
+    frame = frame.drop(columns=[_FEATURES_ONLY])
+    columns = [str(column) for column in frame.columns]
+    values = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
+    bodies = [
+        json.dumps({"input_data": {"columns": columns, "data": values[i : i + rows_each]}}).encode()
+        for i in range(0, len(values) - rows_each + 1, rows_each)
+    ]
+    return TripRequests(bodies, rows_each)
 
 
 def _free_port() -> int:
@@ -27,20 +59,31 @@ def _free_port() -> int:
 
 
 class EndUserTraffic:
-    """Serve ``endpoint`` of ``workspace`` in a child process and score ``body`` against it
-    from a thread, a few requests at a time, until the context ends."""
+    """Serve ``endpoint`` of ``workspace`` in a child process and score ``requests``
+    against it, in turn, from a thread, until the context ends."""
 
     def __init__(
-        self, home: Path, workspace: str, endpoint: str, key: str, body: bytes, rate: float = 40.0
+        self,
+        home: Path,
+        workspace: str,
+        endpoint: str,
+        key: str,
+        requests: TripRequests,
+        rate: float = 40.0,
     ) -> None:
         self.home, self.workspace, self.endpoint = home, workspace, endpoint
-        self.body, self.pause = body, 1.0 / rate
+        self.requests, self.pause = requests, 1.0 / rate
         self.headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
         self.status_codes: collections.Counter[int] = collections.Counter()
         self._stop = threading.Event()
         self._server: subprocess.Popen[bytes] | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
+
+    @property
+    def rows_scored(self) -> int:
+        """Trips answered with 200 (the rows the endpoint's data collector saw)."""
+        return self.status_codes[200] * self.requests.rows_each
 
     def __enter__(self) -> EndUserTraffic:
         port = _free_port()
@@ -89,10 +132,11 @@ class EndUserTraffic:
         raise OpsloopError(f"serving {self.endpoint} was not ready after {timeout:g} s")
 
     def _score(self) -> None:
-        with httpx.Client(timeout=10.0) as http:
+        bodies = itertools.cycle(self.requests.bodies)
+        with httpx.Client(timeout=30.0) as http:
             while not self._stop.is_set():
                 try:
-                    answer = http.post(self.url, content=self.body, headers=self.headers)
+                    answer = http.post(self.url, content=next(bodies), headers=self.headers)
                     self.status_codes[answer.status_code] += 1
                 except httpx.TransportError:
                     self.status_codes[0] += 1
