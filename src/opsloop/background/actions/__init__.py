@@ -8,6 +8,8 @@ records the delivery, so exactly once).
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from opsloop.background.actions.base import SubscriptionSubscriber
@@ -17,7 +19,7 @@ from opsloop.background.actions.rollback import RollbackSubscriber
 from opsloop.background.actions.run_job import RunJobSubscriber
 from opsloop.background.actions.webhook import WebhookSubscriber
 from opsloop.services.context import Platform
-from opsloop.services.subscriptions import stored_action, subscriber_name
+from opsloop.services.subscriptions import stored_action
 from opsloop.specs.events import (
     EmailAction,
     LabelAction,
@@ -30,18 +32,18 @@ from opsloop.store.tables import EventSubscriptionRow
 
 def subscriber_for(
     row: EventSubscriptionRow, platform: Platform, http: httpx.Client
-) -> SubscriptionSubscriber:
+) -> SubscriptionSubscriber[Any]:
     action = stored_action(row)
-    common = (subscriber_name(row.name), list(row.event_types), row.workspace, row.subject)
+    common = (row.name, list(row.event_types), row.workspace, row.subject)
     if isinstance(action, WebhookAction):
         secret = platform.secret_box.open(row.secret) if row.secret else None
-        return WebhookSubscriber(*common, url=action.url, secret=secret, http=http)
+        return WebhookSubscriber(*common, action, secret=secret, http=http)
     if isinstance(action, EmailAction):
-        return EmailSubscriber(*common, action=action, settings=platform.settings)
+        return EmailSubscriber(*common, action, settings=platform.settings)
     if isinstance(action, RunJobAction):
-        return RunJobSubscriber(*common, subscription=row.name, action=action)
+        return RunJobSubscriber(*common, action)
     if isinstance(action, RollbackAction):
-        return RollbackSubscriber(*common, action=action)
+        return RollbackSubscriber(*common, action)
     if isinstance(action, LabelAction):
-        return LabelSubscriber(*common, subscription=row.name, action=action)
+        return LabelSubscriber(*common, action)
     raise NotImplementedError(f"no subscriber for the {action.type} action")

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import fnmatch
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from opsloop.schemas.events import CloudEvent
 from opsloop.services.events import EventSubscriber
+from opsloop.services.subscriptions import subscriber_name
 from opsloop.specs.events import EVENT_EXPRESSION
+
+ActionT = TypeVar("ActionT")
 
 
 class DeliveryError(RuntimeError):
@@ -19,16 +22,24 @@ class DeliveryError(RuntimeError):
         self.status_code = status_code
 
 
-class SubscriptionSubscriber(EventSubscriber):
-    """A stored subscription: ``accepts`` applies its filter; subclasses act."""
+class SubscriptionSubscriber(EventSubscriber, Generic[ActionT]):
+    """A stored subscription and its action: ``accepts`` applies its filter; subclasses
+    act. ``name`` (the dispatcher's key) derives from the subscription's name."""
 
     def __init__(
-        self, name: str, patterns: list[str], workspace: str | None, subject: str | None
+        self,
+        subscription: str,
+        patterns: list[str],
+        workspace: str | None,
+        subject: str | None,
+        action: ActionT,
     ) -> None:
-        self.name = name
+        self.subscription = subscription
+        self.name = subscriber_name(subscription)
         self.patterns = patterns
         self.workspace = workspace
         self.subject = subject
+        self.action = action
 
     def accepts(self, event: CloudEvent) -> bool:
         if self.workspace is not None and event.workspace != self.workspace:

@@ -51,19 +51,18 @@ def compose(
     return message
 
 
-class EmailSubscriber(SubscriptionSubscriber):
+class EmailSubscriber(SubscriptionSubscriber[EmailAction]):
     def __init__(
         self,
-        name: str,
+        subscription: str,
         patterns: list[str],
         workspace: str | None,
         subject: str | None,
-        *,
         action: EmailAction,
+        *,
         settings: Settings,
     ) -> None:
-        super().__init__(name, patterns, workspace, subject)
-        self.action = action
+        super().__init__(subscription, patterns, workspace, subject, action)
         self.settings = settings
 
     def send(self, event: CloudEvent, idempotency_key: str) -> int | None:

@@ -41,21 +41,7 @@ def event_items(event: CloudEvent, limit: int) -> list[dict[str, Any]]:
     return rows
 
 
-class LabelSubscriber(SubscriptionSubscriber):
-    def __init__(
-        self,
-        name: str,
-        patterns: list[str],
-        workspace: str | None,
-        subject: str | None,
-        *,
-        subscription: str,
-        action: LabelAction,
-    ) -> None:
-        super().__init__(name, patterns, workspace, subject)
-        self.subscription = subscription
-        self.action = action
-
+class LabelSubscriber(SubscriptionSubscriber[LabelAction]):
     def handle(self, ctx: ServiceContext, event: CloudEvent, idempotency_key: str) -> str:
         workspace = action_workspace(self.action.workspace, event)
         items = event_items(event, self.action.limit)

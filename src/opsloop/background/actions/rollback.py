@@ -29,19 +29,7 @@ def endpoint_of(action: RollbackAction, event: CloudEvent) -> str:
     raise DeliveryError("the action names no endpoint and the event has none")
 
 
-class RollbackSubscriber(SubscriptionSubscriber):
-    def __init__(
-        self,
-        name: str,
-        patterns: list[str],
-        workspace: str | None,
-        subject: str | None,
-        *,
-        action: RollbackAction,
-    ) -> None:
-        super().__init__(name, patterns, workspace, subject)
-        self.action = action
-
+class RollbackSubscriber(SubscriptionSubscriber[RollbackAction]):
     def handle(self, ctx: ServiceContext, event: CloudEvent, idempotency_key: str) -> str:
         workspace = action_workspace(self.action.workspace, event)
         endpoint = endpoint_of(self.action, event)

@@ -33,21 +33,7 @@ def job_name(subscription: str, event: CloudEvent) -> str:
     return f"{subscription[:200]}-{event.id}"
 
 
-class RunJobSubscriber(SubscriptionSubscriber):
-    def __init__(
-        self,
-        name: str,
-        patterns: list[str],
-        workspace: str | None,
-        subject: str | None,
-        *,
-        subscription: str,
-        action: RunJobAction,
-    ) -> None:
-        super().__init__(name, patterns, workspace, subject)
-        self.subscription = subscription
-        self.action = action
-
+class RunJobSubscriber(SubscriptionSubscriber[RunJobAction]):
     def handle(self, ctx: ServiceContext, event: CloudEvent, idempotency_key: str) -> str:
         workspace = action_workspace(self.action.workspace, event)
         spec = _JOB_SPEC.validate_python(self.job_data(event))

@@ -9,25 +9,25 @@ import httpx
 from opsloop.background.actions.base import DeliveryError, SubscriptionSubscriber
 from opsloop.schemas.events import CloudEvent
 from opsloop.security.webhook_signing import signed_headers
+from opsloop.specs.events import WebhookAction
 
 
-class WebhookSubscriber(SubscriptionSubscriber):
+class WebhookSubscriber(SubscriptionSubscriber[WebhookAction]):
     """Any 2xx answer is a delivery. ``secret`` is None only for the subscriptions made
     before signing existed."""
 
     def __init__(
         self,
-        name: str,
+        subscription: str,
         patterns: list[str],
         workspace: str | None,
         subject: str | None,
+        action: WebhookAction,
         *,
-        url: str,
         secret: str | None,
         http: httpx.Client,
     ) -> None:
-        super().__init__(name, patterns, workspace, subject)
-        self.url = url
+        super().__init__(subscription, patterns, workspace, subject, action)
         self.secret = secret
         self.http = http
 
@@ -41,7 +41,7 @@ class WebhookSubscriber(SubscriptionSubscriber):
             # Signed at each attempt: the timestamp is when this call was made, so a
             # receiver's replay window counts from the call it sees.
             headers |= signed_headers(self.secret, idempotency_key, int(time.time()), body)
-        response = self.http.post(self.url, content=body, headers=headers)
+        response = self.http.post(self.action.url, content=body, headers=headers)
         if not response.is_success:
             raise DeliveryError(f"webhook answered {response.status_code}", response.status_code)
         return response.status_code
