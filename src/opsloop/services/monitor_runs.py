@@ -28,6 +28,7 @@ from opsloop.services.online_endpoints import require_endpoint_row
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.monitor import DEFAULT_SIGNALS, MonitorSignal, MonitorSpec
 from opsloop.store.monitor_tables import MonitorResultRow, MonitorRow, MonitorRunRow
+from opsloop.store.tables import in_utc
 
 Evaluator = Callable[[RunInputs, str, MonitorSignal], SignalOutcome]
 _EVALUATORS: dict[str, Evaluator] = {
@@ -48,7 +49,7 @@ def run_monitor(
     ws = require_workspace_row(ctx, workspace)
     row = require_monitor_row(ctx, ws, name)
     spec = MonitorSpec.model_validate(row.spec)
-    end = _utc(window_end) if window_end is not None else datetime.now(UTC)
+    end = in_utc(window_end) if window_end is not None else datetime.now(UTC)
     endpoint = require_endpoint_row(ctx, ws, row.endpoint)
     deployment = require_deployment_row(ctx, endpoint, row.deployment)
     inputs = RunInputs(ctx, ws, spec.monitoring_target, deployment, end)
@@ -183,10 +184,6 @@ def _production_url(inputs: RunInputs) -> str | None:
         return inputs.collected_url("model_inputs")
     except ValidationError:
         return None
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _result(row: MonitorResultRow) -> MonitorResult:

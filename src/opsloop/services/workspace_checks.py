@@ -32,6 +32,7 @@ from opsloop.store.tables import (
     EndpointRequestLogRow,
     JobRow,
     WorkspaceRow,
+    in_utc,
 )
 from opsloop.store.workspace_check_tables import WorkspaceAlertRow, WorkspaceSettingsRow
 
@@ -197,13 +198,13 @@ def _activity(session: Session, row: WorkspaceRow, now: datetime) -> Activity:
         ),
     )
     # A workspace that never saw activity is idle since its creation.
-    last = _latest(last_job, _aware(last_traffic), last_asset, _aware(row.created_at))
+    last = _latest(last_job, in_utc(last_traffic), last_asset, in_utc(row.created_at))
     idle = (now - last).total_seconds() / 86400 if last else None
     return Activity(
         workspace=row.name,
         kind=row.kind,
         last_job_at=last_job,
-        last_traffic_at=_aware(last_traffic),
+        last_traffic_at=in_utc(last_traffic),
         last_asset_change_at=last_asset,
         last_activity_at=last,
         idle_days=round(idle, 2) if idle is not None else None,
@@ -266,14 +267,8 @@ def _budget(row: WorkspaceRow, settings: WorkspaceSettingsRow | None) -> Budget:
 
 
 def _latest(*values: datetime | None) -> datetime | None:
-    present = [v for v in (_aware(v) for v in values) if v is not None]
+    present = [v for v in (in_utc(v) for v in values) if v is not None]
     return max(present) if present else None
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _now() -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
@@ -33,14 +33,19 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         # Not left to PostgreSQL, which would read a naive value in its session's time zone.
-        return _in_utc(value)
+        return in_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return _in_utc(value)
+        return in_utc(value)
 
 
-def _in_utc(value: datetime | None) -> datetime | None:
-    """The same moment in UTC; a naive value is taken as UTC already."""
+@overload
+def in_utc(value: datetime) -> datetime: ...
+@overload
+def in_utc(value: None) -> None: ...
+def in_utc(value: datetime | None) -> datetime | None:
+    """The same moment in UTC; a naive value (as SQLite and raw SQL aggregates give back)
+    is taken as UTC already."""
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
