@@ -246,6 +246,8 @@ def test_a_principal_manages_its_own_tokens_without_any_role(server: Server) -> 
     # Someone else's tokens, and the platform's list, still need the actions.
     for method, path, body in (
         ("POST", "/tokens", {"principal": "alice"}),
+        # Refused before the body is judged: the denial, not the bad date, is what counts.
+        ("POST", "/tokens", {"principal": "alice", "expires_at": "2000-01-01T00:00:00Z"}),
         ("GET", "/tokens", None),
         ("POST", f"/tokens/{server.token('alice')[0]}/revoke", None),
     ):

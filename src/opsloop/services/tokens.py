@@ -39,14 +39,18 @@ def token_hash(token: str) -> str:
 
 
 def create_token(ctx: ServiceContext, spec: TokenSpec) -> CreatedToken:
-    expires_at = _expiry(spec)
-    if owns(ctx.actor, spec.principal):
-        _begin_own_token(ctx, spec.principal, spec.workspace, expires_at)
+    own = owns(ctx.actor, spec.principal)
+    if own:
+        ctx.begin_own_mutation(Action.TOKENS_WRITE, f"principal:{spec.principal}")
+        check_token_scope(ctx.actor, Action.TOKENS_WRITE, spec.workspace)
     else:
         # Authorised at the platform whatever the token's scope: a token acts as its
         # principal, so a workspace's owner making one for another principal would act
         # under that name.
         ctx.begin_mutation(Action.TOKENS_WRITE, None, f"principal:{spec.principal}")
+    expires_at = _expiry(spec)
+    if own:
+        _within_calling_token(ctx.actor, expires_at)
     principal = require_principal_row(ctx, spec.principal, groups=False, field="principal")
     if principal.disabled_at is not None:
         raise ValidationError(f"principal {spec.principal!r} is disabled", field="principal")
@@ -62,19 +66,14 @@ def create_token(ctx: ServiceContext, spec: TokenSpec) -> CreatedToken:
 
 def owns(actor: Actor, principal: str) -> bool:
     """Whether ``principal`` is the caller itself: people and service principals manage
-    their own tokens without any role, as on GitHub or GitLab."""
+    their own tokens without any role, as on GitHub or GitLab. A token makes tokens no
+    wider than itself: a read-only one makes none, a workspace one makes tokens for that
+    workspace only (``check_token_scope``), and none outlives the token that made it."""
     return actor.principal_id is not None and actor.kind != "system" and actor.name == principal
 
 
-def _begin_own_token(
-    ctx: ServiceContext, principal: str, workspace: str | None, expires_at: datetime | None
-) -> None:
-    """A token makes tokens no wider than itself: a read-only one makes none, a workspace
-    one makes tokens for that workspace only, and none outlives the token that made it (so
-    a short-lived CI token cannot turn itself into a permanent one)."""
-    actor = ctx.actor
-    ctx.begin_own_mutation(Action.TOKENS_WRITE, f"principal:{principal}")
-    check_token_scope(actor, Action.TOKENS_WRITE, workspace)
+def _within_calling_token(actor: Actor, expires_at: datetime | None) -> None:
+    """So that a short-lived CI token cannot turn itself into a permanent one."""
     limit = actor.token_expires_at
     if limit is not None and (expires_at is None or expires_at > _utc(limit)):
         raise ValidationError(
