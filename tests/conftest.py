@@ -29,6 +29,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     # `opsloop login` writes here, never to the user's own ~/.opsloop/profile.
     monkeypatch.setenv("OPSLOOP_PROFILE", str(tmp_path / "profile"))
     monkeypatch.setenv("PYTHONWARNINGS", "ignore")
+    # A test's CLI calls run in process; tests/app/test_local_server.py turns it on.
+    monkeypatch.setenv("OPSLOOP_LOCAL_SERVER", "0")
 
 
 @pytest.fixture

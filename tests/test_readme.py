@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from helpers import free_port
+from opsloop.app.local_server import stop_local_server
 
 ROOT = Path(__file__).resolve().parents[1]
 _BLOCK = re.compile(r"<!-- readme-test: (\w+) -->\n```(\w+)\n(.*?)\n```", re.DOTALL)
@@ -43,16 +44,21 @@ def test_the_readme_runs_as_written(tmp_path: Path) -> None:
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
     serve = blocks["serve"][1].replace("8000", str(free_port()))
     script = "set -euo pipefail\n" + blocks["tour"][1] + "\n" + serve + "\n"
+    # As a user runs it: the tour's calls after the first go to the home's local server.
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPSLOOP_")}
-    shell = subprocess.run(
-        ["bash", "-c", script],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    try:
+        shell = subprocess.run(
+            ["bash", "-c", script],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+    finally:
+        stop_local_server(tmp_path / ".opsloop")
     assert shell.returncode == 0, f"{shell.stdout[-6000:]}\n{shell.stderr[-6000:]}"
+    assert "local server for" in (tmp_path / ".opsloop" / "local-server.log").read_text()
     out = shell.stdout
     # The streamed pipeline shows each step's state; the cancel waited for the stop.
     assert re.search(r"\[step\] train_model +Completed in \d", out), out[-3000:]

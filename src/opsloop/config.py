@@ -105,6 +105,14 @@ class Settings(BaseModel):
         default=300.0, gt=0, description="The longest wait between two delivery attempts."
     )
     webhook_timeout_s: float = Field(default=10.0, gt=0, description="One webhook call's limit.")
+    local_server: bool = Field(
+        default=True,
+        description="Embedded, the CLI keeps the home's API warm in a local server process "
+        "between calls (OPSLOOP_LOCAL_SERVER=0 turns it off); see docs/architecture.md.",
+    )
+    local_server_idle_s: float = Field(
+        default=900.0, gt=0, description="Seconds without a request after which it ends."
+    )
     smtp_host: str | None = Field(
         default=None, description="SMTP server for email actions (none: email actions fail)."
     )
@@ -137,7 +145,7 @@ class Settings(BaseModel):
     @field_validator("elevation_max_duration")
     @classmethod
     def _a_duration(cls, value: str) -> str:
-        from opsloop.specs.promotion import duration_seconds
+        from opsloop.specs.durations import duration_seconds
 
         duration_seconds(value)
         return value

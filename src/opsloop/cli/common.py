@@ -45,12 +45,22 @@ def echo_warnings(warnings: list[Any]) -> None:
         typer.secho(f"Warning: {warning}", fg=typer.colors.YELLOW, err=True)
 
 
+# The home whose local server this call should start as it ends (see ``main``).
+local_server_wanted: Path | None = None
+
+
 def make_client(workspace: str | None = None) -> Client:
+    """The SDK's client for this call: embedded calls go to the home's local server when one
+    runs (opsloop.app.local_server); a call that runs in process starts one for the next."""
+    global local_server_wanted
     # Imported here, not at the top: `--help`, a typo and a usage error answer without the
     # SDK's imports (and the embedded platform's behind them).
     from opsloop.client import Client
 
-    return Client(workspace=workspace)
+    client = Client(workspace=workspace, local_server=True)
+    if not client.is_remote and not client.via_local_server and client.settings.local_server:
+        local_server_wanted = client.settings.resolved_home()
+    return client
 
 
 def asset_reference(name: str, version: str | None) -> str:

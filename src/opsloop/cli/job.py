@@ -68,7 +68,11 @@ def _start_runner_ahead() -> None:
 
     settings = Settings()
     if not settings.is_remote():
+        from opsloop.app.local_server import find_local_server
         from opsloop.execution.launcher import start_standby_runner
+
+        if settings.local_server and find_local_server(settings.resolved_home()):
+            return  # the local server keeps one loaded ahead
 
         start_standby_runner(settings)
 

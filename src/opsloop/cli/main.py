@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from opsloop import __version__
+from opsloop.cli import common
 from opsloop.cli.access import admin_app, group_app, login, principal_app, token_app, whoami
 from opsloop.cli.assets import component_app, data_app, datastore_app, environment_app
 from opsloop.cli.audit import audit_app
@@ -19,6 +20,7 @@ from opsloop.cli.compute import compute_app
 from opsloop.cli.event import event_app
 from opsloop.cli.job import job_app
 from opsloop.cli.labeling import labeling_app
+from opsloop.cli.local_server import local_server_app
 from opsloop.cli.model import model_app
 from opsloop.cli.monitor import monitor_app
 from opsloop.cli.online_deployment import online_deployment_app
@@ -72,6 +74,7 @@ app.add_typer(elevate_app, name="elevate")
 app.add_typer(audit_app, name="audit")
 app.add_typer(secret_app, name="secret")
 app.add_typer(monitor_app, name="monitor")
+app.add_typer(local_server_app, name="local-server")
 app.command("login")(login)
 app.command("whoami")(whoami)
 app.command("server")(server)
@@ -129,6 +132,11 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (| head)
             stream.flush()
+    if common.local_server_wanted is not None:
+        from opsloop.app.local_server import start_local_server
+
+        with contextlib.suppress(OSError):  # the next call runs in process, as this one did
+            start_local_server(common.local_server_wanted)
     atexit._run_exitfuncs()
     os._exit(code)
 

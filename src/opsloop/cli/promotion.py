@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import BaseModel
 
 from opsloop.cli.common import Output, Set, Version, Workspace, asset_reference, emit, make_client
 
@@ -83,15 +82,6 @@ def promote(
     report(final, to)
 
 
-class _Check(BaseModel):
-    """One analysed interval of a rollout, as a table row."""
-
-    interval: str
-    at: str
-    verdict: str
-    reason: str
-
-
 def _check_label(check: dict[str, Any]) -> str:
     """``canary 50%`` (the step's live share) or ``shadow 20%`` (the mirrored share)."""
     return f"{check.get('strategy', 'canary')} {check['step']}%"
@@ -133,6 +123,16 @@ def show_promotion(
         emit(promotion.gate_results, output, GATE_COLUMNS)
     checks = promotion.rollout.get("checks", [])
     if output == "table" and checks:  # the rollout's analyses: a shadow's comparison table
+        from pydantic import BaseModel
+
+        class _Check(BaseModel):
+            """One analysed interval of a rollout, as a table row."""
+
+            interval: str
+            at: str
+            verdict: str
+            reason: str
+
         rows = [_Check(interval=_check_label(c), at=c["at"], verdict=c["verdict"],
                        reason=c["reason"]) for c in checks]  # fmt: skip
         emit(rows, output, CHECK_COLUMNS)

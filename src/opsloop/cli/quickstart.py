@@ -31,6 +31,9 @@ def quickstart(
 
     home = home.resolve()
     if reset and home.exists():
+        from opsloop.app.local_server import stop_local_server
+
+        stop_local_server(home)  # it would serve the home being removed until idle
         shutil.rmtree(home)
     result = run_quickstart(home, typer.echo, rows=rows)
     job = result.job

@@ -9,7 +9,6 @@ import typer
 
 from opsloop.cli.common import Output, Workspace, emit, make_client
 from opsloop.errors import ValidationError
-from opsloop.schemas.workspace_checks import CostLine
 
 budget_app = typer.Typer(
     help="A workspace's monthly budget, alert thresholds and hourly rates.", no_args_is_help=True
@@ -74,6 +73,8 @@ def cost(
 
     Example: opsloop workspace cost -w prod --month 2026-12
     """
+    from opsloop.schemas.workspace_checks import CostLine
+
     client = make_client(workspace)
     report = client.workspaces.cost(client.workspace_name(workspace), month=month)
     if output == "json":

@@ -48,6 +48,10 @@ class Client:
         client = Client("http://127.0.0.1:8080", workspace="dev")  # remote (OPSLOOP_TOKEN)
         job = client.jobs.create(file="pipeline.yml", workspace="dev")
         client.jobs.wait(job.name)
+
+    ``local_server=True`` (what the CLI passes): embedded calls go to the home's local
+    server when one runs for this environment (``opsloop.app.local_server``), else in
+    process.
     """
 
     def __init__(
@@ -58,6 +62,7 @@ class Client:
         home: str | Path | None = None,
         token: str | None = None,
         settings: Settings | None = None,
+        local_server: bool = False,
     ) -> None:
         settings = settings or Settings()
         if uri is not None:
@@ -68,7 +73,7 @@ class Client:
             settings = settings.model_copy(update={"home": Path(home)})
         self.settings = settings
         self.default_workspace = workspace or os.environ.get("OPSLOOP_WORKSPACE")
-        self._transport = Transport(settings, embedded_token=token)
+        self._transport = Transport(settings, embedded_token=token, local_server=local_server)
         self.workspaces = WorkspaceOperations(self)
         self.registries = RegistryOperations(self)
         self.datastores = DatastoreOperations(self)
@@ -210,6 +215,11 @@ class Client:
     @property
     def is_remote(self) -> bool:
         return self._transport.remote
+
+    @property
+    def via_local_server(self) -> bool:
+        """Embedded calls go to the home's local server (not this process)."""
+        return self._transport.local_socket is not None
 
     @property
     def location(self) -> str:

@@ -31,7 +31,13 @@ def in_process_client(app: Any, **options: Any) -> httpx.Client:
 
 
 class Transport:
-    def __init__(self, settings: Settings, embedded_token: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedded_token: str | None = None,
+        *,
+        local_server: bool = False,
+    ) -> None:
         self.settings = settings
         self.remote = settings.is_remote()
         headers: dict[str, str] = {}
@@ -39,6 +45,8 @@ class Transport:
         # Embedded only: the in-process service platform behind the app (tests and tools
         # reach the embedded store through it; the SDK itself only speaks HTTP).
         self.platform: Any = None
+        # Embedded through the home's local server (opsloop.app.local_server): its socket.
+        self.local_socket: Any = None
         if self.remote:
             token = token_for(settings)
             if token:
@@ -51,13 +59,44 @@ class Transport:
             # (OPSLOOP_TOKEN is for servers: a job step inherits it, and acts as the OS user).
             if embedded_token is not None:
                 headers["authorization"] = f"Bearer {embedded_token}"
-            # The one door to the server's code: its composition root, never its layers.
-            from opsloop.app.embedded import create_embedded_app
+            if local_server and settings.local_server:
+                from opsloop.app.local_server import find_local_server
 
-            app = create_embedded_app(settings)
-            self.platform = app.platform
-            self._http = in_process_client(app, headers=headers, raise_server_exceptions=True)
+                self.local_socket = find_local_server(settings.resolved_home())
+            if self.local_socket is not None:
+                self._http = httpx.Client(
+                    transport=httpx.HTTPTransport(uds=str(self.local_socket)),
+                    base_url="http://opsloop.local",
+                    headers=headers,
+                    timeout=300,
+                )
+            else:
+                self._http = self._in_process(headers)
         self.location = str(settings.uri) if self.remote else str(settings.resolved_home())
+
+    def _in_process(self, headers: dict[str, str] | httpx.Headers) -> httpx.Client:
+        # The one door to the server's code: its composition root, never its layers.
+        from opsloop.app.embedded import create_embedded_app
+
+        app = create_embedded_app(self.settings)
+        self.platform = app.platform
+        return in_process_client(app, headers=headers, raise_server_exceptions=True)
+
+    def _send(self, method: str, url: str, **options: Any) -> httpx.Response:
+        try:
+            return self._http.request(method, url, **options)
+        except httpx.TransportError as exc:
+            if self.local_socket is None:
+                raise
+            if not isinstance(exc, httpx.ConnectError) and method not in ("GET", "HEAD"):
+                raise  # it may have been done: only a read is safe to ask again
+            # The local server ended between finding it and answering: nothing was sent
+            # (or only a read, which changes nothing), so the call runs in process instead.
+            headers = self._http.headers
+            self._http.close()
+            self.local_socket = None
+            self._http = self._in_process(headers)
+            return self._http.request(method, url, **options)
 
     def request(
         self,
@@ -70,9 +109,7 @@ class Transport:
         raw: bool = False,
     ) -> Any:
         try:
-            response = self._http.request(
-                method, f"{API}{path}", json=json, params=params, content=content
-            )
+            response = self._send(method, f"{API}{path}", json=json, params=params, content=content)
         except httpx.TransportError as exc:
             raise OpsloopError(
                 f"cannot reach the opsloop server at {self.location}: {exc}"
@@ -92,7 +129,7 @@ class Transport:
         # TestClient warns on a timeout argument, which would reach the CLI's stderr).
         options: dict[str, Any] = {"timeout": 60} if self.remote else {}
         try:
-            return self._http.post(path, content=content, headers=headers, **options)
+            return self._send("POST", path, content=content, headers=headers, **options)
         except httpx.TransportError as exc:
             raise OpsloopError(
                 f"cannot reach the opsloop server at {self.location}: {exc}"

@@ -16,6 +16,11 @@ RUNNER = "opsloop.runner.runner"
 STANDBY = "--standby"  # the runner's argument: wait for a job on standard input
 _standby: dict[str, subprocess.Popen[bytes]] = {}
 _standby_lock = threading.Lock()
+# A long-lived process that hands jobs to standby runners (the home's local server) starts
+# the next one this long after handing one over, so its loading does not compete with the
+# job just started for the CPU.
+REPLENISH_AFTER_S = 3.0
+_replenish: Settings | None = None
 
 
 def store_environment(settings: Settings) -> dict[str, str]:
@@ -40,6 +45,10 @@ def launch_runner(settings: Settings, workspace: str, job_name: str) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     standby = _hand_to_standby(settings, workspace, job_name)
     if standby is not None:
+        if _replenish is not None:
+            timer = threading.Timer(REPLENISH_AFTER_S, start_standby_runner, [_replenish])
+            timer.daemon = True
+            timer.start()
         return standby
     return launch_detached(settings, RUNNER, [workspace, job_name], folder, log="runner.log")
 
@@ -91,6 +100,14 @@ def start_standby_runner(settings: Settings) -> None:
             cwd=folder,
             start_new_session=True,
         )
+
+
+def keep_standby_runner(settings: Settings) -> None:
+    """Keep a runner loaded ahead for this process's jobs from now on: one now, and the
+    next each time one is handed a job."""
+    global _replenish
+    _replenish = settings
+    start_standby_runner(settings)
 
 
 def _hand_to_standby(settings: Settings, workspace: str, job_name: str) -> int | None:

@@ -31,8 +31,8 @@ from opsloop.security.roles import covers
 from opsloop.services.context import ServiceContext
 from opsloop.services.roles import load_grants
 from opsloop.services.workspaces import require_workspace_row
+from opsloop.specs.durations import duration_seconds
 from opsloop.specs.personas import ElevationDecisionSpec, ElevationRequestSpec
-from opsloop.specs.promotion import duration_seconds
 from opsloop.store.access_tables import PrincipalRow, RoleAssignmentRow
 from opsloop.store.elevation_tables import ElevationRow, RoleEligibilityRow
 

@@ -25,8 +25,8 @@ from opsloop.services.context import Platform, ServiceContext
 from opsloop.services.online_deployments import deploy_online_deployment
 from opsloop.services.promotion_state import Guard, Snapshot, write_step
 from opsloop.services.workspaces import require_workspace_row
+from opsloop.specs.durations import duration_seconds
 from opsloop.specs.endpoint import OnlineDeploymentSpec
-from opsloop.specs.promotion import duration_seconds
 from opsloop.store.promotion_tables import PromotionRow
 from opsloop.store.tables import EndpointRequestLogRow
 

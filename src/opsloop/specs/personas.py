@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from opsloop.specs.base import AssetName, SpecModel
-from opsloop.specs.promotion import duration_seconds
+from opsloop.specs.durations import duration_seconds
 
 
 class PersonaAssignSpec(SpecModel):

@@ -5,34 +5,18 @@ reads it, and the promotion keeps the copy it ran with."""
 from __future__ import annotations
 
 import itertools
-import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from opsloop.specs.base import AssetName, NamedSpec, SpecModel
+from opsloop.specs.durations import duration_seconds
 
-_DURATION = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>s|m|h|d)$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # Metrics where a smaller value is better; every other metric is better larger.
 LOWER_IS_BETTER = frozenset({"rmse", "mse", "mae", "log_loss", "error_rate"})
 SCORING_METRICS = frozenset({"rmse", "mse", "mae", "r2", "accuracy", "f1", "precision", "recall"})
 FAIRNESS_METRICS = frozenset({"demographic_parity_difference", "equalized_odds_difference"})
-
-
-def duration_seconds(value: str | float | int) -> float:
-    """``90``, ``90s``, ``15m``, ``2h``, ``1d`` as seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    else:
-        match = _DURATION.match(str(value).strip())
-        if match is None:
-            raise ValueError("must be a duration such as 90s, 15m, 2h or 1d")
-        seconds = float(match["number"]) * _UNITS[match["unit"]]
-    if seconds <= 0:
-        raise ValueError("must be longer than zero")
-    return seconds
 
 
 Duration = Annotated[str | float, Field(description="90s, 15m, 2h, 1d, or seconds")]
