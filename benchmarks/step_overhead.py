@@ -130,10 +130,10 @@ def main() -> None:
             )
             rows.append(("opsloop quickstart (whole)", time.perf_counter() - start))
     print(f"median of {args.repeat} runs; pipeline of {args.steps} independent steps\n")
-    print(f"| {'what':<34} | {'seconds':>8} | {'x bare':>7} |")
-    print(f"|{'-' * 36}|{'-' * 10}|{'-' * 9}|")
+    print(f"| {'what':<44} | {'seconds':>8} | {'x bare':>7} |")
+    print(f"|{'-' * 46}|{'-' * 10}|{'-' * 9}|")
     for name, seconds in rows:
-        print(f"| {name:<34} | {seconds:8.3f} | {seconds / floor:7.1f} |")
+        print(f"| {name:<44} | {seconds:8.3f} | {seconds / floor:7.1f} |")
 
 
 def _warmup(folder: Path) -> Path:
