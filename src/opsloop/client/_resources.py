@@ -123,8 +123,9 @@ class _Operations:
         file: Any,
         overrides: Any,
         fields: dict[str, Any],
+        action: str = "",  # "validate": post there instead, uploading nothing
     ) -> EntityT:
-        from opsloop.client._resolve import Resolver
+        from opsloop.client._resolve import HashingResolver, Resolver
 
         ws = self._ws(workspace)
         model = _spec_class(model)
@@ -132,11 +133,12 @@ class _Operations:
         self._client._upload_workspace = ws
         # One resolver per submission: a folder shared by steps uploads once, and a file
         # changed between two submissions is uploaded again.
-        resolver = Resolver(self._client._upload)
+        resolver = HashingResolver() if action else Resolver(self._client._upload)
         data = getattr(resolver, kind)(data, origin)
         origin.validate(model, data)
+        path = f"/workspaces/{ws}/{_ROUTES[kind]}" + (f"/{action}" if action else "")
         with origin.located():
-            created = self._post(entity, f"/workspaces/{ws}/{_ROUTES[kind]}", data)
+            created = self._post(entity, path, data)
         return origin.locate_warnings(created)
 
 
