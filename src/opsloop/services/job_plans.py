@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from opsloop.catalogue.actions import Action
 from opsloop.errors import ConflictError, NotFoundError
@@ -37,16 +35,14 @@ from opsloop.services.job_resolution import (
     resolve_sweep_job,
 )
 from opsloop.services.jobs import require_job_row
+from opsloop.services.pending_uploads import with_upload_urls
 from opsloop.services.step_bindings import JOB_NAME
 from opsloop.services.workspaces import require_workspace_row
 from opsloop.specs.azureml_keys import job_warnings
 from opsloop.specs.component import ComponentSpec
 from opsloop.specs.job import CommandJobSpec, PipelineJobSpec, SweepJobSpec
-from opsloop.specs.pending_uploads import parse_pending_upload, upload_key
 from opsloop.store.artifacts import hash_path, materialize
 from opsloop.store.tables import WorkspaceRow
-
-SpecT = TypeVar("SpecT")
 
 # Why a step would run; docs/jobs.md lists them.
 UPSTREAM_RUNS = "an upstream step runs"
@@ -68,7 +64,7 @@ def plan_job(
     if spec.name and _job_exists(ctx, ws, spec.name):
         raise ConflictError(f"job {spec.name!r} already exists in workspace {workspace!r}")
     digests: dict[str, str] = {}
-    spec = _with_upload_urls(ctx, spec, digests)
+    spec = with_upload_urls(ctx.artifacts, spec, digests)
     job_name = spec.name or JOB_NAME
     predictor = _Predictor(ctx, ws, digests)
     plan = JobPlan(
@@ -222,27 +218,3 @@ def _job_exists(ctx: ServiceContext, ws: WorkspaceRow, name: str) -> bool:
     except NotFoundError:
         return False
     return True
-
-
-def _with_upload_urls(ctx: ServiceContext, spec: SpecT, digests: dict[str, str]) -> SpecT:
-    """``spec`` with each stand-in for a local file replaced by the URL its upload would
-    get (``uploads.store_upload``); ``digests`` learns each URL's content hash."""
-
-    def replace(value: Any) -> Any:
-        if isinstance(value, str):
-            pending = parse_pending_upload(value)
-            if pending is None:
-                return value
-            url = ctx.artifacts.url_for(upload_key(*pending))
-            digests[url] = pending[0]
-            return url
-        if isinstance(value, BaseModel):
-            update = {k: replace(getattr(value, k)) for k in value.model_fields_set}
-            return value.model_copy(update=update)
-        if isinstance(value, dict):
-            return {k: replace(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [replace(v) for v in value]
-        return value
-
-    return replace(spec)
