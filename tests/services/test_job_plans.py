@@ -166,3 +166,15 @@ def test_an_unknown_reference_names_the_file_line_and_field(
     error = raised.value
     assert (error.field, error.file, error.line) == (field, str(spec), line), str(error)
     assert reason in str(error)
+
+
+def test_an_input_that_cannot_be_read_now_is_predicted_to_run(
+    client: Client, tmp_path: Path
+) -> None:
+    missing = (tmp_path / "gone").as_uri()
+    spec = write(
+        tmp_path / "p.yml",
+        "type: pipeline\njobs:\n  read:\n    command: ls ${{inputs.d}}\n    inputs:\n      d:\n"
+        f"        type: uri_folder\n        path: {missing}\n",
+    )
+    assert _reuse(client, spec)["read"] == ("runs", f"input d cannot be read now: {missing}")

@@ -146,11 +146,11 @@ class _Predictor:
                 return f"{UPSTREAM_RUNS} ({binding.step})"
             try:
                 hashes[input_name] = self._input_hash(binding)
-            except OSError as exc:
+            except Exception as exc:  # any file system's error: the step's own, when it starts
                 return f"input {input_name} cannot be read now: {exc}"
         try:
             code_hash = self._content_hash(command.component.code)
-        except OSError as exc:
+        except Exception as exc:
             return f"its code cannot be read now: {exc}"
         key = step_hash(command, hashes, code_hash)
         for candidate in job_runs.completed_with_hash(self.ctx, self.ws.id, key):
