@@ -18,6 +18,7 @@ MAX_LINES = 400
 CLIENT_MAY_IMPORT = {
     "app",
     "config",
+    "content_hash",
     "errors",
     "export",
     "file_urls",

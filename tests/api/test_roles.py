@@ -94,6 +94,9 @@ def test_a_reader_reads_everything_but_secrets_and_changes_nothing(api: Api) -> 
     _denied(credentials, "online-endpoints/keys/read")
     submit = api.http.post("/workspaces/dev/jobs", json={"command": "echo"}, headers=reader)
     _denied(submit, "jobs/write")
+    # Validating is asking whether a submission would pass: it needs the right to submit.
+    check = api.http.post("/workspaces/dev/jobs/validate", json={"command": "echo"}, headers=reader)
+    _denied(check, "jobs/write")
 
 
 def test_a_role_on_one_resource_holds_there_only(api: Api) -> None:

@@ -16,7 +16,7 @@ from opsloop.execution.plan import (
     UnboundBinding,
     read_plan,
 )
-from opsloop.runner.step import _step_hash
+from opsloop.execution.step_hash import step_hash
 from opsloop.runner.step_files import PreparedInput
 
 # A step row as the dict-based resolver stored it.
@@ -87,4 +87,6 @@ def test_the_step_cache_key_is_the_one_older_rows_were_stored_with() -> None:
     }
     expected = hashlib.sha256(json.dumps(legacy, sort_keys=True, default=str).encode())
     plan = CommandStepPlan.model_validate(OLD_STEP)
-    assert _step_hash(plan, inputs, "codehash") == expected.hexdigest()
+    assert (
+        step_hash(plan, {k: v.hash for k, v in inputs.items()}, "codehash") == expected.hexdigest()
+    )

@@ -53,3 +53,46 @@ def test_an_older_world_readable_store_is_restricted_when_opened(tmp_path: Path)
     database_file.chmod(0o644)
     Platform(Settings(home=home)).database.dispose()
     assert mode(database_file) == 0o600
+
+
+def _written(client: Client) -> tuple[int, int, list[Path]]:
+    """Outbox events, audit records and stored files: what a create writes."""
+    from sqlalchemy import func, select
+
+    from opsloop.store.tables import AuditRow, OutboxEventRow
+
+    platform = client._transport.platform
+    with platform.database.transaction() as session:
+        events = session.scalar(select(func.count()).select_from(OutboxEventRow)) or 0
+        audit = session.scalar(select(func.count()).select_from(AuditRow)) or 0
+    root = platform.artifacts.local_root()
+    return events, audit, sorted(root.rglob("*")) if root else []
+
+
+def test_a_dry_run_answers_what_would_be_created_and_writes_nothing(
+    client: Client, tmp_path: Path
+) -> None:
+    from opsloop.errors import ConflictError, ValidationError
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text("print('hi')\n")
+    component = tmp_path / "train.yml"
+    component.write_text("name: train\nversion: '1'\ncode: ./src\ncommand: python train.py\n")
+    before = _written(client)
+    would = client.components.create(file=component, dry_run=True)
+    assert (would.name, would.version) == ("train", "1")
+    compute = client.computes.create(name="cpu", type="local", max_instances=2, dry_run=True)
+    assert compute.name == "cpu" and compute.max_instances == 2
+    environment = client.environments.create(
+        name="py", version="1", conda_file={"dependencies": ["python=3.11"]}, dry_run=True
+    )
+    assert environment.name == "py"
+    assert _written(client) == before  # no row, event, audit record or upload
+    assert client.components.list() == [] and client.computes.list() == []
+
+    client.components.create(file=component)
+    with pytest.raises(ConflictError):  # the version is taken: the dry run says so
+        client.components.create(file=component, dry_run=True)
+    with pytest.raises(ValidationError) as raised:  # references are checked
+        client.components.create(file=component, overrides=["environment=nope:1"], dry_run=True)
+    assert raised.value.field == "--set environment"

@@ -38,6 +38,11 @@ def storable_parameters(request: Request) -> None:
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
+# On create routes: check the request and answer what would be created, writing nothing
+# (``Platform.context(dry_run=True)``).
+DryRun = Annotated[
+    bool, Query(description="true: check and answer what would be created; write nothing.")
+]
 
 # Query parameters, bounded here so that no value reaches the store that it cannot hold
 # (both backends keep integers in 64 bits) and the OpenAPI document states the bounds.

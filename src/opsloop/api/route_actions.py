@@ -93,6 +93,7 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("GET", f"{_WS}/computes/{{name}}"): A.COMPUTES_READ,
     ("DELETE", f"{_WS}/computes/{{name}}"): A.COMPUTES_DELETE,
     ("POST", f"{_WS}/jobs"): A.JOBS_WRITE,
+    ("POST", f"{_WS}/jobs/validate"): A.JOBS_WRITE,
     ("GET", f"{_WS}/jobs"): A.JOBS_READ,
     ("GET", f"{_WS}/jobs/{{name}}"): A.JOBS_READ,
     ("POST", f"{_WS}/jobs/{{name}}/cancel"): A.JOBS_CANCEL,

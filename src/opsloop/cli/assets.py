@@ -9,6 +9,7 @@ import typer
 from opsloop.cli.archive import IncludeArchived, add_archive_commands, list_columns
 from opsloop.cli.common import (
     Description,
+    DryRun,
     File,
     Name,
     Output,
@@ -17,6 +18,7 @@ from opsloop.cli.common import (
     Version,
     Workspace,
     asset_reference,
+    dry_run_note,
     emit,
     make_client,
     parse_tags,
@@ -49,14 +51,20 @@ def create_datastore(
     file: File = None,
     set_: Set = None,
     output: Output = "table",
+    dry_run: DryRun = False,
 ) -> None:
-    """Register a datastore.  Example: opsloop datastore create -w dev -n lake --url file:///data/lake"""
+    """Register a datastore.  Example: opsloop datastore create -w dev -n lake --url file:///data/lake
+
+    Check only: opsloop datastore create -w dev -f store.yml --dry-run"""
     fields: dict[str, Any] = {"name": name, "url": url, "description": description}
     emit(
-        make_client(workspace).datastores.create(file=file, overrides=set_, **fields),
+        make_client(workspace).datastores.create(
+            file=file, overrides=set_, dry_run=dry_run, **fields
+        ),
         output,
         ["name", "url", "is_default", "description"],
     )
+    dry_run_note(dry_run)
 
 
 @datastore_app.command("list")
@@ -171,8 +179,11 @@ def create_environment(
     file: File = None,
     set_: Set = None,
     output: Output = "table",
+    dry_run: DryRun = False,
 ) -> None:
-    """Register an environment version.  Example: opsloop environment create -w dev -f env.yml"""
+    """Register an environment version.  Example: opsloop environment create -w dev -f env.yml
+
+    Check only: opsloop environment create -w dev -f env.yml --dry-run"""
     fields: dict[str, Any] = {
         "name": name,
         "version": version,
@@ -180,11 +191,13 @@ def create_environment(
         "image": image,
         "description": description,
     }
+    environments = make_client(workspace).environments
     emit(
-        make_client(workspace).environments.create(file=file, overrides=set_, **fields),
+        environments.create(file=file, overrides=set_, dry_run=dry_run, **fields),
         output,
         ENV_COLUMNS,
     )
+    dry_run_note(dry_run)
 
 
 @environment_app.command("list")
@@ -228,16 +241,23 @@ def create_component(
     set_: Set = None,
     version: Version = None,
     output: Output = "table",
+    dry_run: DryRun = False,
 ) -> None:
     """Register a component from its YAML (its code folder is uploaded).
 
     Example: opsloop component create -w dev -f components/train.yml
+
+    Check only (the code is hashed, not uploaded): opsloop component create -w dev -f
+    components/train.yml --dry-run
     """
     emit(
-        make_client(workspace).components.create(file=file, overrides=set_, version=version),
+        make_client(workspace).components.create(
+            file=file, overrides=set_, version=version, dry_run=dry_run
+        ),
         output,
         COMPONENT_COLUMNS,
     )
+    dry_run_note(dry_run)
 
 
 @component_app.command("list")

@@ -32,6 +32,22 @@ Set = Annotated[
     typer.Option("--set", help="Override a spec value: key.path=value (repeatable)."),
 ]
 Name = Annotated[str | None, typer.Option("--name", "-n", help="Name.")]
+DryRun = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Check the spec against the workspace and print what would be created; "
+        "write nothing (local files are hashed, not uploaded).",
+    ),
+]
+
+
+def dry_run_note(dry_run: bool) -> None:
+    """After a ``--dry-run``: say that what was printed was not stored."""
+    if dry_run:
+        typer.echo("Dry run: the spec is valid; nothing was created or changed.", err=True)
+
+
 Version = Annotated[str | None, typer.Option("--version", "-v", help="Version (default: next).")]
 Description = Annotated[str | None, typer.Option("--description", "-d", help="Description.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]

@@ -8,6 +8,7 @@ import typer
 
 from opsloop.cli.common import (
     Description,
+    DryRun,
     File,
     Name,
     Output,
@@ -15,6 +16,7 @@ from opsloop.cli.common import (
     Tags,
     Workspace,
     Yes,
+    dry_run_note,
     echo_warnings,
     emit,
     make_client,
@@ -48,13 +50,15 @@ def create(
     file: File = None,
     set_: Set = None,
     output: Output = "table",
+    dry_run: DryRun = False,
 ) -> None:
     """Create a compute that specs name as compute: cpu-cluster (or azureml:cpu-cluster).
 
     Example: opsloop compute create -w dev --name cpu-cluster --type local --max-instances 2
 
     From Azure ML's compute YAML: opsloop compute create -w dev -f cluster.yml (keys with no
-    local meaning, such as size, are stored and named in a warning)
+    local meaning, such as size, are stored and named in a warning); add --dry-run to
+    check it and print what would be created, storing nothing
     """
     fields: dict[str, Any] = {
         "name": name,
@@ -63,9 +67,11 @@ def create(
         "description": description,
         "tags": parse_tags(tag),
     }
-    compute = make_client(workspace).computes.create(file=file, overrides=set_, **fields)
+    computes = make_client(workspace).computes
+    compute = computes.create(file=file, overrides=set_, dry_run=dry_run, **fields)
     echo_warnings(compute.warnings)
     emit(compute, output, COLUMNS)
+    dry_run_note(dry_run)
 
 
 @compute_app.command("list")

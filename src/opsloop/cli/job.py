@@ -29,6 +29,9 @@ job_app = typer.Typer(
     help="Jobs: command, sweep and pipeline jobs run on the local executor.", no_args_is_help=True
 )
 JobName = Annotated[str, typer.Option("--name", "-n", help="Job name.")]
+NewJobName = Annotated[
+    str | None, typer.Option("--name", "-n", help="Job name (default: generated; must be free).")
+]
 Stream = Annotated[bool, typer.Option("--stream", "-s", help="Follow the logs until the job ends.")]
 
 
@@ -38,15 +41,23 @@ def create(
     workspace: Workspace = None,
     set_: Set = None,
     stream: Stream = False,
-    name: Annotated[
-        str | None, typer.Option("--name", "-n", help="Job name (default: generated).")
-    ] = None,
+    name: NewJobName = None,
     output: Output = "table",
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Check the job and print its plan, as `job validate` does; run nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Submit a command, sweep or pipeline job from YAML.
 
     Example: opsloop job create -w dev -f pipeline.yml --set settings.force_rerun=true --stream
     """
+    if dry_run:
+        validate(file=file, workspace=workspace, set_=set_, name=name, output=output)
+        return
     _start_runner_ahead()
     client = make_client(workspace)
     job = client.jobs.create(file=file, overrides=set_, name=name)
@@ -59,6 +70,47 @@ def create(
         err=output == "json",
     )
     _follow(client, job.name, output)
+
+
+@job_app.command("validate")
+def validate(
+    file: File = None,
+    workspace: Workspace = None,
+    set_: Set = None,
+    name: NewJobName = None,
+    output: Output = "table",
+) -> None:
+    """Check a job against the workspace and print its plan without running anything: each
+    step's component, compute, environment, inputs and outputs, and whether it would be
+    reused (and from which job) or would run (and why). Nothing is uploaded or stored.
+    Exits 1 with the error `create` would give (file:line field) when the job is not valid.
+
+    Example: opsloop job validate -w dev -f pipeline.yml --set inputs.max_iter=50 -o json
+    """
+    plan = make_client(workspace).jobs.validate(file=file, overrides=set_, name=name)
+    echo_warnings(plan.warnings)
+    if check_output(output) == "json":
+        typer.echo(json.dumps(plan.model_dump(mode="json"), indent=2, sort_keys=True))
+        return
+    console.print(
+        f"[bold]{plan.name or '(new job)'}[/bold]  {plan.type}  valid  "
+        f"experiment={plan.experiment_name}  workspace={plan.workspace}",
+        highlight=False,
+    )
+    table = Table("step", "component", "compute", "environment", "inputs", "outputs", "reuse")
+    for step in plan.steps:
+        table.add_row(
+            step.name,
+            step.component,
+            step.compute,
+            step.environment or "",
+            "\n".join(f"{k}={v.describe()}" for k, v in step.inputs.items()),
+            "\n".join(f"{k}: {v}" for k, v in step.outputs.items()),
+            step.reason if step.reuse == "reused" else f"runs: {step.reason}",
+        )
+    console.print(table)
+    runs = sum(s.reuse == "runs" for s in plan.steps)
+    console.print(f"{runs} step(s) would run, {len(plan.steps) - runs} would be reused.")
 
 
 def _start_runner_ahead() -> None:

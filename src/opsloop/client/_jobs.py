@@ -11,6 +11,7 @@ from typing import IO, Any
 from opsloop.client._progress import StepProgress
 from opsloop.client._resources import _Operations
 from opsloop.schemas.entities import Job, LogChunk
+from opsloop.schemas.job_plans import JobPlan
 
 
 class JobOperations(_Operations):
@@ -25,6 +26,27 @@ class JobOperations(_Operations):
     ) -> Job:
         """Submit a command or pipeline job; it starts at once and runs in the background."""
         return self._submit(workspace, "job", "JobSpec", Job, spec, file, overrides, fields)
+
+    def validate(
+        self,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        workspace: str | None = None,
+        overrides: list[str] | None = None,
+        **fields: Any,
+    ) -> JobPlan:
+        """Check a job as ``create`` would, without running or storing anything (local code
+        and data are hashed, not uploaded); returns its plan: each step's component,
+        compute, environment, bound inputs and outputs, and whether it would be reused::
+
+            plan = client.jobs.validate(file="pipeline.yml", overrides=["inputs.n=3"])
+            [(s.name, s.reuse, s.reason) for s in plan.steps]
+
+        Raises the error ``create`` would, naming the file, line and field."""
+        return self._submit(
+            workspace, "job", "JobSpec", JobPlan, spec, file, overrides, fields, "validate"
+        )
 
     def get(self, name: str, *, workspace: str | None = None) -> Job:
         return self._get(Job, f"/workspaces/{self._ws(workspace)}/jobs/{name}")

@@ -17,10 +17,12 @@ from typing import Any, TypeVar
 
 import yaml
 
+from opsloop.content_hash import hash_path
 from opsloop.errors import ValidationError
 from opsloop.specs.azureml_keys import SpecWarning
 from opsloop.specs.base import ASSET_TYPES
 from opsloop.specs.loader import LineMap, line_for, read_yaml, validate_spec
+from opsloop.specs.pending_uploads import pending_upload_url
 from opsloop.specs.references import is_asset_reference, is_spec_file
 
 Uploader = Callable[[bytes, str, str], str]  # (content, name, kind) -> URL
@@ -120,11 +122,14 @@ class Resolver:
         if not local.exists():
             raise origin.error(f"local path {str(local)!r} does not exist", *path)
         if local not in self._uploaded:
-            if local.is_dir():
-                self._uploaded[local] = self._upload(_tar_gz(local), local.name, "folder")
-            else:
-                self._uploaded[local] = self._upload(local.read_bytes(), local.name, "file")
+            self._uploaded[local] = self._store(local)
         return self._uploaded[local]
+
+    def _store(self, local: Path) -> str:
+        """Upload a local file or folder; its URL in the artifact store."""
+        if local.is_dir():
+            return self._upload(_tar_gz(local), local.name, "folder")
+        return self._upload(local.read_bytes(), local.name, "file")
 
     # ---- per spec kind ------------------------------------------------------------
     def data(self, data: dict[str, Any], origin: Origin) -> dict[str, Any]:
@@ -234,6 +239,22 @@ class Resolver:
         data, lines = read_yaml(path)
         validate_spec(ComponentSpec, data, file=str(path), lines=lines)
         return self.component(data, Origin(path.parent, str(path), lines))
+
+
+class HashingResolver(Resolver):
+    """Resolves as ``Resolver`` does but uploads nothing: a local file or folder becomes a
+    stand-in naming its content hash (``specs.pending_uploads``), which hashes as the
+    uploaded copy would (``hash_path`` skips what ``_tar_gz`` leaves out). For validation."""
+
+    def __init__(self) -> None:
+        super().__init__(_no_upload)
+
+    def _store(self, local: Path) -> str:
+        return pending_upload_url(hash_path(local), local.name)
+
+
+def _no_upload(content: bytes, name: str, kind: str) -> str:
+    raise AssertionError(f"a validation uploaded {name!r}")  # HashingResolver never calls it
 
 
 def _tar_gz(folder: Path) -> bytes:

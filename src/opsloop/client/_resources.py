@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import httpx
 from pydantic import BaseModel
 
+# Re-exported: the other operations modules import them from here.
+from opsloop.client._spec_data import _spec_class as _spec_class
+from opsloop.client._spec_data import build_spec as build_spec
 from opsloop.schemas.entities import (
     Component,
     DataAsset,
@@ -23,53 +26,8 @@ from opsloop.schemas.workspace_checks import Activity, Budget, CostReport
 
 if TYPE_CHECKING:
     from opsloop.client._client import Client
-    from opsloop.client._resolve import Origin
 
 EntityT = TypeVar("EntityT", bound=BaseModel)
-
-
-def build_spec(
-    model: Any,
-    spec: Any = None,
-    *,
-    file: str | Path | None = None,
-    overrides: list[str] | None = None,
-    fields: dict[str, Any] | None = None,
-) -> tuple[dict[str, Any], Origin]:
-    """Spec data from a file, a mapping or a spec object, with overrides, checked once.
-    ``model``: the spec class, or its name in ``opsloop.specs``."""
-    # Imported here: the spec models and the YAML loader are for submitting, and a call
-    # that reads (list, show) should not pay for building them.
-    from opsloop.client._resolve import Origin
-    from opsloop.specs import apply_overrides
-    from opsloop.specs.loader import override_paths, read_yaml
-
-    model = _spec_class(model)
-    if file is not None:
-        path = Path(file)
-        data, lines = read_yaml(path)
-        origin = Origin(path.resolve().parent, str(path), lines)
-    elif isinstance(spec, BaseModel):
-        data, origin = spec.model_dump(by_alias=True, exclude_none=True), Origin(Path.cwd())
-    else:
-        data, origin = dict(spec or {}), Origin(Path.cwd())
-    given = {k: v for k, v in (fields or {}).items() if v is not None}
-    data.update(given)
-    origin.given.update({(key,): key for key in given})
-    if overrides:
-        apply_overrides(data, overrides)
-        origin.given.update({path: f"--set {'.'.join(path)}" for path in override_paths(overrides)})
-    origin.validate(model, data)
-    return data, origin
-
-
-def _spec_class(model: Any) -> Any:
-    """A spec class given by its name in ``opsloop.specs`` (or already a class)."""
-    if isinstance(model, str):
-        import opsloop.specs
-
-        return getattr(opsloop.specs, model)
-    return model
 
 
 class _Operations:
@@ -89,8 +47,11 @@ class _Operations:
             for x in self._client.request("GET", path, params=clean or None)
         ]
 
-    def _post(self, entity: type[EntityT], path: str, body: dict[str, Any]) -> EntityT:
-        return entity.model_validate(self._client.request("POST", path, json=body))
+    def _post(
+        self, entity: type[EntityT], path: str, body: dict[str, Any], dry_run: bool = False
+    ) -> EntityT:
+        params = {"dry_run": "true"} if dry_run else None  # checked, answered, not stored
+        return entity.model_validate(self._client.request("POST", path, json=body, params=params))
 
     def _download_folder(
         self,
@@ -123,8 +84,9 @@ class _Operations:
         file: Any,
         overrides: Any,
         fields: dict[str, Any],
+        how: str = "create",  # "validate" or "dry_run": nothing is uploaded or stored
     ) -> EntityT:
-        from opsloop.client._resolve import Resolver
+        from opsloop.client._resolve import HashingResolver, Resolver
 
         ws = self._ws(workspace)
         model = _spec_class(model)
@@ -132,11 +94,12 @@ class _Operations:
         self._client._upload_workspace = ws
         # One resolver per submission: a folder shared by steps uploads once, and a file
         # changed between two submissions is uploaded again.
-        resolver = Resolver(self._client._upload)
+        resolver = Resolver(self._client._upload) if how == "create" else HashingResolver()
         data = getattr(resolver, kind)(data, origin)
         origin.validate(model, data)
+        path = f"/workspaces/{ws}/{_ROUTES[kind]}" + ("/validate" if how == "validate" else "")
         with origin.located():
-            created = self._post(entity, f"/workspaces/{ws}/{_ROUTES[kind]}", data)
+            created = self._post(entity, path, data, dry_run=how == "dry_run")
         return origin.locate_warnings(created)
 
 
@@ -254,13 +217,16 @@ class _NamedOperations(_Operations, Generic[EntityT]):
         file: str | Path | None = None,
         workspace: str | None = None,
         overrides: list[str] | None = None,
+        dry_run: bool = False,
         **fields: Any,
     ) -> EntityT:
         data, origin = build_spec(
             self.spec_model, spec, file=file, overrides=overrides, fields=fields
         )
         with origin.located():
-            return origin.locate_warnings(self._post(self.entity, self._path(workspace), data))
+            return origin.locate_warnings(
+                self._post(self.entity, self._path(workspace), data, dry_run)
+            )
 
     def get(self, name: str, *, workspace: str | None = None) -> EntityT:
         return self._get(self.entity, self._path(workspace, name))
@@ -288,12 +254,14 @@ class _VersionedOperations(_Operations):
         file: str | Path | None = None,
         workspace: str | None = None,
         overrides: list[str] | None = None,
+        dry_run: bool = False,
         **fields: Any,
     ) -> Any:
-        """Register a new version from a YAML file, a spec, or keyword fields."""
-        return self._submit(
-            workspace, self.kind, self.spec_model, self.entity, spec, file, overrides, fields
-        )
+        """Register a new version from a YAML file, a spec, or keyword fields; with
+        ``dry_run``, check it and answer what would be registered, storing nothing."""
+        how = "dry_run" if dry_run else "create"
+        args = (self.kind, self.spec_model, self.entity, spec, file, overrides, fields, how)
+        return self._submit(workspace, *args)
 
     def get(self, reference: str, *, workspace: str | None = None) -> Any:
         """``name:version`` or ``name@latest`` (``azureml:`` prefix accepted)."""

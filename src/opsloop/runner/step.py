@@ -9,8 +9,6 @@ step learns is reported through ``opsloop.services.job_runs``.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 import os
 import signal
@@ -29,6 +27,7 @@ from opsloop.execution.launcher import job_folder, store_environment
 from opsloop.execution.plan import CommandStepPlan, LiteralBinding, StepOutputBinding, StoredOutput
 from opsloop.execution.processes import end_process_groups, this_host
 from opsloop.execution.states import JobStatus
+from opsloop.execution.step_hash import step_hash as compute_step_hash
 from opsloop.runner import step_files as files
 from opsloop.runner.compute_slots import acquire_slot
 from opsloop.runner.step_secrets import StepSecrets, captured_output, load_step_secrets
@@ -100,7 +99,7 @@ class StepRun:
             code_dir, code_hash = files.materialize_code(plan.component.code, work / "code")
         except (FileNotFoundError, OSError) as exc:
             return self._finish(JobStatus.FAILED, error=f"could not prepare inputs: {exc}")
-        step_hash = _step_hash(plan, inputs, code_hash)
+        step_hash = compute_step_hash(plan, {k: v.hash for k, v in inputs.items()}, code_hash)
         reuse_reason = self._why_not_reused(plan)
         if reuse_reason is None:
             reused = self._reusable(step_hash)
@@ -205,7 +204,7 @@ class StepRun:
     def _reusable(self, step_hash: str) -> StepView | None:
         candidates = self._report(job_runs.reuse_candidates, self.row_id, step_hash)
         for candidate in candidates:
-            if all(self.platform.artifacts.exists(o.url) for o in candidate.outputs.values()):
+            if job_runs.outputs_still_stored(self.platform.artifacts, candidate):
                 return candidate
         return None
 
@@ -373,22 +372,6 @@ def start_run(owner: RunOwner, label: str) -> str:
 def _note(log_path: Path, text: str) -> None:
     with log_path.open("a") as log_file:
         log_file.write(text)
-
-
-def _step_hash(
-    plan: CommandStepPlan, inputs: dict[str, files.PreparedInput], code_hash: str | None
-) -> str:
-    # The payload's shape is what older rows were hashed with: change it and nothing reuses.
-    environment = plan.component.environment
-    payload = {
-        "component": plan.component.hash,
-        "code": code_hash,
-        "environment": environment.hash if environment else None,
-        "environment_variables": plan.environment_variables,
-        "inputs": {k: v.hash for k, v in sorted(inputs.items())},
-        "outputs": {k: v.type for k, v in sorted(plan.outputs.items())},
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

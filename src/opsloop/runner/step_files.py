@@ -19,6 +19,7 @@ from opsloop.execution.plan import (
     StepOutputBinding,
     StoredOutput,
 )
+from opsloop.execution.step_hash import direct_hash, literal_hash
 from opsloop.file_urls import local_path_of
 from opsloop.specs.values import literal_text
 from opsloop.store.artifacts import ArtifactStore, copy_to_url, hash_path, materialize
@@ -60,13 +61,13 @@ def materialize_inputs(
     prepared: dict[str, PreparedInput] = {}
     for name, binding in bindings.items():
         if isinstance(binding, LiteralBinding):
-            prepared[name] = PreparedInput(literal_text(binding.value), repr(binding.value))
+            prepared[name] = PreparedInput(literal_text(binding.value), literal_hash(binding.value))
             continue
         if isinstance(binding, AssetBinding):
             url, known_hash = binding.url, binding.hash
             source: dict[str, Any] = {"asset": binding.asset, "url": url}
             if binding.mode == "direct":  # Azure ML's meaning: the step gets the URL itself
-                prepared[name] = PreparedInput(url, known_hash or f"url:{url}", source)
+                prepared[name] = PreparedInput(url, direct_hash(url, known_hash), source)
                 continue
         elif isinstance(binding, StepOutputBinding):
             found = upstream[name]

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class _RolledBack(Exception):
+    """Ends a dry run's transaction by rolling it back."""
+
+
 class Platform:
     """Everything the services need that outlives one call: settings, stores, hooks."""
 
@@ -59,16 +63,25 @@ class Platform:
         return self._tracking
 
     @contextmanager
-    def context(self, actor: Actor) -> Iterator[ServiceContext]:
+    def context(self, actor: Actor, *, dry_run: bool = False) -> Iterator[ServiceContext]:
         """One transaction. On failure, the attempted actions are audited as failed; on
-        success, the effects the call declared with ``after_commit`` run, in order."""
+        success, the effects the call declared with ``after_commit`` run, in order.
+
+        ``dry_run``: the call is checked and answers as it would, then everything it wrote
+        is rolled back (rows, events, audit records) and no effect runs; only a refusal
+        for want of permission is audited. One mechanism for every ``create --dry-run``."""
         ctx: ServiceContext | None = None
         try:
             with self.database.transaction() as session:
                 ctx = ServiceContext(session=session, actor=actor, platform=self)
                 yield ctx
+                if dry_run:
+                    raise _RolledBack
+        except _RolledBack:
+            return
         except Exception as exc:
-            if ctx is not None and ctx.attempted:
+            audited = not dry_run or isinstance(exc, PermissionDeniedError)
+            if ctx is not None and ctx.attempted and audited:
                 self._audit_failure(actor, ctx.attempted, exc, ctx.elevation)
             raise
         for effect in ctx.committed_effects:

@@ -31,6 +31,7 @@ from opsloop.security.actor import SYSTEM_ACTOR
 from opsloop.services.context import Platform, ServiceContext
 from opsloop.services.jobs import lock_job_row, require_job_row, set_status
 from opsloop.services.workspaces import require_workspace_row
+from opsloop.store.artifacts import ArtifactStore
 from opsloop.store.tables import JobRow
 
 T = TypeVar("T")
@@ -169,17 +170,28 @@ def upstream_step(ctx: ServiceContext, step_id: str, step_name: str) -> StepView
 def reuse_candidates(ctx: ServiceContext, step_id: str, step_hash: str) -> list[StepView]:
     """Completed steps of the same workspace with this hash, newest first."""
     row = require_row(ctx, step_id)
-    rows = ctx.session.scalars(
-        select(JobRow)
-        .where(
-            JobRow.workspace_id == row.workspace_id,
-            JobRow.step_hash == step_hash,
-            JobRow.status == JobStatus.COMPLETED,
-            JobRow.id != step_id,
-        )
-        .order_by(JobRow.ended_at.desc())
+    return completed_with_hash(ctx, row.workspace_id, step_hash, besides=step_id)
+
+
+def completed_with_hash(
+    ctx: ServiceContext, workspace_id: str, step_hash: str, *, besides: str | None = None
+) -> list[StepView]:
+    """Completed steps of a workspace with this step hash, newest first: what a step with
+    that hash would reuse (the runner's check and job validation's prediction)."""
+    query = select(JobRow).where(
+        JobRow.workspace_id == workspace_id,
+        JobRow.step_hash == step_hash,
+        JobRow.status == JobStatus.COMPLETED,
     )
+    if besides is not None:
+        query = query.where(JobRow.id != besides)
+    rows = ctx.session.scalars(query.order_by(JobRow.ended_at.desc()))
     return [view(candidate) for candidate in rows]
+
+
+def outputs_still_stored(artifacts: ArtifactStore, step: StepView) -> bool:
+    """Whether every output of an earlier step is still in the store (so it can be reused)."""
+    return all(artifacts.exists(o.url) for o in step.outputs.values())
 
 
 def report_step_reused(

@@ -17,6 +17,7 @@ from opsloop.schemas.entities import Upload
 from opsloop.security.actor import Actor
 from opsloop.services.context import Platform
 from opsloop.services.workspaces import require_workspace_row
+from opsloop.specs.pending_uploads import upload_key
 from opsloop.store.artifacts import hash_path
 
 
@@ -28,7 +29,7 @@ def store_upload(platform: Platform, actor: Actor, workspace: str, content: Path
         require_workspace_row(ctx, workspace)
     with platform.between_transactions(actor, Action.UPLOADS_WRITE, workspace, target):
         digest = hash_path(content)
-        key = f"uploads/{digest}/{content.name}"
+        key = upload_key(digest, content.name)
         url = platform.artifacts.url_for(key)
         reused = platform.artifacts.exists(url)
         if not reused:

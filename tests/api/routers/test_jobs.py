@@ -50,3 +50,26 @@ def test_log_offsets_out_of_range_are_refused(api: TestClient, offsets: str) -> 
     assert job.status_code == 201, job.text
     answer = api.get(f"{JOBS}/{job.json()['name']}/logs", params={"offsets": offsets})
     assert_invalid(answer, "offsets")
+
+
+def test_validate_answers_the_plan_and_stores_no_job(api: TestClient) -> None:
+    body = {"command": "echo ${{inputs.n}}", "inputs": {"n": 2}, "name": "later"}
+    answer = api.post(f"{JOBS}/validate", json=body)
+    assert answer.status_code == 200, answer.text
+    plan = answer.json()
+    assert plan["type"] == "command" and plan["name"] == "later"
+    [step] = plan["steps"]
+    assert step["inputs"]["n"]["value"] == 2 and step["reuse"] == "runs"
+    assert api.get(JOBS).json() == []
+    assert api.post(JOBS, json=body).status_code == 201
+    taken = api.post(f"{JOBS}/validate", json=body)  # the name is now taken
+    assert taken.status_code == 409 and "later" in taken.json()["detail"]
+
+
+def test_validate_names_an_unknown_data_version(api: TestClient) -> None:
+    body = {
+        "command": "ls ${{inputs.d}}",
+        "inputs": {"d": {"type": "uri_folder", "path": "azureml:iris:9"}},
+    }
+    problem = assert_invalid(api.post(f"{JOBS}/validate", json=body), "inputs.d")
+    assert "iris" in problem["detail"]

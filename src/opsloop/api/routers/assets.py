@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query
 
-from opsloop.api.deps import ActorDep, PlatformDep
+from opsloop.api.deps import ActorDep, DryRun, PlatformDep
 from opsloop.schemas.asset_requests import AssetShare
 from opsloop.schemas.entities import Component, DataAsset, Datastore, Environment
 from opsloop.services import components, data_assets, datastores, environments, spec_sharing
+from opsloop.services.context import Platform
+from opsloop.services.pending_uploads import with_upload_urls
 from opsloop.specs.component import ComponentSpec
 from opsloop.specs.data import DataSpec, DatastoreSpec
 from opsloop.specs.environment import EnvironmentSpec
@@ -26,14 +28,26 @@ ArchiveVersion = Annotated[
     Query(min_length=1, max_length=64, description="Only this version (default: every version)."),
 ]
 SetArchived = Callable[..., list[Any]]
+SpecT = TypeVar("SpecT")
 
 
 @router.post("/datastores", status_code=201, tags=["datastores"])
 def create_datastore(
-    workspace: str, spec: DatastoreSpec, platform: PlatformDep, actor: ActorDep
+    workspace: str,
+    spec: DatastoreSpec,
+    platform: PlatformDep,
+    actor: ActorDep,
+    dry_run: DryRun = False,
 ) -> Datastore:
-    with platform.context(actor) as ctx:
-        return datastores.create_datastore(ctx, workspace, spec)
+    with platform.context(actor, dry_run=dry_run) as ctx:
+        return datastores.create_datastore(
+            ctx, workspace, with_upload_urls(platform.artifacts, spec)
+        )
+
+
+def _checked(platform: Platform, spec: SpecT, dry_run: bool) -> SpecT:
+    """A dry run's spec names local files by content, not uploaded: their would-be URLs."""
+    return with_upload_urls(platform.artifacts, spec) if dry_run else spec
 
 
 @router.get("/datastores", tags=["datastores"])
@@ -76,10 +90,16 @@ def get_data(workspace: str, reference: str, platform: PlatformDep, actor: Actor
 
 @router.post("/environments", status_code=201, tags=["environments"])
 def create_environment(
-    workspace: str, spec: EnvironmentSpec, platform: PlatformDep, actor: ActorDep
+    workspace: str,
+    spec: EnvironmentSpec,
+    platform: PlatformDep,
+    actor: ActorDep,
+    dry_run: DryRun = False,
 ) -> Environment:
-    with platform.context(actor) as ctx:
-        return environments.create_environment(ctx, workspace, spec)
+    with platform.context(actor, dry_run=dry_run) as ctx:
+        return environments.create_environment(
+            ctx, workspace, with_upload_urls(platform.artifacts, spec)
+        )
 
 
 @router.get("/environments", tags=["environments"])
@@ -106,10 +126,16 @@ def get_environment(
 
 @router.post("/components", status_code=201, tags=["components"])
 def create_component(
-    workspace: str, spec: ComponentSpec, platform: PlatformDep, actor: ActorDep
+    workspace: str,
+    spec: ComponentSpec,
+    platform: PlatformDep,
+    actor: ActorDep,
+    dry_run: DryRun = False,
 ) -> Component:
-    with platform.context(actor) as ctx:
-        return components.create_component(ctx, workspace, spec)
+    with platform.context(actor, dry_run=dry_run) as ctx:
+        return components.create_component(
+            ctx, workspace, with_upload_urls(platform.artifacts, spec)
+        )
 
 
 @router.get("/components", tags=["components"])

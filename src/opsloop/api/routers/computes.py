@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from opsloop.api.deps import ActorDep, PlatformDep
+from opsloop.api.deps import ActorDep, DryRun, PlatformDep
 from opsloop.schemas.entities import Compute
 from opsloop.services import computes
 from opsloop.specs.compute import ComputeSpec
@@ -14,9 +14,13 @@ router = APIRouter(prefix="/workspaces/{workspace}/computes", tags=["computes"])
 
 @router.post("", status_code=201)
 def create_compute(
-    workspace: str, spec: ComputeSpec, platform: PlatformDep, actor: ActorDep
+    workspace: str,
+    spec: ComputeSpec,
+    platform: PlatformDep,
+    actor: ActorDep,
+    dry_run: DryRun = False,
 ) -> Compute:
-    with platform.context(actor) as ctx:
+    with platform.context(actor, dry_run=dry_run) as ctx:
         return computes.create_compute(ctx, workspace, spec)
 
 

@@ -13,7 +13,8 @@ from opsloop.api.deps import INT64_MAX, ActorDep, ListLimit, PlatformDep
 from opsloop.api.transfer import pack_urls, tar_response
 from opsloop.errors import ValidationError
 from opsloop.schemas.entities import Job, LogChunk
-from opsloop.services import job_logs, job_outputs, jobs
+from opsloop.schemas.job_plans import JobPlan
+from opsloop.services import job_logs, job_outputs, job_plans, jobs
 from opsloop.specs.job import JobSpec
 
 router = APIRouter(prefix="/workspaces/{workspace}/jobs", tags=["jobs"])
@@ -29,6 +30,19 @@ def create_job(
 ) -> Job:
     with platform.context(actor) as ctx:
         return jobs.create_job(ctx, workspace, spec)
+
+
+@router.post("/validate")
+def validate_job(
+    workspace: str,
+    spec: Annotated[JobSpec, Body()],
+    platform: PlatformDep,
+    actor: ActorDep,
+) -> JobPlan:
+    """Check a job spec as submission would and answer its plan (steps, bindings, which
+    would be reused); nothing is stored or run."""
+    with platform.context(actor) as ctx:
+        return job_plans.plan_job(ctx, workspace, spec)
 
 
 @router.get("")
