@@ -264,6 +264,17 @@ class OnlineEndpointCredentialsRead(EventPayload):
     auth_mode: str
 
 
+class OnlineEndpointFeedbackReceived(EventPayload):
+    event_type = "online_endpoint.feedback_received"
+    resource_type = "online-endpoints"
+    description = (
+        "Ground truth was posted to an endpoint's feedback route (the platform API's); "
+        "model_performance monitors read it."
+    )
+    rows: int
+    location: str
+
+
 class OnlineEndpointKeysRegenerated(EventPayload):
     event_type = "online_endpoint.keys_regenerated"
     resource_type = "online-endpoints"

@@ -34,7 +34,13 @@ def write_file(
     fs: fsspec.AbstractFileSystem, atomic: bool, folder: str, final: str, entries: list[Entry]
 ) -> None:
     """Write ``entries`` to ``final`` so that a reader sees the whole file or none of it."""
-    table = table_of(entries)
+    write_table(fs, atomic, folder, final, table_of(entries))
+
+
+def write_table(
+    fs: fsspec.AbstractFileSystem, atomic: bool, folder: str, final: str, table: pa.Table
+) -> None:
+    """Write ``table`` to ``final`` so that a reader sees the whole file or none of it."""
     fs.makedirs(folder, exist_ok=True)
     if atomic:
         with fs.open(final, "wb") as handle:

@@ -9,6 +9,7 @@ Routes, relative to ``/endpoints/<name>`` (or to ``/`` when one endpoint is serv
     POST /v2/models/<m>/infer        Open Inference Protocol V2 (<m>: endpoint or deployment)
     GET  /v2/models/<m>[/ready]      model metadata / readiness
     GET  /v2                         server metadata (name, version, extensions)
+    POST /feedback                   ground truth for scored requests (``online.feedback``)
     GET  /v2/health/live|ready       probes (no auth)
     GET  /metrics                    Prometheus (no auth)
 """
@@ -26,6 +27,7 @@ from opsloop.scoring.predictors import Predictor
 from opsloop.scoring.protocols import BadRequest, Rows
 from opsloop.serving.collection.request_log import InlineWriter, ProcessWriter, RequestLog
 from opsloop.serving.online.asgi import Receive, Scope, Send, read_body
+from opsloop.serving.online.feedback import receive_feedback
 from opsloop.serving.online.live import LiveDeployment
 from opsloop.serving.online.live_set import LiveEndpoints
 from opsloop.serving.online.metrics import ServingMetrics
@@ -33,6 +35,7 @@ from opsloop.serving.online.probes import health_probe, no_route
 from opsloop.serving.online.request_context import RequestContext
 from opsloop.serving.online.responses import Reply, problem, v2_error
 from opsloop.serving.online.routes import (
+    FEEDBACK,
     SERVER,
     UNKNOWN_MODEL,
     answer,
@@ -211,6 +214,8 @@ class ServingRuntime:
             ), None
         if protocol == SERVER:
             return server_metadata(), None
+        if protocol == FEEDBACK:
+            return await receive_feedback(live, headers, receive), None
         context.model = model
         pinned = _pinned(headers) or (model if model in live.deployments else None)
         deployment_name = pinned or live.split.choose()
