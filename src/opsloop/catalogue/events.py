@@ -288,6 +288,9 @@ class OnlineDeploymentCreated(EventPayload):
     description = "A deployment was provisioned and stored."
     model: str | None = None
     all_traffic: bool = False
+    # The cost model's instance hours follow it over time (None: an event from before it was
+    # recorded).
+    instance_count: int | None = None
 
 
 class OnlineDeploymentUpdated(EventPayload):
@@ -296,6 +299,7 @@ class OnlineDeploymentUpdated(EventPayload):
     description = "A deployment was updated (its model or settings)."
     model: str | None = None
     previous_model: str | None = None
+    instance_count: int | None = None
 
 
 class OnlineDeploymentDeleted(EventPayload):
