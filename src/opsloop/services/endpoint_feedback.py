@@ -1,5 +1,5 @@
 """Ground truth posted to an online endpoint through the platform API: checked, written
-beside the endpoint's collected data (``serving.collection.feedback``), and announced.
+beside the endpoint's collected data (``monitoring.ground_truth``), and announced.
 
 The serving runtime's own ``POST /feedback`` (endpoint key auth) writes the same files
 without the database; both are read by the ``model_performance`` signal.
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from opsloop.catalogue.actions import Action
 from opsloop.catalogue.events import OnlineEndpointFeedbackReceived
+from opsloop.monitoring.ground_truth import store_feedback
 from opsloop.schemas.feedback import FeedbackReceipt, FeedbackRow, check_rows
 from opsloop.services.context import ServiceContext
 from opsloop.services.monitor_data import collector_root
 from opsloop.services.online_endpoints import require_endpoint_row
 from opsloop.services.workspaces import require_workspace_row
-from opsloop.serving.collection.feedback import store_feedback
 
 
 def post_feedback(

@@ -19,7 +19,8 @@ import numpy as np
 from sqlalchemy import or_, select
 
 from opsloop.errors import ValidationError
-from opsloop.monitoring import attribution, operations, performance
+from opsloop.monitoring import attribution, ground_truth, operations, performance
+from opsloop.monitoring.ground_truth import GROUND_TRUTH
 from opsloop.monitoring.sources import COLLECTOR_COLUMNS, iter_batches
 from opsloop.schemas.monitors import MonitorResult
 from opsloop.services import monitor_data
@@ -32,8 +33,6 @@ from opsloop.services.monitor_signals import (
     target_column,
     window_minutes,
 )
-from opsloop.serving.collection import feedback
-from opsloop.serving.collection.feedback import GROUND_TRUTH
 from opsloop.specs.monitor import MonitorSignal
 from opsloop.store.tables import EndpointRequestLogRow
 
@@ -105,7 +104,9 @@ def evaluate_performance(run: RunInputs, name: str, signal: MonitorSignal) -> Si
 
 
 def feedback_url(run: RunInputs) -> str:
-    return feedback.feedback_url(monitor_data.collector_root(run.ctx, run.ws), run.target.endpoint)
+    return ground_truth.feedback_url(
+        monitor_data.collector_root(run.ctx, run.ws), run.target.endpoint
+    )
 
 
 def _posted_truth(run: RunInputs) -> MonitorTable | None:

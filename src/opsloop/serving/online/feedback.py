@@ -1,7 +1,7 @@
 """``POST /feedback`` on the serving runtime: end users (with the endpoint's key or token,
 as for scoring) send ground truth for requests they scored, by the ``x-request-id`` each
 answer carried. The rows are checked as the platform API checks them and written beside
-the collected data (``serving.collection.feedback``) before the answer, so an answered post
+the collected data (``monitoring.ground_truth``) before the answer, so an answered post
 is stored. The runtime needs no database for it: an exported endpoint in a container does
 it too, given its collector root (``OPSLOOP_COLLECTOR_ROOT``).
 """
@@ -13,8 +13,8 @@ import asyncio
 import orjson
 
 from opsloop.errors import ValidationError
+from opsloop.monitoring.ground_truth import store_feedback
 from opsloop.schemas.feedback import MAX_FEEDBACK_ROWS, parse_rows
-from opsloop.serving.collection.feedback import store_feedback
 from opsloop.serving.online.asgi import Receive, read_body
 from opsloop.serving.online.live import LiveEndpoint
 from opsloop.serving.online.responses import PROBLEM, Reply, problem

@@ -45,13 +45,13 @@ from opsloop.serving.online.routes import (
     route,
     server_metadata,
 )
+from opsloop.serving.online.routing import pinned_deployment
 from opsloop.serving.online.shadow import comparison
 from opsloop.serving.online.sources import EndpointSource
 
 log = logging.getLogger(__name__)
 CATCH_UP_S = 0.2
 GC_YOUNG_THRESHOLD = 20_000
-PIN_HEADERS = (b"opsloop-model-deployment", b"azureml-model-deployment")
 
 
 class ServingRuntime:
@@ -217,7 +217,7 @@ class ServingRuntime:
         if protocol == FEEDBACK:
             return await receive_feedback(live, headers, receive), None
         context.model = model
-        pinned = _pinned(headers) or (model if model in live.deployments else None)
+        pinned = pinned_deployment(headers) or (model if model in live.deployments else None)
         deployment_name = pinned or live.split.choose()
         deployment = live.deployments.get(deployment_name) if deployment_name else None
         if deployment is None and not retried and await self._catch_up():
@@ -388,14 +388,6 @@ def _tune_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
-
-
-def _pinned(headers: dict[bytes, bytes]) -> str | None:
-    for name in PIN_HEADERS:
-        value = headers.get(name)
-        if value:
-            return value.decode("latin-1")
-    return None
 
 
 def _release(deployment: LiveDeployment, in_flight: Any) -> None:

@@ -20,7 +20,7 @@ import fsspec
 import pyarrow as pa
 
 from opsloop.schemas.feedback import FeedbackRow
-from opsloop.serving.collection.parquet import atomic_put, write_table
+from opsloop.tabular.parquet_files import atomic_put, write_table
 
 FEEDBACK_FOLDER = "_feedback"
 GROUND_TRUTH = "ground_truth"
