@@ -111,6 +111,10 @@ PROBES: dict[Action, tuple[str, str, Any]] = {
     Action.ONLINE_ENDPOINTS_REQUEST_LOGS_READ: (
         "GET", "/workspaces/{w}/online-endpoints/{ep}/request-logs", None,
     ),
+    Action.ONLINE_ENDPOINTS_FEEDBACK_WRITE: (
+        "POST", "/workspaces/{w}/online-endpoints/{ep}/feedback",
+        [{"correlation_id": "probe", "ground_truth": 1}],
+    ),
     Action.ONLINE_DEPLOYMENTS_READ: (
         "GET", "/workspaces/{w}/online-endpoints/{ep}/deployments", None,
     ),

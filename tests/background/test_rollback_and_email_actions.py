@@ -3,6 +3,7 @@ real local SMTP server (aiosmtpd)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
@@ -123,3 +124,47 @@ def test_email_without_an_smtp_server_is_retried_with_the_reason(
     with platform.context(SYSTEM_ACTOR) as ctx:
         [delivery] = subscriptions.list_deliveries(ctx, "mail")
     assert delivery.status == "retrying" and "OPSLOOP_SMTP_HOST" in (delivery.last_error or "")
+
+
+def test_email_recipients_are_read_from_the_event(
+    tmp_path: Path, smtp: tuple[Inbox, int], alert_type: str
+) -> None:
+    inbox, port = smtp
+    settings = Settings(home=tmp_path / "home", smtp_host="127.0.0.1", smtp_port=port)
+    platform = Platform(settings)
+    spec = SubscriptionSpec.model_validate(
+        {"name": "mail-owners", "types": [alert_type],
+         "action": {"type": "email", "to": [
+             "ops@example.org", "${{event.data.items}}", "${{event.data.endpoint}}-lead@example.org",
+         ]}}
+    )  # fmt: skip
+    with platform.context(SYSTEM_ACTOR) as ctx:
+        subscriptions.create_subscription(ctx, spec)
+    deliver = dispatcher(platform)
+    owners = ["owner@example.org", "ops@example.org"]  # a repeat is sent once
+    emit_alert(platform, "prod", "file:///w", endpoint="fare", items=owners)
+    assert deliver() == 1
+    [(recipients, message)] = inbox.messages
+    assert recipients == ["ops@example.org", "owner@example.org", "fare-lead@example.org"]
+    assert message["To"] == ", ".join(recipients)
+
+    emit_alert(platform, "prod", "file:///w", endpoint="fare", items=["not an address"])
+    assert deliver() == 0
+    with platform.context(SYSTEM_ACTOR) as ctx:
+        latest = subscriptions.list_deliveries(ctx, "mail-owners")
+    failed = [d for d in latest if d.status == "retrying"]
+    assert len(failed) == 1 and "'not an address'" in (failed[0].last_error or "")
+
+
+@pytest.mark.parametrize(
+    ("to", "words"),
+    [
+        (["nobody"], "or an event expression"),
+        (["${{event.owner}}"], "is not an event expression"),
+    ],
+)
+def test_an_email_recipient_is_an_address_or_an_event_expression(to: list[str], words: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(words)):
+        SubscriptionSpec.model_validate(
+            {"name": "m", "types": ["x.y"], "action": {"type": "email", "to": to}}
+        )

@@ -13,7 +13,7 @@ from helpers import opsloop
 NOUN_VERBS = {
     "online-endpoint": [
         "create", "update", "show", "list", "delete", "invoke", "get-credentials",
-        "regenerate-keys", "logs", "serve", "export",
+        "regenerate-keys", "logs", "serve", "export", "feedback",
     ],
     "online-deployment": ["create", "update", "show", "list", "delete", "get-logs"],
     "batch-endpoint": ["create", "invoke", "list-jobs", "show", "list", "delete"],
@@ -186,3 +186,20 @@ def test_a_wrong_master_key_is_one_clear_error(tmp_path: Path) -> None:
         "it is not the key they were encrypted with (set OPSLOOP_MASTER_KEY to that key, or "
         "restore its file)"
     )
+
+
+def test_feedback_posts_a_jsonl_file_and_names_a_bad_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    opsloop("workspace", "create", "--name", "dev", home=home)
+    opsloop("online-endpoint", "create", "-n", "ep", home=home)
+    rows = tmp_path / "truth.jsonl"
+    rows.write_text(
+        '{"correlation_id": "a", "ground_truth": 1}\n{"correlation_id": "b", "ground_truth": 0}\n'
+    )
+    done = opsloop("online-endpoint", "feedback", "-n", "ep", "--file", str(rows), home=home)
+    assert "Stored 2 ground-truth rows for ep" in done.stdout
+    rows.write_text('{"correlation_id": "a", "ground_truth": 1}\nnot json\n')
+    failed = opsloop(
+        "online-endpoint", "feedback", "-n", "ep", "--file", str(rows), home=home, check=False
+    )
+    assert failed.returncode != 0 and f"{rows}:2: not JSON" in failed.stderr

@@ -42,4 +42,5 @@ def test_a_bad_subscription_file_is_named_with_its_line(home: Path, tmp_path: Pa
     spec.write_text("name: bad\ntypes: [job.failed]\naction:\n  type: pager\n  to: x\n")
     failed = opsloop("subscription", "create", "-f", str(spec), home=home, check=False)
     assert failed.returncode != 0
-    assert f"{spec}:3: action: type must be one of: webhook, email" in failed.stderr
+    # The line of the value at fault (type:), not of the mapping that holds it (action:).
+    assert f"{spec}:4: action.type: must be one of: webhook, email" in failed.stderr

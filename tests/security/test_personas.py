@@ -94,3 +94,14 @@ def test_a_typo_in_the_tables_is_refused_when_they_load(change: Any, message: st
     change(data)
     with pytest.raises(pydantic.ValidationError, match=message):
         personas.PersonaTables.model_validate(data)
+
+
+def test_a_production_product_owner_reads_the_workspace_cost_but_sets_no_budget() -> None:
+    """Budget alerts notify the product owner, who in production holds Monitoring Reader
+    over the monitor family only: the cost is in that family."""
+    assert personas.family_of(Action.WORKSPACES_COST_READ) == "monitor"
+    assert personas.family_of(Action.WORKSPACES_BUDGET_WRITE) == "workspace"
+    held = [personas.family_role(r.role) for r in personas.template("product_owner", "production")]
+    allowed = {a for role in held if role is not None for a in role.allowed_actions()}
+    assert "workspaces/cost/read" in allowed
+    assert "workspaces/budget/write" not in allowed and "workspaces/read" not in allowed

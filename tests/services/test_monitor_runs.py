@@ -4,6 +4,7 @@ alert event."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,6 +85,18 @@ def _traffic(shift: float, requests: int = 20, seed: int = 2) -> list[pd.DataFra
     return frames
 
 
+def _collected_with_truth(client: Client, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The collected outputs, and ground truth for each collected row: the model's target
+    plus noise of sd 1."""
+    root = f"{client.datastores.get('workspaceblobstore').url.rstrip('/')}/modelDataCollector"
+    outputs = read_collected(root, "ep", "blue", "model_outputs")
+    inputs = read_collected(root, "ep", "blue", "model_inputs")
+    rng = np.random.default_rng(seed)
+    truth = inputs[["correlationid", "row_index"]].copy()
+    truth["actual"] = inputs["a"] + 2 * inputs["b"] + 3 * inputs["c"] + rng.normal(size=len(inputs))
+    return outputs, truth
+
+
 def _monitor(client: Client, signals: dict[str, Any] | None = None) -> None:
     spec: dict[str, Any] = {
         "name": "watch",
@@ -158,12 +171,7 @@ def test_model_performance_and_endpoint_operations_match_independent_computation
 ) -> None:
     start = datetime.now(UTC)
     statuses = _send(monitored, _traffic(0.0, requests=10), "req")
-    root = f"{monitored.datastores.get('workspaceblobstore').url.rstrip('/')}/modelDataCollector"
-    outputs = read_collected(root, "ep", "blue", "model_outputs")
-    inputs = read_collected(root, "ep", "blue", "model_inputs")
-    rng = np.random.default_rng(5)
-    truth = inputs[["correlationid", "row_index"]].copy()
-    truth["actual"] = inputs["a"] + 2 * inputs["b"] + 3 * inputs["c"] + rng.normal(size=len(inputs))
+    outputs, truth = _collected_with_truth(monitored, seed=5)
     truth.to_parquet(tmp_path / "truth.parquet")
     monitored.data.create(name="truth", type="uri_file", path=str(tmp_path / "truth.parquet"))
     _monitor(monitored, {
@@ -231,3 +239,59 @@ def test_a_monitor_schedule_creates_the_monitor_and_runs_it_on_each_tick(
     assert "a" in {r.feature for r in run.breaches if r.signal == "data_drift"}
     monitored.schedules.delete("watch-daily")
     assert monitored.monitors.get("watch-daily").name == "watch-daily"  # runs are history
+
+
+def test_model_performance_reads_ground_truth_posted_to_the_feedback_routes(
+    monitored: Client, tmp_path: Path
+) -> None:
+    """Ground truth posted to the serving runtime (endpoint key) and to the platform API
+    (a later correction wins) is what a monitor without a ground-truth asset reads."""
+    assert set(_send(monitored, _traffic(0.0, requests=4), "fb")) == {200}
+    outputs, truth = _collected_with_truth(monitored, seed=9)
+    rows = [
+        {"correlation_id": c, "row_index": int(i), "ground_truth": float(v)}
+        for c, i, v in truth.itertuples(index=False)
+    ]
+    key = monitored.online_endpoints.get_credentials("ep").primary_key
+    with TestClient(serving_runtime(monitored)) as http:
+        refused = http.post("/feedback", json=rows[:2], headers={"authorization": "Bearer nope"})
+        assert refused.status_code == 401
+        bad = http.post(
+            "/feedback", json=[rows[0], {"correlation_id": "x"}],
+            headers={"authorization": f"Bearer {key}"},
+        )  # fmt: skip
+        assert bad.status_code == 422 and bad.json()["field"] == "1.ground_truth", bad.text
+        answer = http.post("/feedback", json=rows, headers={"authorization": f"Bearer {key}"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["rows"] == len(rows)
+    # A correction of the first row, through the platform API, from a CSV file.
+    truth.loc[0, "actual"] = 1000.0
+    first = truth.iloc[0]
+    csv = write(
+        tmp_path / "fix.csv",
+        f"correlation_id,row_index,ground_truth\n{first.correlationid},0,1000.0\n",
+    )
+    [receipt] = monitored.online_endpoints.feedback("ep", file=csv)
+    assert receipt.rows == 1 and receipt.location.endswith(".parquet")
+
+    _monitor(monitored, {"performance": {"type": "model_performance"}})
+    run = monitored.monitors.run("watch", window_end=datetime.now(UTC) + timedelta(seconds=1))
+    found = {(r.signal, r.metric): r for r in run.results}
+    joined = outputs.merge(truth, on=["correlationid", "row_index"])
+    assert len(joined) == 4 * ROWS_PER_REQUEST
+    assert found[("performance", "mae")].value == pytest.approx(
+        sk.mean_absolute_error(joined["actual"], joined["prediction"]), rel=1e-9
+    )
+    assert found[("performance", "rmse")].value == pytest.approx(
+        np.sqrt(sk.mean_squared_error(joined["actual"], joined["prediction"])), rel=1e-9
+    )
+
+
+def test_model_performance_without_ground_truth_is_skipped_with_where_to_post_it(
+    monitored: Client,
+) -> None:
+    assert set(_send(monitored, _traffic(0.0, requests=1), "none")) == {200}
+    _monitor(monitored, {"performance": {"type": "model_performance"}})
+    run = monitored.monitors.run("watch", window_end=datetime.now(UTC) + timedelta(seconds=1))
+    assert not run.results or all(r.signal != "performance" for r in run.results)
+    assert "feedback route" in json.dumps(run.model_dump(mode="json"))

@@ -27,6 +27,7 @@ from opsloop.services.online_deployments import (
     DeploymentDraft,
     create_online_deployment,
     delete_online_deployment,
+    update_online_deployment,
 )
 from opsloop.services.online_endpoints import create_online_endpoint
 from opsloop.services.personas import assign_persona
@@ -80,14 +81,17 @@ def _job(platform: Platform, name: str, start: datetime, end: datetime | None, *
         )
 
 
-def _deployment(platform: Platform, name: str, instances: int) -> None:
-    row = DeploymentRow(name=name, spec={"instance_count": instances})
+def _deployment(platform: Platform, name: str, instances: int, *, update: bool = False) -> None:
+    """Create ep/<name> with ``instances``; or (``update``) change its count to that."""
+    row = DeploymentRow(
+        name=name, spec={"instance_count": instances}, provisioning_state="Succeeded"
+    )
     draft = DeploymentDraft(
         workspace="prod", endpoint="ep", action=Action.ONLINE_DEPLOYMENTS_WRITE,
         target=f"online-deployment:ep/{name}", row=row,
     )  # fmt: skip
     with platform.context(ALICE) as ctx:
-        create_online_deployment(ctx, draft)
+        (update_online_deployment if update else create_online_deployment)(ctx, draft)
 
 
 def _set_at(platform: Platform, event_type: str, subject: str, at: datetime) -> None:
@@ -154,6 +158,54 @@ def test_cost_from_job_rows_and_deployments(prod: Platform) -> None:
     assert (report.endpoint_instance_hours, report.endpoint_cost) == (53.0, 53.0)
     assert report.total == 66.0
     assert report.percent_of_budget == 66.0
+
+
+def _date_events(platform: Platform, subject: str, times: list[datetime]) -> None:
+    """The deployment's events, oldest first, get ``times``."""
+    with platform.database.transaction() as session:
+        rows = session.scalars(
+            select(OutboxEventRow)
+            .where(
+                OutboxEventRow.subject == subject, OutboxEventRow.type.like("online_deployment.%")
+            )
+            .order_by(OutboxEventRow.id)
+        ).all()
+        assert len(rows) == len(times)
+        for row, at in zip(rows, times, strict=True):
+            row.at = at
+
+
+def test_endpoint_instance_hours_follow_the_instance_count_over_time(platform: Platform) -> None:
+    """scale: 2 instances from 12-01 00:00, 3 from 10:00, 1 from 15:00 to NOW (12-20 12:00);
+    gone: 1 instance from 12-01 00:00, 5 from 01:00, deleted at 03:00."""
+    with platform.context(ALICE) as ctx:
+        create_workspace(ctx, WorkspaceSpec(name="prod", kind="production"))
+        create_online_endpoint(ctx, "prod", OnlineEndpointSpec(name="ep"))
+    _deployment(platform, "scale", 2)
+    _deployment(platform, "scale", 3, update=True)
+    _deployment(platform, "scale", 1, update=True)
+    _deployment(platform, "gone", 1)
+    _deployment(platform, "gone", 5, update=True)
+    with platform.context(ALICE) as ctx:
+        delete_online_deployment(ctx, "prod", "ep", "gone")
+    hours = [DEC + timedelta(hours=h) for h in (0, 10, 15)]
+    _date_events(platform, "online-deployment:ep/scale", hours)
+    with platform.database.transaction() as session:
+        session.execute(update(DeploymentRow).values(created_at=DEC))
+    _date_events(
+        platform, "online-deployment:ep/gone", [DEC + timedelta(hours=h) for h in (0, 1, 3)]
+    )
+    with platform.context(ALICE) as ctx:
+        set_budget(ctx, "prod", BudgetSpec(monthly=1000, rates=RATES))
+        report = get_cost(ctx, "prod", now=NOW)
+    lines = {line.name: line for line in report.lines}
+    since_15h = (NOW - (DEC + timedelta(hours=15))).total_seconds() / 3600  # 453 h
+    assert lines["ep/scale"].hours == 2 * 10 + 3 * 5 + 1 * since_15h == 488.0
+    assert lines["ep/gone (deleted)"].hours == 1 * 1 + 5 * 2 == 11.0
+    # Another month sees only its own part: November saw nothing, December all of it.
+    with platform.context(ALICE) as ctx:
+        november = get_cost(ctx, "prod", month="2026-11", now=NOW)
+    assert november.endpoint_instance_hours == 0.0
 
 
 def test_cost_of_another_month_and_default_rates(prod: Platform) -> None:

@@ -119,3 +119,16 @@ def test_an_unknown_key_like_no_field_gets_no_suggestion(tmp_path: Path) -> None
     with pytest.raises(ValidationError) as caught:
         load_spec_file(spec, DataSpec)
     assert str(caught.value) == f"{spec}:3: zzzz: unknown key"
+
+
+def test_a_bad_action_type_points_at_the_type_line(tmp_path: Path) -> None:
+    from opsloop.specs.events import SubscriptionSpec
+
+    spec = write(
+        tmp_path / "sub.yml",
+        "name: page-me\ntypes: [job.failed]\naction:\n  to: [a@b.c]\n  type: pager\n",
+    )
+    with pytest.raises(ValidationError) as raised:
+        load_spec_file(spec, SubscriptionSpec)
+    assert raised.value.details["field"] == "action.type"
+    assert str(raised.value).startswith(f"{spec}:5: action.type: must be one of: webhook, email")

@@ -49,8 +49,8 @@ CASES = [
     (("goal: minimize", "goal: lowest"), 11, "objective.goal: Input should be 'minimize' or"),
     (
         ("limits:", "early_termination:\n  type: patience\nlimits:"),
-        13,
-        "early_termination: type must be one of: bandit, median_stopping, truncation_selection",
+        14,
+        "early_termination.type: must be one of: bandit, median_stopping, truncation_selection",
     ),
     (
         ("sampling_algorithm: random", "sampling_algorithm: {type: random, rule: halton}"),

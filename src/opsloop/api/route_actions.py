@@ -108,6 +108,7 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("POST", f"{_OE}/regenerate-keys"): A.ONLINE_ENDPOINTS_KEYS_WRITE,
     ("POST", f"{_OE}/export"): A.ONLINE_ENDPOINTS_EXPORT,
     ("GET", f"{_OE}/request-logs"): A.ONLINE_ENDPOINTS_REQUEST_LOGS_READ,
+    ("POST", f"{_OE}/feedback"): A.ONLINE_ENDPOINTS_FEEDBACK_WRITE,
     ("GET", f"{_OE}/history"): A.ONLINE_ENDPOINTS_READ,
     ("POST", f"{_OE}/rollback"): A.ONLINE_ENDPOINTS_WRITE,
     ("POST", f"{_OE}/deployments"): A.ONLINE_DEPLOYMENTS_WRITE,

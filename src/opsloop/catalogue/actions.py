@@ -59,6 +59,7 @@ class Action(StrEnum):
     ONLINE_ENDPOINTS_KEYS_WRITE = "online-endpoints/keys/write"
     ONLINE_ENDPOINTS_EXPORT = "online-endpoints/export"
     ONLINE_ENDPOINTS_REQUEST_LOGS_READ = "online-endpoints/request-logs/read"
+    ONLINE_ENDPOINTS_FEEDBACK_WRITE = "online-endpoints/feedback/write"
     ONLINE_DEPLOYMENTS_READ = "online-endpoints/deployments/read"
     ONLINE_DEPLOYMENTS_WRITE = "online-endpoints/deployments/write"
     ONLINE_DEPLOYMENTS_DELETE = "online-endpoints/deployments/delete"
@@ -165,6 +166,9 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.ONLINE_ENDPOINTS_KEYS_WRITE: "regenerate an endpoint's keys",
     Action.ONLINE_ENDPOINTS_EXPORT: "export an endpoint as Kubernetes or KServe manifests",
     Action.ONLINE_ENDPOINTS_REQUEST_LOGS_READ: "read an endpoint's traffic log",
+    Action.ONLINE_ENDPOINTS_FEEDBACK_WRITE: (
+        "post ground truth for an endpoint's scored requests (read by model_performance)"
+    ),
     Action.ONLINE_DEPLOYMENTS_READ: "list and show online deployments",
     Action.ONLINE_DEPLOYMENTS_WRITE: "create or update online deployments",
     Action.ONLINE_DEPLOYMENTS_DELETE: "delete online deployments",

@@ -264,6 +264,17 @@ class OnlineEndpointCredentialsRead(EventPayload):
     auth_mode: str
 
 
+class OnlineEndpointFeedbackReceived(EventPayload):
+    event_type = "online_endpoint.feedback_received"
+    resource_type = "online-endpoints"
+    description = (
+        "Ground truth was posted to an endpoint's feedback route (the platform API's); "
+        "model_performance monitors read it."
+    )
+    rows: int
+    location: str
+
+
 class OnlineEndpointKeysRegenerated(EventPayload):
     event_type = "online_endpoint.keys_regenerated"
     resource_type = "online-endpoints"
@@ -277,6 +288,9 @@ class OnlineDeploymentCreated(EventPayload):
     description = "A deployment was provisioned and stored."
     model: str | None = None
     all_traffic: bool = False
+    # The cost model's instance hours follow it over time (None: an event from before it was
+    # recorded).
+    instance_count: int | None = None
 
 
 class OnlineDeploymentUpdated(EventPayload):
@@ -285,6 +299,7 @@ class OnlineDeploymentUpdated(EventPayload):
     description = "A deployment was updated (its model or settings)."
     model: str | None = None
     previous_model: str | None = None
+    instance_count: int | None = None
 
 
 class OnlineDeploymentDeleted(EventPayload):

@@ -256,6 +256,27 @@ def logs(
     emit(entries, output, LOG_COLUMNS)
 
 
+@online_endpoint_app.command("feedback")
+def feedback(
+    name: EndpointName,
+    file: Annotated[
+        Path,
+        typer.Option(
+            "--file",
+            "-f",
+            help="Ground truth: .jsonl (one {correlation_id, ground_truth, row_index?} a line) "
+            "or .csv with a header correlation_id,ground_truth[,row_index].",
+        ),
+    ],
+    workspace: Workspace = None,
+) -> None:
+    """Post ground truth for scored requests (by the x-request-id each answer carried), for
+    model_performance monitors.  Example: opsloop online-endpoint feedback -w prod -n taxi-fare --file truth.jsonl"""
+    receipts = make_client(workspace).online_endpoints.feedback(name, file=file)
+    total = sum(r.rows for r in receipts)
+    typer.echo(f"Stored {total} ground-truth rows for {name} ({len(receipts)} post(s))")
+
+
 @online_endpoint_app.command("serve")
 def serve(
     name: Annotated[str | None, typer.Option("--name", "-n", help="Endpoint to serve.")] = None,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import builtins
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
+from opsloop.client._feedback import read_feedback_file
 from opsloop.client._resolve import Origin, Resolver
 from opsloop.client._resources import _NamedOperations, _Operations, build_spec
 from opsloop.errors import OpsloopError, RemoteError, ValidationError
@@ -27,6 +29,7 @@ from opsloop.schemas.endpoints import (
     RequestLogEntry,
     TrafficChange,
 )
+from opsloop.schemas.feedback import MAX_FEEDBACK_ROWS, FeedbackReceipt
 from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
 
 # What an endpoint update can change (auth_mode only to the value it already has).
@@ -119,6 +122,31 @@ class OnlineEndpointOperations(_NamedOperations[OnlineEndpoint]):
             RequestLogEntry, f"{self._path(workspace, name)}/request-logs",
             deployment=deployment, status_code=status_code, limit=limit,
         )  # fmt: skip
+
+    def feedback(
+        self,
+        name: str,
+        rows: Iterable[Mapping[str, Any]] | None = None,
+        *,
+        file: str | Path | None = None,
+        workspace: str | None = None,
+    ) -> builtins.list[FeedbackReceipt]:
+        """Post ground truth for scored requests: rows of ``correlation_id`` (the answer's
+        ``x-request-id``), ``ground_truth`` and optional ``row_index``, given as ``rows`` or
+        as a ``.jsonl``/``.csv`` file; sent in posts of at most 10,000 rows (one receipt
+        each). ``model_performance`` monitors without a ground-truth data asset read it."""
+        if (rows is None) == (file is None):
+            raise ValidationError("give rows or a file of them, not both", field="file")
+        given = [dict(r) for r in rows] if rows is not None else read_feedback_file(file or "")
+        if not given:
+            raise ValidationError("no rows to send", field="file")
+        path = f"{self._path(workspace, name)}/feedback"
+        return [
+            FeedbackReceipt.model_validate(
+                self._client.request("POST", path, json=given[start : start + MAX_FEEDBACK_ROWS])
+            )
+            for start in range(0, len(given), MAX_FEEDBACK_ROWS)
+        ]
 
     def export(
         self,

@@ -60,6 +60,9 @@ _MONITORING = (
     "online-endpoints/request-logs/read",
     "batch-endpoints/read",
     "monitors/read",
+    # The cost report and budget: cost is one of the monitoring signals, and budget alerts
+    # go to people (product owners) who hold only this role.
+    "workspaces/cost/read",
 )
 
 

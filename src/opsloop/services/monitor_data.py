@@ -49,15 +49,19 @@ class MonitorTable:
         return list(source_schema(self.source).names)
 
 
-def collected_url(ctx: ServiceContext, ws: WorkspaceRow, endpoint: str, deployment: str,
-                  collection: str) -> str:  # fmt: skip
+def collector_root(ctx: ServiceContext, ws: WorkspaceRow) -> str:
+    """Where the workspace's endpoints collect data (and store posted ground truth)."""
     datastore = ctx.session.scalar(
         select(DatastoreRow).where(DatastoreRow.workspace_id == ws.id, DatastoreRow.is_default)
     )
     if datastore is None:
         raise ValidationError(f"workspace {ws.name!r} has no default datastore to collect into")
-    root = f"{datastore.url.rstrip('/')}/{COLLECTOR_FOLDER}"
-    return f"{root}/{endpoint}/{deployment}/{collection}"
+    return f"{datastore.url.rstrip('/')}/{COLLECTOR_FOLDER}"
+
+
+def collected_url(ctx: ServiceContext, ws: WorkspaceRow, endpoint: str, deployment: str,
+                  collection: str) -> str:  # fmt: skip
+    return f"{collector_root(ctx, ws)}/{endpoint}/{deployment}/{collection}"
 
 
 def collected_table(url: str) -> MonitorTable | None:

@@ -1,8 +1,10 @@
 """The model's signals: model_performance, feature_attribution_drift, endpoint_operations.
 
 - ``model_performance`` joins the collected outputs (``model_outputs``) with ground truth
-  (a data asset in ``reference_data``) on the correlation id the data collector records
-  (and on ``row_index`` when the ground truth has one, for requests of several rows).
+  on the correlation id the data collector records (and on ``row_index`` when the ground
+  truth has one, for requests of several rows). The ground truth is the data asset in
+  ``reference_data.input_data`` when the signal names one; else what was posted to the
+  endpoint's feedback route since the window began (the latest post for a row wins).
 - ``feature_attribution_drift`` compares feature importances (``monitoring.attribution``)
   on the reference (label: its target column) and on production (inputs joined with
   outputs; label: the prediction).
@@ -17,7 +19,8 @@ import numpy as np
 from sqlalchemy import or_, select
 
 from opsloop.errors import ValidationError
-from opsloop.monitoring import attribution, operations, performance
+from opsloop.monitoring import attribution, ground_truth, operations, performance
+from opsloop.monitoring.ground_truth import GROUND_TRUTH
 from opsloop.monitoring.sources import COLLECTOR_COLUMNS, iter_batches
 from opsloop.schemas.monitors import MonitorResult
 from opsloop.services import monitor_data
@@ -43,22 +46,30 @@ _TASK_KEYS = {
 def evaluate_performance(run: RunInputs, name: str, signal: MonitorSignal) -> SignalOutcome:
     outcome = SignalOutcome(name, signal.type, signal.alert_enabled)
     field = f"monitoring_signals.{name}"
-    if signal.reference_data is None or signal.reference_data.input_data is None:
-        raise ValidationError(
-            "model_performance needs the ground truth as a data asset: "
-            "reference_data.input_data.path (with columns correlationid and the actual label)",
-            field=f"{field}.reference_data",
-        )
     outputs = production_table(run, signal, "model_outputs", f"{field}.production_data")
     if outputs is None:
         return outcome.skip(f"nothing collected yet at {run.collected_url('model_outputs')}")
-    truth = reference_table(run, signal, f"{field}.reference_data")
     start, end = run.window(signal.production_data)
+    posted = signal.reference_data is None or signal.reference_data.input_data is None
+    truth = (
+        _posted_truth(run) if posted else reference_table(run, signal, f"{field}.reference_data")
+    )
+    if truth is None:
+        return outcome.skip(
+            "no ground truth: name a data asset in reference_data.input_data, or post it to "
+            f"the endpoint's feedback route (nothing at {feedback_url(run)})"
+        )
     produced = _read(outputs, None, start, end)
-    actual = _read(truth, None)
+    # Ground truth comes after the prediction: posts from before the window cannot be for it.
+    actual = _latest(_read(truth, None, start, None)) if posted else _read(truth, None)
     prediction = _prediction_column(signal, list(produced.columns))
-    label = target_column(signal, list(actual.columns), list(produced.columns))
-    truth_key = signal.reference_data.data_column_names.get("correlation_id", CORRELATION)
+    names = signal.reference_data.data_column_names if signal.reference_data else {}
+    label = (
+        GROUND_TRUTH
+        if posted
+        else target_column(signal, list(actual.columns), list(produced.columns))
+    )
+    truth_key = names.get("correlation_id", CORRELATION) if not posted else CORRELATION
     if label is None or label not in actual or truth_key not in actual:
         raise ValidationError(
             f"{truth.label} needs the columns {truth_key!r} and the actual label (name it "
@@ -90,6 +101,24 @@ def evaluate_performance(run: RunInputs, name: str, signal: MonitorSignal) -> Si
         worse = threshold is not None and (value < threshold if lower else value > threshold)
         outcome.results.append(_row(signal, "", metric, value, threshold, worse))
     return outcome
+
+
+def feedback_url(run: RunInputs) -> str:
+    return ground_truth.feedback_url(
+        monitor_data.collector_root(run.ctx, run.ws), run.target.endpoint
+    )
+
+
+def _posted_truth(run: RunInputs) -> MonitorTable | None:
+    return monitor_data.collected_table(feedback_url(run))
+
+
+def _latest(actual: Any) -> Any:
+    """A correction posted later replaces the earlier ground truth of the same row."""
+    if not len(actual):
+        return actual
+    ordered = actual.sort_values("timestamp", kind="stable")
+    return ordered.drop_duplicates([CORRELATION, "row_index"], keep="last")
 
 
 def evaluate_attribution(run: RunInputs, name: str, signal: MonitorSignal) -> SignalOutcome:

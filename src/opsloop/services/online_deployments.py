@@ -156,9 +156,10 @@ def create_online_deployment(
         endpoint.spec = {**endpoint.spec, "traffic": {row.name: 100}, "mirror_traffic": {}}
     touch(endpoint)
     ctx.session.flush()
-    _record(
-        ctx, draft, OnlineDeploymentCreated(model=_model_reference(row), all_traffic=all_traffic)
+    created = OnlineDeploymentCreated(
+        model=_model_reference(row), all_traffic=all_traffic, instance_count=_instances(row)
     )
+    _record(ctx, draft, created)
     return to_entity(row, endpoint, draft.workspace)
 
 
@@ -172,9 +173,10 @@ def update_online_deployment(ctx: ServiceContext, draft: DeploymentDraft) -> Onl
         setattr(row, name, getattr(draft.row, name))
     row.updated_at = utcnow()
     touch(endpoint)
-    _record(
-        ctx, draft, OnlineDeploymentUpdated(model=_model_reference(row), previous_model=previous)
+    updated = OnlineDeploymentUpdated(
+        model=_model_reference(row), previous_model=previous, instance_count=_instances(row)
     )
+    _record(ctx, draft, updated)
     return to_entity(row, endpoint, draft.workspace)
 
 
@@ -182,6 +184,10 @@ def _lock_endpoint(ctx: ServiceContext, draft: DeploymentDraft) -> EndpointRow:
     ctx.begin_mutation(draft.action, draft.workspace, draft.target)
     ws = require_workspace_row(ctx, draft.workspace)
     return require_endpoint_row(ctx, ws, draft.endpoint, lock=True)
+
+
+def _instances(row: DeploymentRow) -> int:
+    return int(row.spec.get("instance_count") or 1)
 
 
 def _record(ctx: ServiceContext, draft: DeploymentDraft, event: EventPayload) -> None:

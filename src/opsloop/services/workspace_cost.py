@@ -5,16 +5,19 @@ commands and the threshold alerts.
 - Jobs: every job or pipeline step that ran a process (a row with no child rows, not a
   pipeline), from ``started_at`` to ``ended_at`` (now while it runs), clipped to the month;
   one instance each (a step runs as one process), priced by its compute's rate.
-- Online deployments: ``instance_count`` times the hours the deployment existed in the
-  month, from its ``created_at`` to now; a deleted one from its ``online_deployment.created``
-  event to its ``online_deployment.deleted`` event, at one instance (its row, and so its
-  instance count, is gone).
+- Online deployments: instance hours, the deployment's ``instance_count`` as it was over
+  time: from its ``created_at`` (to now), each ``online_deployment.updated`` event starting
+  a period at the count it recorded; a deleted one from its ``online_deployment.created``
+  event to its ``online_deployment.deleted`` event, likewise. Events from before the count
+  was recorded keep the count before them (a live deployment's current count at first; a
+  deleted one's 1, its row being gone).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -147,41 +150,92 @@ def _compute_key(plan: dict[str, Any], computes: dict[str, ComputeRow]) -> str:
     return f"compute.{compute.type}" + (f".{size}" if size else "")
 
 
+_DEPLOYMENT_EVENTS = (
+    "online_deployment.created",
+    "online_deployment.updated",
+    "online_deployment.deleted",
+)
+# A deployment's instance count from an instant on: (at, count), count None when unknown.
+Segments = list[tuple[datetime, int | None]]
+
+
+@dataclass
+class _Life:
+    """One deployment from its created event to its deleted event (open while it exists)."""
+
+    segments: Segments
+    deleted_at: datetime | None = None
+
+
 def _endpoint_hours(
     session: Session, workspace: WorkspaceRow, start: datetime, end: datetime
 ) -> Iterator[tuple[str, float]]:
+    """Instance hours of each deployment: every period between its events at the instance
+    count it then had; a deleted deployment's under ``<name> (deleted)``."""
+    lives = _deployment_lives(session, workspace.name, end)
     rows = session.execute(
         select(DeploymentRow, EndpointRow.name)
         .join(EndpointRow, EndpointRow.id == DeploymentRow.endpoint_id)
         .where(EndpointRow.workspace_id == workspace.id, EndpointRow.kind == "online")
     )
     for deployment, endpoint in rows:
-        hours = _overlap_hours(deployment.created_at, end, start, end)
-        instances = int(deployment.spec.get("instance_count") or 1)
+        name = f"{endpoint}/{deployment.name}"
+        current = int(deployment.spec.get("instance_count") or 1)
+        found = lives.get(name, [])
+        life = found.pop() if found and found[-1].deleted_at is None else None
+        # The row's created_at is when it began; its events after that, how it changed.
+        changes = (
+            [(at, n) for at, n in life.segments[1:] if at > deployment.created_at] if life else []
+        )
+        first = life.segments[0][1] if life else None
+        segments: Segments = [(deployment.created_at, first or current), *changes]
+        hours = _instance_hours(segments, end, start, end)
         if hours > 0:
-            yield f"{endpoint}/{deployment.name}", hours * instances
-    yield from _deleted_deployment_hours(session, workspace.name, start, end)
+            yield name, hours
+    for name, ended in lives.items():
+        hours = sum(
+            _instance_hours(life.segments, life.deleted_at or end, start, end) for life in ended
+        )
+        if hours > 0:
+            yield f"{name} (deleted)", hours
 
 
-def _deleted_deployment_hours(
-    session: Session, workspace: str, start: datetime, end: datetime
-) -> Iterator[tuple[str, float]]:
-    """Deleted deployments: from each created event to the deleted event that follows."""
+def _instance_hours(segments: Segments, finish: datetime, start: datetime, end: datetime) -> float:
+    """Hours times instances over [start, end); a count not recorded is the previous one
+    (1 at first: a deleted deployment's row, and so its count, is gone)."""
+    total, count = 0.0, 1
+    bounds = [at for at, _ in segments[1:]] + [finish]
+    for (at, recorded), until in zip(segments, bounds, strict=True):
+        count = recorded if recorded is not None else count
+        total += count * _overlap_hours(at, until, start, end)
+    return total
+
+
+def _deployment_lives(session: Session, workspace: str, end: datetime) -> dict[str, list[_Life]]:
+    """Each deployment's lives (it can be deleted and made again), from its events."""
     events = session.execute(
-        select(OutboxEventRow.type, OutboxEventRow.subject, OutboxEventRow.at)
+        select(
+            OutboxEventRow.type, OutboxEventRow.subject, OutboxEventRow.at, OutboxEventRow.payload
+        )
         .where(
             OutboxEventRow.workspace == workspace,
-            OutboxEventRow.type.in_(["online_deployment.created", "online_deployment.deleted"]),
+            OutboxEventRow.type.in_(_DEPLOYMENT_EVENTS),
             OutboxEventRow.at < end,
         )
         .order_by(OutboxEventRow.id)
     )
-    opened: dict[str, datetime] = {}
-    for kind, subject, at in events:
+    lives: dict[str, list[_Life]] = {}
+    for kind, subject, at, payload in events:
         name = (subject or "").removeprefix("online-deployment:")
+        count = (payload or {}).get("instance_count")
+        found = lives.setdefault(name, [])
+        open_life = found[-1] if found and found[-1].deleted_at is None else None
         if kind == "online_deployment.created":
-            opened[name] = at
-        elif name in opened:
-            hours = _overlap_hours(opened.pop(name), at, start, end)
-            if hours > 0:
-                yield f"{name} (deleted)", hours
+            found.append(_Life([(at, count)]))
+        elif open_life is None:
+            continue  # its created event is older than the store's events
+        elif kind == "online_deployment.updated":
+            open_life.segments.append((at, count))
+        else:
+            open_life.deleted_at = at
+    return lives

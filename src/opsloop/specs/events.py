@@ -58,14 +58,32 @@ def _check_expressions(value: str) -> str:
 
 
 def _check_email(value: str) -> str:
-    if not _EMAIL.match(value) or len(value) > 320:
+    if not is_email(value):
         raise ValueError("must be an email address (name@host)")
     return value
+
+
+def is_email(value: str) -> bool:
+    return bool(_EMAIL.match(value)) and len(value) <= 320
+
+
+def _check_recipient(value: str) -> str:
+    # An address, or one read from the event (checked once the event is known).
+    if EVENT_EXPRESSION.search(value):
+        return _check_expressions(value)
+    try:
+        return _check_email(value)
+    except ValueError:
+        raise ValueError(
+            "must be an email address (name@host) or an event expression such as "
+            "${{event.data.owner}}"
+        ) from None
 
 
 WebhookUrl = Annotated[str, AfterValidator(_check_webhook_url)]
 EventText = Annotated[str, AfterValidator(_check_expressions)]
 EmailAddress = Annotated[str, AfterValidator(_check_email)]
+Recipient = Annotated[str, AfterValidator(_check_recipient)]
 
 
 class WebhookAction(SpecModel):
@@ -76,10 +94,12 @@ class WebhookAction(SpecModel):
 
 
 class EmailAction(SpecModel):
-    """Mail the event to ``to`` through the SMTP settings, at least once."""
+    """Mail the event to ``to`` through the SMTP settings, at least once. A recipient is an
+    address or an expression read from the event (``${{event.data.owner}}``; a list value
+    adds each of its addresses), as run_job reads its inputs."""
 
     type: Literal["email"]
-    to: list[EmailAddress] = Field(min_length=1, max_length=50)
+    to: list[Recipient] = Field(min_length=1, max_length=50)
     subject: EventText | None = None  # default: "[opsloop] <type> <subject>"
 
 

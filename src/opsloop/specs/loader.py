@@ -162,6 +162,15 @@ def validate_spec(
         raise spec_error(exc.errors(), file=file, lines=lines, model=model) from None
 
 
+# Errors of unions told apart by their ``type:`` key (the specs' ``Discriminator``s and
+# pydantic's own tag error): they name the key, so the line is the key's.
+_TYPE_TAG_ERRORS = frozenset({"action_type", "invalid_policy", "union_tag_invalid"})
+
+
+def _has_type_key(value: Any) -> bool:
+    return isinstance(value, dict) and "type" in value
+
+
 def spec_error(
     errors: Sequence[Any],
     *,
@@ -186,6 +195,10 @@ def spec_error(
         message = "required key is missing"
     elif first["type"] == "value_error":  # our own rule: its words, without pydantic's prefix
         message = str(first.get("ctx", {}).get("error", message))
+    elif first["type"] in _TYPE_TAG_ERRORS and _has_type_key(first.get("input")):
+        # A union told apart by its ``type:`` key: the fault is that key's value, on its line.
+        location = (*location, "type")
+        message = message.removeprefix("type ")
     return ValidationError(
         message,
         field=_readable_location(location) or None,

@@ -25,8 +25,10 @@ from opsloop.schemas.endpoints import (
     RequestLogEntry,
     TrafficChange,
 )
+from opsloop.schemas.feedback import FeedbackReceipt, FeedbackRows
 from opsloop.services import (
     endpoint_bundles,
+    endpoint_feedback,
     endpoint_request_logs,
     online_deployments,
     online_endpoints,
@@ -119,6 +121,16 @@ def list_request_logs(
             ctx, workspace, name, deployment=deployment, status_code=status_code,
             since=since, limit=limit,
         )  # fmt: skip
+
+
+@router.post("/{name}/feedback")
+def post_feedback(
+    workspace: str, name: str, rows: FeedbackRows, platform: PlatformDep, actor: ActorDep
+) -> FeedbackReceipt:
+    """Ground truth for scored requests: ``[{"correlation_id", "ground_truth", "row_index"?}]``
+    (at most 10,000 rows a post), stored beside the endpoint's collected data."""
+    with platform.context(actor) as ctx:
+        return endpoint_feedback.post_feedback(ctx, workspace, name, rows)
 
 
 @router.get("/{name}/history")

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from opsloop.background.actions.base import DeliveryError, SubscriptionSubscriber, render
 from opsloop.config import Settings
 from opsloop.schemas.events import CloudEvent
-from opsloop.specs.events import EmailAction
+from opsloop.specs.events import EmailAction, is_email
 
 
 def message_id(idempotency_key: str) -> str:
@@ -33,7 +33,7 @@ def compose(
     )
     message["Subject"] = subject
     message["From"] = sender
-    message["To"] = ", ".join(action.to)
+    message["To"] = ", ".join(recipients(action, event))
     message["Message-ID"] = message_id(idempotency_key)
     message["X-Opsloop-Idempotency-Key"] = idempotency_key
     lines = [
@@ -49,6 +49,21 @@ def compose(
     ]
     message.set_content("\n".join(lines) + "\n")
     return message
+
+
+def recipients(action: EmailAction, event: CloudEvent) -> list[str]:
+    """``to`` with its event expressions read: each address once, in the order given. An
+    expression that reads no address is a delivery error (retried, then dead-lettered)
+    rather than a mail that silently misses someone."""
+    found: dict[str, None] = {}
+    for entry in action.to:
+        value = render(entry, event)
+        values = value if isinstance(value, list) else [value]
+        for address in values:
+            if not isinstance(address, str) or not is_email(address):
+                raise DeliveryError(f"recipient {entry!r} read {address!r}, not an email address")
+            found[address] = None
+    return list(found)
 
 
 class EmailSubscriber(SubscriptionSubscriber[EmailAction]):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any
 
 import fsspec
@@ -12,45 +11,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from opsloop.tabular.parquet_files import ATOMIC_PUT, atomic_put, write_table
+
+__all__ = ["ATOMIC_PUT", "atomic_put", "read_collected", "table_of", "write_file", "write_table"]
 logger = logging.getLogger(__name__)
 
 BASE_COLUMNS = ("correlationid", "timestamp", "row_index")
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
-# Object stores publish an object only once its upload completes, so a reader never sees half
-# a file and a rename (copy + delete there) would only double the cost. Everywhere else
-# (local disks, memory://, sftp, ...) we write a hidden temporary name and rename it.
-ATOMIC_PUT = {"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl"}
-
 # One request's rows of one collection: (collection, epoch seconds, correlation id, rows).
 Entry = tuple[str, float, str, list[dict[str, Any]]]
-
-
-def atomic_put(fs: fsspec.AbstractFileSystem) -> bool:
-    protocol = fs.protocol  # a name or a tuple of names
-    return not ATOMIC_PUT.isdisjoint((protocol,) if isinstance(protocol, str) else protocol)
 
 
 def write_file(
     fs: fsspec.AbstractFileSystem, atomic: bool, folder: str, final: str, entries: list[Entry]
 ) -> None:
     """Write ``entries`` to ``final`` so that a reader sees the whole file or none of it."""
-    table = table_of(entries)
-    fs.makedirs(folder, exist_ok=True)
-    if atomic:
-        with fs.open(final, "wb") as handle:
-            pq.write_table(table, handle)
-        return
-    temporary = f"{folder}/.{uuid.uuid4()}.parquet.tmp"
-    try:
-        with fs.open(temporary, "wb") as handle:
-            pq.write_table(table, handle)
-        fs.mv(temporary, final)
-    except BaseException:
-        try:
-            fs.rm(temporary)
-        except Exception:  # the write may never have created it
-            logger.debug("could not remove %s", temporary, exc_info=True)
-        raise
+    write_table(fs, atomic, folder, final, table_of(entries))
 
 
 def table_of(entries: list[Entry]) -> pa.Table:

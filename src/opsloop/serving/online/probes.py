@@ -16,6 +16,7 @@ from opsloop.serving.online.responses import Reply, problem
 _ROUTES_TAKE = {
     "/score": b"POST",
     "/invocations": b"POST",
+    "/feedback": b"POST",
     "/v2": b"GET",
     "/v2/": b"GET",
     "/v2/health/live": b"GET",
@@ -42,6 +43,7 @@ def health_probe(path: str, method: str, live: LiveEndpoint) -> Reply | None:
 
 _SCORING_ROUTES = {
     "score": "POST /score (Azure ML), POST /invocations (MLflow), POST /v2/models/<m>/infer",
+    "feedback": "POST /feedback: [{correlation_id, ground_truth, row_index?}]",
     "auth": "Authorization: Bearer <key or token>",
 }
 

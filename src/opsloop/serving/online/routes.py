@@ -24,6 +24,7 @@ from opsloop.serving.online.v2_metadata import signature_tensors
 SCORING_ROUTES = {"/score": "azure", "/invocations": "mlflow"}
 UNKNOWN_MODEL = "unknown-model"  # a V2 path naming neither the endpoint nor a deployment
 SERVER = "server"  # GET /v2: the server's metadata
+FEEDBACK = "feedback"  # POST /feedback: ground truth for scored requests
 # The Open Inference Protocol's optional extensions that the runtime implements.
 EXTENSIONS = ("binary_tensor_data",)
 SERVER_METADATA = orjson.dumps(
@@ -35,6 +36,8 @@ def route(path: str, method: str, live: LiveEndpoint) -> tuple[str | None, str |
     """(protocol, model name in the path)."""
     if path in SCORING_ROUTES:
         return (SCORING_ROUTES[path] if method == "POST" else None), None
+    if path == "/feedback":
+        return (FEEDBACK if method == "POST" else None), None
     if path in ("/v2", "/v2/"):
         return (SERVER if method == "GET" else None), None
     if path.startswith("/v2/models/"):

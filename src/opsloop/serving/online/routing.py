@@ -6,6 +6,17 @@ import bisect
 import random
 from dataclasses import dataclass, field
 
+PIN_HEADERS = (b"opsloop-model-deployment", b"azureml-model-deployment")
+
+
+def pinned_deployment(headers: dict[bytes, bytes]) -> str | None:
+    """The deployment a request's header pins, if any."""
+    for name in PIN_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value.decode("latin-1")
+    return None
+
 
 @dataclass(frozen=True)
 class TrafficSplit:

@@ -9,6 +9,7 @@ Routes, relative to ``/endpoints/<name>`` (or to ``/`` when one endpoint is serv
     POST /v2/models/<m>/infer        Open Inference Protocol V2 (<m>: endpoint or deployment)
     GET  /v2/models/<m>[/ready]      model metadata / readiness
     GET  /v2                         server metadata (name, version, extensions)
+    POST /feedback                   ground truth for scored requests (``online.feedback``)
     GET  /v2/health/live|ready       probes (no auth)
     GET  /metrics                    Prometheus (no auth)
 """
@@ -26,6 +27,7 @@ from opsloop.scoring.predictors import Predictor
 from opsloop.scoring.protocols import BadRequest, Rows
 from opsloop.serving.collection.request_log import InlineWriter, ProcessWriter, RequestLog
 from opsloop.serving.online.asgi import Receive, Scope, Send, read_body
+from opsloop.serving.online.feedback import receive_feedback
 from opsloop.serving.online.live import LiveDeployment
 from opsloop.serving.online.live_set import LiveEndpoints
 from opsloop.serving.online.metrics import ServingMetrics
@@ -33,6 +35,7 @@ from opsloop.serving.online.probes import health_probe, no_route
 from opsloop.serving.online.request_context import RequestContext
 from opsloop.serving.online.responses import Reply, problem, v2_error
 from opsloop.serving.online.routes import (
+    FEEDBACK,
     SERVER,
     UNKNOWN_MODEL,
     answer,
@@ -42,13 +45,13 @@ from opsloop.serving.online.routes import (
     route,
     server_metadata,
 )
+from opsloop.serving.online.routing import pinned_deployment
 from opsloop.serving.online.shadow import comparison
 from opsloop.serving.online.sources import EndpointSource
 
 log = logging.getLogger(__name__)
 CATCH_UP_S = 0.2
 GC_YOUNG_THRESHOLD = 20_000
-PIN_HEADERS = (b"opsloop-model-deployment", b"azureml-model-deployment")
 
 
 class ServingRuntime:
@@ -211,8 +214,10 @@ class ServingRuntime:
             ), None
         if protocol == SERVER:
             return server_metadata(), None
+        if protocol == FEEDBACK:
+            return await receive_feedback(live, headers, receive), None
         context.model = model
-        pinned = _pinned(headers) or (model if model in live.deployments else None)
+        pinned = pinned_deployment(headers) or (model if model in live.deployments else None)
         deployment_name = pinned or live.split.choose()
         deployment = live.deployments.get(deployment_name) if deployment_name else None
         if deployment is None and not retried and await self._catch_up():
@@ -383,14 +388,6 @@ def _tune_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
-
-
-def _pinned(headers: dict[bytes, bytes]) -> str | None:
-    for name in PIN_HEADERS:
-        value = headers.get(name)
-        if value:
-            return value.decode("latin-1")
-    return None
 
 
 def _release(deployment: LiveDeployment, in_flight: Any) -> None:
