@@ -47,7 +47,8 @@ def test_every_placeholder_is_rendered_and_every_named_file_exists(scenario: str
         assert relative in files, relative
     assert "mlops/azureml/train/pipeline.yml" in job_specs(files)
     assert "data-science/tests/conftest.py" in files
-    assert ".gitignore" in files
+    assert ".gitignore" in files and "pyproject.toml" in files
+    assert not [name for name in files if name.endswith(".tmpl") or "dot-" in name]
 
 
 def test_the_job_specs_found_are_the_jobs() -> None:

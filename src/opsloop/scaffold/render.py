@@ -140,10 +140,11 @@ def _read_layer(folder: Path) -> dict[str, bytes]:
         if path.suffix in SKIPPED_SUFFIXES:
             continue
         # Dot files are stored without their dot ("dot-gitignore"): a .gitignore inside the
-        # package would change what the wheel build includes.
+        # package would change what the wheel build includes. A pyproject.toml is stored as
+        # "pyproject.toml.tmpl": tools would take it for the package's own configuration.
         parts = [part.replace("dot-", ".", 1) if part.startswith("dot-") else part
                  for part in relative.parts]  # fmt: skip
-        files["/".join(parts)] = path.read_bytes()
+        files["/".join(parts).removesuffix(".tmpl")] = path.read_bytes()
     return files
 
 
