@@ -33,6 +33,12 @@ def test_the_classical_scaffold_is_the_example_renamed() -> None:
     assert "taxi" not in pipeline
 
 
+def test_a_name_like_the_examples_is_renamed_once() -> None:
+    files = plan("classical", "github", "taxi-fares")
+    assert "name: taxi-fares-data\n" in files["mlops/azureml/train/data.yml"].decode()
+    assert "endpoint: taxi-fares\n" in files["mlops/promotion/to-prod.yml"].decode()
+
+
 @pytest.mark.parametrize(("scenario", "ci"), COMBINATIONS)
 def test_every_placeholder_is_rendered_and_every_named_file_exists(scenario: str, ci: str) -> None:
     files = plan(scenario, ci, "demo-proj")
@@ -42,7 +48,7 @@ def test_every_placeholder_is_rendered_and_every_named_file_exists(scenario: str
     assert project["name"] == "demo-proj"
     named = [entry["file"] for ws in project["workspaces"] for kind in ws.values()
              if isinstance(kind, list) for entry in kind if "file" in entry]  # fmt: skip
-    assert len(named) >= 6
+    assert len(named) >= 5
     for relative in named:
         assert relative in files, relative
     assert "mlops/azureml/train/pipeline.yml" in job_specs(files)

@@ -29,6 +29,7 @@ NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 SKIPPED = {"__pycache__", ".opsloop", ".pytest_cache", ".ruff_cache", "mlruns"}
 SKIPPED_SUFFIXES = {".pyc", ".csv", ".parquet"}
 JOB_TYPES = {"command", "pipeline", "sweep"}
+EXAMPLE_NAMES = re.compile(r"taxi-fare|taxi-|taxi_")
 
 
 @dataclass
@@ -107,10 +108,9 @@ def job_specs(files: dict[str, bytes]) -> list[str]:
 def rename_classical(content: bytes, name: str) -> bytes:
     """The example's resource names, after the project: ``taxi-fare-model`` becomes
     ``NAME-model``, ``taxi-data`` ``NAME-data``, component ``taxi_train`` ``NAME_train``."""
-    text = content.decode()
-    text = text.replace("taxi-fare", name).replace("taxi-", f"{name}-")
-    text = text.replace("taxi_", f"{name.replace('-', '_')}_")
-    return text.encode()
+    # One pass: a name that itself starts with "taxi-" is not renamed twice.
+    names = {"taxi-fare": name, "taxi-": f"{name}-", "taxi_": f"{name.replace('-', '_')}_"}
+    return EXAMPLE_NAMES.sub(lambda found: names[found.group(0)], content.decode()).encode()
 
 
 def project_name(root: Path) -> str:
