@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,3 +109,56 @@ def parse(args: list[str]) -> Any:
             raise UnknownCommand(f"no command opsloop {' '.join(path)}")
         command = command.commands[name]
     return command.make_context(f"opsloop {' '.join(path)}", rest)
+
+
+_EXPRESSION = re.compile(r"\$\{\{\s*([\w.\-]+)\s*\}\}")
+
+
+def run_github_workflow(
+    path: Path, *, cwd: Path, context: dict[str, dict[str, str]], env: dict[str, str]
+) -> list[str]:
+    """Run a workflow's jobs in order, as a runner would: each `run:` step in bash with its
+    env (the ``${{ vars.X }}``, ``secrets.X``, ``steps.ID.outputs.K`` and
+    ``needs.JOB.outputs.K`` expressions resolved), step outputs read from $GITHUB_OUTPUT.
+    Install steps are skipped (this environment has opsloop). Returns each step's output."""
+    workflow = yaml.safe_load(path.read_text())
+    needs: dict[str, dict[str, dict[str, str]]] = {}
+    logs = []
+    for job_name, job in workflow["jobs"].items():
+        steps: dict[str, dict[str, str]] = {}
+        scope = {**context, "needs": needs, "steps": steps}
+        for index, step in enumerate(job["steps"]):
+            if "run" not in step or "pip install" in step["run"]:
+                continue
+            outputs = cwd.parent / f"{path.stem}-{job_name}-{index}.out"
+            outputs.write_text("")
+            step_env = {**workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
+            done = subprocess.run(
+                ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
+                cwd=cwd,
+                env=env
+                | {k: _resolve(str(v), scope) for k, v in step_env.items()}
+                | {"GITHUB_OUTPUT": str(outputs)},
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
+            logs.append(f"## {job_name}: {step.get('name')}\n{done.stdout}{done.stderr}")
+            if done.returncode != 0:
+                raise AssertionError("\n".join(logs))
+            if "id" in step:
+                pairs = [line.split("=", 1) for line in outputs.read_text().splitlines() if line]
+                steps[step["id"]] = {"outputs": dict(pairs)}  # type: ignore[dict-item]
+        needs[job_name] = {"outputs": {k: _resolve(v, scope) for k, v in
+                                       job.get("outputs", {}).items()}}  # fmt: skip
+    return logs
+
+
+def _resolve(value: str, scope: dict[str, Any]) -> str:
+    def lookup(match: re.Match[str]) -> str:
+        found: Any = scope
+        for part in match.group(1).split("."):
+            found = found[part]
+        return str(found)
+
+    return _EXPRESSION.sub(lookup, value)
