@@ -10,18 +10,15 @@ will do it (on another branch while this was written). The pull-request workflow
 from __future__ import annotations
 
 import os
-import re
-import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from helpers import free_port, wait_healthy
+from helpers import first_started_server
 from opsloop.client import Client
 from opsloop.scaffold import scaffold
 from scaffold_pipelines import run_github_workflow
@@ -32,26 +29,8 @@ BIN = str(Path(sys.executable).parent)
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A server on an empty home: its URL and the owner's token, printed at first start."""
-    port = free_port()
-    log = tmp_path / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "opsloop.cli.main", "server", "--port", str(port)],
-            env={**os.environ, "OPSLOOP_HOME": str(tmp_path / "server-home")},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
-        deadline = time.monotonic() + 30
-        while not (found := re.search(r"(opsloop_pat_\S+)", log.read_text())):
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        yield url, found[1]
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
+    with first_started_server(tmp_path) as started:
+        yield started
 
 
 def set_up_platform(owner: Client, project: dict) -> None:  # type: ignore[type-arg]
