@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +115,35 @@ def wait_healthy(
             pass
         time.sleep(0.3)
     raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+@contextlib.contextmanager
+def first_started_server(folder: Path) -> Iterator[tuple[str, str]]:
+    """`opsloop server` first started on an empty home in ``folder``: its URL and the owner
+    token it printed."""
+    import re
+    import time
+
+    port = free_port()
+    log = folder / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "opsloop.cli.main", "server", "--port", str(port)],
+            env={**os.environ, "OPSLOOP_HOME": str(folder / "server-home")},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process)
+        deadline = time.monotonic() + 30
+        while not (found := re.search(r"(opsloop_pat_\S+)", log.read_text())):
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        yield url, found[1]
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
 
 
 def import_path(path: Path) -> Any:

@@ -18,6 +18,7 @@ from opsloop.cli.audit import audit_app
 from opsloop.cli.batch_endpoint import batch_deployment_app, batch_endpoint_app
 from opsloop.cli.compute import compute_app
 from opsloop.cli.event import event_app
+from opsloop.cli.init import init
 from opsloop.cli.job import job_app
 from opsloop.cli.labeling import labeling_app
 from opsloop.cli.local_server import local_server_app
@@ -80,6 +81,7 @@ app.command("whoami")(whoami)
 app.command("server")(server)
 app.command("worker")(worker)
 app.command("quickstart")(quickstart)
+app.command("init")(init)
 
 
 def _print_version(value: bool) -> None:
