@@ -31,6 +31,8 @@ workspaces:
     computes:
       - {file: mlops/cpu.yml}
     environments: [{file: mlops/env.yml}]
+    promotion_policies:
+      - {name: to-staging, file: mlops/policy.yml}
     schedules:
       - {file: mlops/nightly.yml}
   - name: prod
@@ -44,6 +46,9 @@ FILES = {
     "mlops/conda.yml": "name: train\ndependencies: [python=3.11, {pip: [scikit-learn]}]\n",
     "mlops/nightly.yml": (
         "name: nightly\ntrigger: {type: cron, expression: '0 2 * * *'}\ncreate_job: job.yml\n"
+    ),
+    "mlops/policy.yml": (
+        "name: ignored\ngates: [{type: approval, role: project_lead}]\ndeploy: {endpoint: ep}\n"
     ),
     "mlops/job.yml": "type: command\ncommand: python -c pass\n",
 }
@@ -80,6 +85,7 @@ def test_apply_then_again_changes_nothing_and_a_dry_run_shows_field_diffs(
     assert any(a.principal == "cicd" and a.role == "Contributor" for a in held)
     assert any(a.persona == "data_scientist" for a in held)
     assert fresh.environments.get("train-env@latest", workspace="dev").version == "1"
+    assert fresh.promotion_policies.get("to-staging", workspace="dev").version == 1
 
     again = plan_file(fresh, path)
     assert again.pending == [], [render_change(c) for c in again.pending]

@@ -214,6 +214,10 @@ def _subscription_desired(entry: Entry) -> Fields:
     return {"types": spec.types, "subject": spec.subject, "action": action}
 
 
+def _set_policy(client: Client, entry: Entry) -> Any:
+    return client.promotion_policies.set(_absolute(entry), workspace=entry.workspace)
+
+
 KINDS: dict[str, Kind] = {
     "datastores": Kind(
         "datastore",
@@ -245,13 +249,15 @@ KINDS: dict[str, Kind] = {
     ),
     "promotion_policies": Kind(
         "promotion policy",
-        lambda e: e.data,
-        lambda c, ws: {},
-        lambda e: dict(e.data),
-        None,
-        None,
-        None,
-        unsupported="stored promotion policies are not supported by apply yet",
+        _validated("promotion", "PromotionPolicySpec"),
+        lambda c, ws: {
+            p.name: {k: v for k, v in p.spec.items() if k != "name"}
+            for p in c.promotion_policies.list(workspace=ws)
+        },
+        _dump,
+        _set_policy,
+        _set_policy,
+        lambda c, ws, name: c.promotion_policies.delete(name, workspace=ws),
     ),
     "monitors": Kind(
         "monitor",
