@@ -28,7 +28,7 @@ def apply_plan(plan: Plan, report: Callable[[Change], None] | None = None) -> Pl
     for change in plan.pending:
         if change.workspace in broken and change.kind != "workspace":
             change.outcome = "not attempted"
-            change.message = f"workspace {change.workspace!r} was not created"
+            change.message = f"workspace {change.workspace!r} could not be read or created"
         elif change.error is not None or change.run is None:
             change.outcome, change.message = "failed", change.error or "not supported"
         else:

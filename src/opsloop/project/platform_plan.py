@@ -57,8 +57,8 @@ def _simple(address: str, kind: str, read: Any, wanted: dict[str, Any], create: 
     """A resource that apply creates, and otherwise only compares."""
     try:
         found = exists(read)
-    except OpsloopError as exc:
-        return Change(kind, address, "create", error=str(exc))
+    except OpsloopError as exc:  # not readable by the caller: neither created nor changed
+        return Change(kind, address, "update", error=f"cannot read it: {exc}")
     if found is None:
         return Change(kind, address, "create", run=create)
     diffs = diff({k: getattr(found, k, None) for k in wanted}, wanted)
@@ -79,7 +79,7 @@ def _group(client: Client, name: str, members: list[str], body: dict[str, Any]) 
     try:
         found = exists(lambda: client.groups.get(name))
     except OpsloopError as exc:
-        return Change("group", address, "create", error=str(exc))
+        return Change("group", address, "update", error=f"cannot read it: {exc}")
     if found is None:
         return Change("group", address, "create", run=create)
     diffs = diff({"members": sorted(found.members)}, {"members": sorted(members)})
