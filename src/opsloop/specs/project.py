@@ -8,6 +8,7 @@ file) with their own line maps, and literal credentials refused; every error nam
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,8 +184,10 @@ def _entry(
             file=str(file),
             line=lines.get((*at, "file"), line),
         )
-    data, spec_lines = read_yaml(spec_file)
-    refuse_literal_secrets(data, str(spec_file), spec_lines)
+    # Named as the user wrote it (relative to where project.yaml was given), for errors.
+    shown = os.path.normpath(file.parent / str(raw["file"]))
+    data, spec_lines = read_yaml(Path(shown))
+    refuse_literal_secrets(data, shown, spec_lines)
     overrides = raw.get("set") or {}
     if not isinstance(overrides, dict):
         raise ValidationError(
@@ -194,7 +197,7 @@ def _entry(
     apply_overrides(data, [f"{k}={_scalar(v)}" for k, v in overrides.items()])
     if "name" in raw:
         data["name"] = raw["name"]
-    return Entry(kind, workspace, data, str(spec_file), 1, spec_lines, spec_file.parent)
+    return Entry(kind, workspace, data, shown, 1, spec_lines, spec_file.parent)
 
 
 def _scalar(value: Any) -> str:
