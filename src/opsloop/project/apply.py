@@ -11,15 +11,23 @@ from typing import Any
 
 from opsloop.client import Client
 from opsloop.errors import OpsloopError
+from opsloop.project.kinds import KINDS
 from opsloop.project.plan import Change, Plan, make_plan
-from opsloop.specs.project import load_project
+from opsloop.security.secret_references import REFERENCE
+from opsloop.specs.project import Entry, load_project
 
 _SIGNS = {"create": "+", "update": "~", "unchanged": "=", "delete": "-"}
 
 
 def plan_file(client: Client, path: str | Path, *, prune: bool = False) -> Plan:
     """Read a project file (refusing literal credentials) and plan it as the caller."""
-    return make_plan(client, load_project(path), prune=prune)
+    project = load_project(path, _check)
+    return make_plan(client, project, prune=prune)
+
+
+def _check(entry: Entry) -> None:
+    KINDS[entry.kind].validate(entry)
+    entry.secrets = sorted({m["name"] for m in REFERENCE.finditer(repr(entry.data))})
 
 
 def apply_plan(plan: Plan, report: Callable[[Change], None] | None = None) -> Plan:

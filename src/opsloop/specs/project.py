@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +18,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from opsloop.errors import ValidationError
-from opsloop.security.secret_references import REFERENCE
 from opsloop.specs.base import AssetName, SpecModel
 from opsloop.specs.loader import LineMap, apply_overrides, read_yaml, validate_spec
 
@@ -142,8 +142,9 @@ class Project:
         return self.lines.get(tuple(str(p) for p in path))
 
 
-def load_project(path: str | Path) -> Project:
-    """Read and check a project file and the spec files its entries name."""
+def load_project(path: str | Path, check: Callable[[Entry], Any]) -> Project:
+    """Read and check a project file and the spec files its entries name; ``check``
+    validates one entry against its kind's spec (``opsloop.project.kinds``)."""
     file = Path(path)
     data, lines = read_yaml(file)
     refuse_literal_secrets(data, str(file), lines)
@@ -154,7 +155,7 @@ def load_project(path: str | Path) -> Project:
             for i, raw in enumerate(getattr(workspace, kind)):
                 at = ("workspaces", str(w), kind, str(i))
                 entry = _entry(kind, workspace.name, raw, file, lines, at)
-                _check_entry(entry)
+                check(entry)
                 entries.append(entry)
     _refuse_duplicates(entries)
     return Project(spec, str(file), lines, entries)
@@ -204,14 +205,6 @@ def _scalar(value: Any) -> str:
     import json
 
     return json.dumps(value)
-
-
-def _check_entry(entry: Entry) -> None:
-    """Validate the entry against its kind's spec model (errors name its file and line)."""
-    from opsloop.project.kinds import KINDS
-
-    KINDS[entry.kind].validate(entry)
-    entry.secrets = sorted({m["name"] for m in REFERENCE.finditer(repr(entry.data))})
 
 
 def _refuse_duplicates(entries: list[Entry]) -> None:
