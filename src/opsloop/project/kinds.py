@@ -214,6 +214,10 @@ def _subscription_desired(entry: Entry) -> Fields:
     return {"types": spec.types, "subject": spec.subject, "action": action}
 
 
+def _create_monitor(client: Client, entry: Entry) -> Any:
+    return client.monitors.create(_monitor_validate(entry), workspace=entry.workspace)
+
+
 def _set_policy(client: Client, entry: Entry) -> Any:
     return client.promotion_policies.set(_absolute(entry), workspace=entry.workspace)
 
@@ -264,10 +268,9 @@ KINDS: dict[str, Kind] = {
         _monitor_validate,
         _monitors_current,
         _dump,
-        lambda c, e: c.monitors.create(_monitor_validate(e), workspace=e.workspace),
-        None,
+        _create_monitor,
+        _create_monitor,  # creating a monitor that exists replaces its spec; its runs stay
         lambda c, ws, name: c.monitors.delete(name, workspace=ws),
-        unsupported="a monitor cannot be changed yet: remove it (apply --prune) and add it again",
     ),
     "schedules": Kind(
         "schedule",
