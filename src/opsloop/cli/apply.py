@@ -19,9 +19,9 @@ def apply(
         bool,
         typer.Option(
             "--prune",
-            help="Also delete what the file no longer declares: computes, schedules, monitors, "
-            "subscriptions and access of the workspaces it lists (never a workspace, "
-            "principal, group, registry, datastore or environment).",
+            help="Also delete what the file no longer declares: computes, promotion policies, "
+            "monitors, schedules, subscriptions and access of the workspaces it lists (never "
+            "a workspace, principal, group, registry, datastore or environment).",
         ),
     ] = False,
     output: Output = "table",
