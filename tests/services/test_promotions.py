@@ -4,6 +4,7 @@ deployed. Driven by real driver processes, as a user's promotion is."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -238,3 +239,17 @@ def test_a_killed_driver_is_replaced_and_the_promotion_resumes(
         assert done.state == "Succeeded", done.report
         assert [r.gate for r in done.gate_results] == ["champion_comparison"]  # once
         platform.database.dispose()
+
+
+def test_a_stored_policy_is_used_by_name(team: Client, home: Path) -> None:
+    team.promotion_policies.set(_policy(APPROVAL), workspace="prod")
+    answer = opsloop("model", "promote", "-w", "dev", "-n", "lin:1", "--to", "prod",
+                     "--policy", "to-prod", "--no-wait", "-o", "json", home=home)  # fmt: skip
+    started = team.promotions.get(json.loads(answer.stdout)["name"], workspace="prod")
+    assert started.policy["gates"][0]["type"] == "approval"
+    waiting = team.promotions.wait(started.name, workspace="prod", timeout=180)
+    assert waiting.state == "AwaitingApproval"
+    missing = opsloop("model", "promote", "-w", "dev", "-n", "lin:1", "--to", "prod",
+                      "--policy", "nope", home=home, check=False)  # fmt: skip
+    assert missing.returncode == 1
+    assert "promotion policy 'nope' not found in workspace 'prod'" in missing.stderr

@@ -52,6 +52,7 @@ _WORKSPACE_NOUNS = {
     "uploads": "uploads",
     "promotions": "promotions",
     "approvals": "promotions",
+    "promotion-policies": "promotions",
     "secrets": "secrets",
     "monitors": "monitors",
     "labeling-tasks": "labeling",

@@ -84,6 +84,10 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("GET", f"{_WS}/promotions"): A.PROMOTIONS_READ,
     ("GET", f"{_WS}/promotions/{{name}}"): A.PROMOTIONS_READ,
     ("POST", f"{_WS}/promotions/{{name}}/cancel"): A.PROMOTIONS_CANCEL,
+    ("GET", f"{_WS}/promotion-policies"): A.PROMOTION_POLICIES_READ,
+    ("GET", f"{_WS}/promotion-policies/{{name}}"): A.PROMOTION_POLICIES_READ,
+    ("PUT", f"{_WS}/promotion-policies/{{name}}"): A.PROMOTION_POLICIES_WRITE,
+    ("DELETE", f"{_WS}/promotion-policies/{{name}}"): A.PROMOTION_POLICIES_DELETE,
     ("GET", f"{_WS}/approvals"): A.APPROVALS_READ,
     ("GET", f"{_WS}/approvals/{{name}}"): A.APPROVALS_READ,
     ("POST", f"{_WS}/approvals/{{name}}/approve"): A.APPROVALS_DECIDE,
@@ -91,6 +95,7 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("POST", f"{_WS}/computes"): A.COMPUTES_WRITE,
     ("GET", f"{_WS}/computes"): A.COMPUTES_READ,
     ("GET", f"{_WS}/computes/{{name}}"): A.COMPUTES_READ,
+    ("PUT", f"{_WS}/computes/{{name}}"): A.COMPUTES_WRITE,
     ("DELETE", f"{_WS}/computes/{{name}}"): A.COMPUTES_DELETE,
     ("POST", f"{_WS}/jobs"): A.JOBS_WRITE,
     ("POST", f"{_WS}/jobs/validate"): A.JOBS_WRITE,
@@ -185,6 +190,7 @@ ROUTE_ACTIONS: dict[tuple[str, str], A] = {
     ("GET", f"{_WS}/schedules/{{name}}"): A.SCHEDULES_READ,
     ("POST", f"{_WS}/schedules/{{name}}/enable"): A.SCHEDULES_WRITE,
     ("POST", f"{_WS}/schedules/{{name}}/disable"): A.SCHEDULES_WRITE,
+    ("PUT", f"{_WS}/schedules/{{name}}"): A.SCHEDULES_WRITE,
     ("DELETE", f"{_WS}/schedules/{{name}}"): A.SCHEDULES_DELETE,
 }
 

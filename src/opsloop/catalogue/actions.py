@@ -40,6 +40,9 @@ class Action(StrEnum):
     PROMOTIONS_READ = "promotions/read"
     PROMOTIONS_WRITE = "promotions/write"
     PROMOTIONS_CANCEL = "promotions/cancel"
+    PROMOTION_POLICIES_READ = "promotion-policies/read"
+    PROMOTION_POLICIES_WRITE = "promotion-policies/write"
+    PROMOTION_POLICIES_DELETE = "promotion-policies/delete"
     APPROVALS_READ = "approvals/read"
     APPROVALS_DECIDE = "approvals/decide"
     COMPUTES_READ = "computes/read"
@@ -147,6 +150,9 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.PROMOTIONS_READ: "list and show promotions and their gate reports",
     Action.PROMOTIONS_WRITE: "promote a model version into a workspace through a policy's gates",
     Action.PROMOTIONS_CANCEL: "cancel a promotion under way",
+    Action.PROMOTION_POLICIES_READ: "list and show a workspace's stored promotion policies",
+    Action.PROMOTION_POLICIES_WRITE: "store a promotion policy (its gates guard the workspace)",
+    Action.PROMOTION_POLICIES_DELETE: "delete a stored promotion policy",
     Action.APPROVALS_READ: "list and show approval requests",
     Action.APPROVALS_DECIDE: "approve or reject a promotion's approval request",
     Action.COMPUTES_READ: "list and show computes",

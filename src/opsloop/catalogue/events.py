@@ -72,6 +72,14 @@ class ComputeCreated(EventPayload):
     max_instances: int | None = None
 
 
+class ComputeUpdated(EventPayload):
+    event_type = "compute.updated"
+    resource_type = "computes"
+    description = "A compute's settings were replaced (opsloop apply)."
+    type: str
+    max_instances: int | None = None
+
+
 class ComputeDeleted(EventPayload):
     event_type = "compute.deleted"
     resource_type = "computes"

@@ -17,6 +17,21 @@ class PromotionStarted(EventPayload):
     endpoint: str
 
 
+class PromotionPolicySet(EventPayload):
+    event_type = "promotion_policy.set"
+    resource_type = "promotion-policies"
+    description = "A workspace's stored promotion policy was created or replaced."
+    policy: str
+    version: int
+
+
+class PromotionPolicyDeleted(EventPayload):
+    event_type = "promotion_policy.deleted"
+    resource_type = "promotion-policies"
+    description = "A workspace's stored promotion policy was deleted."
+    policy: str
+
+
 class PromotionStateChanged(EventPayload):
     event_type = "promotion.state_changed"
     resource_type = "promotions"

@@ -17,6 +17,18 @@ class ScheduleCreated(EventPayload):
     next_fire_at: datetime | None
 
 
+class ScheduleUpdated(EventPayload):
+    event_type = "schedule.updated"
+    resource_type = "schedules"
+    description = (
+        "A schedule's trigger and action were replaced (opsloop apply); its ticks now act "
+        "as whoever updated it."
+    )
+    trigger: str
+    creates: str
+    next_fire_at: datetime | None
+
+
 class ScheduleEnabled(EventPayload):
     event_type = "schedule.enabled"
     resource_type = "schedules"

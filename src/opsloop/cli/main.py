@@ -13,6 +13,7 @@ import typer
 from opsloop import __version__
 from opsloop.cli import common
 from opsloop.cli.access import admin_app, group_app, login, principal_app, token_app, whoami
+from opsloop.cli.apply import apply
 from opsloop.cli.assets import component_app, data_app, datastore_app, environment_app
 from opsloop.cli.audit import audit_app
 from opsloop.cli.batch_endpoint import batch_deployment_app, batch_endpoint_app
@@ -76,6 +77,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(secret_app, name="secret")
 app.add_typer(monitor_app, name="monitor")
 app.add_typer(local_server_app, name="local-server")
+app.command("apply")(apply)
 app.command("login")(login)
 app.command("whoami")(whoami)
 app.command("server")(server)

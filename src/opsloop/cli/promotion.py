@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from opsloop.cli.common import Output, Set, Version, Workspace, asset_reference, emit, make_client
+from opsloop.cli.promotion_policy import policy_app
 
 if TYPE_CHECKING:
     from opsloop.schemas.promotions import Promotion
@@ -17,6 +18,7 @@ promotion_app = typer.Typer(
     help="Promotions: model versions on their way into a workspace through gates.",
     no_args_is_help=True,
 )
+promotion_app.add_typer(policy_app, name="policy")
 approval_app = typer.Typer(
     help="Approval requests that promotions open, approved or rejected by a person.",
     no_args_is_help=True,
@@ -39,7 +41,13 @@ def promote(
     ],
     to: Annotated[str, typer.Option("--to", help="The workspace it is to enter.")],
     policy: Annotated[
-        Path, typer.Option("--policy", "-p", help="The promotion policy (YAML).", dir_okay=False)
+        str,
+        typer.Option(
+            "--policy",
+            "-p",
+            help="The promotion policy: a YAML file, or the name of a policy stored in --to "
+            "(`opsloop promotion policy create`).",
+        ),
     ],
     version: Version = None,
     workspace: Workspace = None,
@@ -52,13 +60,16 @@ def promote(
     """Promote a model version into a workspace through the policy's gates, then roll it out.
 
     Example: opsloop model promote -w dev -n taxi-fare-model:3 --to prod --policy mlops/promotion/to-prod.yml
+
+    Example (a stored policy): opsloop model promote -w dev -n taxi-fare-model:3 --to prod --policy to-prod
     """
     client = make_client(workspace)
     reference = (
         name if "://" in name or name.startswith("registry:") else asset_reference(name, version)
     )
+    source = _policy_source(policy)
     started = client.promotions.create(
-        reference, to=to, policy_file=policy, workspace=workspace, overrides=set_
+        reference, to=to, workspace=workspace, overrides=set_, **source
     )
     if output != "table":
         emit(client.promotions.wait(started.name, workspace=to) if wait else started, output, [])
@@ -80,6 +91,16 @@ def promote(
 
     final = client.promotions.wait(started.name, workspace=to, on_change=progress)
     report(final, to)
+
+
+def _policy_source(policy: str) -> dict[str, Any]:
+    """A path (as before) when it names a file or looks like one, else a stored policy."""
+    path = Path(policy)
+    if path.exists() or path.suffix in (".yml", ".yaml") or "/" in policy or "\\" in policy:
+        if path.is_dir():
+            raise typer.BadParameter(f"{policy!r} is a folder", param_hint="--policy")
+        return {"policy_file": path}
+    return {"policy_name": policy}
 
 
 def _check_label(check: dict[str, Any]) -> str:

@@ -32,7 +32,11 @@ if TYPE_CHECKING:
     from opsloop.client._labeling import LabelingOperations
     from opsloop.client._monitors import MonitorOperations
     from opsloop.client._personas import ElevationOperations, PersonaOperations
-    from opsloop.client._promotions import ApprovalOperations, PromotionOperations
+    from opsloop.client._promotions import (
+        ApprovalOperations,
+        PromotionOperations,
+        PromotionPolicyOperations,
+    )
     from opsloop.client._roles import RoleAssignmentOperations, RoleOperations
     from opsloop.client._schedules import ScheduleOperations
     from opsloop.client._secrets import SecretOperations
@@ -92,6 +96,12 @@ class Client:
         from opsloop.client._promotions import PromotionOperations
 
         return PromotionOperations(self)
+
+    @cached_property
+    def promotion_policies(self) -> PromotionPolicyOperations:
+        from opsloop.client._promotions import PromotionPolicyOperations
+
+        return PromotionPolicyOperations(self)
 
     @cached_property
     def approvals(self) -> ApprovalOperations:

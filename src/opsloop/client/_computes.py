@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from opsloop.client._resources import _NamedOperations
+from pathlib import Path
+from typing import Any
+
+from opsloop.client._resources import _NamedOperations, build_spec
 from opsloop.schemas.entities import Compute
 
 
@@ -16,6 +19,21 @@ class ComputeOperations(_NamedOperations[Compute]):
     route = "computes"
     spec_model = "ComputeSpec"  # built on first use (opsloop.specs)
     entity = Compute
+
+    def update(
+        self,
+        name: str,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        workspace: str | None = None,
+        **fields: Any,
+    ) -> Compute:
+        """Replace the compute's settings with the spec's (every field: unset ones reset)."""
+        data, origin = build_spec(self.spec_model, spec, file=file, fields=fields)
+        with origin.located():
+            answer = self._client.request("PUT", self._path(workspace, name), json=data)
+        return Compute.model_validate(answer)
 
     def delete(self, name: str, *, workspace: str | None = None) -> None:
         """Delete a compute; jobs already submitted keep the compute they were planned on."""

@@ -10,9 +10,49 @@ from typing import Any
 
 from opsloop.client._resources import _Operations, build_spec
 from opsloop.errors import OpsloopError
-from opsloop.schemas.promotions import Approval, Promotion
+from opsloop.schemas.promotions import Approval, Promotion, PromotionPolicy
 
 ENDED = ("Succeeded", "Failed", "Canceled", "RolledBack")
+
+
+class PromotionPolicyOperations(_Operations):
+    """A workspace's stored promotion policies, used by name in ``promotions.create``::
+
+    client.promotion_policies.set(file="mlops/promotion/to-prod.yml", workspace="prod")
+    client.promotions.create("taxi:3", to="prod", policy_name="to-prod", workspace="dev")
+    """
+
+    def _path(self, workspace: str | None, name: str = "") -> str:
+        base = f"/workspaces/{self._ws(workspace)}/promotion-policies"
+        return f"{base}/{name}" if name else base
+
+    def set(
+        self,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        workspace: str | None = None,
+        overrides: list[str] | None = None,
+        **fields: Any,
+    ) -> PromotionPolicy:
+        """Store the policy under its ``name`` (a new version when it differs; the same
+        spec again changes nothing)."""
+        data, origin = build_spec(
+            "PromotionPolicySpec", spec, file=file, overrides=overrides, fields=fields
+        )
+        with origin.located():
+            answer = self._client.request("PUT", self._path(workspace, data["name"]), json=data)
+        return PromotionPolicy.model_validate(answer)
+
+    def get(self, name: str, *, workspace: str | None = None) -> PromotionPolicy:
+        return self._get(PromotionPolicy, self._path(workspace, name))
+
+    def list(self, *, workspace: str | None = None) -> builtins.list[PromotionPolicy]:
+        return self._list(PromotionPolicy, self._path(workspace))
+
+    def delete(self, name: str, *, workspace: str | None = None) -> None:
+        """Promotions under way keep the policy they started with."""
+        self._client.request("DELETE", self._path(workspace, name))
 
 
 class PromotionOperations(_Operations):
@@ -23,12 +63,17 @@ class PromotionOperations(_Operations):
         to: str,
         policy: Any = None,
         policy_file: str | Path | None = None,
+        policy_name: str | None = None,
         workspace: str | None = None,
         overrides: list[str] | None = None,
     ) -> Promotion:
         """Put ``model`` forward to enter workspace ``to`` under a policy (a
-        ``PromotionPolicySpec``, a mapping, or ``policy_file``): a registry reference, or
-        ``name:version`` of ``workspace`` (shared into the policy's registry first)."""
+        ``PromotionPolicySpec``, a mapping, ``policy_file``, or ``policy_name``: a policy
+        stored in ``to``): a registry reference, or ``name:version`` of ``workspace``
+        (shared into the policy's registry first)."""
+        if policy_name is not None:
+            policy = PromotionPolicyOperations(self._client).get(policy_name, workspace=to).spec
+            policy = {**policy, "name": policy_name}
         # Checked here, so a mistake in the policy file is named with its line.
         data, _ = build_spec("PromotionPolicySpec", policy, file=policy_file, overrides=overrides)
         body: dict[str, Any] = {"model": model, "policy": data}

@@ -40,6 +40,31 @@ class ScheduleOperations(_Operations):
         overrides: list[str] | None = None,
         **fields: Any,
     ) -> Schedule:
+        return self._send("POST", "", spec, file, workspace, overrides, fields)
+
+    def update(
+        self,
+        name: str,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        workspace: str | None = None,
+        overrides: list[str] | None = None,
+        **fields: Any,
+    ) -> Schedule:
+        """Replace the schedule's trigger and action (its ticks then act as you)."""
+        return self._send("PUT", f"/{name}", spec, file, workspace, overrides, fields)
+
+    def _send(
+        self,
+        method: str,
+        suffix: str,
+        spec: Any,
+        file: str | Path | None,
+        workspace: str | None,
+        overrides: list[str] | None,
+        fields: dict[str, Any],
+    ) -> Schedule:
         ws = self._ws(workspace)
         data, origin = build_spec(ScheduleSpec, spec, file=file, overrides=overrides, fields=fields)
         self._client._upload_workspace = ws
@@ -53,7 +78,8 @@ class ScheduleOperations(_Operations):
                 if exc.field or exc.file or origin.file is None:
                     raise
                 raise ValidationError(exc.reason, file=origin.file, line=1) from None
-            return self._post(Schedule, f"/workspaces/{ws}/schedules", data)
+            answer = self._client.request(method, f"/workspaces/{ws}/schedules{suffix}", json=data)
+            return Schedule.model_validate(answer)
 
     def get(self, name: str, *, workspace: str | None = None) -> Schedule:
         """The schedule, its next ticks and its latest fires."""

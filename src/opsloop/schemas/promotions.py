@@ -53,3 +53,16 @@ class Approval(Entity):
     created_at: datetime
     expires_at: datetime
     decided_at: datetime | None = None
+
+
+class PromotionPolicy(Entity):
+    """A workspace's stored promotion policy: ``opsloop model promote --policy NAME``."""
+
+    workspace: str
+    name: str
+    version: int  # counted up by each change
+    spec: dict[str, Any]
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from opsloop.catalogue.actions import Action
-from opsloop.catalogue.events import ComputeCreated, ComputeDeleted
+from opsloop.catalogue.events import ComputeCreated, ComputeDeleted, ComputeUpdated
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.execution.plan import ComputePlan
 from opsloop.schemas.entities import Compute
@@ -34,21 +34,9 @@ def create_compute(ctx: ServiceContext, workspace: str, spec: ComputeSpec) -> Co
         )
     if _find(ctx, ws, spec.name) is not None:
         raise ConflictError(f"compute {spec.name!r} already exists in workspace {workspace!r}")
-    if spec.max_instances is not None and spec.min_instances > spec.max_instances:
-        raise ValidationError(
-            f"must not exceed max_instances ({spec.max_instances})", field="min_instances"
-        )
-    row = ComputeRow(
-        workspace_id=ws.id,
-        name=spec.name,
-        type=spec.type,
-        max_instances=spec.max_instances,
-        min_instances=spec.min_instances,
-        description=spec.description,
-        tags=spec.tags,
-        spec=spec.model_dump(mode="json", exclude=_COLUMNS, exclude_none=True),
-        created_by=str(ctx.actor),
-    )
+    _check_instances(spec)
+    row = ComputeRow(workspace_id=ws.id, name=spec.name, created_by=str(ctx.actor))
+    _fill(row, spec)
     ctx.session.add(row)
     ctx.session.flush()
     ctx.record(
@@ -60,6 +48,44 @@ def create_compute(ctx: ServiceContext, workspace: str, spec: ComputeSpec) -> Co
     entity = to_entity(row, workspace)
     entity.warnings = compute_warnings(spec)
     return entity
+
+
+def update_compute(ctx: ServiceContext, workspace: str, name: str, spec: ComputeSpec) -> Compute:
+    """Replace a compute's settings with ``spec``'s (``opsloop apply``); jobs already
+    submitted keep the settings they were planned with."""
+    ctx.begin_mutation(Action.COMPUTES_WRITE, workspace, f"compute:{name}")
+    ws = require_workspace_row(ctx, workspace)
+    if spec.name != strip_alias(name):
+        raise ValidationError(f"must be {name!r}: a compute cannot be renamed", field="name")
+    row = _require(ctx, ws, spec.name)
+    _check_instances(spec)
+    _fill(row, spec)
+    ctx.session.flush()
+    ctx.record(
+        Action.COMPUTES_WRITE,
+        workspace=workspace,
+        target=f"compute:{spec.name}",
+        event=ComputeUpdated(type=spec.type, max_instances=spec.max_instances),
+    )
+    entity = to_entity(row, workspace)
+    entity.warnings = compute_warnings(spec)
+    return entity
+
+
+def _check_instances(spec: ComputeSpec) -> None:
+    if spec.max_instances is not None and spec.min_instances > spec.max_instances:
+        raise ValidationError(
+            f"must not exceed max_instances ({spec.max_instances})", field="min_instances"
+        )
+
+
+def _fill(row: ComputeRow, spec: ComputeSpec) -> None:
+    row.type = spec.type
+    row.max_instances = spec.max_instances
+    row.min_instances = spec.min_instances
+    row.description = spec.description
+    row.tags = spec.tags
+    row.spec = spec.model_dump(mode="json", exclude=_COLUMNS, exclude_none=True)
 
 
 def get_compute(ctx: ServiceContext, workspace: str, name: str) -> Compute:

@@ -21,6 +21,7 @@ from opsloop.catalogue.schedule_events import (
     ScheduleDeleted,
     ScheduleDisabled,
     ScheduleEnabled,
+    ScheduleUpdated,
 )
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.schedules import Schedule, ScheduleFire
@@ -81,6 +82,39 @@ def create_schedule(
         workspace=workspace,
         target=target,
         event=ScheduleCreated(trigger=trigger.type, creates=kind, next_fire_at=first),
+    )
+    return to_entity(row, workspace)
+
+
+def update_schedule(
+    ctx: ServiceContext, workspace: str, name: str, spec: ScheduleSpec, now: datetime | None = None
+) -> Schedule:
+    """Replace a schedule's trigger, action and descriptions with ``spec``'s (``opsloop
+    apply``). Its fires stay; an enabled schedule fires from the new trigger's first tick
+    after now. Its ticks act as the updater from now on: whoever changes what runs answers
+    for it."""
+    target = f"schedule:{name}"
+    ctx.begin_mutation(Action.SCHEDULES_WRITE, workspace, target)
+    ws = require_workspace_row(ctx, workspace)
+    if spec.name != name:
+        raise ValidationError(f"must be {name!r}: a schedule cannot be renamed", field="name")
+    row = _require(ctx, ws, name, lock=True)
+    check_schedule(spec)
+    kind = spec.action_kind
+    action = handler_for(kind).check(ctx, workspace, name, spec.action_body, f"create_{kind}")
+    now = now or utcnow()
+    trigger = _anchored(spec, now)
+    row.display_name, row.description, row.tags = spec.display_name, spec.description, spec.tags
+    row.trigger = trigger.model_dump(mode="json", exclude_none=True, by_alias=False)
+    row.action_kind, row.action = kind, action
+    row.run_as, row.updated_at = _identity(ctx.actor), now
+    if row.enabled:
+        row.next_fire_at = next_tick(trigger, now)
+    ctx.record(
+        Action.SCHEDULES_WRITE,
+        workspace=workspace,
+        target=target,
+        event=ScheduleUpdated(trigger=trigger.type, creates=kind, next_fire_at=row.next_fire_at),
     )
     return to_entity(row, workspace)
 

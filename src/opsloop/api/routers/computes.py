@@ -24,6 +24,14 @@ def create_compute(
         return computes.create_compute(ctx, workspace, spec)
 
 
+@router.put("/{name}")
+def update_compute(
+    workspace: str, name: str, spec: ComputeSpec, platform: PlatformDep, actor: ActorDep
+) -> Compute:
+    with platform.context(actor) as ctx:
+        return computes.update_compute(ctx, workspace, name, spec)
+
+
 @router.get("")
 def list_computes(workspace: str, platform: PlatformDep, actor: ActorDep) -> list[Compute]:
     with platform.context(actor) as ctx:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from opsloop.api.deps import ActorDep, PlatformDep
 from opsloop.schemas.asset_requests import ApprovalDecision, PromotionRequest
-from opsloop.schemas.promotions import Approval, Promotion
-from opsloop.services import approvals, promotions
+from opsloop.schemas.promotions import Approval, Promotion, PromotionPolicy
+from opsloop.services import approvals, promotion_policies, promotions
+from opsloop.specs.promotion import PromotionPolicySpec
 
 router = APIRouter(prefix="/workspaces/{workspace}")
 
@@ -77,3 +78,37 @@ def reject(
         approvals.expire_request_if_due(ctx, workspace, name)
     with platform.context(actor) as ctx:
         return approvals.decide_approval(ctx, workspace, name, approve=False, comment=body.comment)
+
+
+@router.put("/promotion-policies/{name}", tags=["promotions"])
+def set_promotion_policy(
+    workspace: str, name: str, spec: PromotionPolicySpec, platform: PlatformDep, actor: ActorDep
+) -> PromotionPolicy:
+    """Store the policy (a new version when its spec differs; the same spec changes nothing)."""
+    with platform.context(actor) as ctx:
+        return promotion_policies.set_policy(ctx, workspace, name, spec)
+
+
+@router.get("/promotion-policies", tags=["promotions"])
+def list_promotion_policies(
+    workspace: str, platform: PlatformDep, actor: ActorDep
+) -> list[PromotionPolicy]:
+    with platform.context(actor) as ctx:
+        return promotion_policies.list_policies(ctx, workspace)
+
+
+@router.get("/promotion-policies/{name}", tags=["promotions"])
+def get_promotion_policy(
+    workspace: str, name: str, platform: PlatformDep, actor: ActorDep
+) -> PromotionPolicy:
+    with platform.context(actor) as ctx:
+        return promotion_policies.get_policy(ctx, workspace, name)
+
+
+@router.delete("/promotion-policies/{name}", status_code=204, tags=["promotions"])
+def delete_promotion_policy(
+    workspace: str, name: str, platform: PlatformDep, actor: ActorDep
+) -> Response:
+    with platform.context(actor) as ctx:
+        promotion_policies.delete_policy(ctx, workspace, name)
+    return Response(status_code=204)

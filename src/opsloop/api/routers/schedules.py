@@ -20,6 +20,14 @@ def create_schedule(
         return schedules.create_schedule(ctx, workspace, spec)
 
 
+@router.put("/{name}")
+def update_schedule(
+    workspace: str, name: str, spec: ScheduleSpec, platform: PlatformDep, actor: ActorDep
+) -> Schedule:
+    with platform.context(actor) as ctx:
+        return schedules.update_schedule(ctx, workspace, name, spec)
+
+
 @router.get("")
 def list_schedules(workspace: str, platform: PlatformDep, actor: ActorDep) -> list[Schedule]:
     with platform.context(actor) as ctx:

@@ -1,0 +1,1 @@
+"""opsloop apply: plan and apply a project file (docs/project-file.md)."""
