@@ -45,7 +45,28 @@ def loaded_by(*args: str, home: Path, env: dict[str, str] | None = None) -> tupl
 def test_help_loads_neither_the_sdk_nor_the_store(home: Path) -> None:
     modules, output = loaded_by("--help", home=home)
     assert "workspace" in output
-    assert not modules & {"opsloop.client", "sqlalchemy", "fastapi", "pydantic_settings"}
+    assert not modules & {"opsloop.client", "sqlalchemy", "fastapi", "pydantic", "httpx"}
+
+
+def test_a_call_builds_only_the_noun_it_names() -> None:
+    from typer.testing import CliRunner
+
+    from opsloop.cli.main import app, app_for
+
+    slim = app_for(["workspace", "list", "-o", "json"])
+    assert [group.name for group in slim.registered_groups] == ["workspace"]
+    assert slim.registered_commands == []
+    assert [c.name for c in app_for(["init", "x"]).registered_commands] == ["init"]
+    assert app_for(["wrkspace", "list"]) is app  # the whole app suggests the noun
+    assert app_for(["--version"]) is app
+    # `opsloop --help` lists every noun as the whole app does, without building their commands.
+    listing = app_for(["--help"])
+    assert all(g.typer_instance.registered_commands == [] for g in listing.registered_groups)
+    runner = CliRunner()
+    whole = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).output
+    assert runner.invoke(listing, ["--help"], env={"COLUMNS": "200"}).output == whole
+    assert "local-server" in whole and "apply" in whole
+    assert app.registered_groups[0].typer_instance.registered_commands  # left as it was
 
 
 def test_embedded_reads_load_no_data_stack_and_no_migration_tooling(client: Client) -> None:
