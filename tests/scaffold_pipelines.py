@@ -16,8 +16,6 @@ from typer.main import get_command
 
 from opsloop.cli.main import app
 
-# Commands that other branches are building; the pipelines call them already.
-PENDING = {("job", "validate"), ("apply",)}
 _OPSLOOP = re.compile(r"(?:^|\|\||&&|\$\(|;)\s*(opsloop\s[^|&;)<>]*)")
 _VARIABLE = re.compile(r"\$\{?(\w+)\}?")
 
@@ -95,8 +93,8 @@ class UnknownCommand(TyperException):
 
 def parse(args: list[str]) -> Any:
     """Parse ``opsloop ARGS`` with the real CLI's parser (nothing runs): the command's context
-    with its parameters, or None for a pending command. A bad option or argument raises
-    the CLI's usage error (a TyperException, as typer's click is its own)."""
+    with its parameters. A bad option or argument raises the CLI's usage error (a
+    TyperException, as typer's click is its own)."""
     command: Any = get_command(app)
     path: list[str] = []
     rest = list(args)
@@ -104,8 +102,6 @@ def parse(args: list[str]) -> Any:
         name = rest.pop(0)
         path.append(name)
         if name not in command.commands:
-            if tuple(path) in PENDING:
-                return None
             raise UnknownCommand(f"no command opsloop {' '.join(path)}")
         command = command.commands[name]
     return command.make_context(f"opsloop {' '.join(path)}", rest)

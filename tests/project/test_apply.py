@@ -35,6 +35,8 @@ workspaces:
       - {name: to-staging, file: mlops/policy.yml}
     schedules:
       - {file: mlops/nightly.yml}
+    subscriptions:
+      - {file: mlops/retrain.yml}
   - name: prod
     kind: production
 """
@@ -51,6 +53,10 @@ FILES = {
         "name: ignored\ngates: [{type: approval, role: project_lead}]\ndeploy: {endpoint: ep}\n"
     ),
     "mlops/job.yml": "type: command\ncommand: python -c pass\n",
+    # A run_job action's job file is relative to the subscription file, as the scaffold's.
+    "mlops/retrain.yml": (
+        "name: retrain\ntypes: [monitor.alerted]\naction: {type: run_job, job: job.yml}\n"
+    ),
 }
 
 

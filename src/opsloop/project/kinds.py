@@ -211,6 +211,8 @@ def _subscription_desired(entry: Entry) -> Fields:
     spec = KINDS[entry.kind].validate(entry)
     action = spec.action.model_dump(mode="json", exclude_none=True)
     action.pop("job_spec", None)
+    if "job" in action:  # stored as created: the job file's path made absolute
+        action["job"] = _absolute(entry)["action"]["job"]
     return {"types": spec.types, "subject": spec.subject, "action": action}
 
 
