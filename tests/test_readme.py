@@ -64,6 +64,8 @@ def test_the_readme_runs_as_written(tmp_path: Path) -> None:
     assert re.search(r"\[step\] train_model +Completed in \d", out), out[-3000:]
     assert '"status": "Completed"' in out  # job show -o json of first-run
     assert "Canceled" in out
+    assert "2 step(s) would run, 2 would be reused." in out  # job validate after first-run
+    assert re.search(r"Plan: \d+ to create, \d+ to update, 0 to delete", out), out[-3000:]
     assert (tmp_path / "models" / "taxi-fare-model-1" / "MLmodel").is_file()
     assert (tmp_path / "deploy").is_dir()
     assert (tmp_path / "outputs" / "first-run" / "trained_model" / "MLmodel").is_file()

@@ -86,6 +86,14 @@ PROBES: dict[Action, tuple[str, str, Any]] = {
         {"model": "nope:1", "policy": {"name": "probe", "deploy": {"endpoint": "nope"}}},
     ),
     Action.PROMOTIONS_CANCEL: ("POST", "/workspaces/{w}/promotions/nope/cancel", None),
+    Action.PROMOTION_POLICIES_READ: ("GET", "/workspaces/{w}/promotion-policies", None),
+    Action.PROMOTION_POLICIES_WRITE: (
+        "PUT", "/workspaces/{w}/promotion-policies/probe",
+        {"name": "probe", "deploy": {"endpoint": "nope"}},
+    ),
+    Action.PROMOTION_POLICIES_DELETE: (
+        "DELETE", "/workspaces/{w}/promotion-policies/nope", None,
+    ),
     Action.APPROVALS_READ: ("GET", "/workspaces/{w}/approvals", None),
     Action.APPROVALS_DECIDE: ("POST", "/workspaces/{w}/approvals/nope/approve", {}),
     Action.COMPUTES_READ: ("GET", "/workspaces/{w}/computes", None),

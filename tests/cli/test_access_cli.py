@@ -10,41 +10,21 @@ import re
 import sqlite3
 import stat
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from helpers import free_port, opsloop, wait_healthy
+from helpers import first_started_server, free_port, opsloop
 
 
 @pytest.fixture
 def first_start(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A server started on an empty home: its URL and the owner token it printed."""
-    port = free_port()
-    log = tmp_path / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "opsloop.cli.main", "server", "--port", str(port)],
-            env={**os.environ, "OPSLOOP_HOME": str(tmp_path / "server-home")},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
-        deadline = time.monotonic() + 10
-        while not (found := re.search(r"(opsloop_pat_\S+)", log.read_text())):
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        yield url, found[1]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-    assert log.read_text().count(found[1]) == 1  # shown once
+    with first_started_server(tmp_path) as (url, token):
+        yield url, token
+    assert (tmp_path / "server.log").read_text().count(token) == 1  # shown once
 
 
 def _cli(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -4,17 +4,12 @@ templates embedded, and an elevation against a real `opsloop server` with real t
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers import free_port, opsloop, wait_healthy
+from helpers import first_started_server, opsloop
 
 
 def _json(*args: str, home: Path) -> object:
@@ -48,26 +43,8 @@ def test_persona_templates_are_listed_shown_and_assigned(tmp_path: Path) -> None
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A first-started server: its URL and the owner token it printed."""
-    port = free_port()
-    log = tmp_path / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "opsloop.cli.main", "server", "--port", str(port)],
-            env={**os.environ, "OPSLOOP_HOME": str(tmp_path / "server-home")},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
-        deadline = time.monotonic() + 10
-        while not (found := re.search(r"(opsloop_pat_\S+)", log.read_text())):
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        yield url, found[1]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with first_started_server(tmp_path) as started:
+        yield started
 
 
 def test_support_asks_for_owner_and_another_owner_approves(
