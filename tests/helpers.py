@@ -307,3 +307,34 @@ def fire_schedules(platform: Any, at: Any) -> list[Any]:
     finally:
         lease.release()
     return scheduler.fired
+
+
+@contextlib.contextmanager
+def postgres_server(postgres_url: str, folder: Path) -> Iterator[tuple[str, str]]:
+    """`opsloop server` on a PostgreSQL schema (artifacts in ``folder``), its owner made
+    beforehand: its URL and the owner's token. The server's output is shown if it does not
+    come up."""
+    env = {
+        **os.environ,
+        "OPSLOOP_DATABASE_URL": postgres_url,
+        "OPSLOOP_HOME": str(folder / "server-home"),
+        "OPSLOOP_ARTIFACT_URI": (folder / "artifacts").as_uri(),
+    }
+    owner = bootstrap_token(env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "opsloop.cli.main", "server", "--port", str(port := free_port())],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            wait_healthy(url, process, timeout=60)
+        except AssertionError:
+            process.kill()
+            raise AssertionError(process.stdout.read().decode() if process.stdout else "") from None
+        yield url, owner
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

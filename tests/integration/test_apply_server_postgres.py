@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import bootstrap_token, free_port, wait_healthy, write
+from helpers import postgres_server, write
 from opsloop import Client
 from opsloop.project.apply import apply_plan, plan_file, summary
 
@@ -36,31 +36,8 @@ workspaces:
 
 @pytest.fixture
 def server(postgres_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "OPSLOOP_DATABASE_URL": postgres_url,
-        "OPSLOOP_HOME": str(tmp_path / "server-home"),
-        "OPSLOOP_ARTIFACT_URI": (tmp_path / "artifacts").as_uri(),
-    }
-    owner = bootstrap_token(env)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "opsloop.cli.main", "server", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        try:
-            wait_healthy(url, process, timeout=60)
-        except AssertionError:
-            process.kill()
-            raise AssertionError(process.stdout.read().decode() if process.stdout else "") from None
-        yield url, owner
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with postgres_server(postgres_url, tmp_path) as started:
+        yield started
 
 
 def test_apply_as_a_service_principal_reports_each_refusal(

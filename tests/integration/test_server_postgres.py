@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +11,7 @@ import httpx
 import pytest
 import yaml
 
-from helpers import EXAMPLE, bootstrap_token, free_port, wait_healthy
+from helpers import EXAMPLE, postgres_server
 from opsloop import Client
 from opsloop.quickstart import generate_taxi_data
 
@@ -24,32 +21,10 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def server(postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "OPSLOOP_DATABASE_URL": postgres_url,
-        "OPSLOOP_HOME": str(tmp_path / "server-home"),
-        "OPSLOOP_ARTIFACT_URI": (tmp_path / "artifacts").as_uri(),
-    }
-    # The remote clients below send the owner's token, as a user's would.
-    monkeypatch.setenv("OPSLOOP_TOKEN", bootstrap_token(env))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "opsloop.cli.main", "server", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        try:
-            wait_healthy(url, process, timeout=60)
-        except AssertionError:
-            process.kill()
-            raise AssertionError(process.stdout.read().decode() if process.stdout else "") from None
+    with postgres_server(postgres_url, tmp_path) as (url, owner):
+        # The remote clients below send the owner's token, as a user's would.
+        monkeypatch.setenv("OPSLOOP_TOKEN", owner)
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _run_pipeline(client: Client, data_file: Path) -> dict[str, object]:
