@@ -35,7 +35,7 @@ from opsloop.store.tables import EndpointRow
 
 if TYPE_CHECKING:
     from opsloop.serving.online.asgi import Message, Receive, Scope, Send
-    from opsloop.serving.online.runtime import ServingRuntime
+    from opsloop.serving.online.kept_runtime import KeptRuntime
 
 
 class RequestedEndpoints(StoreSource):
@@ -70,7 +70,7 @@ class KeptEndpoints:
     def __init__(self, app: EmbeddedApp) -> None:
         self.app = app
         self.source = RequestedEndpoints(app)
-        self.runtime: ServingRuntime | None = None
+        self.runtime: KeptRuntime | None = None
         self._starting = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -93,14 +93,14 @@ class KeptEndpoints:
         for message in held:
             await send(message)
 
-    async def _runtime(self) -> ServingRuntime:
+    async def _runtime(self) -> KeptRuntime:
         async with self._starting:
             if self.runtime is None:
                 # Imported on the first scoring call, as in process: numpy and the model
                 # flavours are for the calls that score.
-                from opsloop.serving.online.runtime import ServingRuntime
+                from opsloop.serving.online.kept_runtime import KeptRuntime
 
-                runtime = ServingRuntime(self.source, poll_interval_s=None)
+                runtime = KeptRuntime(self.source)
                 await runtime.startup()
                 self.runtime = runtime
             return self.runtime

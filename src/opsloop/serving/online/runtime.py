@@ -62,14 +62,13 @@ class ServingRuntime:
         source: EndpointSource,
         *,
         single: str | None = None,
-        poll_interval_s: float | None = 1.0,
+        poll_interval_s: float = 1.0,
         request_log_flush_s: float = 1.0,
         owns_process: bool = False,
     ) -> None:
         """``owns_process``: this runtime is what the process is for (``serve``, ``server``):
         the traffic log is written by a child process, and the garbage collector is tuned
-        for many short-lived requests once the models are loaded. ``poll_interval_s=None``:
-        no poller; the owner calls ``reload`` and ``settle`` around each request."""
+        for many short-lived requests once the models are loaded."""
         self.source = source
         self.single = single
         self.poll_interval_s = poll_interval_s
@@ -97,8 +96,7 @@ class ServingRuntime:
         self.request_log.start()
         if self.owns_process:
             _tune_garbage_collector()
-        if self.poll_interval_s is not None:
-            self._poller = asyncio.create_task(self._poll())
+        self._poller = asyncio.create_task(self._poll())
 
     async def shutdown(self) -> None:
         if self._poller is not None:
@@ -111,16 +109,6 @@ class ServingRuntime:
     def reload(self) -> bool:
         return self.live.reload()
 
-    async def settle(self) -> None:
-        """Finish what the requests answered so far left behind, as ``shutdown`` does but
-        keeping the models loaded: their mirrored copies scored, the traffic log, metrics
-        and collected payloads written."""
-        if self._background:
-            await asyncio.wait(set(self._background), timeout=10)
-        self.metrics.publish()
-        await asyncio.to_thread(self.request_log.flush)
-        await asyncio.to_thread(self.live.flush_collected)
-
     async def _catch_up(self) -> bool:
         """Reload now when a request names something not (yet) served, so a change made a
         moment ago is visible at once; at most every CATCH_UP_S, to bound the cost of
@@ -132,7 +120,6 @@ class ServingRuntime:
         return await asyncio.to_thread(self.reload)
 
     async def _poll(self) -> None:
-        assert self.poll_interval_s is not None
         while True:
             await asyncio.sleep(self.poll_interval_s)
             self.metrics.publish()
