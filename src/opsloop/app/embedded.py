@@ -5,9 +5,10 @@ SDK's own process.
 the serving runtime, as ``opsloop server`` does, so embedded and remote calls take the same
 HTTP path. Unlike the server, the runtime is built per scoring request for that endpoint
 alone (loaded, answered, closed): an embedded CLI call scores once and exits, and loading
-every endpoint's model for it would be wasted work. For the same reason the API includes a
-router on the first request that reaches it, and the serving runtime is imported on the
-first scoring request.
+every endpoint's model for it would be wasted work (the home's local server, which outlives
+the calls, keeps what they scored loaded: ``opsloop.app.local_server_serving``). For the
+same reason the API includes a router on the first request that reaches it, and the
+serving runtime is imported on the first scoring request.
 """
 
 from __future__ import annotations

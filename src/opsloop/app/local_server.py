@@ -31,6 +31,7 @@ own imports are inside :func:`serve`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -61,9 +62,19 @@ def fingerprint(home: Path) -> str:
         (name, value) for name, value in os.environ.items() if name not in _VOLATILE_VARIABLES
     )
     interpreter = f"{sys.prefix}:{os.path.realpath(sys.executable)}"
-    for part in (str(home), os.getcwd(), interpreter, json.dumps(environment)):
+    for part in (str(home), os.getcwd(), interpreter, json.dumps(environment), _code()):
         digest.update(part.encode("utf-8", "surrogateescape"))
         digest.update(b"\0")
+    return digest.hexdigest()
+
+
+@functools.cache
+def _code() -> str:
+    """opsloop's code as this process found it: each source file's path, size and
+    modification time. Once per process (a call asks up to three times: ``job create``'s
+    runner ahead, the client's lookup, the start at exit), and rightly so: a process runs
+    the code it imported, whatever is edited after."""
+    digest = hashlib.sha256()
     for folder, _dirs, files in os.walk(_PACKAGE):
         for name in sorted(files):
             if name.endswith(".py"):

@@ -11,9 +11,12 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opsloop.app.local_server import LOCK, STATE, socket_path
+
+if TYPE_CHECKING:
+    from opsloop.app.local_server_serving import KeptEndpoints
 
 log = logging.getLogger("opsloop.local_server")
 LOCK_WAIT_S = 5.0  # a server being replaced takes this long at most to let go
@@ -22,7 +25,7 @@ LOCK_WAIT_S = 5.0  # a server being replaced takes this long at most to let go
 class _IdleClock:
     """ASGI middleware that knows when the last request ended and how many are running."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: KeptEndpoints) -> None:
         self.app = app
         self.running = 0
         self.last_request_at = time.monotonic()
@@ -51,11 +54,12 @@ def serve(home: Path, fingerprint: str) -> int:
     import uvicorn
 
     from opsloop.app.embedded import create_embedded_app
+    from opsloop.app.local_server_serving import KeptEndpoints
     from opsloop.config import Settings
     from opsloop.execution.launcher import keep_standby_runner
 
     settings = Settings()
-    clock = _IdleClock(create_embedded_app(settings))
+    clock = _IdleClock(KeptEndpoints(create_embedded_app(settings)))
     keep_standby_runner(settings)
     with contextlib.suppress(FileNotFoundError):
         socket.unlink()
@@ -94,6 +98,7 @@ async def _run(server: Any, clock: _IdleClock, home: Path, fingerprint: str, idl
             break
         await asyncio.sleep(1.0)
     await serving
+    await clock.app.close()  # the endpoints it kept loaded
 
 
 def _take(lock: Any) -> bool:

@@ -6,22 +6,14 @@ import builtins
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
 
 from opsloop.client._feedback import read_feedback_file
-from opsloop.client._resolve import Origin, Resolver
 from opsloop.client._resources import _NamedOperations, _Operations, build_spec
 from opsloop.errors import OpsloopError, RemoteError, ValidationError
-from opsloop.export.install import (
-    EXPORT_HEADER,
-    ExportFormat,
-    ExportResult,
-    check_destination,
-    install_export,
-)
 from opsloop.schemas.endpoints import (
     EndpointCredentials,
     OnlineDeployment,
@@ -31,6 +23,13 @@ from opsloop.schemas.endpoints import (
 )
 from opsloop.schemas.feedback import MAX_FEEDBACK_ROWS, FeedbackReceipt
 from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
+
+if TYPE_CHECKING:
+    # Imported where used: the spec resolver (YAML loader, every spec and event model) and
+    # the export installer are for create and export, and an ``invoke`` should not pay
+    # for them (a seventh of its CPU).
+    from opsloop.client._resolve import Origin
+    from opsloop.export.install import ExportFormat, ExportResult
 
 # What an endpoint update can change (auth_mode only to the value it already has).
 _UPDATABLE = ("traffic", "mirror_traffic", "description", "tags", "auth_mode")
@@ -160,6 +159,13 @@ class OnlineEndpointOperations(_NamedOperations[OnlineEndpoint]):
         """Dockerfiles and Kubernetes (``k8s``) or KServe (``kserve``) manifests, written
         into ``destination``. The server builds them (it has the model files); an earlier
         export in ``destination`` is replaced, other files there are left alone."""
+        from opsloop.export.install import (
+            EXPORT_HEADER,
+            ExportResult,
+            check_destination,
+            install_export,
+        )
+
         target = Path(destination)
         check_destination(target, ())  # before the download: a file is not a destination
         body = {"format": fmt, "image_registry": image_registry}
@@ -243,6 +249,8 @@ class OnlineDeploymentOperations(_Operations):
         data, origin = build_spec(
             OnlineDeploymentSpec, spec, file=file, overrides=overrides, fields=fields
         )
+        from opsloop.client._resolve import Resolver
+
         self._client._upload_workspace = self._ws(workspace)
         data = Resolver(self._client._upload).deployment(data, origin)
         origin.validate(OnlineDeploymentSpec, data)

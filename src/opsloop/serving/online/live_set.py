@@ -27,16 +27,19 @@ class LiveEndpoints:
         # The poller and a request's catch-up may both reload.
         self._lock = threading.Lock()
 
-    def reload(self) -> bool:
-        """Rebuild endpoints whose revision changed; returns whether anything changed."""
+    def reload(self, *, retry_failed: bool = False) -> bool:
+        """Rebuild endpoints whose revision changed (``retry_failed``: and those with a
+        deployment that failed to load); returns whether anything changed."""
         with self._lock:
             revisions = self.source.revisions()
-            if revisions == self._revisions:
+            failed = self._failed() if retry_failed else set()
+            if revisions == self._revisions and not failed:
                 return False
             current = dict(self.endpoints)
             retired: list[LiveDeployment] = []
             for name, revision in revisions.items():
-                if self._revisions.get(name) == revision and name in current:
+                unchanged = self._revisions.get(name) == revision and name not in failed
+                if unchanged and name in current:
                     continue
                 try:
                     bundle = self.source.load(name)
@@ -57,6 +60,21 @@ class LiveEndpoints:
             if retired:
                 self._retire(retired)
             return True
+
+    def _failed(self) -> set[str]:
+        """Endpoints that could not be loaded, or have a deployment that could not."""
+        failed = set(self._revisions) - set(self.endpoints)
+        for name, live in self.endpoints.items():
+            if any(deployment.error is not None for deployment in live.deployments.values()):
+                failed.add(name)
+        return failed
+
+    def flush_collected(self) -> None:
+        """Write the payloads every deployment, served or retiring, has collected so far."""
+        deployments = [d for live in self.endpoints.values() for d in live.deployments.values()]
+        for deployment in [*deployments, *self._retiring]:
+            if deployment.collector is not None:
+                deployment.collector.flush()
 
     def close(self) -> None:
         with self._lock:
