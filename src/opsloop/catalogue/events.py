@@ -51,16 +51,40 @@ class WorkspaceDeleted(EventPayload):
     description = "A workspace and everything in it was deleted."
 
 
+class WorkspaceUpdated(EventPayload):
+    event_type = "workspace.updated"
+    resource_type = "workspaces"
+    description = "A workspace's display name, description or tags were changed."
+    fields: list[str]
+
+
 class RegistryCreated(EventPayload):
     event_type = "registry.created"
     resource_type = "registries"
     description = "A registry was created."
 
 
+class RegistryUpdated(EventPayload):
+    event_type = "registry.updated"
+    resource_type = "registries"
+    description = "A registry's description or tags were changed."
+    fields: list[str]
+
+
 class DatastoreCreated(EventPayload):
     event_type = "datastore.created"
     resource_type = "datastores"
     description = "A datastore was created."
+    url: str
+
+
+class DatastoreUpdated(EventPayload):
+    event_type = "datastore.updated"
+    resource_type = "datastores"
+    description = (
+        "A datastore's URL, description or tags were replaced (opsloop apply); data already "
+        "registered through it keeps the URL it was resolved to."
+    )
     url: str
 
 
@@ -350,6 +374,18 @@ class EventSubscriptionCreated(EventPayload):
     event_types: list[str]
     webhook_url: str | None = None
     action: str = "webhook"
+    subject: str | None = None
+
+
+class EventSubscriptionUpdated(EventPayload):
+    event_type = "event_subscription.updated"
+    resource_type = "event-subscriptions"
+    description = (
+        "An event subscription's filter and action were replaced (opsloop apply); it goes on "
+        "from where it had read."
+    )
+    event_types: list[str]
+    action: str
     subject: str | None = None
 
 
