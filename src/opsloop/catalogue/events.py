@@ -51,40 +51,16 @@ class WorkspaceDeleted(EventPayload):
     description = "A workspace and everything in it was deleted."
 
 
-class WorkspaceUpdated(EventPayload):
-    event_type = "workspace.updated"
-    resource_type = "workspaces"
-    description = "A workspace's display name, description or tags were changed."
-    fields: list[str]
-
-
 class RegistryCreated(EventPayload):
     event_type = "registry.created"
     resource_type = "registries"
     description = "A registry was created."
 
 
-class RegistryUpdated(EventPayload):
-    event_type = "registry.updated"
-    resource_type = "registries"
-    description = "A registry's description or tags were changed."
-    fields: list[str]
-
-
 class DatastoreCreated(EventPayload):
     event_type = "datastore.created"
     resource_type = "datastores"
     description = "A datastore was created."
-    url: str
-
-
-class DatastoreUpdated(EventPayload):
-    event_type = "datastore.updated"
-    resource_type = "datastores"
-    description = (
-        "A datastore's URL, description or tags were replaced (opsloop apply); data already "
-        "registered through it keeps the URL it was resolved to."
-    )
     url: str
 
 
@@ -377,18 +353,6 @@ class EventSubscriptionCreated(EventPayload):
     subject: str | None = None
 
 
-class EventSubscriptionUpdated(EventPayload):
-    event_type = "event_subscription.updated"
-    resource_type = "event-subscriptions"
-    description = (
-        "An event subscription's filter and action were replaced (opsloop apply); it goes on "
-        "from where it had read."
-    )
-    event_types: list[str]
-    action: str
-    subject: str | None = None
-
-
 class EventSubscriptionDeleted(EventPayload):
     event_type = "event_subscription.deleted"
     resource_type = "event-subscriptions"
@@ -421,5 +385,6 @@ from opsloop.catalogue import monitor_events as _monitor_events  # noqa: E402, F
 from opsloop.catalogue import promotion_events as _promotion_events  # noqa: E402, F401
 from opsloop.catalogue import schedule_events as _schedule_events  # noqa: E402, F401
 from opsloop.catalogue import sharing_events as _sharing_events  # noqa: E402, F401
+from opsloop.catalogue import update_events as _update_events  # noqa: E402, F401
 from opsloop.catalogue import vault_events as _vault_events  # noqa: E402, F401
 from opsloop.catalogue import workspace_check_events as _workspace_check_events  # noqa: E402, F401

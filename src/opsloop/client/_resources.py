@@ -384,37 +384,6 @@ class _ShareableOperations(_VersionedOperations):
 class DataOperations(_VersionedOperations):
     kind, route, spec_model, entity = "data", "data", "DataSpec", DataAsset
 
-    def create(
-        self,
-        spec: Any = None,
-        *,
-        file: str | Path | None = None,
-        workspace: str | None = None,
-        overrides: list[str] | None = None,
-        dry_run: bool = False,
-        **fields: Any,
-    ) -> Any:
-        """Register a new version; with ``dry_run``, a local path is checked and hashed
-        here, not uploaded, and nothing is stored (nor profiled)."""
-        if dry_run:
-            _check_local_data(spec, file, overrides, fields)
-        return super().create(
-            spec, file=file, workspace=workspace, overrides=overrides, dry_run=dry_run, **fields
-        )
-
-
-def _check_local_data(spec: Any, file: Any, overrides: Any, fields: dict[str, Any]) -> None:
-    from opsloop.client._resolve import is_local_path
-    from opsloop.specs.data import data_shape_problem
-
-    data, origin = build_spec("DataSpec", spec, file=file, overrides=overrides, fields=fields)
-    path = data.get("path")
-    if isinstance(path, str) and is_local_path(path):
-        local = (origin.base_for("path") / path).resolve()
-        problem = local.exists() and data_shape_problem(local, data.get("type") or "uri_folder")
-        if problem:
-            raise origin.error(problem, "path")
-
 
 class EnvironmentOperations(_ShareableOperations):
     kind, route, spec_model, entity = "environment", "environments", "EnvironmentSpec", Environment

@@ -7,7 +7,8 @@ import re
 from sqlalchemy import select
 
 from opsloop.catalogue.actions import Action
-from opsloop.catalogue.events import DatastoreCreated, DatastoreUpdated
+from opsloop.catalogue.events import DatastoreCreated
+from opsloop.catalogue.update_events import DatastoreUpdated
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.entities import Datastore
 from opsloop.services.context import ServiceContext

@@ -7,7 +7,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from opsloop.catalogue.actions import Action
-from opsloop.catalogue.events import RegistryCreated, RegistryUpdated
+from opsloop.catalogue.events import RegistryCreated
+from opsloop.catalogue.update_events import RegistryUpdated
 from opsloop.errors import ConflictError, NotFoundError
 from opsloop.schemas.entities import Registry
 from opsloop.schemas.update_requests import RegistryUpdate

@@ -17,8 +17,8 @@ from opsloop.catalogue.events import (
     EventSubscriptionCreated,
     EventSubscriptionDeleted,
     EventSubscriptionRedeliveryRequested,
-    EventSubscriptionUpdated,
 )
+from opsloop.catalogue.update_events import EventSubscriptionUpdated
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.events import Delivery, DeliveryAttempt, EventSubscription, Redelivery
 from opsloop.security.roles import PLATFORM_SCOPE

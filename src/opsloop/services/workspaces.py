@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from opsloop.catalogue.actions import Action
-from opsloop.catalogue.events import WorkspaceCreated, WorkspaceDeleted, WorkspaceUpdated
+from opsloop.catalogue.events import WorkspaceCreated, WorkspaceDeleted
+from opsloop.catalogue.update_events import WorkspaceUpdated
 from opsloop.errors import ConflictError, NotFoundError
 from opsloop.schemas.entities import Workspace
 from opsloop.schemas.update_requests import WorkspaceUpdate
