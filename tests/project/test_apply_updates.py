@@ -179,3 +179,23 @@ def test_a_failed_update_leaves_that_resource_untouched(client: Client, tmp_path
     assert outcomes["dev/subscription/notify"].startswith("failed: workspace 'nowhere'")
     kept = client.subscriptions.get("notify")
     assert kept.event_types == ["job.failed"] and kept.action["type"] == "webhook"
+
+
+def test_a_role_a_standing_persona_lost_is_a_diff_that_apply_repairs(
+    client: Client, tmp_path: Path
+) -> None:
+    path = _project(tmp_path)
+    _apply(client, path)
+    held = client.role_assignments.list(principal="cicd", scope="/workspaces/prod")
+    roles = sorted(a.role for a in held)
+    assert len(roles) >= 2 and all(a.persona == "ci_cd_process" for a in held)
+    lost = held[0]
+    client.role_assignments.delete(lost.id)
+    plan = plan_file(client, path)
+    [change] = plan.pending
+    assert (change.action, change.address) == ("update", "prod/access/cicd/persona:ci_cd_process")
+    assert change.diffs == [("roles", [r for r in roles if r != lost.role], roles)]
+    assert _apply(client, path) == {change.address: "applied"}
+    again = client.role_assignments.list(principal="cicd", scope="/workspaces/prod")
+    assert sorted(a.role for a in again) == roles
+    assert plan_file(client, path).pending == []

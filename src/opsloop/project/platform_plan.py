@@ -217,35 +217,47 @@ def _access_change(
     client: Client, ws: str, entry: AccessEntry, held: list[Any], fresh: bool
 ) -> Change:
     if entry.persona is not None:
-        address = f"{ws}/access/{entry.principal}/persona:{entry.persona}"
-        persona = entry.persona
-        done = any(a.principal == entry.principal and a.persona == persona for a in held)
-        if not done and not fresh:
-            done = _persona_held(client, ws, entry.principal, persona)
-        run: Callable[[], Any] = lambda: client.personas.assign(  # noqa: E731
-            persona, entry.principal, workspace=ws
-        )
-        kind = "persona"
-    else:
-        address = f"{ws}/access/{entry.principal}/{entry.role}"
-        done = any(a.principal == entry.principal and a.role == entry.role for a in held)
-        run = lambda: client.role_assignments.create(  # noqa: E731
-            entry.principal, entry.role or "", scope=f"/workspaces/{ws}"
-        )
-        kind = "role assignment"
-    if done:
+        return _persona_change(client, ws, entry.principal, entry.persona, held, fresh)
+    address = f"{ws}/access/{entry.principal}/{entry.role}"
+    kind = "role assignment"
+    if any(a.principal == entry.principal and a.role == entry.role for a in held):
         return Change(kind, address, "unchanged", workspace=ws)
+    run = lambda: client.role_assignments.create(  # noqa: E731
+        entry.principal, entry.role or "", scope=f"/workspaces/{ws}"
+    )
     return Change(kind, address, "create", run=run, workspace=ws)
 
 
-def _persona_held(client: Client, ws: str, principal: str, persona: str) -> bool:
-    """Whether assigning the persona would change nothing: asked of the service as a dry
-    run, since a just-in-time persona's eligibility is no role assignment to list."""
-    try:
-        would = client.personas.assign(persona, principal, workspace=ws, dry_run=True)
-    except OpsloopError:  # e.g. a principal created earlier in this plan: assign it then
-        return False
-    return not would.assigned and not would.eligible
+def _persona_change(
+    client: Client, ws: str, principal: str, persona: str, held: list[Any], fresh: bool
+) -> Change:
+    """Compared by asking the persona service, as a dry run, what assigning it would add:
+    a just-in-time persona's eligibility is no role assignment to list, and a role of the
+    template the principal lost (or a template grown since) is a field diff to repair."""
+    address = f"{ws}/access/{principal}/persona:{persona}"
+
+    def run() -> Any:
+        return client.personas.assign(persona, principal, workspace=ws)
+
+    would = None
+    if not fresh:
+        try:
+            would = client.personas.assign(persona, principal, workspace=ws, dry_run=True)
+        except OpsloopError:  # e.g. a principal created earlier in this plan: assign it then
+            would = None
+    if would is None:
+        given = any(a.principal == principal and a.persona == persona for a in held)
+        action: Action = "unchanged" if given else "create"
+        return Change("persona", address, action, run=None if given else run, workspace=ws)
+    added = sorted([a.role for a in would.assigned] + would.eligible)
+    if not added:
+        return Change("persona", address, "unchanged", workspace=ws)
+    if not would.unchanged:
+        return Change("persona", address, "create", run=run, workspace=ws)
+    field = "eligible" if would.access == "just-in-time" else "roles"
+    before = sorted(would.unchanged)
+    diffs = [(field, before, sorted(before + added))]
+    return Change("persona", address, "update", diffs, run=run, workspace=ws)
 
 
 def _assignment(client: Client, principal: str, role: str, scope: str, ws: str | None) -> Change:
