@@ -116,3 +116,17 @@ def test_a_dry_run_refuses_what_the_create_would(served: Client, tmp_path: Path)
         served.monitors.create(
             {"name": "w", "monitoring_target": {"endpoint_deployment": "ep/red"}}, dry_run=True
         )
+
+
+def test_a_dry_run_makes_no_master_key(client: Client, home: Path) -> None:
+    """An endpoint's keys and a webhook's signing secret are sealed with the master key;
+    a dry run seals them with a throwaway one, so the home gets no master.key file."""
+    assert not (home / "master.key").exists()
+    client.online_endpoints.create(name="ep", dry_run=True)
+    client.subscriptions.create(
+        name="ci", event_types=["job.failed"], webhook_url="https://ci.example.com/hook",
+        dry_run=True,
+    )  # fmt: skip
+    assert not (home / "master.key").exists()
+    client.online_endpoints.create(name="ep")
+    assert (home / "master.key").exists()  # a create does make it

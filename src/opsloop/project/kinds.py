@@ -124,7 +124,7 @@ def _datastore_desired(entry: Entry) -> Fields:
 
 
 def _datastore_fixed(entry: Entry, diffs: list[tuple[str, Any, Any]]) -> str | None:
-    from opsloop.services.workspaces import DEFAULT_DATASTORE
+    from opsloop.specs.data import DEFAULT_DATASTORE
 
     if entry.name == DEFAULT_DATASTORE and any(field == "url" for field, _, _ in diffs):
         return (

@@ -83,7 +83,7 @@ def create_subscription(ctx: ServiceContext, spec: SubscriptionSpec) -> EventSub
         event_types=spec.types,
         subject=spec.subject,
         action=action.model_dump(mode="json", exclude_none=True),
-        secret=ctx.platform.secret_box.seal(secret) if secret else None,
+        secret=ctx.secret_box.seal(secret) if secret else None,
         webhook_url=action.url if isinstance(action, WebhookAction) else None,
         created_by=str(ctx.actor),
     )
@@ -119,6 +119,7 @@ def update_subscription(
         raise ValidationError(f"must be {name!r}: a subscription cannot be renamed", field="name")
     row = _require(ctx, name)
     if spec.workspace != row.workspace:
+        ctx.authorize(Action.EVENT_SUBSCRIPTIONS_WRITE, row.workspace)  # before saying where
         raise ValidationError(
             f"must be {row.workspace!r}: a subscription cannot move to another workspace "
             "(delete it and create it there)",
@@ -129,7 +130,7 @@ def update_subscription(
     secret = None
     if isinstance(action, WebhookAction) and row.secret is None:
         secret = new_secret()
-        row.secret = ctx.platform.secret_box.seal(secret)
+        row.secret = ctx.secret_box.seal(secret)
     elif not isinstance(action, WebhookAction):
         row.secret = None
     row.event_types, row.subject = spec.types, spec.subject

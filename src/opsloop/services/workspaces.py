@@ -12,10 +12,11 @@ from opsloop.errors import ConflictError, NotFoundError
 from opsloop.schemas.entities import Workspace
 from opsloop.schemas.update_requests import WorkspaceUpdate
 from opsloop.services.context import ServiceContext
+from opsloop.specs import data as data_specs
 from opsloop.specs.workspace import WorkspaceSpec
 from opsloop.store.tables import DatastoreRow, WorkspaceRow
 
-DEFAULT_DATASTORE = "workspaceblobstore"
+DEFAULT_DATASTORE = data_specs.DEFAULT_DATASTORE
 
 
 def create_workspace(ctx: ServiceContext, spec: WorkspaceSpec) -> Workspace:

@@ -8,6 +8,9 @@ from pydantic import field_validator
 
 from opsloop.specs.base import AssetPath, AssetVersion, DataType, NamedSpec
 
+# Every workspace's datastore inside the artifact store (as Azure ML names it).
+DEFAULT_DATASTORE = "workspaceblobstore"
+
 
 class DatastoreSpec(NamedSpec):
     """A named fsspec URL: ``file://``, ``s3://``, ``abfs://``, ``gs://``."""
