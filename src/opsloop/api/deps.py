@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
 from pydantic import AfterValidator
 
 from opsloop.errors import AuthenticationError, ValidationError
@@ -38,11 +38,41 @@ def storable_parameters(request: Request) -> None:
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
+DRY_RUN_HEADER = "X-Opsloop-Dry-Run"
+
+
+def dry_run_flag(
+    response: Response,
+    dry_run: Annotated[
+        bool, Query(description="true: check and answer what would be created; write nothing.")
+    ] = False,
+) -> bool:
+    """A dry run answers 200 (nothing was created) with ``X-Opsloop-Dry-Run: true``, so a
+    caller can tell the answer from a creation's 201."""
+    if dry_run:
+        response.status_code = 200
+        response.headers[DRY_RUN_HEADER] = "true"
+    return dry_run
+
+
 # On create routes: check the request and answer what would be created, writing nothing
-# (``Platform.context(dry_run=True)``).
-DryRun = Annotated[
-    bool, Query(description="true: check and answer what would be created; write nothing.")
-]
+# (``Platform.context(dry_run=True)``). Such a route declares DRY_RUN_RESPONSES.
+DryRun = Annotated[bool, Depends(dry_run_flag)]
+_DRY_RUN_HEADERS = {
+    DRY_RUN_HEADER: {
+        "description": "`true` when the answer is a dry run's (`dry_run=true`).",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+DRY_RUN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A dry run (`dry_run=true`): what would be created; nothing was written.",
+        "headers": _DRY_RUN_HEADERS,
+    }
+}
+# For a route that answers 200 either way.
+DRY_RUN_HEADERS: dict[int | str, dict[str, Any]] = {200: {"headers": _DRY_RUN_HEADERS}}
+
 
 # Query parameters, bounded here so that no value reaches the store that it cannot hold
 # (both backends keep integers in 64 bits) and the OpenAPI document states the bounds.

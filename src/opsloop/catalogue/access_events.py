@@ -12,6 +12,13 @@ class PrincipalCreated(EventPayload):
     kind: str
 
 
+class PrincipalUpdated(EventPayload):
+    event_type = "principal.updated"
+    resource_type = "principals"
+    description = "A principal's display name or description was changed."
+    fields: list[str]
+
+
 class PrincipalDisabled(EventPayload):
     event_type = "principal.disabled"
     resource_type = "principals"

@@ -385,5 +385,6 @@ from opsloop.catalogue import monitor_events as _monitor_events  # noqa: E402, F
 from opsloop.catalogue import promotion_events as _promotion_events  # noqa: E402, F401
 from opsloop.catalogue import schedule_events as _schedule_events  # noqa: E402, F401
 from opsloop.catalogue import sharing_events as _sharing_events  # noqa: E402, F401
+from opsloop.catalogue import update_events as _update_events  # noqa: E402, F401
 from opsloop.catalogue import vault_events as _vault_events  # noqa: E402, F401
 from opsloop.catalogue import workspace_check_events as _workspace_check_events  # noqa: E402, F401

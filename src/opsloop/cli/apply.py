@@ -30,7 +30,8 @@ def apply(
     datastores, computes, environments, schedules, monitors and subscriptions that a
     project file declares. A second apply of the same file changes nothing. Each resource
     is applied in its own transaction with your permissions: a failure is reported and the
-    others go on. Secrets appear by name only (${{secrets.NAME}}); see docs/project-file.md.
+    others go on. A field that cannot change in place (a workspace's or principal's kind)
+    is refused in the plan, and that resource left as it is. Secrets appear by name only (${{secrets.NAME}}); see docs/project-file.md.
 
     Example: opsloop apply -f project.yaml --dry-run
     """

@@ -57,14 +57,11 @@ def create_datastore(
 
     Check only: opsloop datastore create -w dev -f store.yml --dry-run"""
     fields: dict[str, Any] = {"name": name, "url": url, "description": description}
-    emit(
-        make_client(workspace).datastores.create(
-            file=file, overrides=set_, dry_run=dry_run, **fields
-        ),
-        output,
-        ["name", "url", "is_default", "description"],
+    made = make_client(workspace).datastores.create(
+        file=file, overrides=set_, dry_run=dry_run, **fields
     )
-    dry_run_note(dry_run)
+    emit(made, output, ["name", "url", "is_default", "description"])
+    dry_run_note(dry_run, "datastore", made)
 
 
 @datastore_app.command("list")
@@ -113,10 +110,14 @@ def create_data(
     file: File = None,
     set_: Set = None,
     output: Output = "table",
+    dry_run: DryRun = False,
 ) -> None:
     """Register a data asset version (local files are uploaded).
 
     Example: opsloop data create -w dev -n taxi-data --type uri_file --path ./data/taxi.csv
+
+    Check only (local files are checked and hashed, not uploaded; no profile is computed):
+    opsloop data create -w dev -f data.yml --dry-run
 
     From a spec: opsloop data create -w dev -f data.yml --set path=./taxi.csv (a --set path
     is relative to the current folder; a path in the file to the file's folder)
@@ -129,11 +130,9 @@ def create_data(
         "description": description,
         "tags": parse_tags(tag),
     }
-    emit(
-        make_client(workspace).data.create(file=file, overrides=set_, **fields),
-        output,
-        DATA_COLUMNS,
-    )
+    made = make_client(workspace).data.create(file=file, overrides=set_, dry_run=dry_run, **fields)
+    emit(made, output, DATA_COLUMNS)
+    dry_run_note(dry_run, "data", made)
 
 
 @data_app.command("list")
@@ -192,12 +191,9 @@ def create_environment(
         "description": description,
     }
     environments = make_client(workspace).environments
-    emit(
-        environments.create(file=file, overrides=set_, dry_run=dry_run, **fields),
-        output,
-        ENV_COLUMNS,
-    )
-    dry_run_note(dry_run)
+    made = environments.create(file=file, overrides=set_, dry_run=dry_run, **fields)
+    emit(made, output, ENV_COLUMNS)
+    dry_run_note(dry_run, "environment", made)
 
 
 @environment_app.command("list")
@@ -250,14 +246,11 @@ def create_component(
     Check only (the code is hashed, not uploaded): opsloop component create -w dev -f
     components/train.yml --dry-run
     """
-    emit(
-        make_client(workspace).components.create(
-            file=file, overrides=set_, version=version, dry_run=dry_run
-        ),
-        output,
-        COMPONENT_COLUMNS,
+    made = make_client(workspace).components.create(
+        file=file, overrides=set_, version=version, dry_run=dry_run
     )
-    dry_run_note(dry_run)
+    emit(made, output, COMPONENT_COLUMNS)
+    dry_run_note(dry_run, "component", made)
 
 
 @component_app.command("list")

@@ -6,7 +6,18 @@ from typing import Annotated, Any
 
 import typer
 
-from opsloop.cli.common import Description, File, Output, Set, Workspace, Yes, emit, make_client
+from opsloop.cli.common import (
+    Description,
+    DryRun,
+    File,
+    Output,
+    Set,
+    Workspace,
+    Yes,
+    dry_run_note,
+    emit,
+    make_client,
+)
 from opsloop.cli.job import Stream, _follow, _show
 
 batch_endpoint_app = typer.Typer(
@@ -29,11 +40,16 @@ def create(
     file: File = None,
     set_: Set = None,
     output: Output = "table",
+    dry_run: DryRun = False,
 ) -> None:
-    """Create a batch endpoint.  Example: opsloop batch-endpoint create -w dev -n taxi-batch"""
+    """Create a batch endpoint.  Example: opsloop batch-endpoint create -w dev -n taxi-batch
+
+    Check only: opsloop batch-endpoint create -w dev -f batch-endpoint.yml --dry-run"""
     fields: dict[str, Any] = {"name": name, "description": description}
     client = make_client(workspace)
-    emit(client.batch_endpoints.create(file=file, overrides=set_, **fields), output, COLUMNS)
+    made = client.batch_endpoints.create(file=file, overrides=set_, dry_run=dry_run, **fields)
+    emit(made, output, COLUMNS)
+    dry_run_note(dry_run, "batch endpoint", made)
 
 
 @batch_endpoint_app.command("show")
@@ -112,16 +128,21 @@ def create_deployment(
     file: File = None,
     set_: Set = None,
     output: Output = "table",
+    dry_run: DryRun = False,
 ) -> None:
     """Create a batch deployment.
 
     Example: opsloop batch-deployment create -w dev -f batch-deployment.yml --set-default
+
+    Check only (its code hashed, not uploaded): opsloop batch-deployment create -w dev -f
+    batch-deployment.yml --dry-run
     """
     fields: dict[str, Any] = {"name": name, "endpoint_name": endpoint_name, "model": model}
     deployment = make_client(workspace).batch_deployments.create(
-        file=file, overrides=set_, set_default=set_default, **fields
+        file=file, overrides=set_, set_default=set_default, dry_run=dry_run, **fields
     )
     emit(deployment, output, DEPLOYMENT_COLUMNS)
+    dry_run_note(dry_run, "batch deployment", deployment)
 
 
 @batch_deployment_app.command("list")

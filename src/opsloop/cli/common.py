@@ -42,10 +42,22 @@ DryRun = Annotated[
 ]
 
 
-def dry_run_note(dry_run: bool) -> None:
-    """After a ``--dry-run``: say that what was printed was not stored."""
-    if dry_run:
-        typer.echo("Dry run: the spec is valid; nothing was created or changed.", err=True)
+def dry_run_note(dry_run: bool, kind: str = "", made: Any = None) -> None:
+    """After a ``--dry-run``: say what would have been created (the ``kind`` of ``made``, the
+    answer) and that nothing was; on stderr, so ``-o json`` stays parseable."""
+    if not dry_run:
+        return
+    what = "the spec is valid"
+    if kind and made is not None:
+        name = getattr(made, "name", "")
+        if getattr(made, "endpoint_name", None):  # a deployment: endpoint/deployment
+            name = f"{made.endpoint_name}/{name}"
+        version = getattr(made, "version", None)
+        what = f"would create {kind} {name}:{version}" if version else f"would create {kind} {name}"
+        workspace = getattr(made, "workspace", None)
+        if workspace:
+            what += f" in workspace {workspace}"
+    typer.echo(f"Dry run: {what}; nothing was created or changed.", err=True)
 
 
 Version = Annotated[str | None, typer.Option("--version", "-v", help="Version (default: next).")]

@@ -71,7 +71,7 @@ def create(
     compute = computes.create(file=file, overrides=set_, dry_run=dry_run, **fields)
     echo_warnings(compute.warnings)
     emit(compute, output, COLUMNS)
-    dry_run_note(dry_run)
+    dry_run_note(dry_run, "compute", compute)
 
 
 @compute_app.command("list")

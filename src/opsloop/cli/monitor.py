@@ -10,12 +10,14 @@ import typer
 from rich.table import Table
 
 from opsloop.cli.common import (
+    DryRun,
     Output,
     Set,
     Workspace,
     Yes,
     check_output,
     console,
+    dry_run_note,
     emit,
     make_client,
 )
@@ -48,19 +50,24 @@ def create(
     set_: Set = None,
     workspace: Workspace = None,
     output: Output = "table",
+    dry_run: DryRun = False,
 ) -> None:
     """Create a monitor (or replace the one with its name).
 
     Example: opsloop monitor create -w prod -f examples/classical/mlops/monitoring/monitor.yml
+
+    Check only (its target, data and signals): opsloop monitor create -w prod -f monitor.yml
+    --dry-run
     """
     from opsloop.specs.monitor import load_monitor_file
 
     spec = load_monitor_file(file, set_)
-    monitor = make_client(workspace).monitors.create(spec)
+    monitor = make_client(workspace).monitors.create(spec, dry_run=dry_run)
     emit(monitor, output, COLUMNS)
     for warning in monitor.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    if spec.trigger is not None:
+    dry_run_note(dry_run, "monitor", monitor)
+    if spec.trigger is not None and not dry_run:
         where = f" -w {workspace}" if workspace else ""
         typer.echo(
             f"{file} has a trigger: `opsloop schedule create{where} -f {file}` runs "

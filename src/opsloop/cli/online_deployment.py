@@ -6,7 +6,18 @@ from typing import Annotated, Any
 
 import typer
 
-from opsloop.cli.common import Description, File, Output, Set, Workspace, Yes, emit, make_client
+from opsloop.cli.common import (
+    Description,
+    DryRun,
+    File,
+    Output,
+    Set,
+    Workspace,
+    Yes,
+    dry_run_note,
+    emit,
+    make_client,
+)
 
 online_deployment_app = typer.Typer(
     help="Online deployments: a model (and optional scoring script) behind an endpoint.",
@@ -55,16 +66,21 @@ def create(
     file: File = None,
     set_: Set = None,
     output: Output = "table",
+    dry_run: DryRun = False,
 ) -> None:
     """Create a deployment; it is loaded and checked before it is stored.
 
     Example: opsloop online-deployment create -w dev -f blue-deployment.yml --all-traffic
+
+    Check only (model, environment and settings resolved; the model is not loaded, the code
+    not uploaded): opsloop online-deployment create -w dev -f blue-deployment.yml --dry-run
     """
     deployment = make_client(workspace).online_deployments.create(
-        file=file, overrides=set_, all_traffic=all_traffic,
+        file=file, overrides=set_, all_traffic=all_traffic, dry_run=dry_run,
         **_fields(name, endpoint_name, model, description),
     )  # fmt: skip
     _emit_one(deployment, output)
+    dry_run_note(dry_run, "online deployment", deployment)
 
 
 @online_deployment_app.command("update")

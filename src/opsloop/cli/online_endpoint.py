@@ -11,6 +11,7 @@ import typer
 
 from opsloop.cli.common import (
     Description,
+    DryRun,
     File,
     Output,
     Set,
@@ -18,6 +19,7 @@ from opsloop.cli.common import (
     Workspace,
     Yes,
     check_output,
+    dry_run_note,
     emit,
     make_client,
     parse_tags,
@@ -65,8 +67,11 @@ def create(
     file: File = None,
     set_: Set = None,
     output: Output = "table",
+    dry_run: DryRun = False,
 ) -> None:
-    """Create an online endpoint.  Example: opsloop online-endpoint create -w dev -n taxi-fare"""
+    """Create an online endpoint.  Example: opsloop online-endpoint create -w dev -n taxi-fare
+
+    Check only: opsloop online-endpoint create -w dev -f endpoint.yml --dry-run"""
     fields: dict[str, Any] = {
         "name": name,
         "auth_mode": auth_mode,
@@ -74,7 +79,9 @@ def create(
         "tags": parse_tags(tag),
     }
     client = make_client(workspace)
-    emit(client.online_endpoints.create(file=file, overrides=set_, **fields), output, COLUMNS)
+    made = client.online_endpoints.create(file=file, overrides=set_, dry_run=dry_run, **fields)
+    emit(made, output, COLUMNS)
+    dry_run_note(dry_run, "online endpoint", made)
 
 
 @online_endpoint_app.command("update")

@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from opsloop.cli.common import File, Output, Set, Workspace, Yes, emit, make_client
+from opsloop.cli.common import (
+    DryRun,
+    File,
+    Output,
+    Set,
+    Workspace,
+    Yes,
+    dry_run_note,
+    emit,
+    make_client,
+)
 
 schedule_app = typer.Typer(
     help="Schedules: a cron or recurrence trigger that creates a job on each tick (Azure ML's "
@@ -36,19 +46,27 @@ ScheduleName = Annotated[str, typer.Argument(help="Schedule name.")]
 
 @schedule_app.command("create")
 def create(
-    file: File = None, workspace: Workspace = None, set_: Set = None, output: Output = "table"
+    file: File = None,
+    workspace: Workspace = None,
+    set_: Set = None,
+    output: Output = "table",
+    dry_run: DryRun = False,
 ) -> None:
     """Create a schedule from YAML: trigger (cron or recurrence) and create_job (a job file
     relative to the schedule file, an inline job, or a component reference).
 
     Example: opsloop schedule create -w dev -f nightly-train.yml
+
+    Check only (the job's code hashed, not uploaded): opsloop schedule create -w dev -f
+    nightly-train.yml --dry-run
     """
     if file is None:
         raise typer.BadParameter("give the schedule's YAML file", param_hint="--file")
     client = make_client(workspace)
-    schedule = client.schedules.create(file=file, overrides=set_)
+    schedule = client.schedules.create(file=file, overrides=set_, dry_run=dry_run)
     emit(schedule, output, SHOWN)
-    if not client.is_remote:
+    dry_run_note(dry_run, "schedule", schedule)
+    if not client.is_remote and not dry_run:
         # No server runs beside an embedded home: nothing fires until a worker does.
         typer.echo(
             "Schedules fire while `opsloop worker` (or `opsloop server`) runs for this home.",

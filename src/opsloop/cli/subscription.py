@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from opsloop.cli.common import File, Name, Output, Set, Yes, emit, make_client
+from opsloop.cli.common import (
+    DryRun,
+    File,
+    Name,
+    Output,
+    Set,
+    Yes,
+    dry_run_note,
+    emit,
+    make_client,
+)
 
 subscription_app = typer.Typer(
     help="Subscriptions: matching events get an action (webhook, email, run_job, rollback, label).",
@@ -45,9 +55,13 @@ def create(
     ] = None,
     set_: Set = None,
     output: Output = "table",
+    dry_run: DryRun = False,
 ) -> None:
     """Create a subscription from a YAML file (any action), or a webhook from options.
     A webhook's signing secret (whsec_...) is printed this once: keep it.
+
+    Check only (a run_job's code hashed, not uploaded; no secret made): opsloop
+    subscription create -f subscriptions/retrain-on-drift.yml --dry-run
 
     Example: opsloop subscription create -f subscriptions/retrain-on-drift.yml
 
@@ -57,8 +71,11 @@ def create(
         raise typer.BadParameter("give a subscription file, or a URL to POST to", param_hint="-f")
     fields = {"name": name, "event_types": event_type, "webhook_url": webhook}
     fields["workspace"] = workspace
-    made = make_client().event_subscriptions.create(file=file, overrides=set_, **fields)
+    made = make_client().event_subscriptions.create(
+        file=file, overrides=set_, dry_run=dry_run, **fields
+    )
     emit(made, output, SUBSCRIPTION_COLUMNS)
+    dry_run_note(dry_run, "subscription", made)
     if made.secret and output == "table":
         typer.echo(f"\nSigning secret (shown once): {made.secret}")
 

@@ -45,6 +45,15 @@ class PrincipalOperations:
     def get(self, name: str) -> Principal:
         return Principal.model_validate(self._client.request("GET", f"/principals/{name}"))
 
+    def update(self, name: str, **fields: str | None) -> Principal:
+        """Change ``display_name`` or ``description`` (those given; None clears); a
+        principal's kind never changes::
+
+        client.principals.update("ci", description="GitHub Actions")
+        """
+        answer = self._client.request("PATCH", f"/principals/{name}", json=fields)
+        return Principal.model_validate(answer)
+
     def disable(self, name: str) -> Principal:
         answer = self._client.request("POST", f"/principals/{name}/disable")
         return Principal.model_validate(answer)

@@ -6,7 +6,7 @@ import builtins
 from pathlib import Path
 from typing import Any
 
-from opsloop.client._resolve import Resolver, is_local_path
+from opsloop.client._resolve import HashingResolver, Resolver, is_local_path
 from opsloop.client._resources import _NamedOperations, _Operations, build_spec
 from opsloop.schemas.endpoints import BatchDeployment, BatchEndpoint
 from opsloop.schemas.entities import Job
@@ -51,21 +51,25 @@ class BatchDeploymentOperations(_Operations):
         set_default: bool = False,
         workspace: str | None = None,
         overrides: list[str] | None = None,
+        dry_run: bool = False,
         **fields: Any,
     ) -> BatchDeployment:
+        """With ``dry_run``: checked and answered; nothing uploaded or stored."""
         data, origin = build_spec(
             BatchDeploymentSpec, spec, file=file, overrides=overrides, fields=fields
         )
         self._client._upload_workspace = self._ws(workspace)
-        data = Resolver(self._client._upload).deployment(data, origin)
+        resolver = HashingResolver() if dry_run else Resolver(self._client._upload)
+        data = resolver.deployment(data, origin)
         origin.validate(BatchDeploymentSpec, data)
         path = (
             f"/workspaces/{self._ws(workspace)}/batch-endpoints/{data['endpoint_name']}/deployments"
         )
         with origin.located():
-            answer = self._client.request(
-                "POST", path, json=data, params={"set_default": "true"} if set_default else None
-            )
+            params = {"set_default": "true"} if set_default else {}
+            if dry_run:
+                params["dry_run"] = "true"
+            answer = self._client.request("POST", path, json=data, params=params or None)
         return BatchDeployment.model_validate(answer)
 
     def get(

@@ -244,15 +244,22 @@ class OnlineDeploymentOperations(_Operations):
         return f"{base}/{name}" if name else base
 
     def _spec(
-        self, spec: Any, file: Any, overrides: Any, fields: dict[str, Any], workspace: str | None
+        self,
+        spec: Any,
+        file: Any,
+        overrides: Any,
+        fields: dict[str, Any],
+        workspace: str | None,
+        dry_run: bool = False,
     ) -> tuple[dict[str, Any], Origin]:
         data, origin = build_spec(
             OnlineDeploymentSpec, spec, file=file, overrides=overrides, fields=fields
         )
-        from opsloop.client._resolve import Resolver
+        from opsloop.client._resolve import HashingResolver, Resolver
 
         self._client._upload_workspace = self._ws(workspace)
-        data = Resolver(self._client._upload).deployment(data, origin)
+        resolver = HashingResolver() if dry_run else Resolver(self._client._upload)
+        data = resolver.deployment(data, origin)
         origin.validate(OnlineDeploymentSpec, data)
         return data, origin
 
@@ -264,16 +271,22 @@ class OnlineDeploymentOperations(_Operations):
         all_traffic: bool = False,
         workspace: str | None = None,
         overrides: list[str] | None = None,
+        dry_run: bool = False,
         **fields: Any,
     ) -> OnlineDeployment:
-        """Provision a deployment (the model is loaded and checked before it is stored)."""
-        data, origin = self._spec(spec, file, overrides, fields, workspace)
+        """Provision a deployment (the model is loaded and checked before it is stored).
+        With ``dry_run``: resolved, checked and answered; nothing uploaded, provisioned or
+        stored."""
+        data, origin = self._spec(spec, file, overrides, fields, workspace, dry_run)
+        params = {"all_traffic": "true"} if all_traffic else {}
+        if dry_run:
+            params["dry_run"] = "true"
         with origin.located():
             answer = self._client.request(
                 "POST",
                 self._path(workspace, data["endpoint_name"]),
                 json=data,
-                params={"all_traffic": "true"} if all_traffic else None,
+                params=params or None,
             )
         return OnlineDeployment.model_validate(answer)
 

@@ -48,6 +48,7 @@ class EventSubscriptionOperations(_Operations):
         *,
         file: str | Path | None = None,
         overrides: list[str] | None = None,
+        dry_run: bool = False,
         **fields: Any,
     ) -> EventSubscription:
         """A subscription: events that match get its action. A webhook's answer holds its
@@ -59,17 +60,41 @@ class EventSubscriptionOperations(_Operations):
             )
 
         A run_job action's ``job`` file is read here, relative to the subscription file,
-        its code uploaded, and kept with the subscription."""
+        its code uploaded, and kept with the subscription. With ``dry_run``, it is checked
+        and answered, nothing stored and no code uploaded (hashed only)."""
+        data = self._body(spec, file, overrides, fields, dry_run)
+        return self._post(EventSubscription, "/event-subscriptions", data, dry_run)
+
+    def update(
+        self,
+        name: str,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        overrides: list[str] | None = None,
+        **fields: Any,
+    ) -> EventSubscription:
+        """Replace the subscription's filter and action with the spec's; it goes on from
+        where it had read."""
+        data = self._body(spec, file, overrides, fields, False)
+        answer = self._client.request("PUT", f"/event-subscriptions/{name}", json=data)
+        return EventSubscription.model_validate(answer)
+
+    def _body(
+        self, spec: Any, file: Any, overrides: Any, fields: dict[str, Any], dry_run: bool
+    ) -> dict[str, Any]:
         data, origin = build_spec(
             SubscriptionSpec, spec, file=file, overrides=overrides, fields=fields
         )
         action = data.get("action") or {}
         if action.get("type") == "run_job" and action.get("job_spec") is None:
-            action["job_spec"] = self._read_job(action, data.get("workspace"), origin)
-        return self._post(EventSubscription, "/event-subscriptions", data)
+            action["job_spec"] = self._read_job(action, data.get("workspace"), origin, dry_run)
+        return data
 
-    def _read_job(self, action: dict[str, Any], workspace: str | None, origin: Any) -> Any:
-        from opsloop.client._resolve import Origin, Resolver
+    def _read_job(
+        self, action: dict[str, Any], workspace: str | None, origin: Any, dry_run: bool
+    ) -> Any:
+        from opsloop.client._resolve import HashingResolver, Origin, Resolver
         from opsloop.client._resources import _spec_class
         from opsloop.specs.loader import read_yaml
 
@@ -79,7 +104,8 @@ class EventSubscriptionOperations(_Operations):
         job, lines = read_yaml(path)
         job_origin = Origin(path.resolve().parent, str(path), lines)
         self._client._upload_workspace = action.get("workspace") or workspace
-        resolved = Resolver(self._client._upload).job(job, job_origin)
+        resolver = HashingResolver() if dry_run else Resolver(self._client._upload)
+        resolved = resolver.job(job, job_origin)
         job_origin.validate(_spec_class("JobSpec"), resolved)  # errors name the job file
         return resolved
 

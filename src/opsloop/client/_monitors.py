@@ -36,8 +36,10 @@ class MonitorOperations:
         *,
         file: str | Path | None = None,
         workspace: str | None = None,
+        dry_run: bool = False,
     ) -> Monitor:
-        """From a monitor file (errors name its file, line and field), a mapping or a spec."""
+        """From a monitor file (errors name its file, line and field), a mapping or a spec;
+        with ``dry_run``, checked and answered, nothing stored."""
         from opsloop.specs.monitor import MonitorSpec, load_monitor_file, monitor_from_data
 
         if file is not None:
@@ -47,8 +49,9 @@ class MonitorOperations:
         if not isinstance(spec, MonitorSpec):
             raise TypeError("give a monitor spec, a mapping or file=")
         body = spec.model_dump(mode="json", exclude_none=True)
+        params = {"dry_run": "true"} if dry_run else None
         return Monitor.model_validate(
-            self._client.request("POST", self._path(workspace), json=body)
+            self._client.request("POST", self._path(workspace), json=body, params=params)
         )
 
     def get(self, name: str, *, workspace: str | None = None) -> Monitor:

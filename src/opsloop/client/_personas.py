@@ -26,11 +26,17 @@ class PersonaOperations:
     def get(self, name: str) -> Persona:
         return Persona.model_validate(self._client.request("GET", f"/personas/{name}"))
 
-    def assign(self, persona: str, principal: str, *, workspace: str) -> PersonaAssignment:
+    def assign(
+        self, persona: str, principal: str, *, workspace: str, dry_run: bool = False
+    ) -> PersonaAssignment:
         """Give ``principal`` the roles ``persona`` holds in a workspace of ``workspace``'s
-        kind (or make it eligible for them, for a just-in-time persona). Idempotent."""
+        kind (or make it eligible for them, for a just-in-time persona). Idempotent. With
+        ``dry_run``: what it would assign or make eligible, writing nothing."""
         body = {"principal": principal, "workspace": workspace}
-        answer = self._client.request("POST", f"/personas/{persona}/assignments", json=body)
+        params = {"dry_run": "true"} if dry_run else None
+        answer = self._client.request(
+            "POST", f"/personas/{persona}/assignments", json=body, params=params
+        )
         return PersonaAssignment.model_validate(answer)
 
 

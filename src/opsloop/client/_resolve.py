@@ -252,6 +252,19 @@ class HashingResolver(Resolver):
     def _store(self, local: Path) -> str:
         return pending_upload_url(hash_path(local), local.name)
 
+    def data(self, data: dict[str, Any], origin: Origin) -> dict[str, Any]:
+        # The server never sees the files: the shape it would check is checked here.
+        from opsloop.specs.data import data_shape_problem
+
+        path = data.get("path")
+        if isinstance(path, str) and is_local_path(path):
+            local = (origin.base_for("path") / path).resolve()
+            kind = data.get("type") or "uri_folder"
+            problem = local.exists() and data_shape_problem(local, kind)
+            if problem:
+                raise origin.error(problem, "path")
+        return super().data(data, origin)
+
 
 def _no_upload(content: bytes, name: str, kind: str) -> str:
     raise AssertionError(f"a validation uploaded {name!r}")  # HashingResolver never calls it

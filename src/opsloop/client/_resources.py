@@ -133,6 +133,14 @@ class WorkspaceOperations(_Operations):
     def delete(self, name: str) -> None:
         self._client.request("DELETE", f"/workspaces/{name}")
 
+    def update(self, name: str, **fields: Any) -> Workspace:
+        """Change ``display_name``, ``description`` or ``tags`` (those given; None clears)::
+
+        client.workspaces.update("dev", description="Where CI trains")
+        """
+        answer = self._client.request("PATCH", f"/workspaces/{name}", json=fields)
+        return Workspace.model_validate(answer)
+
     def set_budget(
         self,
         name: str,
@@ -194,6 +202,11 @@ class RegistryOperations(_Operations):
     def get(self, name: str) -> Registry:
         return self._get(Registry, f"/registries/{name}")
 
+    def update(self, name: str, **fields: Any) -> Registry:
+        """Change ``description`` or ``tags`` (those given; None clears)."""
+        answer = self._client.request("PATCH", f"/registries/{name}", json=fields)
+        return Registry.model_validate(answer)
+
     def list(self) -> list[Registry]:
         return self._list(Registry, "/registries")
 
@@ -239,6 +252,22 @@ class DatastoreOperations(_NamedOperations[Datastore]):
     route = "datastores"
     spec_model = "DatastoreSpec"
     entity = Datastore
+
+    def update(
+        self,
+        name: str,
+        spec: Any = None,
+        *,
+        file: str | Path | None = None,
+        workspace: str | None = None,
+        **fields: Any,
+    ) -> Datastore:
+        """Replace the datastore's URL, description and tags with the spec's (unset ones
+        reset); data registered through it keeps the URL it was resolved to."""
+        data, origin = build_spec(self.spec_model, spec, file=file, fields=fields)
+        with origin.located():
+            answer = self._client.request("PUT", self._path(workspace, name), json=data)
+        return Datastore.model_validate(answer)
 
 
 class _VersionedOperations(_Operations):

@@ -6,7 +6,7 @@ import builtins
 from pathlib import Path
 from typing import Any
 
-from opsloop.client._resolve import Origin, Resolver
+from opsloop.client._resolve import HashingResolver, Origin, Resolver
 from opsloop.client._resources import _Operations, build_spec
 from opsloop.errors import ValidationError
 from opsloop.schemas.schedules import Schedule
@@ -38,9 +38,12 @@ class ScheduleOperations(_Operations):
         file: str | Path | None = None,
         workspace: str | None = None,
         overrides: list[str] | None = None,
+        dry_run: bool = False,
         **fields: Any,
     ) -> Schedule:
-        return self._send("POST", "", spec, file, workspace, overrides, fields)
+        """With ``dry_run``: checked and answered, nothing stored (a job's code is hashed,
+        not uploaded)."""
+        return self._send("POST", "", spec, file, workspace, overrides, fields, dry_run)
 
     def update(
         self,
@@ -64,13 +67,15 @@ class ScheduleOperations(_Operations):
         workspace: str | None,
         overrides: list[str] | None,
         fields: dict[str, Any],
+        dry_run: bool = False,
     ) -> Schedule:
         ws = self._ws(workspace)
         data, origin = build_spec(ScheduleSpec, spec, file=file, overrides=overrides, fields=fields)
         self._client._upload_workspace = ws
         job = data.get("create_job")
         if job is not None:
-            data["create_job"] = _resolve_job(Resolver(self._client._upload), job, origin)
+            resolver = HashingResolver() if dry_run else Resolver(self._client._upload)
+            data["create_job"] = _resolve_job(resolver, job, origin)
         with origin.located():
             try:
                 check_schedule(origin.validate(ScheduleSpec, data))
@@ -78,7 +83,12 @@ class ScheduleOperations(_Operations):
                 if exc.field or exc.file or origin.file is None:
                     raise
                 raise ValidationError(exc.reason, file=origin.file, line=1) from None
-            answer = self._client.request(method, f"/workspaces/{ws}/schedules{suffix}", json=data)
+            answer = self._client.request(
+                method,
+                f"/workspaces/{ws}/schedules{suffix}",
+                json=data,
+                params={"dry_run": "true"} if dry_run else None,
+            )
             return Schedule.model_validate(answer)
 
     def get(self, name: str, *, workspace: str | None = None) -> Schedule:

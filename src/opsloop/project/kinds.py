@@ -34,6 +34,8 @@ class Kind:
     delete: Callable[[Client, str, str], Any] | None
     # what to say when the kind cannot be created or updated by apply
     unsupported: str = ""
+    # why an update of this entry with these field diffs cannot be made in place, if so
+    fixed: Callable[[Entry, list[tuple[str, Any, Any]]], str | None] | None = None
 
 
 def _validated(module: str, model_name: str) -> Callable[[Entry], Any]:
@@ -119,6 +121,17 @@ def _datastores_current(client: Client, ws: str) -> dict[str, Fields]:
 def _datastore_desired(entry: Entry) -> Fields:
     spec = KINDS[entry.kind].validate(entry)
     return {"url": spec.url, "description": spec.description, "tags": spec.tags}
+
+
+def _datastore_fixed(entry: Entry, diffs: list[tuple[str, Any, Any]]) -> str | None:
+    from opsloop.specs.data import DEFAULT_DATASTORE
+
+    if entry.name == DEFAULT_DATASTORE and any(field == "url" for field, _, _ in diffs):
+        return (
+            f"the default datastore's url cannot change (the platform writes the workspace's "
+            f"files there): declare the new url under another name than {DEFAULT_DATASTORE}"
+        )
+    return None
 
 
 # --- environments (versioned: a new version only when the content differs) ----------------
@@ -231,9 +244,9 @@ KINDS: dict[str, Kind] = {
         _datastores_current,
         _datastore_desired,
         lambda c, e: c.datastores.create(_absolute(e), workspace=e.workspace),
-        None,
-        None,
-        unsupported="a datastore cannot be changed yet: give it a new name",
+        lambda c, e: c.datastores.update(e.name, _absolute(e), workspace=e.workspace),
+        None,  # data assets name their datastore: never deleted by apply
+        fixed=_datastore_fixed,
     ),
     "computes": Kind(
         "compute",
@@ -289,11 +302,8 @@ KINDS: dict[str, Kind] = {
         _subscriptions_current,
         _subscription_desired,
         lambda c, e: c.subscriptions.create(_absolute(e)),
-        None,
+        lambda c, e: c.subscriptions.update(e.name, _absolute(e)),
         lambda c, ws, name: c.subscriptions.delete(name),
-        unsupported=(
-            "a subscription cannot be changed yet: remove it (apply --prune) and add it again"
-        ),
     ),
 }
 

@@ -124,6 +124,8 @@ def _plan_kind(
         change.error = read_error or _entry_error(
             spec, change.action, entry, secrets.get(ws, set())
         )
+        if change.action == "update" and spec.fixed is not None and change.error is None:
+            change.error = spec.fixed(entry, change.diffs)
         if change.action == "create" and spec.create is not None:
             change.run = _bind(spec.create, client, entry)
         elif change.action == "update" and spec.update is not None:

@@ -15,7 +15,17 @@ from opsloop.errors import OpsloopError
 from opsloop.project.plan import Action, Change, diff, exists
 from opsloop.specs.project import AccessEntry, Project, WorkspaceEntry
 
-_UNCHANGEABLE = "{} cannot be changed by apply yet"
+# Fields that never change in place, and why: the plan says so instead of failing midway.
+_FIXED = {
+    "principal": {
+        "kind": "a principal's kind cannot change in place (its tokens, sign-in and audit "
+        "records are those of a {old}): declare a {new} under another name",
+    },
+    "workspace": {
+        "kind": "a workspace's kind cannot change in place (the persona roles assigned in it "
+        "were chosen for a {old} workspace): declare a {new} workspace under another name",
+    },
+}
 
 
 def plan_platform(client: Client, project: Project, *, prune: bool) -> list[Change]:
@@ -30,6 +40,7 @@ def plan_platform(client: Client, project: Project, *, prune: bool) -> list[Chan
                 lambda n=principal.name: client.principals.get(n),
                 wanted,
                 lambda p=principal: client.principals.create(**p.model_dump()),
+                lambda fields, n=principal.name: client.principals.update(n, **fields),
             )
         )
     for group in spec.groups:
@@ -42,6 +53,7 @@ def plan_platform(client: Client, project: Project, *, prune: bool) -> list[Chan
                 lambda n=registry.name: client.registries.get(n),
                 registry.model_dump(exclude={"name"}, exclude_none=True),
                 lambda r=registry: client.registries.create(r.model_dump(exclude_none=True)),
+                lambda fields, n=registry.name: client.registries.update(n, **fields),
             )
         )
     for workspace in spec.workspaces:
@@ -53,8 +65,16 @@ def plan_platform(client: Client, project: Project, *, prune: bool) -> list[Chan
     return changes
 
 
-def _simple(address: str, kind: str, read: Any, wanted: dict[str, Any], create: Any) -> Change:
-    """A resource that apply creates, and otherwise only compares."""
+def _simple(
+    address: str,
+    kind: str,
+    read: Any,  # () -> the resource (Any: mypy cannot type the callers' bound lambdas)
+    wanted: dict[str, Any],
+    create: Any,  # () -> None
+    update: Any,  # (fields that differ, with their new values) -> None
+) -> Change:
+    """A resource that apply creates, or updates in one call with the fields that differ;
+    a field that cannot change in place makes the change fail in the plan, untouched."""
     try:
         found = exists(read)
     except OpsloopError as exc:  # not readable by the caller: neither created nor changed
@@ -64,7 +84,12 @@ def _simple(address: str, kind: str, read: Any, wanted: dict[str, Any], create: 
     diffs = diff({k: getattr(found, k, None) for k in wanted}, wanted)
     if not diffs:
         return Change(kind, address, "unchanged")
-    return Change(kind, address, "update", diffs, error=_UNCHANGEABLE.format(f"a {kind}"))
+    for field, old, new in diffs:
+        if field in _FIXED.get(kind, {}):
+            reason = _FIXED[kind][field].format(old=old, new=new)
+            return Change(kind, address, "update", diffs, error=reason)
+    fields = {field: new for field, _, new in diffs}
+    return Change(kind, address, "update", diffs, run=lambda: update(fields))
 
 
 def _group(client: Client, name: str, members: list[str], body: dict[str, Any]) -> Change:
@@ -105,6 +130,7 @@ def _workspace(client: Client, workspace: WorkspaceEntry, *, prune: bool) -> lis
         lambda: client.workspaces.get(name),
         wanted,
         lambda: client.workspaces.create(body),
+        lambda fields: client.workspaces.update(name, **fields),
     )
     head.workspace = name
     changes = [head]
@@ -156,7 +182,7 @@ def _access(
             error = str(exc)
     changes = []
     for entry in access:
-        change = _access_change(client, ws, entry, held)
+        change = _access_change(client, ws, entry, held, fresh)
         change.error = change.error or (error if change.action != "unchanged" else None)
         changes.append(change)
     if prune and error is None:
@@ -187,24 +213,51 @@ def _deleter(client: Client, assignment_id: str) -> Callable[[], Any]:
     return lambda: client.role_assignments.delete(assignment_id)
 
 
-def _access_change(client: Client, ws: str, entry: AccessEntry, held: list[Any]) -> Change:
+def _access_change(
+    client: Client, ws: str, entry: AccessEntry, held: list[Any], fresh: bool
+) -> Change:
     if entry.persona is not None:
-        address = f"{ws}/access/{entry.principal}/persona:{entry.persona}"
-        done = any(a.principal == entry.principal and a.persona == entry.persona for a in held)
-        run: Callable[[], Any] = lambda: client.personas.assign(  # noqa: E731
-            entry.persona or "", entry.principal, workspace=ws
-        )
-        kind = "persona"
-    else:
-        address = f"{ws}/access/{entry.principal}/{entry.role}"
-        done = any(a.principal == entry.principal and a.role == entry.role for a in held)
-        run = lambda: client.role_assignments.create(  # noqa: E731
-            entry.principal, entry.role or "", scope=f"/workspaces/{ws}"
-        )
-        kind = "role assignment"
-    if done:
+        return _persona_change(client, ws, entry.principal, entry.persona, held, fresh)
+    address = f"{ws}/access/{entry.principal}/{entry.role}"
+    kind = "role assignment"
+    if any(a.principal == entry.principal and a.role == entry.role for a in held):
         return Change(kind, address, "unchanged", workspace=ws)
+    run = lambda: client.role_assignments.create(  # noqa: E731
+        entry.principal, entry.role or "", scope=f"/workspaces/{ws}"
+    )
     return Change(kind, address, "create", run=run, workspace=ws)
+
+
+def _persona_change(
+    client: Client, ws: str, principal: str, persona: str, held: list[Any], fresh: bool
+) -> Change:
+    """Compared by asking the persona service, as a dry run, what assigning it would add:
+    a just-in-time persona's eligibility is no role assignment to list, and a role of the
+    template the principal lost (or a template grown since) is a field diff to repair."""
+    address = f"{ws}/access/{principal}/persona:{persona}"
+
+    def run() -> Any:
+        return client.personas.assign(persona, principal, workspace=ws)
+
+    would = None
+    if not fresh:
+        try:
+            would = client.personas.assign(persona, principal, workspace=ws, dry_run=True)
+        except OpsloopError:  # e.g. a principal created earlier in this plan: assign it then
+            would = None
+    if would is None:
+        given = any(a.principal == principal and a.persona == persona for a in held)
+        action: Action = "unchanged" if given else "create"
+        return Change("persona", address, action, run=None if given else run, workspace=ws)
+    added = sorted([a.role for a in would.assigned] + would.eligible)
+    if not added:
+        return Change("persona", address, "unchanged", workspace=ws)
+    if not would.unchanged:
+        return Change("persona", address, "create", run=run, workspace=ws)
+    field = "eligible" if would.access == "just-in-time" else "roles"
+    before = sorted(would.unchanged)
+    diffs = [(field, before, sorted(before + added))]
+    return Change("persona", address, "update", diffs, run=run, workspace=ws)
 
 
 def _assignment(client: Client, principal: str, role: str, scope: str, ws: str | None) -> Change:

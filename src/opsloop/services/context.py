@@ -73,7 +73,7 @@ class Platform:
         ctx: ServiceContext | None = None
         try:
             with self.database.transaction() as session:
-                ctx = ServiceContext(session=session, actor=actor, platform=self)
+                ctx = ServiceContext(session=session, actor=actor, platform=self, dry_run=dry_run)
                 yield ctx
                 if dry_run:
                     raise _RolledBack
@@ -142,10 +142,21 @@ class ServiceContext:
     # The just-in-time elevation that allowed this call, if one did: every audit record
     # the call writes names it.
     elevation: str | None = None
+    dry_run: bool = False  # everything it writes is rolled back (Platform.context)
 
     @property
     def settings(self) -> Settings:
         return self.platform.settings
+
+    @property
+    def secret_box(self) -> SecretBox:
+        """Seals the secrets a call stores. A dry run's seals with a throwaway key: what it
+        seals is never kept, and checking a create must not make the master key file."""
+        if not self.dry_run:
+            return self.platform.secret_box
+        from cryptography.fernet import Fernet
+
+        return SecretBox(self.platform.secret_box.key_file, Fernet.generate_key().decode())
 
     @property
     def artifacts(self) -> ArtifactStore:

@@ -17,23 +17,31 @@ from opsloop.services import assets
 from opsloop.services.context import ServiceContext
 from opsloop.services.datastores import resolve_datastore_url
 from opsloop.services.workspaces import require_workspace_row
-from opsloop.specs.data import DataSpec
+from opsloop.specs.data import DataSpec, data_shape_problem
 from opsloop.store.artifacts import hash_path, materialize
 from opsloop.store.tables import AssetVersionRow
 
 
-def create_data_asset(ctx: ServiceContext, workspace: str, spec: DataSpec) -> DataAsset:
+def create_data_asset(
+    ctx: ServiceContext, workspace: str, spec: DataSpec, pending: dict[str, str] | None = None
+) -> DataAsset:
+    """``pending``: for a dry run, the would-be upload URLs of local files the client hashed
+    and checked without uploading, with their content hashes (no profile is computed)."""
     ctx.begin_mutation(Action.DATA_WRITE, workspace, f"data:{spec.name}")
     ws = require_workspace_row(ctx, workspace)
     url = resolve_datastore_url(ctx, ws, spec.path, "path")
-    with (
-        tempfile.TemporaryDirectory(prefix="opsloop-data-") as scratch,
-        assets.reading_source(spec.path),
-    ):
-        local = materialize(url, Path(scratch))
-        _check_shape(local, spec.type)
-        content_hash = hash_path(local)
-        profile = _profile(local, spec.type)
+    profile = None
+    if pending and url in pending:
+        content_hash = pending[url]
+    else:
+        with (
+            tempfile.TemporaryDirectory(prefix="opsloop-data-") as scratch,
+            assets.reading_source(spec.path),
+        ):
+            local = materialize(url, Path(scratch))
+            _check_shape(local, spec.type)
+            content_hash = hash_path(local)
+            profile = _profile(local, spec.type)
     row = assets.add_version(
         ctx,
         ws,
@@ -84,12 +92,9 @@ def set_archived(
 
 
 def _check_shape(local: Path, asset_type: str) -> None:
-    if asset_type == "uri_file" and not local.is_file():
-        raise ValidationError("a uri_file asset must point at a file, not a folder", field="path")
-    if asset_type in ("uri_folder", "mltable") and not local.is_dir():
-        raise ValidationError(f"a {asset_type} asset must point at a folder", field="path")
-    if asset_type == "mltable" and not (local / "MLTable").is_file():
-        raise ValidationError("an mltable folder must hold an MLTable file", field="path")
+    problem = data_shape_problem(local, asset_type)
+    if problem:
+        raise ValidationError(problem, field="path")
 
 
 def _profile(local: Path, asset_type: str) -> dict[str, object] | None:

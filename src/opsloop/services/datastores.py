@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from opsloop.catalogue.actions import Action
 from opsloop.catalogue.events import DatastoreCreated
+from opsloop.catalogue.update_events import DatastoreUpdated
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.entities import Datastore
 from opsloop.services.context import ServiceContext
@@ -38,6 +39,37 @@ def create_datastore(ctx: ServiceContext, workspace: str, spec: DatastoreSpec) -
         workspace=workspace,
         target=f"datastore:{spec.name}",
         event=DatastoreCreated(url=spec.url),
+    )
+    return _to_entity(row, workspace)
+
+
+def update_datastore(
+    ctx: ServiceContext, workspace: str, name: str, spec: DatastoreSpec
+) -> Datastore:
+    """Replace a datastore's URL, description and tags with ``spec``'s (``opsloop apply``).
+    Data already registered through it keeps the URL it was resolved to; later references
+    resolve to the new one. The workspace's default datastore keeps its URL: the platform
+    writes there (collected data, bundles)."""
+    ctx.begin_mutation(Action.DATASTORES_WRITE, workspace, f"datastore:{name}")
+    ws = require_workspace_row(ctx, workspace)
+    if spec.name != name:
+        raise ValidationError(f"must be {name!r}: a datastore cannot be renamed", field="name")
+    row = _find(ctx, ws.id, name)
+    if row is None:
+        raise NotFoundError(f"datastore {name!r} not found in workspace {workspace!r}")
+    if row.is_default and spec.url != row.url:
+        raise ValidationError(
+            f"the default datastore's URL cannot change (it is {row.url!r}): the platform "
+            "writes the workspace's files there",
+            field="url",
+        )
+    row.url, row.description, row.tags = spec.url, spec.description, spec.tags
+    ctx.session.flush()
+    ctx.record(
+        Action.DATASTORES_WRITE,
+        workspace=workspace,
+        target=f"datastore:{name}",
+        event=DatastoreUpdated(url=spec.url),
     )
     return _to_entity(row, workspace)
 

@@ -108,11 +108,24 @@ def deploy_online_deployment(
     creating: bool,
     all_traffic: bool = False,
     endpoint_revision: int | None = None,
+    dry_run: bool = False,
 ) -> OnlineDeployment:
     """Create or update a deployment: the one workflow every caller uses (the API, and
     later promotions and rollbacks). Resolve in one transaction, provision with none open
     (loading a model can take seconds, and SQLite would hold its write lock all that
-    time), then store what was proven in a second transaction."""
+    time), then store what was proven in a second transaction.
+
+    ``dry_run``: resolve and check it, and answer what would be stored, in one transaction
+    rolled back; nothing is provisioned (no model loaded, no file written, no process)."""
+    if dry_run:
+        with platform.context(actor, dry_run=True) as ctx:
+            draft = draft_online_deployment(
+                ctx, workspace, spec, creating=creating, endpoint_revision=endpoint_revision
+            )
+            draft.row.provisioning_state = "NotProvisioned"  # what the answer says it is
+            if creating:
+                return create_online_deployment(ctx, draft, all_traffic=all_traffic)
+            return update_online_deployment(ctx, draft)
     with platform.context(actor) as ctx:
         draft = draft_online_deployment(
             ctx, workspace, spec, creating=creating, endpoint_revision=endpoint_revision

@@ -57,7 +57,7 @@ def create_online_endpoint(
         tags=spec.tags,
         auth_mode=spec.auth_mode,
         spec={"traffic": {}, "mirror_traffic": {}},
-        keys=_new_keys(ctx.platform.secret_box),
+        keys=_new_keys(ctx.secret_box),
         created_by=str(ctx.actor),
     )
     ctx.session.add(row)

@@ -16,13 +16,16 @@ from opsloop.catalogue.access_events import (
     GroupMembershipChanged,
     PrincipalCreated,
     PrincipalDisabled,
+    PrincipalUpdated,
     RoleAssigned,
 )
 from opsloop.catalogue.actions import Action
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.access import CreatedToken, Group, Principal
+from opsloop.schemas.update_requests import PrincipalUpdate
 from opsloop.security.roles import PLATFORM_SCOPE
 from opsloop.services.context import ServiceContext
+from opsloop.services.workspaces import apply_changes
 from opsloop.specs.access import BootstrapSpec, GroupMemberSpec, GroupSpec, PrincipalSpec
 from opsloop.store.access_tables import GroupMemberRow, PrincipalRow, RoleAssignmentRow
 
@@ -53,6 +56,22 @@ def list_principals(ctx: ServiceContext, kind: str | None = None) -> list[Princi
     if kind is not None:
         query = query.where(PrincipalRow.kind == kind)
     return [to_principal(ctx, row) for row in ctx.session.scalars(query)]
+
+
+def update_principal(ctx: ServiceContext, name: str, update: PrincipalUpdate) -> Principal:
+    """Change a user's or service principal's display name or description; its kind and
+    name never change (tokens, assignments and audit records name it)."""
+    ctx.begin_mutation(Action.PRINCIPALS_WRITE, None, f"principal:{name}")
+    row = require_principal_row(ctx, name, groups=False)
+    changed = apply_changes(row, update.changes())
+    if changed:
+        ctx.record(
+            Action.PRINCIPALS_WRITE,
+            workspace=None,
+            target=f"principal:{name}",
+            event=PrincipalUpdated(fields=changed),
+        )
+    return to_principal(ctx, row)
 
 
 def disable_principal(ctx: ServiceContext, name: str) -> Principal:

@@ -8,10 +8,12 @@ from sqlalchemy import select
 
 from opsloop.catalogue.actions import Action
 from opsloop.catalogue.events import RegistryCreated
+from opsloop.catalogue.update_events import RegistryUpdated
 from opsloop.errors import ConflictError, NotFoundError
 from opsloop.schemas.entities import Registry
+from opsloop.schemas.update_requests import RegistryUpdate
 from opsloop.services.context import ServiceContext
-from opsloop.services.workspaces import REGISTRY_KIND
+from opsloop.services.workspaces import REGISTRY_KIND, apply_changes
 from opsloop.specs.workspace import RegistrySpec
 from opsloop.store.tables import RegistryRow, WorkspaceRow
 
@@ -35,6 +37,20 @@ def create_registry(ctx: ServiceContext, spec: RegistrySpec) -> Registry:
         target=f"registry:{spec.name}",
         event=RegistryCreated(),
     )
+    return _to_entity(row)
+
+
+def update_registry(ctx: ServiceContext, name: str, update: RegistryUpdate) -> Registry:
+    ctx.begin_mutation(Action.REGISTRIES_WRITE, None, f"registry:{name}")
+    row = require_registry_row(ctx, name)
+    changed = apply_changes(row, update.changes())
+    if changed:
+        ctx.record(
+            Action.REGISTRIES_WRITE,
+            workspace=None,
+            target=f"registry:{name}",
+            event=RegistryUpdated(fields=changed),
+        )
     return _to_entity(row)
 
 

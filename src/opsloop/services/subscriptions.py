@@ -18,6 +18,7 @@ from opsloop.catalogue.events import (
     EventSubscriptionDeleted,
     EventSubscriptionRedeliveryRequested,
 )
+from opsloop.catalogue.update_events import EventSubscriptionUpdated
 from opsloop.errors import ConflictError, NotFoundError, ValidationError
 from opsloop.schemas.events import Delivery, DeliveryAttempt, EventSubscription, Redelivery
 from opsloop.security.roles import PLATFORM_SCOPE
@@ -82,7 +83,7 @@ def create_subscription(ctx: ServiceContext, spec: SubscriptionSpec) -> EventSub
         event_types=spec.types,
         subject=spec.subject,
         action=action.model_dump(mode="json", exclude_none=True),
-        secret=ctx.platform.secret_box.seal(secret) if secret else None,
+        secret=ctx.secret_box.seal(secret) if secret else None,
         webhook_url=action.url if isinstance(action, WebhookAction) else None,
         created_by=str(ctx.actor),
     )
@@ -103,6 +104,50 @@ def create_subscription(ctx: ServiceContext, spec: SubscriptionSpec) -> EventSub
     made = _to_entity(ctx, row)
     made.secret = secret
     return made
+
+
+def update_subscription(
+    ctx: ServiceContext, name: str, spec: SubscriptionSpec
+) -> EventSubscription:
+    """Replace a subscription's filter and action with ``spec``'s (``opsloop apply``). It goes
+    on from where it had read, its delivery log kept. A webhook keeps its signing secret
+    while it stays a webhook; one that becomes a webhook gets a new secret, in the answer
+    only."""
+    target = f"event-subscription:{name}"
+    ctx.begin_mutation(Action.EVENT_SUBSCRIPTIONS_WRITE, spec.workspace, target)
+    if spec.name != name:
+        raise ValidationError(f"must be {name!r}: a subscription cannot be renamed", field="name")
+    row = _require(ctx, name)
+    if spec.workspace != row.workspace:
+        ctx.authorize(Action.EVENT_SUBSCRIPTIONS_WRITE, row.workspace)  # before saying where
+        raise ValidationError(
+            f"must be {row.workspace!r}: a subscription cannot move to another workspace "
+            "(delete it and create it there)",
+            field="workspace",
+        )
+    _check_action(ctx, spec)
+    action = spec.action
+    secret = None
+    if isinstance(action, WebhookAction) and row.secret is None:
+        secret = new_secret()
+        row.secret = ctx.secret_box.seal(secret)
+    elif not isinstance(action, WebhookAction):
+        row.secret = None
+    row.event_types, row.subject = spec.types, spec.subject
+    row.action = action.model_dump(mode="json", exclude_none=True)
+    row.webhook_url = action.url if isinstance(action, WebhookAction) else None
+    ctx.session.flush()
+    ctx.record(
+        Action.EVENT_SUBSCRIPTIONS_WRITE,
+        workspace=spec.workspace,
+        target=target,
+        event=EventSubscriptionUpdated(
+            event_types=spec.types, action=action.type, subject=spec.subject
+        ),
+    )
+    updated = _to_entity(ctx, row)
+    updated.secret = secret
+    return updated
 
 
 def _check_action(ctx: ServiceContext, spec: SubscriptionSpec) -> None:

@@ -7,13 +7,16 @@ from sqlalchemy.exc import IntegrityError
 
 from opsloop.catalogue.actions import Action
 from opsloop.catalogue.events import WorkspaceCreated, WorkspaceDeleted
+from opsloop.catalogue.update_events import WorkspaceUpdated
 from opsloop.errors import ConflictError, NotFoundError
 from opsloop.schemas.entities import Workspace
+from opsloop.schemas.update_requests import WorkspaceUpdate
 from opsloop.services.context import ServiceContext
+from opsloop.specs import data as data_specs
 from opsloop.specs.workspace import WorkspaceSpec
 from opsloop.store.tables import DatastoreRow, WorkspaceRow
 
-DEFAULT_DATASTORE = "workspaceblobstore"
+DEFAULT_DATASTORE = data_specs.DEFAULT_DATASTORE
 
 
 def create_workspace(ctx: ServiceContext, spec: WorkspaceSpec) -> Workspace:
@@ -67,6 +70,34 @@ def list_workspaces(ctx: ServiceContext) -> list[Workspace]:
     if visible is not None:
         query = query.where(WorkspaceRow.name.in_(visible))
     return [to_entity(row) for row in ctx.session.scalars(query.order_by(WorkspaceRow.name))]
+
+
+def update_workspace(ctx: ServiceContext, name: str, update: WorkspaceUpdate) -> Workspace:
+    """Change the fields ``update`` gives. A workspace's kind never changes in place: the
+    persona roles already assigned in it were chosen for its kind."""
+    ctx.begin_mutation(Action.WORKSPACES_WRITE, name, f"workspace:{name}")
+    row = require_workspace_row(ctx, name)
+    changed = apply_changes(row, update.changes())
+    if changed:
+        ctx.record(
+            Action.WORKSPACES_WRITE,
+            workspace=name,
+            target=f"workspace:{name}",
+            event=WorkspaceUpdated(fields=changed),
+        )
+    return to_entity(row)
+
+
+def apply_changes(row: object, changes: dict[str, object]) -> list[str]:
+    """Set each given field on ``row`` (null tags are no tags); the names of those that
+    changed."""
+    changed = []
+    for key, value in changes.items():
+        value = {} if key == "tags" and value is None else value
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed.append(key)
+    return changed
 
 
 def delete_workspace(ctx: ServiceContext, name: str) -> None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from opsloop.api.deps import ActorDep, PlatformDep
 from opsloop.schemas.access import ApiToken, CreatedToken, Group, Identity, Principal
+from opsloop.schemas.update_requests import PrincipalUpdate
 from opsloop.services import access, principals, tokens
 from opsloop.specs.access import (
     BootstrapSpec,
@@ -52,6 +53,15 @@ def list_principals(
 def get_principal(name: str, platform: PlatformDep, actor: ActorDep) -> Principal:
     with platform.context(actor) as ctx:
         return principals.get_principal(ctx, name)
+
+
+@router.patch("/principals/{name}")
+def update_principal(
+    name: str, update: PrincipalUpdate, platform: PlatformDep, actor: ActorDep
+) -> Principal:
+    """Change a principal's display name or description (never its kind)."""
+    with platform.context(actor) as ctx:
+        return principals.update_principal(ctx, name, update)
 
 
 @router.post("/principals/{name}/disable")

@@ -8,7 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query
 
-from opsloop.api.deps import ActorDep, DryRun, PlatformDep
+from opsloop.api.deps import DRY_RUN_RESPONSES, ActorDep, DryRun, PlatformDep
 from opsloop.schemas.asset_requests import AssetShare
 from opsloop.schemas.entities import Component, DataAsset, Datastore, Environment
 from opsloop.services import components, data_assets, datastores, environments, spec_sharing
@@ -31,13 +31,13 @@ SetArchived = Callable[..., list[Any]]
 SpecT = TypeVar("SpecT")
 
 
-@router.post("/datastores", status_code=201, tags=["datastores"])
+@router.post("/datastores", status_code=201, tags=["datastores"], responses=DRY_RUN_RESPONSES)
 def create_datastore(
     workspace: str,
     spec: DatastoreSpec,
     platform: PlatformDep,
     actor: ActorDep,
-    dry_run: DryRun = False,
+    dry_run: DryRun,
 ) -> Datastore:
     with platform.context(actor, dry_run=dry_run) as ctx:
         return datastores.create_datastore(
@@ -48,6 +48,14 @@ def create_datastore(
 def _checked(platform: Platform, spec: SpecT, dry_run: bool) -> SpecT:
     """A dry run's spec names local files by content, not uploaded: their would-be URLs."""
     return with_upload_urls(platform.artifacts, spec) if dry_run else spec
+
+
+@router.put("/datastores/{name}", tags=["datastores"])
+def update_datastore(
+    workspace: str, name: str, spec: DatastoreSpec, platform: PlatformDep, actor: ActorDep
+) -> Datastore:
+    with platform.context(actor) as ctx:
+        return datastores.update_datastore(ctx, workspace, name, spec)
 
 
 @router.get("/datastores", tags=["datastores"])
@@ -62,12 +70,15 @@ def get_datastore(workspace: str, name: str, platform: PlatformDep, actor: Actor
         return datastores.get_datastore(ctx, workspace, name)
 
 
-@router.post("/data", status_code=201, tags=["data"])
+@router.post("/data", status_code=201, tags=["data"], responses=DRY_RUN_RESPONSES)
 def create_data(
-    workspace: str, spec: DataSpec, platform: PlatformDep, actor: ActorDep
+    workspace: str, spec: DataSpec, platform: PlatformDep, actor: ActorDep, dry_run: DryRun
 ) -> DataAsset:
-    with platform.context(actor) as ctx:
-        return data_assets.create_data_asset(ctx, workspace, spec)
+    pending: dict[str, str] = {}
+    if dry_run:  # local files were hashed by the client, not uploaded
+        spec = with_upload_urls(platform.artifacts, spec, pending)
+    with platform.context(actor, dry_run=dry_run) as ctx:
+        return data_assets.create_data_asset(ctx, workspace, spec, pending)
 
 
 @router.get("/data", tags=["data"])
@@ -88,13 +99,13 @@ def get_data(workspace: str, reference: str, platform: PlatformDep, actor: Actor
         return data_assets.get_data_asset(ctx, workspace, reference)
 
 
-@router.post("/environments", status_code=201, tags=["environments"])
+@router.post("/environments", status_code=201, tags=["environments"], responses=DRY_RUN_RESPONSES)
 def create_environment(
     workspace: str,
     spec: EnvironmentSpec,
     platform: PlatformDep,
     actor: ActorDep,
-    dry_run: DryRun = False,
+    dry_run: DryRun,
 ) -> Environment:
     with platform.context(actor, dry_run=dry_run) as ctx:
         return environments.create_environment(
@@ -124,13 +135,13 @@ def get_environment(
         return environments.get_environment(ctx, workspace, reference)
 
 
-@router.post("/components", status_code=201, tags=["components"])
+@router.post("/components", status_code=201, tags=["components"], responses=DRY_RUN_RESPONSES)
 def create_component(
     workspace: str,
     spec: ComponentSpec,
     platform: PlatformDep,
     actor: ActorDep,
-    dry_run: DryRun = False,
+    dry_run: DryRun,
 ) -> Component:
     with platform.context(actor, dry_run=dry_run) as ctx:
         return components.create_component(

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from opsloop.api.deps import ActorDep, PlatformDep, require_path_match
+from opsloop.api.deps import (
+    DRY_RUN_RESPONSES,
+    ActorDep,
+    DryRun,
+    PlatformDep,
+    require_path_match,
+)
 from opsloop.schemas.endpoint_requests import BatchInvocation
 from opsloop.schemas.endpoints import BatchDeployment, BatchEndpoint
 from opsloop.schemas.entities import Job
 from opsloop.services import batch_endpoints
+from opsloop.services.pending_uploads import with_upload_urls
 from opsloop.specs.endpoint import BatchDeploymentSpec, BatchEndpointSpec
 
 router = APIRouter(prefix="/workspaces/{workspace}/batch-endpoints", tags=["batch endpoints"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=DRY_RUN_RESPONSES)
 def create_endpoint(
-    workspace: str, spec: BatchEndpointSpec, platform: PlatformDep, actor: ActorDep
+    workspace: str, spec: BatchEndpointSpec, platform: PlatformDep, actor: ActorDep, dry_run: DryRun
 ) -> BatchEndpoint:
-    with platform.context(actor) as ctx:
+    with platform.context(actor, dry_run=dry_run) as ctx:
         return batch_endpoints.create_batch_endpoint(ctx, workspace, spec)
 
 
@@ -42,17 +49,20 @@ def delete_endpoint(workspace: str, name: str, platform: PlatformDep, actor: Act
         batch_endpoints.delete_batch_endpoint(ctx, workspace, name)
 
 
-@router.post("/{name}/deployments", status_code=201)
+@router.post("/{name}/deployments", status_code=201, responses=DRY_RUN_RESPONSES)
 def create_deployment(
     workspace: str,
     name: str,
     spec: BatchDeploymentSpec,
     platform: PlatformDep,
     actor: ActorDep,
+    dry_run: DryRun,
     set_default: bool = False,
 ) -> BatchDeployment:
     require_path_match(spec.endpoint_name, name, field="endpoint_name", noun="endpoint")
-    with platform.context(actor) as ctx:
+    if dry_run:  # its code was hashed by the client, not uploaded
+        spec = with_upload_urls(platform.artifacts, spec)
+    with platform.context(actor, dry_run=dry_run) as ctx:
         return batch_endpoints.create_batch_deployment(
             ctx, workspace, spec, set_default=set_default
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from opsloop.api.deps import ActorDep, DryRun, PlatformDep
+from opsloop.api.deps import DRY_RUN_RESPONSES, ActorDep, DryRun, PlatformDep
 from opsloop.schemas.entities import Compute
 from opsloop.services import computes
 from opsloop.specs.compute import ComputeSpec
@@ -12,13 +12,13 @@ from opsloop.specs.compute import ComputeSpec
 router = APIRouter(prefix="/workspaces/{workspace}/computes", tags=["computes"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=DRY_RUN_RESPONSES)
 def create_compute(
     workspace: str,
     spec: ComputeSpec,
     platform: PlatformDep,
     actor: ActorDep,
-    dry_run: DryRun = False,
+    dry_run: DryRun,
 ) -> Compute:
     with platform.context(actor, dry_run=dry_run) as ctx:
         return computes.create_compute(ctx, workspace, spec)

@@ -7,7 +7,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from opsloop.api.deps import ActorDep, ListLimit, Moment, PlatformDep
+from opsloop.api.deps import (
+    DRY_RUN_RESPONSES,
+    ActorDep,
+    DryRun,
+    ListLimit,
+    Moment,
+    PlatformDep,
+)
 from opsloop.catalogue.events import EVENT_TYPES
 from opsloop.schemas.events import (
     CloudEvent,
@@ -18,6 +25,7 @@ from opsloop.schemas.events import (
     RedeliveryRequest,
 )
 from opsloop.services import events, subscriptions
+from opsloop.services.pending_uploads import with_upload_urls
 from opsloop.specs.events import SubscriptionSpec
 
 router = APIRouter(tags=["events"])
@@ -53,12 +61,25 @@ def list_event_types() -> list[EventType]:
     ]
 
 
-@router.post("/event-subscriptions", status_code=201)
+@router.post("/event-subscriptions", status_code=201, responses=DRY_RUN_RESPONSES)
 def create_subscription(
-    spec: SubscriptionSpec, platform: PlatformDep, actor: ActorDep
+    spec: SubscriptionSpec, platform: PlatformDep, actor: ActorDep, dry_run: DryRun
+) -> EventSubscription:
+    if dry_run:  # a run_job's code was hashed, not uploaded: name where it would be
+        spec = with_upload_urls(platform.artifacts, spec)
+    with platform.context(actor, dry_run=dry_run) as ctx:
+        made = subscriptions.create_subscription(ctx, spec)
+    if dry_run:
+        made.secret = None  # made up and thrown away: no webhook would be signed with it
+    return made
+
+
+@router.put("/event-subscriptions/{name}")
+def update_subscription(
+    name: str, spec: SubscriptionSpec, platform: PlatformDep, actor: ActorDep
 ) -> EventSubscription:
     with platform.context(actor) as ctx:
-        return subscriptions.create_subscription(ctx, spec)
+        return subscriptions.update_subscription(ctx, name, spec)
 
 
 @router.get("/event-subscriptions")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from opsloop.api.deps import ActorDep, PlatformDep
+from opsloop.api.deps import DRY_RUN_RESPONSES, ActorDep, DryRun, PlatformDep
 from opsloop.schemas.monitors import Monitor, MonitorRun, MonitorRunRequest
 from opsloop.services import monitor_runs, monitors
 from opsloop.specs.monitor import MonitorSpec
@@ -12,11 +12,11 @@ from opsloop.specs.monitor import MonitorSpec
 router = APIRouter(prefix="/workspaces/{workspace}/monitors", tags=["monitors"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=DRY_RUN_RESPONSES)
 def create_monitor(
-    workspace: str, spec: MonitorSpec, platform: PlatformDep, actor: ActorDep
+    workspace: str, spec: MonitorSpec, platform: PlatformDep, actor: ActorDep, dry_run: DryRun
 ) -> Monitor:
-    with platform.context(actor) as ctx:
+    with platform.context(actor, dry_run=dry_run) as ctx:
         return monitors.create_monitor(ctx, workspace, spec)
 
 

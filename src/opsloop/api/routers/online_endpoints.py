@@ -6,7 +6,9 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, PlainTextResponse
 
 from opsloop.api.deps import (
+    DRY_RUN_RESPONSES,
     ActorDep,
+    DryRun,
     HttpStatus,
     ListLimit,
     LogLines,
@@ -34,16 +36,21 @@ from opsloop.services import (
     online_endpoints,
 )
 from opsloop.services import endpoint_history as endpoint_history_service
+from opsloop.services.pending_uploads import with_upload_urls
 from opsloop.specs.endpoint import OnlineDeploymentSpec, OnlineEndpointSpec
 
 router = APIRouter(prefix="/workspaces/{workspace}/online-endpoints", tags=["online endpoints"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=DRY_RUN_RESPONSES)
 def create_endpoint(
-    workspace: str, spec: OnlineEndpointSpec, platform: PlatformDep, actor: ActorDep
+    workspace: str,
+    spec: OnlineEndpointSpec,
+    platform: PlatformDep,
+    actor: ActorDep,
+    dry_run: DryRun,
 ) -> OnlineEndpoint:
-    with platform.context(actor) as ctx:
+    with platform.context(actor, dry_run=dry_run) as ctx:
         return online_endpoints.create_online_endpoint(ctx, workspace, spec)
 
 
@@ -150,18 +157,23 @@ def roll_back(workspace: str, name: str, platform: PlatformDep, actor: ActorDep)
         return endpoint_history_service.roll_back_traffic(ctx, workspace, name)
 
 
-@router.post("/{name}/deployments", status_code=201)
+@router.post("/{name}/deployments", status_code=201, responses=DRY_RUN_RESPONSES)
 def create_deployment(
     workspace: str,
     name: str,
     spec: OnlineDeploymentSpec,
     platform: PlatformDep,
     actor: ActorDep,
+    dry_run: DryRun,
     all_traffic: bool = False,
 ) -> OnlineDeployment:
+    """Provision and store a deployment; with ``dry_run``, resolve and check it and answer
+    what would be stored, provisioning nothing."""
     require_path_match(spec.endpoint_name, name, field="endpoint_name", noun="endpoint")
+    if dry_run:  # its code was hashed by the client, not uploaded
+        spec = with_upload_urls(platform.artifacts, spec)
     return online_deployments.deploy_online_deployment(
-        platform, actor, workspace, spec, creating=True, all_traffic=all_traffic
+        platform, actor, workspace, spec, creating=True, all_traffic=all_traffic, dry_run=dry_run
     )
 
 

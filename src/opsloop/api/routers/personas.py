@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from opsloop.api.deps import ActorDep, PlatformDep
+from opsloop.api.deps import DRY_RUN_HEADERS, ActorDep, DryRun, PlatformDep
 from opsloop.schemas.personas import Elevation, Persona, PersonaAssignment
 from opsloop.services import elevations, personas
 from opsloop.specs.personas import ElevationDecisionSpec, ElevationRequestSpec, PersonaAssignSpec
@@ -26,11 +26,13 @@ def get_persona(name: str, platform: PlatformDep, actor: ActorDep) -> Persona:
         return personas.get_persona(ctx, name)
 
 
-@router.post("/personas/{name}/assignments")
+@router.post("/personas/{name}/assignments", responses=DRY_RUN_HEADERS)
 def assign_persona(
-    name: str, spec: PersonaAssignSpec, platform: PlatformDep, actor: ActorDep
+    name: str, spec: PersonaAssignSpec, platform: PlatformDep, actor: ActorDep, dry_run: DryRun
 ) -> PersonaAssignment:
-    with platform.context(actor) as ctx:
+    """Idempotent; with ``dry_run``, what it would assign (or make eligible), writing
+    nothing."""
+    with platform.context(actor, dry_run=dry_run) as ctx:
         return personas.assign_persona(ctx, name, spec)
 
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from opsloop.api.deps import ActorDep, PlatformDep
+from opsloop.api.deps import DRY_RUN_RESPONSES, ActorDep, DryRun, PlatformDep
 from opsloop.schemas.schedules import Schedule
 from opsloop.services import schedules
+from opsloop.services.pending_uploads import with_upload_urls
 from opsloop.specs.schedule import ScheduleSpec
 
 router = APIRouter(prefix="/workspaces/{workspace}/schedules", tags=["schedules"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=DRY_RUN_RESPONSES)
 def create_schedule(
-    workspace: str, spec: ScheduleSpec, platform: PlatformDep, actor: ActorDep
+    workspace: str, spec: ScheduleSpec, platform: PlatformDep, actor: ActorDep, dry_run: DryRun
 ) -> Schedule:
-    with platform.context(actor) as ctx:
+    if dry_run:  # a create_job's code was hashed by the client, not uploaded
+        spec = with_upload_urls(platform.artifacts, spec)
+    with platform.context(actor, dry_run=dry_run) as ctx:
         return schedules.create_schedule(ctx, workspace, spec)
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from opsloop.api.deps import ActorDep, PlatformDep
 from opsloop.schemas.entities import Registry, Workspace
+from opsloop.schemas.update_requests import RegistryUpdate, WorkspaceUpdate
 from opsloop.schemas.workspace_checks import Activity, Budget, CostReport
 from opsloop.services import registries, workspace_checks, workspaces
 from opsloop.specs.budget import BudgetSpec, StalenessSpec
@@ -30,6 +31,15 @@ def list_workspaces(platform: PlatformDep, actor: ActorDep) -> list[Workspace]:
 def get_workspace(workspace: str, platform: PlatformDep, actor: ActorDep) -> Workspace:
     with platform.context(actor) as ctx:
         return workspaces.get_workspace(ctx, workspace)
+
+
+@router.patch("/workspaces/{workspace}")
+def update_workspace(
+    workspace: str, update: WorkspaceUpdate, platform: PlatformDep, actor: ActorDep
+) -> Workspace:
+    """Change the fields the body gives (a workspace's kind never changes in place)."""
+    with platform.context(actor) as ctx:
+        return workspaces.update_workspace(ctx, workspace, update)
 
 
 @router.delete("/workspaces/{workspace}", status_code=204)
@@ -90,6 +100,14 @@ def create_registry(spec: RegistrySpec, platform: PlatformDep, actor: ActorDep) 
 def list_registries(platform: PlatformDep, actor: ActorDep) -> list[Registry]:
     with platform.context(actor) as ctx:
         return registries.list_registries(ctx)
+
+
+@router.patch("/registries/{name}", tags=["registries"])
+def update_registry(
+    name: str, update: RegistryUpdate, platform: PlatformDep, actor: ActorDep
+) -> Registry:
+    with platform.context(actor) as ctx:
+        return registries.update_registry(ctx, name, update)
 
 
 @router.get("/registries/{name}", tags=["registries"])
