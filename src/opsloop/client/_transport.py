@@ -168,7 +168,8 @@ class Transport:
 def _verify_for(base_url: str) -> ssl.SSLContext | bool:
     """httpx's certificate check (its CA bundle, or SSL_CERT_FILE/DIR) where TLS can be
     spoken: an https server, or any server when a proxy is set (the proxy may be https)."""
-    if base_url.lower().startswith("http://") and not urllib.request.getproxies():
+    proxied = set(urllib.request.getproxies()) - {"no"}  # as httpx reads them (no_proxy aside)
+    if base_url.lower().startswith("http://") and not proxied:
         return _no_tls()
     return True
 
