@@ -51,7 +51,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="opsloop-cli-bench-") as scratch:
         home = args.home or _quickstart(Path(scratch) / "qs")
         commands = _commands(home)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OPSLOOP_")}
+        # Without PYTHONDONTWRITEBYTECODE (set in some development shells): a user's install
+        # has its modules' bytecode cached, and round 0 writes what is missing, where with it
+        # every call compiled opsloop's own modules from source again.
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("OPSLOOP_") and k != "PYTHONDONTWRITEBYTECODE"
+        }
         env["OPSLOOP_HOME"] = str(home.resolve())
         remote_env = {**env, "OPSLOOP_TOKEN": owner_token(env)}
         port = free_port()

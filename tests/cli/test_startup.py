@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from helpers import free_port, write
 from opsloop import Client
@@ -103,3 +106,41 @@ def test_a_remote_call_loads_no_server_code(home: Path) -> None:
     modules, output = loaded_by("workspace", "list", home=home, env={"OPSLOOP_URI": uri})
     assert "cannot reach the opsloop server" in output
     assert not modules & {"sqlalchemy", "fastapi", "opsloop.services.context", *DATA_STACK}
+    # Only its noun's CLI module and that noun's operations: each call imported them all.
+    assert {m for m in modules if m.startswith("opsloop.cli.")} == {
+        "opsloop.cli.main",
+        "opsloop.cli.common",
+        "opsloop.cli.workspace",
+        "opsloop.cli.workspace_budget",  # `workspace budget|cost|check` are workspace's
+    }
+    assert {m for m in modules if m.startswith("opsloop.client.")} <= {
+        "opsloop.client._client",
+        "opsloop.client._transport",
+        "opsloop.client._profile",
+        "opsloop.client._resources",
+        "opsloop.client._spec_data",
+    }
+    # Nor httpx's own command line (rich's progress bars, pygments), nor tar for downloads.
+    assert not modules & {"pygments", "rich.progress", "rich.syntax", "tarfile"}
+    modules, output = loaded_by("job", "list", "-w", "dev", home=home, env={"OPSLOOP_URI": uri})
+    assert "cannot reach the opsloop server" in output
+    assert "opsloop.client._jobs" in modules and "opsloop.cli.model" not in modules
+
+
+def test_plain_http_loads_no_certificates_and_https_still_checks_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opsloop.client._transport import _verify_for
+
+    for name in [name for name in os.environ if name.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("NO_PROXY", "localhost")  # names no proxy
+    plain = _verify_for("http://127.0.0.1:8080")
+    assert isinstance(plain, ssl.SSLContext)
+    # Never used on plain HTTP; were it used, it checks certificates and trusts none.
+    assert plain.verify_mode == ssl.CERT_REQUIRED and plain.check_hostname
+    assert plain.cert_store_stats()["x509_ca"] == 0
+    assert _verify_for("https://opsloop.example.com") is True  # httpx's CA bundle
+    # A proxy (which may speak TLS) gets httpx's own check too.
+    monkeypatch.setenv("HTTP_PROXY", "https://proxy.example.com:3128")
+    assert _verify_for("http://127.0.0.1:8080") is True

@@ -5,86 +5,69 @@ from __future__ import annotations
 import atexit
 import contextlib
 import copy
+import functools
+import importlib
 import os
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
 from opsloop import __version__
 from opsloop.cli import common
-from opsloop.cli.access import admin_app, group_app, login, principal_app, token_app, whoami
-from opsloop.cli.apply import apply
-from opsloop.cli.assets import component_app, data_app, datastore_app, environment_app
-from opsloop.cli.audit import audit_app
-from opsloop.cli.batch_endpoint import batch_deployment_app, batch_endpoint_app
-from opsloop.cli.compute import compute_app
-from opsloop.cli.event import event_app
-from opsloop.cli.init import init
-from opsloop.cli.job import job_app
-from opsloop.cli.labeling import labeling_app
-from opsloop.cli.local_server import local_server_app
-from opsloop.cli.model import model_app
-from opsloop.cli.monitor import monitor_app
-from opsloop.cli.online_deployment import online_deployment_app
-from opsloop.cli.online_endpoint import online_endpoint_app
-from opsloop.cli.personas import elevate_app, persona_app
-from opsloop.cli.promotion import approval_app, promotion_app
-from opsloop.cli.quickstart import quickstart
-from opsloop.cli.roles import access_app, role_app
-from opsloop.cli.schedule import schedule_app
-from opsloop.cli.secret import secret_app
-from opsloop.cli.server import server
-from opsloop.cli.subscription import subscription_app
-from opsloop.cli.worker import worker
-from opsloop.cli.workspace import registry_app, workspace_app
 from opsloop.errors import OpsloopError
 
-app = typer.Typer(
-    help="opsloop: a self-hosted MLOps platform. Embedded by default (./.opsloop); "
-    "set OPSLOOP_URI=http://host:port to use a server.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.add_typer(workspace_app, name="workspace")
-app.add_typer(registry_app, name="registry")
-app.add_typer(datastore_app, name="datastore")
-app.add_typer(data_app, name="data")
-app.add_typer(environment_app, name="environment")
-app.add_typer(component_app, name="component")
-app.add_typer(compute_app, name="compute")
-app.add_typer(job_app, name="job")
-app.add_typer(schedule_app, name="schedule")
-app.add_typer(model_app, name="model")
-app.add_typer(online_endpoint_app, name="online-endpoint")
-app.add_typer(online_deployment_app, name="online-deployment")
-app.add_typer(batch_endpoint_app, name="batch-endpoint")
-app.add_typer(batch_deployment_app, name="batch-deployment")
-app.add_typer(promotion_app, name="promotion")
-app.add_typer(approval_app, name="approval")
-app.add_typer(event_app, name="event")
-app.add_typer(subscription_app, name="subscription")
-app.add_typer(labeling_app, name="labeling")
-app.add_typer(principal_app, name="principal")
-app.add_typer(group_app, name="group")
-app.add_typer(token_app, name="token")
-app.add_typer(admin_app, name="admin")
-app.add_typer(role_app, name="role")
-app.add_typer(access_app, name="access")
-app.add_typer(persona_app, name="persona")
-app.add_typer(elevate_app, name="elevate")
-app.add_typer(audit_app, name="audit")
-app.add_typer(secret_app, name="secret")
-app.add_typer(monitor_app, name="monitor")
-app.add_typer(local_server_app, name="local-server")
-app.command("apply")(apply)
-app.command("login")(login)
-app.command("whoami")(whoami)
-app.command("server")(server)
-app.command("worker")(worker)
-app.command("quickstart")(quickstart)
-app.command("init")(init)
+# httpx imports its own command line when it can (rich's progress bars, pygments): a third
+# of its import, for a function no opsloop process calls. Marked as missing here, that
+# import fails, and httpx defines in its place a stub saying its CLI extras are not installed.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+# Each noun's Typer app and each top-level command, as "module:attribute" under opsloop.cli,
+# in the order `opsloop --help` lists them. A call imports only the module of the noun it
+# names: importing all of them (and what they import) was a sixth of a remote call's time.
+NOUNS = {
+    "workspace": "workspace:workspace_app",
+    "registry": "workspace:registry_app",
+    "datastore": "assets:datastore_app",
+    "data": "assets:data_app",
+    "environment": "assets:environment_app",
+    "component": "assets:component_app",
+    "compute": "compute:compute_app",
+    "job": "job:job_app",
+    "schedule": "schedule:schedule_app",
+    "model": "model:model_app",
+    "online-endpoint": "online_endpoint:online_endpoint_app",
+    "online-deployment": "online_deployment:online_deployment_app",
+    "batch-endpoint": "batch_endpoint:batch_endpoint_app",
+    "batch-deployment": "batch_endpoint:batch_deployment_app",
+    "promotion": "promotion:promotion_app",
+    "approval": "promotion:approval_app",
+    "event": "event:event_app",
+    "subscription": "subscription:subscription_app",
+    "labeling": "labeling:labeling_app",
+    "principal": "access:principal_app",
+    "group": "access:group_app",
+    "token": "access:token_app",
+    "admin": "access:admin_app",
+    "role": "roles:role_app",
+    "access": "roles:access_app",
+    "persona": "personas:persona_app",
+    "elevate": "personas:elevate_app",
+    "audit": "audit:audit_app",
+    "secret": "secret:secret_app",
+    "monitor": "monitor:monitor_app",
+    "local-server": "local_server:local_server_app",
+}
+COMMANDS = {
+    "apply": "apply:apply",
+    "login": "access:login",
+    "whoami": "access:whoami",
+    "server": "server:server",
+    "worker": "worker:worker",
+    "quickstart": "quickstart:quickstart",
+    "init": "init:init",
+}
 
 
 def _print_version(value: bool) -> None:
@@ -93,7 +76,6 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _options(
     version: Annotated[
         bool,
@@ -106,10 +88,44 @@ def _options(
     OPSLOOP_URI=http://host:port to use a server."""
 
 
-@app.command("version")
 def version() -> None:
     """Print the opsloop version."""
     typer.echo(__version__)
+
+
+def _load(target: str) -> Any:
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(f"opsloop.cli.{module}"), attribute)
+
+
+def _app_with(nouns: list[str], commands: list[str]) -> typer.Typer:
+    """The ``opsloop`` app holding the given nouns and top-level commands."""
+    built = typer.Typer(
+        help="opsloop: a self-hosted MLOps platform. Embedded by default (./.opsloop); "
+        "set OPSLOOP_URI=http://host:port to use a server.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    built.callback()(_options)
+    for noun in nouns:
+        built.add_typer(_load(NOUNS[noun]), name=noun)
+    for name in commands:
+        command: Callable[..., Any] = version if name == "version" else _load(COMMANDS[name])
+        built.command(name)(command)
+    return built
+
+
+@functools.cache
+def _whole_app() -> typer.Typer:
+    return _app_with(list(NOUNS), [*COMMANDS, "version"])
+
+
+def __getattr__(name: str) -> Any:
+    # ``app``, the whole command line (every noun's module imported), is built on first use.
+    if name == "app":
+        return _whole_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def app_for(args: list[str]) -> typer.Typer:
@@ -118,26 +134,24 @@ def app_for(args: list[str]) -> typer.Typer:
     Typer turns every command of an app into a Click command before it parses anything,
     reading each function's signature and type hints: for opsloop's 170-odd commands that
     was most of a call's own time (about 0.2 s of CPU). A call runs one noun's command, so
-    it is given an app holding that noun alone. Anything else (``--help``, ``--version``,
-    a misspelt noun) gets the whole app, which lists the nouns or suggests one."""
+    it is given an app holding that noun alone, and imports that noun's module alone.
+    Anything else (``--help``, ``--version``, a misspelt noun) gets the whole app, which
+    lists the nouns or suggests one."""
     if args in ([], ["--help"]):
         return _app_listing_nouns()
-    if args[0].startswith("-"):
-        return app
-    groups = [group for group in app.registered_groups if group.name == args[0]]
-    commands = [command for command in app.registered_commands if command.name == args[0]]
-    if not groups and not commands:
-        return app
-    slim = copy.copy(app)
-    slim.registered_groups, slim.registered_commands = groups, commands
-    return slim
+    if args[0] in NOUNS:
+        return _app_with([args[0]], [])
+    if args[0] in COMMANDS or args[0] == "version":
+        return _app_with([], [args[0]])
+    return _whole_app()
 
 
 def _app_listing_nouns() -> typer.Typer:
     """The app for ``opsloop --help``: each noun with its help, none of their commands."""
-    slim = copy.copy(app)
+    whole = _whole_app()
+    slim = copy.copy(whole)
     slim.registered_groups = []
-    for group in app.registered_groups:
+    for group in whole.registered_groups:
         noun = copy.copy(group)
         noun.typer_instance = copy.copy(group.typer_instance)
         if noun.typer_instance is not None:

@@ -9,17 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from opsloop.client._computes import ComputeOperations
-from opsloop.client._jobs import JobOperations
-from opsloop.client._models import ModelOperations
-from opsloop.client._resources import (
-    ComponentOperations,
-    DataOperations,
-    DatastoreOperations,
-    EnvironmentOperations,
-    RegistryOperations,
-    WorkspaceOperations,
-)
 from opsloop.client._transport import Transport
 from opsloop.config import Settings
 
@@ -27,15 +16,26 @@ if TYPE_CHECKING:
     from opsloop.client._access import GroupOperations, PrincipalOperations, TokenOperations
     from opsloop.client._audit import AuditOperations
     from opsloop.client._batch import BatchDeploymentOperations, BatchEndpointOperations
+    from opsloop.client._computes import ComputeOperations
     from opsloop.client._endpoints import OnlineDeploymentOperations, OnlineEndpointOperations
     from opsloop.client._events import EventOperations, EventSubscriptionOperations
+    from opsloop.client._jobs import JobOperations
     from opsloop.client._labeling import LabelingOperations
+    from opsloop.client._models import ModelOperations
     from opsloop.client._monitors import MonitorOperations
     from opsloop.client._personas import ElevationOperations, PersonaOperations
     from opsloop.client._promotions import (
         ApprovalOperations,
         PromotionOperations,
         PromotionPolicyOperations,
+    )
+    from opsloop.client._resources import (
+        ComponentOperations,
+        DataOperations,
+        DatastoreOperations,
+        EnvironmentOperations,
+        RegistryOperations,
+        WorkspaceOperations,
     )
     from opsloop.client._roles import RoleAssignmentOperations, RoleOperations
     from opsloop.client._schedules import ScheduleOperations
@@ -78,19 +78,64 @@ class Client:
         self.settings = settings
         self.default_workspace = workspace or os.environ.get("OPSLOOP_WORKSPACE")
         self._transport = Transport(settings, embedded_token=token, local_server=local_server)
-        self.workspaces = WorkspaceOperations(self)
-        self.registries = RegistryOperations(self)
-        self.datastores = DatastoreOperations(self)
-        self.data = DataOperations(self)
-        self.environments = EnvironmentOperations(self)
-        self.components = ComponentOperations(self)
-        self.computes = ComputeOperations(self)
-        self.jobs = JobOperations(self)
-        self.models = ModelOperations(self)
 
-    # The endpoint and event operations are built on first use: their modules bring the
-    # endpoint and event specs, which a process that never touches them (most CLI calls)
-    # should not import.
+    # Each noun's operations are built on first use: their modules bring that noun's
+    # entities (and the endpoint and event specs), which a process that touches one noun
+    # (a CLI call) should not import for all the others.
+    @cached_property
+    def workspaces(self) -> WorkspaceOperations:
+        from opsloop.client._resources import WorkspaceOperations
+
+        return WorkspaceOperations(self)
+
+    @cached_property
+    def registries(self) -> RegistryOperations:
+        from opsloop.client._resources import RegistryOperations
+
+        return RegistryOperations(self)
+
+    @cached_property
+    def datastores(self) -> DatastoreOperations:
+        from opsloop.client._resources import DatastoreOperations
+
+        return DatastoreOperations(self)
+
+    @cached_property
+    def data(self) -> DataOperations:
+        from opsloop.client._resources import DataOperations
+
+        return DataOperations(self)
+
+    @cached_property
+    def environments(self) -> EnvironmentOperations:
+        from opsloop.client._resources import EnvironmentOperations
+
+        return EnvironmentOperations(self)
+
+    @cached_property
+    def components(self) -> ComponentOperations:
+        from opsloop.client._resources import ComponentOperations
+
+        return ComponentOperations(self)
+
+    @cached_property
+    def computes(self) -> ComputeOperations:
+        from opsloop.client._computes import ComputeOperations
+
+        return ComputeOperations(self)
+
+    @cached_property
+    def jobs(self) -> JobOperations:
+        from opsloop.client._jobs import JobOperations
+
+        return JobOperations(self)
+
+    @cached_property
+    def models(self) -> ModelOperations:
+        from opsloop.client._models import ModelOperations
+
+        return ModelOperations(self)
+
     @cached_property
     def promotions(self) -> PromotionOperations:
         from opsloop.client._promotions import PromotionOperations

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import builtins
-import tarfile
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import httpx
 from pydantic import BaseModel
 
 # Re-exported: the other operations modules import them from here.
@@ -25,6 +22,8 @@ from opsloop.schemas.entities import (
 from opsloop.schemas.workspace_checks import Activity, Budget, CostReport
 
 if TYPE_CHECKING:
+    import httpx
+
     from opsloop.client._client import Client
 
 EntityT = TypeVar("EntityT", bound=BaseModel)
@@ -63,6 +62,9 @@ class _Operations:
         params: dict[str, Any] | None = None,
     ) -> httpx.Headers:
         """Fetch a gzipped tar answer and unpack it into ``target``; the answer's headers."""
+        import tarfile  # with its compression modules: only a download needs them
+        import tempfile
+
         with tempfile.TemporaryDirectory(prefix="opsloop-dl-") as scratch:
             archive = Path(scratch) / "download.tar.gz"
             with archive.open("wb") as handle:

@@ -7,6 +7,8 @@ approach). Online endpoints score at /endpoints/<name>/... on both, outside /api
 
 from __future__ import annotations
 
+import ssl
+import urllib.request
 import warnings
 from typing import Any
 
@@ -51,8 +53,9 @@ class Transport:
             token = token_for(settings)
             if token:
                 headers["authorization"] = f"Bearer {token}"
+            base_url = str(settings.uri).rstrip("/")
             self._http = httpx.Client(
-                base_url=str(settings.uri).rstrip("/"), headers=headers, timeout=300
+                base_url=base_url, headers=headers, timeout=300, verify=_verify_for(base_url)
             )
         else:
             # Embedded: the OS user, unless Client(token=...) names a principal of the home
@@ -65,7 +68,7 @@ class Transport:
                 self.local_socket = find_local_server(settings.resolved_home())
             if self.local_socket is not None:
                 self._http = httpx.Client(
-                    transport=httpx.HTTPTransport(uds=str(self.local_socket)),
+                    transport=httpx.HTTPTransport(uds=str(self.local_socket), verify=_no_tls()),
                     base_url="http://opsloop.local",
                     headers=headers,
                     timeout=300,
@@ -160,6 +163,22 @@ class Transport:
 
     def close(self) -> None:
         self._http.close()
+
+
+def _verify_for(base_url: str) -> ssl.SSLContext | bool:
+    """httpx's certificate check (its CA bundle, or SSL_CERT_FILE/DIR) where TLS can be
+    spoken: an https server, or any server when a proxy is set (the proxy may be https)."""
+    proxied = set(urllib.request.getproxies()) - {"no"}  # as httpx reads them (no_proxy aside)
+    if base_url.lower().startswith("http://") and not proxied:
+        return _no_tls()
+    return True
+
+
+def _no_tls() -> ssl.SSLContext:
+    """The TLS context of a client that speaks plain HTTP only (a local socket, an http://
+    server with no proxy): loading httpx's CA bundle for it cost a tenth of a CLI call's
+    start. It still checks certificates, and trusts none, were it ever used."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def _error_from(response: httpx.Response) -> OpsloopError:

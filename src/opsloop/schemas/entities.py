@@ -11,7 +11,7 @@ from opsloop.specs.spec_warnings import SpecWarning
 
 
 class Entity(BaseModel):
-    model_config = ConfigDict(frozen=False)
+    model_config = ConfigDict(frozen=False, defer_build=True)
 
 
 class Workspace(Entity):
