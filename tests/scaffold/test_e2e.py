@@ -1,7 +1,8 @@
-"""End to end: a scaffolded classical project as its teams would use it against a real
-`opsloop server`. The platform owner runs `opsloop apply -f project.yaml` (and a second
-apply changes nothing); then the project's GitHub pipelines run, their commands read from
-the workflow files, as the project's CI/CD service principal (its token as OPSLOOP_TOKEN):
+"""End to end: each scenario's scaffolded project, with each CI system's pipelines, as its
+teams would use it against a real `opsloop server`. The platform owner runs `opsloop apply -f
+project.yaml` (and a second apply changes nothing); then the project's pipelines run, their
+commands read from the GitHub workflow or Azure DevOps pipeline files, as the project's
+CI/CD service principal (its token as the CI system's OPSLOOP_TOKEN secret):
 train in dev, register, share to the registry, promote to staging through the gates, then
 to prod, where the project lead approves; a later pull request's checks (lint, unit tests,
 data checks, `opsloop job validate` of every job spec against the platform); and the
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,15 +25,17 @@ import pytest
 from helpers import first_started_server
 from opsloop.client import Client
 from opsloop.errors import RemoteError
-from opsloop.scaffold import scaffold
-from scaffold_pipelines import run_github_workflow
+from opsloop.scaffold import CI_SYSTEMS, SCENARIOS, scaffold
+from scaffold_pipelines import run_pipeline
 
 BIN = str(Path(sys.executable).parent)
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """A server on an empty home: its URL and the owner's token, printed at first start."""
+    """A server on an empty home: its URL and the owner's token, printed at first start.
+    One per project: the scaffold's workspaces (dev, staging, prod) and their policies are
+    named for the platform, not the project, so two projects cannot share them."""
     with first_started_server(tmp_path) as started:
         yield started
 
@@ -47,42 +52,15 @@ def apply_project(root: Path, url: str, owner_token: str, env: dict[str, str]) -
     return done.stdout
 
 
-@pytest.mark.slow
-def test_the_github_pipelines_train_share_and_promote_on_a_server(
-    server: tuple[str, str], tmp_path: Path
-) -> None:
-    url, owner_token = server
-    root = scaffold(tmp_path / "fares", "classical", "github").root
-    # The staging load test's latency SLO is for a quiet machine, not a shared test runner.
-    policy = root / "mlops" / "promotion" / "to-staging.yml"
-    policy.write_text(policy.read_text().replace("p99_latency_ms: 500", "p99_latency_ms: 10000"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSLOOP_")}
-    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
-    env["OPSLOOP_PROFILE"] = str(tmp_path / "profile")
-    applied = apply_project(root, url, owner_token, env)
-    assert "+ create" in applied and "failed: 0" in applied, applied
-    assert "No changes." in apply_project(root, url, owner_token, env)
+def approve_and_roll_out(url: str, owner_token: str, lead: str, name: str, root: Path) -> None:
+    """The project lead approves the prod promotion; its canary rollout is judged on live
+    requests, so users send the endpoint traffic until it finishes."""
     with Client(url, token=owner_token) as owner:
-        assert {w.name for w in owner.workspaces.list()} >= {"dev", "staging", "prod"}
-        cicd = owner.tokens.create("fares-cicd", name="ci").token
-        lead = owner.tokens.create("fares-lead", name="lead").token
-    context = {"vars": {"OPSLOOP_URI": url}, "secrets": {"OPSLOOP_TOKEN": cicd}}
-
-    workflows = root / ".github" / "workflows"
-    logs = run_github_workflow(workflows / "train-deploy.yml", cwd=root, context=context,
-                               env=env)  # fmt: skip
-    text = "\n".join(logs)
-    with Client(url, token=owner_token) as owner:
-        shared = owner.models.get("fares-model@latest", registry="shared")
-        assert shared.shared_from is not None and shared.shared_from.workspace == "dev"
-        staging = owner.promotions.list(workspace="staging")
-        assert [p.state for p in staging] == ["Succeeded"], text
-        (prod,) = owner.promotions.list(workspace="prod")
-        assert prod.state == "AwaitingApproval", text
-        assert prod.requested_by == "fares-cicd"
+        (prod,) = [p for p in owner.promotions.list(workspace="prod") if p.endpoint == name]
+        assert prod.state == "AwaitingApproval", prod.report
+        assert prod.requested_by == f"{name}-cicd"
         with Client(url, token=lead) as project_lead:
             project_lead.approvals.approve(prod.approval, workspace="prod", comment="ship it")
-        # The canary is judged on live requests: users' traffic while it rolls out.
         request = root / "mlops" / "azureml" / "deploy" / "online" / "score-request.json"
         stop = threading.Event()
 
@@ -91,9 +69,7 @@ def test_the_github_pipelines_train_share_and_promote_on_a_server(
                 while not stop.wait(0.05):
                     # Refused until the rollout's first step sends the new deployment traffic.
                     with contextlib.suppress(RemoteError):
-                        user.online_endpoints.invoke(
-                            "fares", request_file=request, workspace="prod"
-                        )
+                        user.online_endpoints.invoke(name, request_file=request, workspace="prod")
 
         sender = threading.Thread(target=traffic, daemon=True)
         sender.start()
@@ -104,12 +80,48 @@ def test_the_github_pipelines_train_share_and_promote_on_a_server(
             sender.join(timeout=30)
         assert final.state == "Succeeded", final.report
 
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ci", CI_SYSTEMS)
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_the_pipelines_train_share_and_promote_on_a_server(
+    server: tuple[str, str], tmp_path: Path, scenario: str, ci: str
+) -> None:
+    url, owner_token = server
+    started = time.monotonic()
+    name = f"{scenario}-{ci}"
+    root = scaffold(tmp_path / name, scenario, ci).root
+    # The staging load test's latency SLO is for a quiet machine, not a shared test runner.
+    policy = root / "mlops" / "promotion" / "to-staging.yml"
+    policy.write_text(re.sub(r"p99_latency_ms: \d+", "p99_latency_ms: 10000", policy.read_text()))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSLOOP_")}
+    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+    env["OPSLOOP_PROFILE"] = str(tmp_path / "profile")
+    applied = apply_project(root, url, owner_token, env)
+    assert "+ create" in applied and "failed: 0" in applied, applied
+    assert "No changes." in apply_project(root, url, owner_token, env)
+    with Client(url, token=owner_token) as owner:
+        assert {w.name for w in owner.workspaces.list()} >= {"dev", "staging", "prod"}
+        cicd = owner.tokens.create(f"{name}-cicd", name="ci").token
+        lead = owner.tokens.create(f"{name}-lead", name="lead").token
+
+    def pipeline(which: str) -> list[str]:
+        return run_pipeline(root, ci, which, uri=url, token=cicd, env=env)
+
+    text = "\n".join(pipeline("train-deploy"))
+    with Client(url, token=owner_token) as owner:
+        shared = owner.models.get(f"{name}-model@latest", registry="shared")
+        assert shared.shared_from is not None and shared.shared_from.workspace == "dev"
+        staging = owner.promotions.list(workspace="staging")
+        assert [p.state for p in staging if p.endpoint == f"{name}-staging"] == ["Succeeded"], text
+    approve_and_roll_out(url, owner_token, lead, name, root)
+
     # A pull request after that first merge: its checks validate every job spec against the
     # platform (the data the first run registered), and the plan shows the training
-    # pipeline's steps reused, since nothing they depend on changed.
-    checks = run_github_workflow(workflows / "pull-request.yml", cwd=root, context=context,
-                                 env=env)  # fmt: skip
-    assert "2 step(s) would run, 2 would be reused." in checks[-1], checks[-1]
+    # pipeline's deterministic steps reused, since nothing they depend on changed.
+    checks = pipeline("pull-request")
+    assert re.search(r"step\(s\) would run, [1-9]\d* would be reused\.", checks[-1]), checks[-1]
 
-    retrained = run_github_workflow(workflows / "retrain.yml", cwd=root, context=context, env=env)
+    retrained = pipeline("retrain")
     assert "Completed" in retrained[-1]
+    print(f"{name}: {time.monotonic() - started:.0f}s")
