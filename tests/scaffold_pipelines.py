@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,10 +129,12 @@ def run_step(
 ) -> str:
     """Run one shell step as a CI runner does; its output appended to ``logs`` (all of them
     raised when it fails). Returns its stdout."""
+    started = time.monotonic()
     done = subprocess.run(
         [*shell, script], cwd=cwd, env=env, capture_output=True, text=True, timeout=900
     )
-    logs.append(f"## {title}\n{done.stdout}{done.stderr}")
+    took = time.monotonic() - started
+    logs.append(f"## {title} ({took:.1f}s)\n{done.stdout}{done.stderr}")
     if done.returncode != 0:
         raise AssertionError("\n".join(logs))
     return done.stdout

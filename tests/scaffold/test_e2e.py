@@ -2,11 +2,11 @@
 teams would use it against a real `opsloop server`. The platform owner runs `opsloop apply -f
 project.yaml` (and a second apply changes nothing); then the project's pipelines run, their
 commands read from the GitHub workflow or Azure DevOps pipeline files, as the project's
-CI/CD service principal (its token as the CI system's OPSLOOP_TOKEN secret):
-train in dev, register, share to the registry, promote to staging through the gates, then
-to prod, where the project lead approves; a later pull request's checks (lint, unit tests,
-data checks, `opsloop job validate` of every job spec against the platform); and the
-scheduled retraining."""
+CI/CD service principal (its token as the CI system's OPSLOOP_TOKEN secret): train in dev,
+register, share to the registry, promote to staging through the gates, then to prod, where
+the project lead approves and the rollout finishes; a later pull request's checks (lint,
+unit tests, data checks, `opsloop job validate` of every job spec against the platform);
+and the scheduled retraining."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,7 +87,6 @@ def test_the_pipelines_train_share_and_promote_on_a_server(
     server: tuple[str, str], tmp_path: Path, scenario: str, ci: str
 ) -> None:
     url, owner_token = server
-    started = time.monotonic()
     name = f"{scenario}-{ci}"
     root = scaffold(tmp_path / name, scenario, ci).root
     # The staging load test's latency SLO is for a quiet machine, not a shared test runner.
@@ -124,4 +122,3 @@ def test_the_pipelines_train_share_and_promote_on_a_server(
 
     retrained = pipeline("retrain")
     assert "Completed" in retrained[-1]
-    print(f"{name}: {time.monotonic() - started:.0f}s")
