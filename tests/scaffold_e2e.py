@@ -6,7 +6,10 @@ CI/CD service principal (its token as the CI system's OPSLOOP_TOKEN secret): tra
 register, share to the registry, promote to staging through the gates, then to prod, where
 the project lead approves and the rollout finishes; a later pull request's checks (lint,
 unit tests, data checks, `opsloop job validate` of every job spec against the platform);
-and the scheduled retraining."""
+and the scheduled retraining.
+
+Shared by tests/scaffold/test_e2e_<scenario>.py: one file per scenario, so the test runner's
+workers, which split the suite by file, run the scenarios side by side."""
 
 from __future__ import annotations
 
@@ -16,27 +19,15 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from helpers import first_started_server
 from opsloop.client import Client
 from opsloop.errors import RemoteError
-from opsloop.scaffold import CI_SYSTEMS, SCENARIOS, scaffold
+from opsloop.scaffold import scaffold
 from scaffold_pipelines import run_pipeline
 
 BIN = str(Path(sys.executable).parent)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """A server on an empty home: its URL and the owner's token, printed at first start.
-    One per project: the scaffold's workspaces (dev, staging, prod) and their policies are
-    named for the platform, not the project, so two projects cannot share them."""
-    with first_started_server(tmp_path) as started:
-        yield started
 
 
 def apply_project(root: Path, url: str, owner_token: str, env: dict[str, str]) -> str:
@@ -80,13 +71,16 @@ def approve_and_roll_out(url: str, owner_token: str, lead: str, name: str, root:
         assert final.state == "Succeeded", final.report
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("ci", CI_SYSTEMS)
-@pytest.mark.parametrize("scenario", SCENARIOS)
-def test_the_pipelines_train_share_and_promote_on_a_server(
-    server: tuple[str, str], tmp_path: Path, scenario: str, ci: str
-) -> None:
-    url, owner_token = server
+def run_scaffolded_project(tmp_path: Path, scenario: str, ci: str) -> None:
+    """Scaffold SCENARIO for CI, apply its project.yaml on a fresh server and run its
+    pipelines end to end (train-deploy, approval and rollout, pull request, retrain). One
+    server per project: the scaffold's workspaces (dev, staging, prod) and their policies are
+    named for the platform, not the project, so two projects cannot share them."""
+    with first_started_server(tmp_path) as (url, owner_token):
+        _run_on_server(url, owner_token, tmp_path, scenario, ci)
+
+
+def _run_on_server(url: str, owner_token: str, tmp_path: Path, scenario: str, ci: str) -> None:
     name = f"{scenario}-{ci}"
     root = scaffold(tmp_path / name, scenario, ci).root
     # The staging load test's latency SLO is for a quiet machine, not a shared test runner.
