@@ -142,6 +142,8 @@ def test_what_cannot_change_in_place_is_refused_in_the_plan_and_left_untouched(
         .replace("datastores: [{file: mlops/raw.yml}]", "datastores: [{file: mlops/raw.yml}, "
                  "{name: workspaceblobstore, url: 'file:///elsewhere'}]")
         .replace("Where data scientists train", "Where CI trains")
+        .replace("persona: ci_cd_process}\n", "persona: ci_cd_process}\n"
+                 "      - {principal: tess, role: Reader}\n")
     )  # fmt: skip
     write(path, text)
     plan = plan_file(client, path)
@@ -158,6 +160,10 @@ def test_what_cannot_change_in_place_is_refused_in_the_plan_and_left_untouched(
     outcomes = _apply(client, path)
     assert outcomes["workspace/dev"] == "applied"  # the others go on
     assert outcomes["workspace/prod"].startswith("failed: a workspace's kind")
+    # prod still exists: what lives in it is applied, not skipped as if it could not be made.
+    (granted,) = [o for address, o in outcomes.items() if "tess" in address and "prod" in address
+                  and "Reader" in address]  # fmt: skip
+    assert granted == "applied", outcomes
     assert client.workspaces.get("prod").kind == "production"
     assert client.principals.get("tess").kind == "user"
     default = client.datastores.get("workspaceblobstore", workspace="dev")

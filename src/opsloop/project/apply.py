@@ -1,6 +1,7 @@
 """Apply a plan: each resource through its own call to the platform (its own transaction,
 authorised as the caller), so each is either fully applied or untouched; a failure is
-reported and the rest goes on, except what lives in a workspace that could not be made."""
+reported and the rest goes on, except what lives in a workspace that could not be created
+(a workspace whose update failed still exists, so what lives in it is applied)."""
 
 from __future__ import annotations
 
@@ -32,11 +33,11 @@ def _check(entry: Entry) -> None:
 
 def apply_plan(plan: Plan, report: Callable[[Change], None] | None = None) -> Plan:
     """Run every pending change in order; ``report`` hears each outcome as it comes."""
-    broken: set[str] = set()  # workspaces whose creation failed
+    broken: set[str] = set()  # workspaces whose creation failed: nothing can live in them
     for change in plan.pending:
         if change.workspace in broken and change.kind != "workspace":
             change.outcome = "not attempted"
-            change.message = f"workspace {change.workspace!r} could not be read or created"
+            change.message = f"workspace {change.workspace!r} could not be created"
         elif change.error is not None or change.run is None:
             change.outcome, change.message = "failed", change.error or "not supported"
         else:
@@ -45,7 +46,8 @@ def apply_plan(plan: Plan, report: Callable[[Change], None] | None = None) -> Pl
                 change.outcome = "applied"
             except OpsloopError as exc:
                 change.outcome, change.message = "failed", str(exc)
-        if change.outcome != "applied" and change.kind == "workspace" and change.workspace:
+        failed_create = change.outcome != "applied" and change.action == "create"
+        if failed_create and change.kind == "workspace" and change.workspace:
             broken.add(change.workspace)
         if report is not None:
             report(change)
