@@ -1,6 +1,7 @@
 """Scaffolded projects run: the pull-request pipeline's own checks (lint, unit tests, data
 checks), read from its file, pass in a fresh scaffold; and the classical project trains to
-a registered model by the commands `opsloop init` prints."""
+a registered model by the commands `opsloop init` prints; and two projects share one
+platform."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from opsloop.client import Client
+from opsloop.project.apply import apply_plan, plan_file
+from opsloop.scaffold import scaffold
 from scaffold_pipelines import pipeline_steps
 
 BIN = str(Path(sys.executable).parent)
@@ -75,3 +78,24 @@ def test_the_classical_project_trains_by_the_printed_commands(tmp_path: Path) ->
         assert [job.status for job in jobs] == ["Completed"]
         model = client.models.get("fares-model@latest")
     assert model.lineage.job == jobs[0].name
+
+
+def test_two_projects_apply_to_one_platform_without_touching_each_other(
+    home: Path, tmp_path: Path
+) -> None:
+    """The workspaces are the platform's, shared; what a project declares in them (its
+    policies, schedule, subscription) is named after it, so a second project's apply leaves
+    the first one's resources as they were."""
+    fares = scaffold(tmp_path / "fares", "classical", "github").root
+    digits = scaffold(tmp_path / "digits", "cv", "azure-devops").root
+    with Client(home=home) as owner:
+        for root in (fares, digits):
+            applied = apply_plan(plan_file(owner, root / "project.yaml"))
+            outcomes = {c.address: c.outcome for c in applied.pending}
+            assert set(outcomes.values()) == {"applied"}, outcomes
+        for root in (fares, digits):
+            assert plan_file(owner, root / "project.yaml").pending == [], root.name
+        policies = {p.name for p in owner.promotion_policies.list(workspace="staging")}
+        assert policies == {"fares-to-staging", "digits-to-staging"}
+        schedules = {s.name for s in owner.schedules.list(workspace="dev")}
+        assert schedules == {"fares-nightly-retrain", "digits-nightly-retrain"}
