@@ -15,6 +15,7 @@ import pytest
 
 from opsloop import Client
 from opsloop.app.local_server import (
+    SPAWNED,
     STATE,
     find_local_server,
     read_state,
@@ -133,3 +134,19 @@ def test_it_ends_when_idle(local_server_on: Path, monkeypatch: pytest.MonkeyPatc
     finally:
         stop_local_server(home)
     assert find_local_server(home) is None
+
+
+def test_stop_right_after_the_call_that_started_it_ends_the_server_still_loading(
+    local_server_on: Path, tmp_path: Path
+) -> None:
+    """The call starts the server as it exits; it loads for a second or more before it
+    listens, and a `local-server stop` typed meanwhile must still find and end it."""
+    home = local_server_on
+    _cli("workspace", "list", cwd=tmp_path)
+    stopped = _cli("local-server", "stop", cwd=tmp_path).stdout
+    assert stopped.startswith("Stopped the local server (pid "), stopped
+    pid = int(stopped.split("pid ")[1].split(")")[0])
+    _wait_until(lambda: _ended(pid), seconds=30)
+    assert read_state(home) is None
+    assert not (home / SPAWNED).exists()
+    assert "No local server runs" in _cli("local-server", "status", cwd=tmp_path).stdout

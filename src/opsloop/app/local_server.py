@@ -44,6 +44,9 @@ SOCKET = "local-server.sock"
 STATE = "local-server.json"
 LOG = "local-server.log"
 LOCK = "local-server.lock"
+# The pid of a server started but not listening yet (loading takes a second or two), so that
+# `opsloop local-server stop` right after the call that started it finds it too.
+SPAWNED = "local-server.spawned"
 # A Unix socket's path is at most 107 bytes on Linux; a deeper home runs every call in
 # process.
 MAX_SOCKET_PATH = 100
@@ -115,13 +118,15 @@ def start_local_server(home: Path) -> None:
     elif _starting(home):
         return  # one is loading (it announces itself in its state file once it listens)
     with (home / LOG).open("ab") as log:
-        subprocess.Popen(
+        child = subprocess.Popen(
             [sys.executable, "-m", "opsloop.app.local_server", str(home), fingerprint(home)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    with contextlib.suppress(OSError):
+        (home / SPAWNED).write_text(str(child.pid))
 
 
 def _starting(home: Path) -> bool:
@@ -144,13 +149,44 @@ def stop_local_server(home: Path) -> int | None:
     """Ask the home's local server to end; its pid, or None when none runs."""
     state = read_state(home)
     if state is None:
-        return None
+        stopped = _stop_starting(home)
+        state = read_state(home)  # it may have announced itself meanwhile
+        if stopped is not None or state is None:
+            return stopped
     pid = state.get("pid")
     # The state file goes first, so no new call picks the server while it ends.
     with contextlib.suppress(OSError):
         (home / STATE).unlink()
     if not isinstance(pid, int):
         return None
+    return _terminate(pid)
+
+
+def starting_pid(home: Path) -> int | None:
+    """The pid of a local server started but not yet listening, if one is."""
+    try:
+        pid = int((home / SPAWNED).read_text())
+    except (OSError, ValueError):
+        return None
+    try:  # a stale marker's pid may belong to another process by now
+        if b"opsloop.app.local_server" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return None
+    except FileNotFoundError:
+        if Path("/proc/self").exists():
+            return None  # the process is gone
+    except OSError:
+        return None
+    return pid
+
+
+def _stop_starting(home: Path) -> int | None:
+    pid = starting_pid(home)
+    with contextlib.suppress(OSError):
+        (home / SPAWNED).unlink()
+    return None if pid is None else _terminate(pid)
+
+
+def _terminate(pid: int) -> int | None:
     try:
         os.kill(pid, signal.SIGTERM)
     except (ProcessLookupError, PermissionError):

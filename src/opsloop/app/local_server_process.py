@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsloop.app.local_server import LOCK, STATE, socket_path
+from opsloop.app.local_server import LOCK, SPAWNED, STATE, socket_path
 
 if TYPE_CHECKING:
     from opsloop.app.local_server_serving import KeptEndpoints
@@ -50,6 +50,7 @@ def serve(home: Path, fingerprint: str) -> int:
     lock = (home / LOCK).open("w")
     if not _take(lock):
         log.info("another local server holds %s; not starting", home)
+        _forget_spawned(home)
         return 0
     import uvicorn
 
@@ -71,6 +72,7 @@ def serve(home: Path, fingerprint: str) -> int:
         asyncio.run(_run(server, clock, home, fingerprint, settings.local_server_idle_s))
     finally:
         _forget(home, os.getpid())
+        _forget_spawned(home)
         with contextlib.suppress(FileNotFoundError):
             socket.unlink()
     log.info("local server for %s ended", home)
@@ -119,6 +121,13 @@ def _announce(home: Path, fingerprint: str) -> None:
     draft.write_text(json.dumps(state))
     os.chmod(draft, 0o600)
     draft.replace(home / STATE)
+    _forget_spawned(home)  # found by its state from here on
+
+
+def _forget_spawned(home: Path) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        if int((home / SPAWNED).read_text()) == os.getpid():
+            (home / SPAWNED).unlink()
 
 
 def _forget(home: Path, pid: int) -> None:

@@ -36,12 +36,16 @@ def status() -> None:
 
     Example: opsloop local-server status
     """
-    from opsloop.app.local_server import find_local_server, read_state
+    from opsloop.app.local_server import find_local_server, read_state, starting_pid
 
     settings, home = _home()
     state = read_state(home)
     if state is None:
-        typer.echo(f"No local server runs for {home}; the next embedded call starts one.")
+        starting = starting_pid(home)
+        if starting is not None:
+            typer.echo(f"A local server for {home} is starting: pid {starting}")
+        else:
+            typer.echo(f"No local server runs for {home}; the next embedded call starts one.")
         return
     used = find_local_server(home) is not None
     typer.echo(f"Local server for {home}: pid {state.get('pid')}")
