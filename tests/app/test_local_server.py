@@ -20,6 +20,7 @@ from opsloop.app.local_server import (
     find_local_server,
     read_state,
     start_local_server,
+    starting_pid,
     stop_local_server,
 )
 
@@ -150,3 +151,33 @@ def test_stop_right_after_the_call_that_started_it_ends_the_server_still_loading
     assert read_state(home) is None
     assert not (home / SPAWNED).exists()
     assert "No local server runs" in _cli("local-server", "status", cwd=tmp_path).stdout
+
+
+def test_a_stale_marker_of_a_starting_server_names_no_process_to_stop(
+    local_server_on: Path, tmp_path: Path
+) -> None:
+    """A server that died while loading leaves its marker; its pid may be another process
+    by now, even another home's server, which `stop` must leave alone."""
+    home = local_server_on
+
+    def lookalike(for_home: Path) -> subprocess.Popen[bytes]:
+        # A process whose command line reads like a local server's for ``for_home``.
+        return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)",
+                                 "opsloop.app.local_server", str(for_home)])  # fmt: skip
+
+    other, own = lookalike(tmp_path / "another-home"), lookalike(home)
+    try:
+        (home / SPAWNED).write_text(str(other.pid))
+        assert starting_pid(home) is None
+        assert stop_local_server(home) is None
+        assert other.poll() is None  # not signalled
+        (home / SPAWNED).write_text(str(own.pid))
+        assert starting_pid(home) == own.pid
+        an_hour_ago = time.time() - 3600
+        os.utime(home / SPAWNED, (an_hour_ago, an_hour_ago))
+        assert starting_pid(home) is None
+    finally:
+        other.kill()
+        own.kill()
+        other.wait()
+        own.wait()

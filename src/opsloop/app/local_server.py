@@ -38,6 +38,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 SOCKET = "local-server.sock"
@@ -47,6 +48,7 @@ LOCK = "local-server.lock"
 # The pid of a server started but not listening yet (loading takes a second or two), so that
 # `opsloop local-server stop` right after the call that started it finds it too.
 SPAWNED = "local-server.spawned"
+SPAWNED_STALE_S = 60.0  # a server loads in seconds; an older marker is a dead one's
 # A Unix socket's path is at most 107 bytes on Linux; a deeper home runs every call in
 # process.
 MAX_SOCKET_PATH = 100
@@ -163,20 +165,37 @@ def stop_local_server(home: Path) -> int | None:
 
 
 def starting_pid(home: Path) -> int | None:
-    """The pid of a local server started but not yet listening, if one is."""
+    """The pid of this home's local server started but not yet listening, if one is.
+
+    A marker is stale when its server died before it could remove it (a crash, a kill):
+    its pid may be another process's by now, so it must be recent and, where the process
+    table can be read, the pid must be this home's server."""
+    marker = home / SPAWNED
     try:
-        pid = int((home / SPAWNED).read_text())
+        pid = int(marker.read_text())
+        if time.time() - marker.stat().st_mtime > SPAWNED_STALE_S:
+            return None
     except (OSError, ValueError):
         return None
-    try:  # a stale marker's pid may belong to another process by now
-        if b"opsloop.app.local_server" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-            return None
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except FileNotFoundError:
         if Path("/proc/self").exists():
             return None  # the process is gone
+        return pid if _alive(pid) else None  # no /proc (macOS): the age check must do
     except OSError:
         return None
-    return pid
+    return pid if b"opsloop.app.local_server" in command and os.fsencode(home) in command else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False  # another user's process: not a server this user started
+    return True
 
 
 def _stop_starting(home: Path) -> int | None:

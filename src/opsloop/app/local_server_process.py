@@ -52,6 +52,13 @@ def serve(home: Path, fingerprint: str) -> int:
         log.info("another local server holds %s; not starting", home)
         _forget_spawned(home)
         return 0
+    try:
+        return _serve_locked(home, socket, fingerprint)
+    finally:
+        _forget_spawned(home)
+
+
+def _serve_locked(home: Path, socket: Path, fingerprint: str) -> int:
     import uvicorn
 
     from opsloop.app.embedded import create_embedded_app
@@ -72,7 +79,6 @@ def serve(home: Path, fingerprint: str) -> int:
         asyncio.run(_run(server, clock, home, fingerprint, settings.local_server_idle_s))
     finally:
         _forget(home, os.getpid())
-        _forget_spawned(home)
         with contextlib.suppress(FileNotFoundError):
             socket.unlink()
     log.info("local server for %s ended", home)
