@@ -205,3 +205,13 @@ def test_a_role_a_standing_persona_lost_is_a_diff_that_apply_repairs(
     again = client.role_assignments.list(principal="cicd", scope="/workspaces/prod")
     assert sorted(a.role for a in again) == roles
     assert plan_file(client, path).pending == []
+
+
+def test_a_description_the_file_leaves_out_is_kept(client: Client, tmp_path: Path) -> None:
+    path = _project(tmp_path)
+    _apply(client, path)
+    write(path, PROJECT.replace("    description: Where data scientists train\n", "")
+          .replace("{name: shared, description: Models for every workspace}", "{name: shared}"))  # fmt: skip
+    changed = [c.address for c in plan_file(client, path).pending]
+    assert "workspace/dev" not in changed and "registry/shared" not in changed, changed
+    assert client.workspaces.get("dev").description == "Where data scientists train"

@@ -122,8 +122,11 @@ def _group(client: Client, name: str, members: list[str], body: dict[str, Any]) 
 
 def _workspace(client: Client, workspace: WorkspaceEntry, *, prune: bool) -> list[Change]:
     name = workspace.name
-    wanted = workspace.model_dump(include={"kind", "description", "display_name"})
-    body = {"name": name, **{k: v for k, v in wanted.items() if v is not None}}
+    # As for principals and registries: a field the file leaves out is left as it is.
+    wanted = workspace.model_dump(
+        include={"kind", "description", "display_name"}, exclude_none=True
+    )
+    body = {"name": name, **wanted}
     head = _simple(
         f"workspace/{name}",
         "workspace",
