@@ -469,3 +469,16 @@ def test_an_endpoints_metrics_hold_only_its_own_series(serving_client: Client) -
     }
     assert ("opsloop_endpoint_requests_total", "ep2") in series
     assert {endpoint for _, endpoint in series} == {"ep2"}  # nothing of ep
+
+
+def test_traffic_set_a_moment_after_a_reload_is_served_at_once(serving_client: Client) -> None:
+    """A request that finds no deployment taking traffic reloads before it answers, even when
+    another reload ran a moment earlier (before the traffic was set): it waits out the
+    interval between reloads rather than answering 503 from what it had."""
+    serving_client.online_deployments.create(name="blue", endpoint_name="ep", model="lin:1")
+    runtime = serving_runtime(serving_client, poll_interval_s=3600)  # only requests reload
+    with TestClient(runtime, headers=bearer(serving_client)) as http:
+        assert http.post("/score", json=ROW).status_code == 503  # no traffic yet: it reloads
+        serving_client.online_endpoints.update("ep", traffic={"blue": 100})
+        answer = http.post("/score", json=ROW)
+        assert answer.status_code == 200, answer.text

@@ -109,15 +109,23 @@ class ServingRuntime:
     def reload(self) -> bool:
         return self.live.reload()
 
-    async def _catch_up(self) -> bool:
+    async def _catch_up(self, *, wait: bool = False) -> bool:
         """Reload now when a request names something not (yet) served, so a change made a
         moment ago is visible at once; at most every CATCH_UP_S, to bound the cost of
-        requests for endpoints that really do not exist."""
-        now = time.monotonic()
-        if now - self._last_catch_up < CATCH_UP_S:
-            return False
-        self._last_catch_up = now
-        return await asyncio.to_thread(self.reload)
+        requests for endpoints that really do not exist. ``wait``: an authenticated caller
+        (the endpoint's key holder) waits out that interval rather than being refused, since
+        the last reload may have come just before the change it is looking for.
+
+        True when a reload ran: the request is then looked up again, even when this reload
+        found nothing new, since the poller's reload, which this one waited for, may have."""
+        pause = self._last_catch_up + CATCH_UP_S - time.monotonic()
+        if pause > 0:
+            if not wait:
+                return False
+            await asyncio.sleep(pause)
+        self._last_catch_up = time.monotonic()
+        await asyncio.to_thread(self.reload)
+        return True
 
     async def _poll(self) -> None:
         while True:
@@ -220,7 +228,7 @@ class ServingRuntime:
         pinned = pinned_deployment(headers) or (model if model in live.deployments else None)
         deployment_name = pinned or live.split.choose()
         deployment = live.deployments.get(deployment_name) if deployment_name else None
-        if deployment is None and not retried and await self._catch_up():
+        if deployment is None and not retried and await self._catch_up(wait=True):
             return await self._handle(scope, headers, receive, request_id, retried=True)
         if deployment is None:
             status = 404 if pinned else 503
