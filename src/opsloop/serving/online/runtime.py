@@ -110,14 +110,11 @@ class ServingRuntime:
         return self.live.reload()
 
     async def _catch_up(self, *, wait: bool = False) -> bool:
-        """Reload now when a request names something not (yet) served, so a change made a
-        moment ago is visible at once; at most every CATCH_UP_S, to bound the cost of
-        requests for endpoints that really do not exist. ``wait``: an authenticated caller
-        (the endpoint's key holder) waits out that interval rather than being refused, since
-        the last reload may have come just before the change it is looking for.
-
-        True when a reload ran: the request is then looked up again, even when this reload
-        found nothing new, since the poller's reload, which this one waited for, may have."""
+        """Reload when a request names something not (yet) served, so a change made a moment
+        ago is seen at once; at most every CATCH_UP_S (requests for endpoints that do not
+        exist). ``wait``: a key holder waits out that interval rather than being refused (the
+        last reload may predate the change). True when a reload ran, this one or the poller's
+        it waited for: the request is looked up again."""
         pause = self._last_catch_up + CATCH_UP_S - time.monotonic()
         if pause > 0:
             if not wait:
@@ -231,13 +228,12 @@ class ServingRuntime:
         if deployment is None and not retried and await self._catch_up(wait=True):
             return await self._handle(scope, headers, receive, request_id, retried=True)
         if deployment is None:
-            status = 404 if pinned else 503
-            message = (
-                f"endpoint {live.name!r} has no deployment {pinned!r}"
-                if pinned
-                else (f"endpoint {live.name!r} sends no traffic to any deployment; set its traffic")
+            if pinned:
+                return problem(404, f"endpoint {live.name!r} has no deployment {pinned!r}"), context
+            no_traffic = (
+                f"endpoint {live.name!r} sends no traffic to any deployment; set its traffic"
             )
-            return problem(status, message), context
+            return problem(503, no_traffic), context
         context.deployment = deployment
         if protocol in ("metadata", "ready"):
             assert model is not None
