@@ -167,6 +167,10 @@ def test_a_stale_marker_of_a_starting_server_names_no_process_to_stop(
 
     other, own = lookalike(tmp_path / "another-home"), lookalike(home)
     try:
+        for started in (other, own):  # its command line is readable once exec has set it up
+            _wait_until(
+                lambda p=started.pid: b"local_server" in Path(f"/proc/{p}/cmdline").read_bytes()
+            )
         (home / SPAWNED).write_text(str(other.pid))
         assert starting_pid(home) is None
         assert stop_local_server(home) is None
