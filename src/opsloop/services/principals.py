@@ -25,7 +25,7 @@ from opsloop.schemas.access import CreatedToken, Group, Principal
 from opsloop.schemas.update_requests import PrincipalUpdate
 from opsloop.security.roles import PLATFORM_SCOPE
 from opsloop.services.context import ServiceContext
-from opsloop.services.workspaces import apply_changes
+from opsloop.services.field_updates import update_fields
 from opsloop.specs.access import BootstrapSpec, GroupMemberSpec, GroupSpec, PrincipalSpec
 from opsloop.store.access_tables import GroupMemberRow, PrincipalRow, RoleAssignmentRow
 
@@ -63,14 +63,10 @@ def update_principal(ctx: ServiceContext, name: str, update: PrincipalUpdate) ->
     name never change (tokens, assignments and audit records name it)."""
     ctx.begin_mutation(Action.PRINCIPALS_WRITE, None, f"principal:{name}")
     row = require_principal_row(ctx, name, groups=False)
-    changed = apply_changes(row, update.changes())
-    if changed:
-        ctx.record(
-            Action.PRINCIPALS_WRITE,
-            workspace=None,
-            target=f"principal:{name}",
-            event=PrincipalUpdated(fields=changed),
-        )
+    update_fields(
+        ctx, row, update.changes(), Action.PRINCIPALS_WRITE,
+        workspace=None, target=f"principal:{name}", event=PrincipalUpdated,
+    )  # fmt: skip
     return to_principal(ctx, row)
 
 

@@ -13,7 +13,8 @@ from opsloop.errors import ConflictError, NotFoundError
 from opsloop.schemas.entities import Registry
 from opsloop.schemas.update_requests import RegistryUpdate
 from opsloop.services.context import ServiceContext
-from opsloop.services.workspaces import REGISTRY_KIND, apply_changes
+from opsloop.services.field_updates import update_fields
+from opsloop.services.workspaces import REGISTRY_KIND
 from opsloop.specs.workspace import RegistrySpec
 from opsloop.store.tables import RegistryRow, WorkspaceRow
 
@@ -43,14 +44,10 @@ def create_registry(ctx: ServiceContext, spec: RegistrySpec) -> Registry:
 def update_registry(ctx: ServiceContext, name: str, update: RegistryUpdate) -> Registry:
     ctx.begin_mutation(Action.REGISTRIES_WRITE, None, f"registry:{name}")
     row = require_registry_row(ctx, name)
-    changed = apply_changes(row, update.changes())
-    if changed:
-        ctx.record(
-            Action.REGISTRIES_WRITE,
-            workspace=None,
-            target=f"registry:{name}",
-            event=RegistryUpdated(fields=changed),
-        )
+    update_fields(
+        ctx, row, update.changes(), Action.REGISTRIES_WRITE,
+        workspace=None, target=f"registry:{name}", event=RegistryUpdated,
+    )  # fmt: skip
     return _to_entity(row)
 
 

@@ -12,6 +12,7 @@ from opsloop.errors import ConflictError, NotFoundError
 from opsloop.schemas.entities import Workspace
 from opsloop.schemas.update_requests import WorkspaceUpdate
 from opsloop.services.context import ServiceContext
+from opsloop.services.field_updates import update_fields
 from opsloop.specs import data as data_specs
 from opsloop.specs.workspace import WorkspaceSpec
 from opsloop.store.tables import DatastoreRow, WorkspaceRow
@@ -77,27 +78,11 @@ def update_workspace(ctx: ServiceContext, name: str, update: WorkspaceUpdate) ->
     persona roles already assigned in it were chosen for its kind."""
     ctx.begin_mutation(Action.WORKSPACES_WRITE, name, f"workspace:{name}")
     row = require_workspace_row(ctx, name)
-    changed = apply_changes(row, update.changes())
-    if changed:
-        ctx.record(
-            Action.WORKSPACES_WRITE,
-            workspace=name,
-            target=f"workspace:{name}",
-            event=WorkspaceUpdated(fields=changed),
-        )
+    update_fields(
+        ctx, row, update.changes(), Action.WORKSPACES_WRITE,
+        workspace=name, target=f"workspace:{name}", event=WorkspaceUpdated,
+    )  # fmt: skip
     return to_entity(row)
-
-
-def apply_changes(row: object, changes: dict[str, object]) -> list[str]:
-    """Set each given field on ``row`` (null tags are no tags); the names of those that
-    changed."""
-    changed = []
-    for key, value in changes.items():
-        value = {} if key == "tags" and value is None else value
-        if getattr(row, key) != value:
-            setattr(row, key, value)
-            changed.append(key)
-    return changed
 
 
 def delete_workspace(ctx: ServiceContext, name: str) -> None:
