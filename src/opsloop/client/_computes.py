@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from opsloop.client._resources import _NamedOperations, build_spec
+from opsloop.client._resources import _NamedOperations
 from opsloop.schemas.entities import Compute
 
 
@@ -30,10 +30,7 @@ class ComputeOperations(_NamedOperations[Compute]):
         **fields: Any,
     ) -> Compute:
         """Replace the compute's settings with the spec's (every field: unset ones reset)."""
-        data, origin = build_spec(self.spec_model, spec, file=file, fields=fields)
-        with origin.located():
-            answer = self._client.request("PUT", self._path(workspace, name), json=data)
-        return Compute.model_validate(answer)
+        return self._replace(name, spec, file, workspace, fields)
 
     def delete(self, name: str, *, workspace: str | None = None) -> None:
         """Delete a compute; jobs already submitted keep the compute they were planned on."""

@@ -249,6 +249,14 @@ class _NamedOperations(_Operations, Generic[EntityT]):
     def list(self, *, workspace: str | None = None) -> builtins.list[EntityT]:
         return self._list(self.entity, self._path(workspace))
 
+    def _replace(
+        self, name: str, spec: Any, file: str | Path | None, workspace: str | None, fields: Any
+    ) -> EntityT:
+        data, origin = build_spec(self.spec_model, spec, file=file, fields=fields)
+        with origin.located():
+            answer = self._client.request("PUT", self._path(workspace, name), json=data)
+        return self.entity.model_validate(answer)
+
 
 class DatastoreOperations(_NamedOperations[Datastore]):
     route = "datastores"
@@ -264,12 +272,8 @@ class DatastoreOperations(_NamedOperations[Datastore]):
         workspace: str | None = None,
         **fields: Any,
     ) -> Datastore:
-        """Replace the datastore's URL, description and tags with the spec's (unset ones
-        reset); data registered through it keeps the URL it was resolved to."""
-        data, origin = build_spec(self.spec_model, spec, file=file, fields=fields)
-        with origin.located():
-            answer = self._client.request("PUT", self._path(workspace, name), json=data)
-        return Datastore.model_validate(answer)
+        """Replace URL, description and tags (unset ones reset); data keeps its resolved URL."""
+        return self._replace(name, spec, file, workspace, fields)
 
 
 class _VersionedOperations(_Operations):
